@@ -1,0 +1,65 @@
+/**
+ * createApp(deps): the whole HTTP surface as one Elysia app. No I/O at import time; every real
+ * part (store, registry, clock, log) is passed in, so tests build it around a temp store.
+ */
+import { Elysia } from "elysia";
+import type { Config } from "./config/schema.ts";
+import { ApiError, errorResponse, type ErrorDetail } from "./errors.ts";
+import { adminRoutes } from "./http/admin.ts";
+import { trustedProxyMatcher } from "./http/client-ip.ts";
+import { collectRoutes } from "./http/collect.ts";
+import { healthRoutes } from "./http/health.ts";
+import { Registry } from "./registry/registry.ts";
+import type { Store } from "./store/open-store.ts";
+import type { Log } from "./telemetry/log.ts";
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  adminToken: string;
+  log: Log;
+  now?: () => number;
+  draining?: () => boolean;
+}
+
+/** Builds the app. */
+export function createApp(deps: AppDeps) {
+  const draining = deps.draining ?? (() => false);
+  return new Elysia()
+    .onError(({ code, error }) => {
+      if (error instanceof ApiError) return errorResponse(error.code, error.details, error.message);
+      switch (code) {
+        case "NOT_FOUND":
+          return errorResponse("not_found");
+        case "VALIDATION": {
+          const details: ErrorDetail[] = error.all.map((e) => ({
+            path: "path" in e ? e.path : "",
+            code: "invalid_value",
+            message: e.summary ?? ("message" in e ? String(e.message) : "invalid"),
+          }));
+          return errorResponse("invalid_query", details);
+        }
+        case "PARSE":
+          return errorResponse("invalid_json");
+        default:
+          deps.log.error("unhandled error", { code: String(code), error: String(error) });
+          return errorResponse("internal_error");
+      }
+    })
+    .use(healthRoutes({ draining, writable: () => deps.store.writable() }))
+    .use(
+      collectRoutes({
+        events: deps.store.events,
+        rejects: deps.store.rejects,
+        registry: new Registry(deps.config.registry),
+        limits: deps.config.limits,
+        log: deps.log,
+        now: deps.now ?? Date.now,
+        isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
+        draining,
+      }),
+    )
+    .use(adminRoutes({ store: deps.store, adminToken: deps.adminToken }));
+}
+
+export type App = ReturnType<typeof createApp>;

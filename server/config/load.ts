@@ -1,0 +1,133 @@
+/**
+ * The only reader of the config file, TRACKD_* variables and command-line flags. Order:
+ * schema defaults, then the file (--config / TRACKD_CONFIG), then variables, then flags.
+ * Every problem is collected and reported at once.
+ */
+import { readFileSync } from "node:fs";
+import { Value } from "@sinclair/typebox/value";
+import type { TSchema } from "@sinclair/typebox";
+import { ConfigSchema, type Config } from "./schema.ts";
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+/** A setting that can come from a variable or a flag: a scalar (or string list) leaf of the schema. */
+export interface Setting {
+  path: string[];
+  env: string;
+  flag: string;
+  list: boolean;
+}
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+/** Every variable/flag pair, derived from the schema so the names never drift from it. */
+export function settings(schema: TSchema = ConfigSchema, prefix: string[] = []): Setting[] {
+  const out: Setting[] = [];
+  for (const [key, sub] of Object.entries(schema.properties ?? {}) as [string, TSchema][]) {
+    const path = [...prefix, key];
+    if (sub.type === "object") out.push(...settings(sub, path));
+    else if (sub.type === "array" && sub.items?.type !== "string") continue; // registry lists: file only
+    else
+      out.push({
+        path,
+        env: `TRACKD_${path.map(snake).join("_")}`,
+        flag: `--${path.map(kebab).join(".")}`,
+        list: sub.type === "array",
+      });
+  }
+  return out;
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown) {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    node = (next && typeof next === "object" && !Array.isArray(next) ? next : (node[key] = {})) as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function readConfigFile(file: string, problems: string[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    problems.push(`config file ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
+    return {};
+  }
+  try {
+    const parsed: unknown = file.endsWith(".toml") ? Bun.TOML.parse(text) : JSON.parse(text);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    problems.push(`config file ${file}: must contain an object`);
+  } catch (err) {
+    problems.push(`config file ${file}: ${(err as Error).message}`);
+  }
+  return {};
+}
+
+interface Parsed {
+  flags: Map<string, string>;
+  configFile?: string;
+  help: boolean;
+}
+
+function parseArgs(argv: string[], known: Set<string>, problems: string[]): Parsed {
+  const flags = new Map<string, string>();
+  let configFile: string | undefined;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") {
+      help = true;
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (name !== "--config" && !known.has(name)) {
+      problems.push(`unknown argument ${arg} (see --help)`);
+      continue;
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) {
+      problems.push(`${name} needs a value`);
+      continue;
+    }
+    if (name === "--config") configFile = value;
+    else flags.set(name, value);
+  }
+  return { flags, configFile, help };
+}
+
+/** Usage text listing every flag and variable. */
+export function usage(): string {
+  const rows = settings().map((s) => `  ${s.flag.padEnd(32)} ${s.env}${s.list ? "  (comma-separated)" : ""}`);
+  return ["usage: trackd [--config FILE] [flags]", "", "  --config FILE                    TRACKD_CONFIG  (JSON or TOML)", ...rows, "", "  TRACKD_ADMIN_TOKEN sets the admin token (otherwise one is created in the data directory)."].join("\n");
+}
+
+/** Builds the effective configuration or throws ConfigError listing every problem. */
+export function loadConfig(argv: string[], env: Record<string, string | undefined>): { config: Config; help: boolean } {
+  const problems: string[] = [];
+  const all = settings();
+  const args = parseArgs(argv, new Set(all.map((s) => s.flag)), problems);
+  const file = args.configFile ?? env.TRACKD_CONFIG;
+  const raw: Record<string, unknown> = file ? readConfigFile(file, problems) : {};
+
+  const overlay = (setting: Setting, value: string) =>
+    setPath(raw, setting.path, setting.list ? value.split(",").map((v) => v.trim()).filter(Boolean) : value);
+  for (const s of all) if (env[s.env] !== undefined && env[s.env] !== "") overlay(s, env[s.env]!);
+  for (const s of all) if (args.flags.has(s.flag)) overlay(s, args.flags.get(s.flag)!);
+
+  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
+  for (const e of Value.Errors(ConfigSchema, converted)) {
+    const setting = all.find((s) => `/${s.path.join("/")}` === e.path);
+    const from = setting ? ` (file key, ${setting.env} or ${setting.flag})` : "";
+    problems.push(`${e.path || "/"}: ${e.message}${from}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { config: converted as Config, help: args.help };
+}

@@ -1,0 +1,98 @@
+/**
+ * The one error table: every error trackd answers with has a stable snake_case code here,
+ * mapped to its HTTP status and the log level it is recorded at. Nothing else picks statuses.
+ */
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+interface ErrorSpec {
+  status: number;
+  level: LogLevel;
+  message: string;
+}
+
+export const ERRORS = {
+  invalid_id: { status: 400, level: "debug", message: "The account or tracker ID in the path is not a positive integer or a UUID." },
+  invalid_json: { status: 400, level: "debug", message: "The body is not valid JSON." },
+  invalid_utf8: { status: 400, level: "debug", message: "The body is not valid UTF-8." },
+  empty_body: { status: 400, level: "debug", message: "The body is empty; send one JSON object." },
+  body_not_object: { status: 400, level: "debug", message: "The body must be one JSON object." },
+  invalid_event: { status: 400, level: "debug", message: "The event has invalid or missing fields." },
+  unregistered_id: { status: 400, level: "debug", message: "The account or tracker ID is not registered, and this server rejects unregistered IDs." },
+  invalid_encoding: { status: 400, level: "debug", message: "The body could not be decompressed with the declared Content-Encoding." },
+  unauthorized: { status: 401, level: "info", message: "A valid admin token is required." },
+  not_found: { status: 404, level: "debug", message: "No such route." },
+  event_not_found: { status: 404, level: "debug", message: "No stored event has this ID." },
+  method_not_allowed: { status: 405, level: "debug", message: "This route does not accept that method." },
+  payload_too_large: { status: 413, level: "debug", message: "The body is larger than the limit (checked after decompression)." },
+  unsupported_media_type: { status: 415, level: "debug", message: "Send the event as application/json, text/plain or without a Content-Type." },
+  unsupported_encoding: { status: 415, level: "debug", message: "Content-Encoding must be gzip, deflate or identity." },
+  invalid_query: { status: 400, level: "debug", message: "A query parameter is invalid." },
+  storage_unavailable: { status: 503, level: "error", message: "The event could not be stored; retry later." },
+  shutting_down: { status: 503, level: "info", message: "The server is shutting down; retry later." },
+  internal_error: { status: 500, level: "error", message: "Unexpected error." },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** One failing field: a JSON Pointer into the body (or a path parameter), a stable code and a sentence. */
+export interface ErrorDetail {
+  path: string;
+  code: DetailCode;
+  message: string;
+}
+
+/** Codes that appear in `error.details[].code`; each limit has its own. */
+export const DETAIL_CODES = {
+  required: "The field is required.",
+  invalid_type: "The field has the wrong JSON type.",
+  empty: "The field must not be empty or only whitespace.",
+  too_long: "The string is longer than its limit.",
+  conflict: "Two spellings of the same field carry different values.",
+  not_finite: "The number must be finite.",
+  unsafe_integer: "The integer cannot be represented exactly; send it as a string.",
+  too_deep: "The value is nested deeper than the limit.",
+  too_many_properties: "The event has more properties than the limit.",
+  key_too_long: "A property name is longer than its limit.",
+  invalid_id: "Must be a positive integer without leading zeros (at most 18 digits) or a UUID.",
+  invalid_value: "The value is not allowed here.",
+  unregistered: "No such ID is registered.",
+} as const;
+
+export type DetailCode = keyof typeof DETAIL_CODES;
+
+/** Seconds a client should wait before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** A thrown, typed API error; the app's error handler renders it in the one envelope. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly details: ErrorDetail[] = [],
+    message?: string,
+  ) {
+    super(message ?? ERRORS[code].message);
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+/** The JSON envelope for an error response. */
+export function errorBody(code: ErrorCode, details: ErrorDetail[] = [], message?: string) {
+  return { error: { code, message: message ?? ERRORS[code].message, details } };
+}
+
+/** A complete JSON error response, with Retry-After on the retryable statuses. */
+export function errorResponse(
+  code: ErrorCode,
+  details: ErrorDetail[] = [],
+  message?: string,
+  headers: Record<string, string> = {},
+): Response {
+  const status: number = ERRORS[code].status;
+  const all: Record<string, string> = { "content-type": "application/json", ...headers };
+  if (status === 503 || status === 429) all["retry-after"] = String(RETRY_AFTER_SECONDS);
+  return new Response(JSON.stringify(errorBody(code, details, message)), { status, headers: all });
+}

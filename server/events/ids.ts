@@ -1,0 +1,73 @@
+/** Account/tracker IDs from the path, and the time-ordered event ID. */
+import { randomFillSync } from "node:crypto";
+
+const INTEGER_ID = /^[1-9][0-9]{0,17}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NIL_UUID = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * Normalizes an `aid`/`tid` path segment: a positive integer (no sign, no leading zero, at
+ * most 18 digits so it fits any signed 64-bit column) or a UUID in any case, returned
+ * lowercase. Returns null for anything else, including 0 and the nil UUID.
+ */
+export function parsePathId(raw: string): string | null {
+  if (INTEGER_ID.test(raw)) return raw;
+  if (raw.length === 36 && UUID.test(raw)) {
+    const id = raw.toLowerCase();
+    return id === NIL_UUID ? null : id;
+  }
+  return null;
+}
+
+/** True for a UUID of any version, in any case. */
+export function isUuid(value: string): boolean {
+  return value.length === 36 && UUID.test(value);
+}
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const random = new Uint8Array(4096);
+let randomAt = random.length;
+let lastMs = 0;
+let sequence = 0;
+
+function randomBytes(n: number): number {
+  if (randomAt + n > random.length) {
+    randomFillSync(random);
+    randomAt = 0;
+  }
+  const at = randomAt;
+  randomAt += n;
+  return at;
+}
+
+/**
+ * A UUIDv7 (RFC 9562). Within one millisecond the 12-bit rand_a field is a counter (the
+ * RFC's method 1), so IDs made by this process sort strictly in creation order; if the
+ * counter runs out the timestamp is advanced by one millisecond rather than repeating.
+ */
+export function uuidv7(now: number = Date.now()): string {
+  if (now > lastMs) {
+    lastMs = now;
+    sequence = random[randomBytes(1)]! & 0x7f; // random start, leaving room to count
+  } else if (++sequence > 0xfff) {
+    lastMs++;
+    sequence = 0;
+  }
+  const at = randomBytes(8);
+  const ms = lastMs;
+  const hi = Math.floor(ms / 0x10000); // top 32 bits of the 48-bit timestamp
+  const lo = ms % 0x10000;
+  const h = (n: number) => HEX[n & 0xff]!;
+  return (
+    h(hi >>> 24) + h(hi >>> 16) + h(hi >>> 8) + h(hi) + "-" +
+    h(lo >>> 8) + h(lo) + "-" +
+    h(0x70 | (sequence >>> 8)) + h(sequence) + "-" +
+    h(0x80 | (random[at]! & 0x3f)) + h(random[at + 1]!) + "-" +
+    h(random[at + 2]!) + h(random[at + 3]!) + h(random[at + 4]!) + h(random[at + 5]!) + h(random[at + 6]!) + h(random[at + 7]!)
+  );
+}
+
+/** The creation time (ms since the epoch) encoded in a UUIDv7. */
+export function uuidv7Time(id: string): number {
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}

@@ -1,0 +1,128 @@
+/**
+ * The collect pipeline on plain values: check the path IDs, read the body, validate and
+ * normalize, consult the registry, give the event its ID, and store it durably (or, with
+ * oa_debug, report what would happen). Every refusal is recorded in the reject log.
+ */
+import type { Limits } from "../config/schema.ts";
+import { ERRORS, type ErrorCode, type ErrorDetail } from "../errors.ts";
+import type { BodyResult } from "../http/read-body.ts";
+import type { Registry } from "../registry/registry.ts";
+import type { EventStore } from "../store/event-store.ts";
+import type { RejectLog } from "../store/reject-log.ts";
+import type { Log } from "../telemetry/log.ts";
+import type { EventContext, TrackedEvent, Warning } from "./event.model.ts";
+import { parsePathId, uuidv7 } from "./ids.ts";
+import { normalizeEvent } from "./normalize.ts";
+
+export interface IngestDeps {
+  events: Pick<EventStore, "append">;
+  rejects: Pick<RejectLog, "record">;
+  registry: Registry;
+  limits: Limits;
+  log: Log;
+  now: () => number;
+}
+
+export interface IngestInput {
+  aid: string;
+  tid: string;
+  readBody: () => Promise<BodyResult>;
+  context: EventContext;
+  /** oa_debug=true: validate and report, store nothing. */
+  debug: boolean;
+  /** oa_track=false: store as a test event, never delivered. */
+  test: boolean;
+}
+
+export interface DebugReport {
+  debug: true;
+  valid: boolean;
+  wouldRespond: { status: number; code?: ErrorCode };
+  event: TrackedEvent | null;
+  problems: ErrorDetail[];
+  warnings: Warning[];
+  received: { aid: string; tid: string; test: boolean; bytes: number | null };
+}
+
+export type IngestOutcome =
+  | { kind: "stored"; eventId: string }
+  | { kind: "debug"; report: DebugReport }
+  | { kind: "error"; code: ErrorCode; details: ErrorDetail[]; message?: string };
+
+const PATH_ID_MESSAGE = "must be a positive integer without leading zeros (at most 18 digits) or a UUID";
+
+/** Runs one collect request through the pipeline. */
+export async function ingest(deps: IngestDeps, input: IngestInput): Promise<IngestOutcome> {
+  const receivedAt = deps.now();
+  const at = new Date(receivedAt).toISOString();
+  const accountId = parsePathId(input.aid);
+  const trackerId = parsePathId(input.tid);
+  let bytes: number | null = null;
+  const warnings: Warning[] = [];
+
+  const refuse = (code: ErrorCode, details: ErrorDetail[], sample: string, message?: string, event: TrackedEvent | null = null): IngestOutcome => {
+    if (input.debug) return { kind: "debug", report: report(false, code, event, details, warnings) };
+    const idsValid = accountId !== null && trackerId !== null;
+    deps.rejects.record(
+      { at, status: ERRORS[code].status, code, details, accountId: accountId ?? input.aid.slice(0, 64), trackerId: trackerId ?? input.tid.slice(0, 64), ip: input.context.ip, userAgent: input.context.userAgent, sample },
+      idsValid,
+    );
+    return { kind: "error", code, details, message };
+  };
+  const report = (valid: boolean, code: ErrorCode | undefined, event: TrackedEvent | null, problems: ErrorDetail[], w: Warning[]): DebugReport => ({
+    debug: true,
+    valid,
+    wouldRespond: code ? { status: ERRORS[code].status, code } : { status: 204 },
+    event,
+    problems,
+    warnings: w,
+    received: { aid: input.aid, tid: input.tid, test: input.test || input.debug, bytes },
+  });
+
+  if (accountId === null || trackerId === null) {
+    const details: ErrorDetail[] = [];
+    if (accountId === null) details.push({ path: "aid", code: "invalid_id", message: `aid ${PATH_ID_MESSAGE}.` });
+    if (trackerId === null) details.push({ path: "tid", code: "invalid_id", message: `tid ${PATH_ID_MESSAGE}.` });
+    return refuse("invalid_id", details, "");
+  }
+
+  const body = await input.readBody();
+  if (!body.ok) return refuse(body.code, body.details, body.sample, body.message);
+  bytes = body.bytes;
+
+  const normalized = normalizeEvent(body.body, deps.limits);
+  warnings.push(...normalized.warnings);
+  if (!normalized.fields) return refuse("invalid_event", normalized.problems, body.text);
+
+  const registry = deps.registry.lookup(accountId, trackerId, normalized.fields.vendor);
+  if (!registry.account) warnings.push({ path: "aid", code: "unregistered", message: `Account ${accountId} is not registered.` });
+  if (!registry.tracker) warnings.push({ path: "tid", code: "unregistered", message: `Tracker ${trackerId} is not registered under account ${accountId}.` });
+  if (!registry.vendor) warnings.push({ path: "/vendor", code: "unregistered", message: `Vendor "${normalized.fields.vendor}" is not registered.` });
+
+  const event: TrackedEvent = {
+    eventId: uuidv7(receivedAt),
+    receivedAt: at,
+    accountId,
+    trackerId,
+    ...normalized.fields,
+    context: input.context,
+    test: input.test || input.debug,
+    registry,
+  };
+
+  if (deps.registry.policy === "reject" && (!registry.account || !registry.tracker)) {
+    const details: ErrorDetail[] = [];
+    if (!registry.account) details.push({ path: "aid", code: "unregistered", message: `Account ${accountId} is not registered.` });
+    if (!registry.tracker) details.push({ path: "tid", code: "unregistered", message: `Tracker ${trackerId} is not registered under account ${accountId}.` });
+    return refuse("unregistered_id", details, body.text, undefined, event);
+  }
+  if (input.debug) return { kind: "debug", report: report(true, undefined, event, [], warnings) };
+
+  try {
+    await deps.events.append(event);
+  } catch (err) {
+    deps.log.error("event not stored", { eventId: event.eventId, error: String(err) });
+    return { kind: "error", code: "storage_unavailable", details: [] };
+  }
+  return { kind: "stored", eventId: event.eventId };
+}

@@ -1,0 +1,148 @@
+/**
+ * Turns a parsed JSON body into the fields of the internal event, listing every problem at
+ * once. Pure: no I/O, no clock; the caller adds the ID, time, context and registry flags.
+ */
+import type { Limits } from "../config/schema.ts";
+import type { ErrorDetail } from "../errors.ts";
+import { classifyAction } from "./actions.ts";
+import type { TrackedEvent, Warning } from "./event.model.ts";
+
+/** The event fields that come from the body. */
+export type BodyFields = Pick<TrackedEvent, "action" | "actionType" | "object" | "vendor" | "product" | "instanceId" | "label" | "score" | "properties">;
+
+export interface Normalized {
+  fields: BodyFields | null;
+  problems: ErrorDetail[];
+  warnings: Warning[];
+}
+
+const REQUIRED = ["action", "object", "vendor", "product"] as const;
+const INSTANCE_ID_SPELLINGS = ["instance_id", "instanceID", "instanceId"] as const;
+const KNOWN = new Set<string>([...REQUIRED, ...INSTANCE_ID_SPELLINGS, "label", "score"]);
+
+/** A JSON Pointer segment (RFC 6901). */
+export function pointer(key: string): string {
+  return "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+function typeName(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
+}
+
+/** Checks a required string: present, a string, non-empty after trimming, within the length limit. */
+function requiredString(body: Record<string, unknown>, key: string, path: string, limits: Limits, problems: ErrorDetail[], warnings: Warning[]): string | undefined {
+  const value = body[key];
+  if (value === undefined) {
+    problems.push({ path, code: "required", message: `${key} is required.` });
+    return undefined;
+  }
+  if (typeof value !== "string") {
+    problems.push({ path, code: "invalid_type", message: `${key} must be a string, got ${typeName(value)}.` });
+    return undefined;
+  }
+  const trimmed = value.trim();
+  if (trimmed.length === 0) {
+    problems.push({ path, code: "empty", message: `${key} must not be empty.` });
+    return undefined;
+  }
+  if (trimmed.length > limits.maxFieldLength) {
+    problems.push({ path, code: "too_long", message: `${key} is longer than ${limits.maxFieldLength} characters.` });
+    return undefined;
+  }
+  if (trimmed !== value) warnings.push({ path, code: "trimmed", message: `Leading or trailing whitespace was removed from ${key}.` });
+  return trimmed;
+}
+
+/** Resolves the one instance ID from its accepted spellings; two different values are a conflict. */
+function instanceId(body: Record<string, unknown>, limits: Limits, problems: ErrorDetail[], warnings: Warning[]): string | undefined {
+  const present = INSTANCE_ID_SPELLINGS.filter((k) => body[k] !== undefined);
+  if (present.length === 0) {
+    problems.push({ path: "/instance_id", code: "required", message: "instance_id (or instanceID / instanceId) is required." });
+    return undefined;
+  }
+  const values = present.map((k) => requiredString(body, k, pointer(k), limits, problems, warnings));
+  if (values.some((v) => v === undefined)) return undefined;
+  if (new Set(values).size > 1) {
+    for (const k of present)
+      problems.push({ path: pointer(k), code: "conflict", message: `${present.join(", ")} are spellings of one field and carry different values.` });
+    return undefined;
+  }
+  return values[0];
+}
+
+/** Walks a property value checking depth, key and string lengths, and number exactness. */
+function checkValue(value: unknown, path: string, depth: number, limits: Limits, problems: ErrorDetail[]): void {
+  switch (typeof value) {
+    case "string":
+      if (value.length > limits.maxStringLength) problems.push({ path, code: "too_long", message: `String longer than ${limits.maxStringLength} characters.` });
+      return;
+    case "number":
+      if (!Number.isFinite(value)) problems.push({ path, code: "not_finite", message: "Number is too large to represent." });
+      else if (Number.isInteger(value) && !Number.isSafeInteger(value))
+        problems.push({ path, code: "unsafe_integer", message: "Integer beyond ±2^53 would lose precision; send it as a string." });
+      return;
+    case "object": {
+      if (value === null) return;
+      if (depth >= limits.maxDepth) {
+        problems.push({ path, code: "too_deep", message: `Nested deeper than ${limits.maxDepth} levels.` });
+        return;
+      }
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) checkValue(value[i], `${path}/${i}`, depth + 1, limits, problems);
+        return;
+      }
+      for (const key of Object.keys(value)) {
+        const childPath = path + pointer(key);
+        if (key.length > limits.maxKeyLength) problems.push({ path: childPath, code: "key_too_long", message: `Property name longer than ${limits.maxKeyLength} characters.` });
+        checkValue((value as Record<string, unknown>)[key], childPath, depth + 1, limits, problems);
+      }
+    }
+  }
+}
+
+/** Validates and normalizes one event body (already parsed, known to be a plain object). */
+export function normalizeEvent(body: Record<string, unknown>, limits: Limits): Normalized {
+  const problems: ErrorDetail[] = [];
+  const warnings: Warning[] = [];
+
+  const [action, object, vendor, product] = REQUIRED.map((k) => requiredString(body, k, pointer(k), limits, problems, warnings));
+  const instance = instanceId(body, limits, problems, warnings);
+
+  let label: string | undefined;
+  if (body.label !== undefined && body.label !== null) {
+    if (typeof body.label !== "string") problems.push({ path: "/label", code: "invalid_type", message: `label must be a string, got ${typeName(body.label)}.` });
+    else if (body.label.length > limits.maxLabelLength) problems.push({ path: "/label", code: "too_long", message: `label is longer than ${limits.maxLabelLength} characters.` });
+    else label = body.label;
+  } else if (body.label === null) warnings.push({ path: "/label", code: "null_ignored", message: "label was null and is treated as absent." });
+
+  let score: number | undefined;
+  if (body.score !== undefined && body.score !== null) {
+    if (typeof body.score !== "number") problems.push({ path: "/score", code: "invalid_type", message: `score must be a number, got ${typeName(body.score)}.` });
+    else if (!Number.isFinite(body.score)) problems.push({ path: "/score", code: "not_finite", message: "score must be a finite number." });
+    else score = body.score;
+  } else if (body.score === null) warnings.push({ path: "/score", code: "null_ignored", message: "score was null and is treated as absent." });
+
+  // A null-prototype object: a "__proto__" key becomes an ordinary property, never a prototype.
+  const properties: Record<string, unknown> = Object.create(null);
+  let count = 0;
+  for (const key of Object.keys(body)) {
+    if (KNOWN.has(key)) continue;
+    if (++count > limits.maxProperties) {
+      problems.push({ path: "", code: "too_many_properties", message: `More than ${limits.maxProperties} properties besides the known fields.` });
+      break;
+    }
+    const path = pointer(key);
+    if (key.length > limits.maxKeyLength) problems.push({ path, code: "key_too_long", message: `Property name longer than ${limits.maxKeyLength} characters.` });
+    checkValue(body[key], path, 1, limits, problems);
+    properties[key] = body[key];
+  }
+
+  if (problems.length > 0 || !action || !object || !vendor || !product || !instance) return { fields: null, problems, warnings };
+  const classified = classifyAction(action);
+  if (classified.actionType === "custom")
+    warnings.push({ path: "/action", code: "custom_action", message: `"${action}" is not a standard action; it is stored as a custom action.` });
+  const fields: BodyFields = { ...classified, object, vendor, product, instanceId: instance, properties };
+  if (label !== undefined) fields.label = label;
+  if (score !== undefined) fields.score = score;
+  return { fields, problems, warnings };
+}

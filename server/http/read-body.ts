@@ -1,0 +1,101 @@
+/**
+ * Reads one event body from a request: checks the content type and encoding, inflates gzip or
+ * deflate with the size limit applied to the *decompressed* bytes (so a gzip bomb stops at the
+ * limit), decodes strict UTF-8 and parses JSON into a plain object.
+ */
+import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
+import type { ErrorCode, ErrorDetail } from "../errors.ts";
+
+export type BodyResult =
+  | { ok: true; body: Record<string, unknown>; text: string; bytes: number }
+  | { ok: false; code: ErrorCode; details: ErrorDetail[]; message?: string; sample: string };
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const lenient = new TextDecoder("utf-8");
+
+/** Media types an event body may declare (sendBeacon sends text/plain; some devices send none). */
+function acceptedContentType(header: string | null): boolean {
+  if (!header) return true;
+  const [type, ...params] = header.toLowerCase().split(";").map((s) => s.trim());
+  if (type !== "application/json" && type !== "text/plain" && !/^application\/[a-z0-9.+-]*\+json$/.test(type!)) return false;
+  const charset = params.find((p) => p.startsWith("charset="))?.slice(8).replace(/"/g, "");
+  return charset === undefined || charset === "utf-8" || charset === "utf8";
+}
+
+function contentTypeHint(type: string): string {
+  const hint = type.startsWith("application/x-www-form-urlencoded") ? " (curl -d sends it by default: add -H 'Content-Type: application/json')" : "";
+  return `Content-Type ${type} is not accepted${hint}.`;
+}
+
+function fail(code: ErrorCode, sample = "", details: ErrorDetail[] = [], message?: string): BodyResult {
+  return { ok: false, code, details, message, sample };
+}
+
+/** Decompresses per Content-Encoding; null means "unsupported encoding". */
+function decode(raw: Uint8Array, encoding: string, limit: number): Uint8Array | null {
+  const options = { maxOutputLength: limit };
+  switch (encoding) {
+    case "":
+    case "identity":
+      return raw;
+    case "gzip":
+    case "x-gzip":
+      return gunzipSync(raw, options);
+    case "deflate":
+      // RFC 9110 "deflate" is zlib-wrapped, but some clients send raw deflate: accept both.
+      try {
+        return inflateSync(raw, options);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw err;
+        return inflateRawSync(raw, options);
+      }
+    default:
+      return null;
+  }
+}
+
+/** Reads, inflates, decodes and parses the body of `request` under `maxBytes`. */
+export async function readEventBody(request: Request, maxBytes: number, maxDepthHint: number): Promise<BodyResult> {
+  if (!acceptedContentType(request.headers.get("content-type")))
+    return fail("unsupported_media_type", "", [{ path: "content-type", code: "invalid_value", message: contentTypeHint(request.headers.get("content-type")!) }]);
+  const encoding = (request.headers.get("content-encoding") ?? "").trim().toLowerCase();
+  if (!["", "identity", "gzip", "x-gzip", "deflate"].includes(encoding))
+    return fail("unsupported_encoding", "", [{ path: "content-encoding", code: "invalid_value", message: `Content-Encoding ${encoding} is not accepted.` }]);
+
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  // A compressed body larger than the limit cannot inflate to less (beyond pathological cases).
+  if (declared > maxBytes) return fail("payload_too_large");
+
+  const raw = new Uint8Array(await request.arrayBuffer());
+  if (raw.byteLength > maxBytes) return fail("payload_too_large");
+
+  let bytes: Uint8Array | null;
+  try {
+    bytes = decode(raw, encoding, maxBytes);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || err instanceof RangeError) return fail("payload_too_large");
+    return fail("invalid_encoding");
+  }
+  if (bytes === null) return fail("unsupported_encoding");
+  if (bytes.byteLength > maxBytes) return fail("payload_too_large");
+
+  let text: string;
+  try {
+    text = utf8.decode(bytes); // strips a leading BOM
+  } catch {
+    return fail("invalid_utf8", lenient.decode(bytes.subarray(0, 2048)));
+  }
+  if (text.trim() === "") return fail("empty_body");
+
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    if (err instanceof RangeError)
+      return fail("invalid_event", text, [{ path: "", code: "too_deep", message: `Nested deeper than ${maxDepthHint} levels.` }]);
+    return fail("invalid_json", text, [], `The body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body))
+    return fail("body_not_object", text, [{ path: "", code: "invalid_type", message: `Expected a JSON object, got ${Array.isArray(body) ? "array" : body === null ? "null" : typeof body}.` }]);
+  return { ok: true, body: body as Record<string, unknown>, text, bytes: bytes.byteLength };
+}

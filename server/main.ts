@@ -1,0 +1,62 @@
+/**
+ * The entry point: the only place that wires real parts together (config, store, admin
+ * token, app, signals) and the only place that listens.
+ */
+import { resolve } from "node:path";
+import { createApp } from "./app.ts";
+import { ensureAdminToken } from "./auth/admin-token.ts";
+import { ConfigError, loadConfig, usage } from "./config/load.ts";
+import { openStore } from "./store/open-store.ts";
+import { createLog } from "./telemetry/log.ts";
+
+let loaded;
+try {
+  loaded = loadConfig(process.argv.slice(2), process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`trackd: ${err.message}\n`);
+  process.exit(2);
+}
+if (loaded.help) {
+  console.log(usage());
+  process.exit(0);
+}
+const { config } = loaded;
+const log = createLog(config.logLevel);
+const dataDir = resolve(config.dataDir);
+
+process.on("unhandledRejection", (reason) => log.error("unhandled rejection", { error: String(reason) }));
+
+const store = openStore({ dataDir, durability: config.durability, rejectLogSize: config.rejectLogSize });
+const admin = ensureAdminToken(dataDir, process.env.TRACKD_ADMIN_TOKEN);
+
+let draining = false;
+const app = createApp({ config, store, adminToken: admin.token, log, draining: () => draining });
+app.listen({
+  hostname: config.host,
+  port: config.port,
+  // Transport cap only; the event limit (after decompression) is enforced by the collect route.
+  maxRequestBodySize: Math.max(1024 * 1024, config.limits.maxBodyBytes * 4),
+});
+const server = app.server!;
+const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
+log.info("trackd listening", { address: `${config.host}:${server.port}`, url, dataDir, durability: config.durability, storedEvents: store.events.count() });
+if (admin.created)
+  process.stderr.write(`\nAdmin token (shown once, kept in ${admin.file}):\n  ${admin.token}\nAdmin API: curl -H "Authorization: Bearer ${admin.token}" ${url}/admin/api/events\n\n`);
+
+async function shutdown(signal: string) {
+  if (draining) return;
+  draining = true;
+  log.info("shutting down", { signal });
+  const timeout = setTimeout(() => {
+    log.warn("in-flight requests did not finish in time; closing", { timeoutMs: config.shutdownTimeoutMs });
+    server.stop(true);
+  }, config.shutdownTimeoutMs);
+  await server.stop(false); // stop accepting; resolves when in-flight requests are answered
+  clearTimeout(timeout);
+  await store.close();
+  log.info("stopped", { signal });
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

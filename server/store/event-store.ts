@@ -1,0 +1,112 @@
+/**
+ * Events keyed by event ID (UUIDv7, so key order is arrival order), stored as their JSON text
+ * so that what a sink receives is exactly what was stored, plus an index by
+ * (account, instance ID) for timelines.
+ */
+import type { Database } from "lmdb";
+import type { TrackedEvent } from "../events/event.model.ts";
+import type { TrackerStats } from "./tracker-stats.ts";
+
+export interface EventFilter {
+  accountId?: string;
+  trackerId?: string;
+  instanceId?: string;
+  action?: string;
+  test?: boolean;
+}
+
+export interface EventPage {
+  events: TrackedEvent[];
+  /** Pass as `before` to continue, or null at the oldest event. */
+  next: string | null;
+}
+
+/** How many stored events one list call may read before it returns what it found. */
+const SCAN_LIMIT = 20000;
+
+type FlushablePromise = Promise<boolean> & { flushed?: Promise<void> };
+
+export class EventStore {
+  constructor(
+    private readonly events: Database<string, string>,
+    private readonly index: Database<null, [string, string, string]>,
+    private readonly stats: TrackerStats,
+    private readonly durable: boolean,
+  ) {}
+
+  /**
+   * Stores an event. Resolves once the transaction holding it is committed and, in durable
+   * mode, flushed to disk; rejects if it could not be stored.
+   */
+  async append(event: TrackedEvent): Promise<void> {
+    const written = this.events.put(event.eventId, JSON.stringify(event)) as FlushablePromise;
+    // Same event turn, same transaction: the index entry and counters commit with the event.
+    this.index.put([event.accountId, event.instanceId, event.eventId], null).catch(() => {});
+    this.stats.record(event.accountId, event.trackerId, event.test ? "test" : "accepted", event.receivedAt);
+    await written;
+    if (this.durable && written.flushed) await written.flushed;
+  }
+
+  /** The stored event, or undefined. */
+  get(eventId: string): TrackedEvent | undefined {
+    const json = this.events.get(eventId);
+    return json === undefined ? undefined : (JSON.parse(json) as TrackedEvent);
+  }
+
+  /** The stored JSON text of an event, exactly as sinks receive it. */
+  getJson(eventId: string): string | undefined {
+    return this.events.get(eventId);
+  }
+
+  /** Number of stored events. */
+  count(): number {
+    return this.events.getCount();
+  }
+
+  /** Newest first, optionally before an event ID, filtered. Reads at most SCAN_LIMIT events per call. */
+  list(filter: EventFilter, limit: number, before?: string): EventPage {
+    if (filter.accountId && filter.instanceId) return this.listInstance(filter, limit, before);
+    const out: TrackedEvent[] = [];
+    let scanned = 0;
+    for (const { key, value } of this.events.getRange({ reverse: true, ...(before ? { start: before } : {}) })) {
+      if (key === before) continue;
+      const event = JSON.parse(value) as TrackedEvent;
+      if (matches(event, filter)) out.push(event);
+      if (out.length >= limit) return { events: out, next: key };
+      if (++scanned >= SCAN_LIMIT) return { events: out, next: key };
+    }
+    return { events: out, next: null };
+  }
+
+  /** Every event of an account that shares an instance ID, oldest first. */
+  timeline(accountId: string, instanceId: string, limit: number): TrackedEvent[] {
+    const out: TrackedEvent[] = [];
+    for (const key of this.index.getKeys({ start: [accountId, instanceId], end: [accountId, instanceId, "\uffff"], limit })) {
+      const event = this.get(key[2]);
+      if (event) out.push(event);
+    }
+    return out;
+  }
+
+  private listInstance(filter: EventFilter, limit: number, before?: string): EventPage {
+    const start: [string, string, string] = [filter.accountId!, filter.instanceId!, before ?? "\uffff"];
+    const out: TrackedEvent[] = [];
+    for (const key of this.index.getKeys({ reverse: true, start, end: [filter.accountId!, filter.instanceId!] })) {
+      if (key[2] === before) continue;
+      const event = this.get(key[2]);
+      if (event && matches(event, filter)) out.push(event);
+      if (out.length >= limit) return { events: out, next: key[2] };
+    }
+    return { events: out, next: null };
+  }
+}
+
+function matches(event: TrackedEvent, filter: EventFilter): boolean {
+  return (
+    (filter.accountId === undefined || event.accountId === filter.accountId) &&
+    (filter.trackerId === undefined || event.trackerId === filter.trackerId) &&
+    (filter.instanceId === undefined || event.instanceId === filter.instanceId) &&
+    (filter.action === undefined || event.action === filter.action) &&
+    (filter.test === undefined || event.test === filter.test)
+  );
+}

@@ -1,0 +1,89 @@
+/**
+ * Opens the one LMDB environment in the data directory and the stores inside it.
+ *
+ * Durability: in "durable" mode lmdb-js commits on its write thread with overlapping sync and
+ * we wait for the commit *and* its fsync (the `flushed` promise) before acknowledging; all
+ * writes of one event-loop turn share one transaction, so concurrent requests share a commit
+ * and an fsync. In "relaxed" mode the environment is opened with noSync: a commit reaches the
+ * OS page cache (survives a crash of trackd, not of the machine) and nothing is fsynced.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { open, type RootDatabase } from "lmdb";
+import { EventStore } from "./event-store.ts";
+import { RejectLog } from "./reject-log.ts";
+import { TrackerStats } from "./tracker-stats.ts";
+
+export type Durability = "durable" | "relaxed";
+
+export interface Store {
+  events: EventStore;
+  rejects: RejectLog;
+  stats: TrackerStats;
+  durability: Durability;
+  path: string;
+  /** Resolves when every write so far is on disk (a no-op promise in relaxed mode). */
+  flushed(): Promise<void>;
+  /** Bytes the database file takes on disk. */
+  sizeBytes(): number;
+  /** True if a small write can be committed now. */
+  writable(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  dataDir: string;
+  durability: Durability;
+  rejectLogSize: number;
+}
+
+/** Opens (creating if needed) the store under `dataDir`. */
+export function openStore(options: StoreOptions): Store {
+  mkdirSync(options.dataDir, { recursive: true });
+  const path = join(options.dataDir, "trackd.mdb");
+  const durable = options.durability === "durable";
+  const root: RootDatabase = open({
+    path,
+    noSync: !durable,
+    separateFlushed: true,
+    compression: false, // lmdb's compression reads a dictionary from node_modules: not in the binary
+    maxDbs: 16,
+  });
+  const meta = root.openDB<unknown, string>({ name: "meta" });
+  const stats = new TrackerStats(root.openDB({ name: "tracker-stats" }));
+  const events = new EventStore(
+    root.openDB<string, string>({ name: "events", encoding: "string" }),
+    root.openDB({ name: "instance-index" }),
+    stats,
+    durable,
+  );
+  const rejects = new RejectLog(root.openDB({ name: "rejects" }), stats, options.rejectLogSize);
+  if (meta.get("schema") === undefined) meta.putSync("schema", 1);
+
+  return {
+    events,
+    rejects,
+    stats,
+    durability: options.durability,
+    path,
+    async flushed() {
+      await root.flushed;
+    },
+    sizeBytes() {
+      const s = root.getStats() as { pageSize: number; lastPageNumber: number };
+      return s.pageSize * (s.lastPageNumber + 1);
+    },
+    async writable() {
+      try {
+        await meta.put("probe", Date.now());
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await root.flushed;
+      await root.close();
+    },
+  };
+}

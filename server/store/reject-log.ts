@@ -1,0 +1,68 @@
+/**
+ * A bounded log of rejected requests, newest kept, so operators can see what was refused and
+ * why. Writes are not awaited: a rejection is answered at once and the log is best effort.
+ */
+import type { Database } from "lmdb";
+import type { ErrorDetail } from "../errors.ts";
+import { uuidv7 } from "../events/ids.ts";
+import type { TrackerStats } from "./tracker-stats.ts";
+
+export interface RejectRecord {
+  id: string;
+  at: string;
+  status: number;
+  code: string;
+  details: ErrorDetail[];
+  /** Path IDs as sent (normalized when valid). */
+  accountId: string;
+  trackerId: string;
+  ip: string | null;
+  userAgent: string | null;
+  /** The first characters of the body, for diagnosis. */
+  sample: string;
+}
+
+export const SAMPLE_CHARS = 512;
+
+export class RejectLog {
+  private size: number;
+
+  constructor(
+    private readonly db: Database<RejectRecord, string>,
+    private readonly stats: TrackerStats,
+    private readonly capacity: number,
+  ) {
+    this.size = db.getCount();
+  }
+
+  /** Records a rejection (and counts it against the tracker when its IDs were valid). */
+  record(entry: Omit<RejectRecord, "id">, idsValid: boolean): void {
+    if (idsValid) this.stats.record(entry.accountId, entry.trackerId, "rejected", entry.at);
+    if (this.capacity === 0) return;
+    const id = uuidv7();
+    const sample = entry.sample.length > SAMPLE_CHARS ? entry.sample.slice(0, SAMPLE_CHARS) : entry.sample;
+    this.db.put(id, { id, ...entry, sample }).catch(() => {});
+    // Trim in steps of 10% so the oldest entries go in one batch rather than one per request.
+    if (++this.size > this.capacity + Math.max(1, this.capacity / 10)) this.trim();
+  }
+
+  /** Newest first, optionally before a record ID and filtered by tracker or code. */
+  list(options: { limit: number; before?: string; accountId?: string; trackerId?: string; code?: string }): RejectRecord[] {
+    const out: RejectRecord[] = [];
+    for (const { key, value } of this.db.getRange({ reverse: true, ...(options.before ? { start: options.before } : {}) })) {
+      if (key === options.before) continue;
+      if (options.accountId && value.accountId !== options.accountId) continue;
+      if (options.trackerId && value.trackerId !== options.trackerId) continue;
+      if (options.code && value.code !== options.code) continue;
+      out.push(value);
+      if (out.length >= options.limit) break;
+    }
+    return out;
+  }
+
+  private trim(): void {
+    const excess = this.size - this.capacity;
+    for (const key of this.db.getKeys({ limit: excess })) this.db.remove(key).catch(() => {});
+    this.size = this.capacity;
+  }
+}
