@@ -49,12 +49,23 @@ export type IngestOutcome =
   | { kind: "debug"; report: DebugReport }
   | { kind: "error"; code: ErrorCode; details: ErrorDetail[]; message?: string };
 
+let lastMs = -1;
+let lastIso = "";
+/** ISO 8601 time, cached per millisecond: under load many requests share one. */
+function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 const PATH_ID_MESSAGE = "must be a positive integer without leading zeros (at most 18 digits) or a UUID";
 
 /** Runs one collect request through the pipeline. */
 export async function ingest(deps: IngestDeps, input: IngestInput): Promise<IngestOutcome> {
   const receivedAt = deps.now();
-  const at = new Date(receivedAt).toISOString();
+  const at = isoTime(receivedAt);
   const accountId = parsePathId(input.aid);
   const trackerId = parsePathId(input.tid);
   let bytes: number | null = null;
@@ -95,16 +106,27 @@ export async function ingest(deps: IngestDeps, input: IngestInput): Promise<Inge
   if (!normalized.fields) return refuse("invalid_event", normalized.problems, body.text);
 
   const registry = deps.registry.lookup(accountId, trackerId, normalized.fields.vendor);
-  if (!registry.account) warnings.push({ path: "aid", code: "unregistered", message: `Account ${accountId} is not registered.` });
-  if (!registry.tracker) warnings.push({ path: "tid", code: "unregistered", message: `Tracker ${trackerId} is not registered under account ${accountId}.` });
-  if (!registry.vendor) warnings.push({ path: "/vendor", code: "unregistered", message: `Vendor "${normalized.fields.vendor}" is not registered.` });
+  if (input.debug) {
+    if (!registry.account) warnings.push({ path: "aid", code: "unregistered", message: `Account ${accountId} is not registered.` });
+    if (!registry.tracker) warnings.push({ path: "tid", code: "unregistered", message: `Tracker ${trackerId} is not registered under account ${accountId}.` });
+    if (!registry.vendor) warnings.push({ path: "/vendor", code: "unregistered", message: `Vendor "${normalized.fields.vendor}" is not registered.` });
+  }
 
+  const f = normalized.fields;
   const event: TrackedEvent = {
     eventId: uuidv7(receivedAt),
     receivedAt: at,
     accountId,
     trackerId,
-    ...normalized.fields,
+    action: f.action,
+    actionType: f.actionType,
+    object: f.object,
+    vendor: f.vendor,
+    product: f.product,
+    instanceId: f.instanceId,
+    ...(f.label !== undefined && { label: f.label }),
+    ...(f.score !== undefined && { score: f.score }),
+    properties: f.properties,
     context: input.context,
     test: input.test || input.debug,
     registry,

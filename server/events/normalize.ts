@@ -22,7 +22,7 @@ const KNOWN = new Set<string>([...REQUIRED, ...INSTANCE_ID_SPELLINGS, "label", "
 
 /** A JSON Pointer segment (RFC 6901). */
 export function pointer(key: string): string {
-  return "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
+  return key.includes("~") || key.includes("/") ? "/" + key.replace(/~/g, "~0").replace(/\//g, "~1") : "/" + key;
 }
 
 function typeName(value: unknown): string {
@@ -55,6 +55,8 @@ function requiredString(body: Record<string, unknown>, key: string, path: string
 
 /** Resolves the one instance ID from its accepted spellings; two different values are a conflict. */
 function instanceId(body: Record<string, unknown>, limits: Limits, problems: ErrorDetail[], warnings: Warning[]): string | undefined {
+  if (body.instance_id !== undefined && body.instanceID === undefined && body.instanceId === undefined)
+    return requiredString(body, "instance_id", "/instance_id", limits, problems, warnings); // the common case
   const present = INSTANCE_ID_SPELLINGS.filter((k) => body[k] !== undefined);
   if (present.length === 0) {
     problems.push({ path: "/instance_id", code: "required", message: "instance_id (or instanceID / instanceId) is required." });
@@ -70,7 +72,31 @@ function instanceId(body: Record<string, unknown>, limits: Limits, problems: Err
   return values[0];
 }
 
-/** Walks a property value checking depth, key and string lengths, and number exactness. */
+/** True if a property value is within every limit; the fast path, building no paths. */
+function withinLimits(value: unknown, depth: number, limits: Limits): boolean {
+  switch (typeof value) {
+    case "string":
+      return value.length <= limits.maxStringLength;
+    case "number":
+      return Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value));
+    case "object": {
+      if (value === null) return true;
+      if (depth >= limits.maxDepth) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!withinLimits(value[i], depth + 1, limits)) return false;
+        return true;
+      }
+      for (const key in value) {
+        if (key.length > limits.maxKeyLength || !withinLimits((value as Record<string, unknown>)[key], depth + 1, limits)) return false;
+      }
+      return true;
+    }
+    default:
+      return true;
+  }
+}
+
+/** The slow path, only for values that failed withinLimits: lists each problem with its path. */
 function checkValue(value: unknown, path: string, depth: number, limits: Limits, problems: ErrorDetail[]): void {
   switch (typeof value) {
     case "string":
@@ -105,7 +131,10 @@ export function normalizeEvent(body: Record<string, unknown>, limits: Limits): N
   const problems: ErrorDetail[] = [];
   const warnings: Warning[] = [];
 
-  const [action, object, vendor, product] = REQUIRED.map((k) => requiredString(body, k, pointer(k), limits, problems, warnings));
+  const action = requiredString(body, "action", "/action", limits, problems, warnings);
+  const object = requiredString(body, "object", "/object", limits, problems, warnings);
+  const vendor = requiredString(body, "vendor", "/vendor", limits, problems, warnings);
+  const product = requiredString(body, "product", "/product", limits, problems, warnings);
   const instance = instanceId(body, limits, problems, warnings);
 
   let label: string | undefined;
@@ -131,17 +160,20 @@ export function normalizeEvent(body: Record<string, unknown>, limits: Limits): N
       problems.push({ path: "", code: "too_many_properties", message: `More than ${limits.maxProperties} properties besides the known fields.` });
       break;
     }
-    const path = pointer(key);
-    if (key.length > limits.maxKeyLength) problems.push({ path, code: "key_too_long", message: `Property name longer than ${limits.maxKeyLength} characters.` });
-    checkValue(body[key], path, 1, limits, problems);
-    properties[key] = body[key];
+    const value = body[key];
+    if (key.length > limits.maxKeyLength || !withinLimits(value, 1, limits)) {
+      const path = pointer(key);
+      if (key.length > limits.maxKeyLength) problems.push({ path, code: "key_too_long", message: `Property name longer than ${limits.maxKeyLength} characters.` });
+      checkValue(value, path, 1, limits, problems);
+    }
+    properties[key] = value;
   }
 
   if (problems.length > 0 || !action || !object || !vendor || !product || !instance) return { fields: null, problems, warnings };
   const classified = classifyAction(action);
   if (classified.actionType === "custom")
     warnings.push({ path: "/action", code: "custom_action", message: `"${action}" is not a standard action; it is stored as a custom action.` });
-  const fields: BodyFields = { ...classified, object, vendor, product, instanceId: instance, properties };
+  const fields: BodyFields = { action: classified.action, actionType: classified.actionType, object, vendor, product, instanceId: instance, properties };
   if (label !== undefined) fields.label = label;
   if (score !== undefined) fields.score = score;
   return { fields, problems, warnings };

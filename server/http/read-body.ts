@@ -12,6 +12,7 @@ export type BodyResult =
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const lenient = new TextDecoder("utf-8");
+const BLANK = /^\s*$/;
 
 /** Media types an event body may declare (sendBeacon sends text/plain; some devices send none). */
 function acceptedContentType(header: string | null): boolean {
@@ -56,17 +57,20 @@ function decode(raw: Uint8Array, encoding: string, limit: number): Uint8Array | 
 
 /** Reads, inflates, decodes and parses the body of `request` under `maxBytes`. */
 export async function readEventBody(request: Request, maxBytes: number, maxDepthHint: number): Promise<BodyResult> {
-  if (!acceptedContentType(request.headers.get("content-type")))
-    return fail("unsupported_media_type", "", [{ path: "content-type", code: "invalid_value", message: contentTypeHint(request.headers.get("content-type")!) }]);
-  const encoding = (request.headers.get("content-encoding") ?? "").trim().toLowerCase();
-  if (!["", "identity", "gzip", "x-gzip", "deflate"].includes(encoding))
+  const headers = request.headers;
+  const contentType = headers.get("content-type");
+  if (contentType !== null && contentType !== "application/json" && !acceptedContentType(contentType))
+    return fail("unsupported_media_type", "", [{ path: "content-type", code: "invalid_value", message: contentTypeHint(contentType) }]);
+  const encodingHeader = headers.get("content-encoding");
+  const encoding = encodingHeader === null ? "" : encodingHeader.trim().toLowerCase();
+  if (encoding !== "" && !["identity", "gzip", "x-gzip", "deflate"].includes(encoding))
     return fail("unsupported_encoding", "", [{ path: "content-encoding", code: "invalid_value", message: `Content-Encoding ${encoding} is not accepted.` }]);
 
-  const declared = Number(request.headers.get("content-length") ?? NaN);
+  const declared = Number(headers.get("content-length") ?? NaN);
   // A compressed body larger than the limit cannot inflate to less (beyond pathological cases).
   if (declared > maxBytes) return fail("payload_too_large");
 
-  const raw = new Uint8Array(await request.arrayBuffer());
+  const raw = await request.bytes();
   if (raw.byteLength > maxBytes) return fail("payload_too_large");
 
   let bytes: Uint8Array | null;
@@ -85,7 +89,7 @@ export async function readEventBody(request: Request, maxBytes: number, maxDepth
   } catch {
     return fail("invalid_utf8", lenient.decode(bytes.subarray(0, 2048)));
   }
-  if (text.trim() === "") return fail("empty_body");
+  if (BLANK.test(text)) return fail("empty_body");
 
   let body: unknown;
   try {

@@ -25,6 +25,7 @@ export class Registry {
 
   /** Whether the account, the tracker (under that account) and the vendor are registered. */
   lookup(accountId: string, trackerId: string, vendor: string | undefined): RegistryFlags {
+    if (this.accounts.size === 0 && this.vendors.size === 0) return { account: false, tracker: false, vendor: false };
     return {
       account: this.accounts.has(accountId),
       tracker: this.trackers.has(`${accountId}/${trackerId}`),
