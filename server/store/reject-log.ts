@@ -26,13 +26,15 @@ export const SAMPLE_CHARS = 512;
 
 export class RejectLog {
   private size: number;
+  private lastWrite: Promise<unknown> = Promise.resolve();
+  private trimming: Promise<void> | null = null;
 
   constructor(
     private readonly db: Database<RejectRecord, string>,
     private readonly stats: TrackerStats,
     private readonly capacity: number,
   ) {
-    this.size = db.getCount();
+    this.size = this.entries();
   }
 
   /** Records a rejection (and counts it against the tracker when its IDs were valid). */
@@ -41,9 +43,17 @@ export class RejectLog {
     if (this.capacity === 0) return;
     const id = uuidv7();
     const sample = entry.sample.length > SAMPLE_CHARS ? entry.sample.slice(0, SAMPLE_CHARS) : entry.sample;
-    this.db.put(id, { id, ...entry, sample }).catch(() => {});
-    // Trim in steps of 10% so the oldest entries go in one batch rather than one per request.
-    if (++this.size > this.capacity + Math.max(1, this.capacity / 10)) this.trim();
+    this.lastWrite = this.db.put(id, { id, ...entry, sample }).catch(() => {});
+    // Trim in steps of 10% so the oldest entries go in one batch rather than one per request,
+    // once the new records are committed (reads see committed data only).
+    if (++this.size > this.capacity + Math.max(1, this.capacity / 10) && !this.trimming)
+      this.trimming = this.lastWrite.then(() => this.trim());
+  }
+
+  /** Resolves when the records so far are committed (for tests and orderly shutdown). */
+  async written(): Promise<void> {
+    await this.lastWrite;
+    await this.trimming;
   }
 
   /** Newest first, optionally before a record ID and filtered by tracker or code. */
@@ -60,9 +70,16 @@ export class RejectLog {
     return out;
   }
 
-  private trim(): void {
-    const excess = this.size - this.capacity;
-    for (const key of this.db.getKeys({ limit: excess })) this.db.remove(key).catch(() => {});
-    this.size = this.capacity;
+  private entries(): number {
+    return (this.db.getStats() as { entryCount: number }).entryCount;
+  }
+
+  private async trim(): Promise<void> {
+    const excess = this.entries() - this.capacity;
+    let last: Promise<unknown> = Promise.resolve();
+    if (excess > 0) for (const key of this.db.getKeys({ limit: excess })) last = this.db.remove(key).catch(() => {});
+    await last;
+    this.size = this.entries();
+    this.trimming = null;
   }
 }

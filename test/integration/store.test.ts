@@ -1,0 +1,83 @@
+import { describe, expect, test } from "bun:test";
+import { openStore, type Durability } from "../../server/store/open-store.ts";
+import type { TrackedEvent } from "../../server/events/event.model.ts";
+import { uuidv7 } from "../../server/events/ids.ts";
+import { tempDir } from "../helpers/test-app.ts";
+
+function event(overrides: Partial<TrackedEvent> = {}): TrackedEvent {
+  return {
+    eventId: uuidv7(),
+    receivedAt: new Date().toISOString(),
+    accountId: "1",
+    trackerId: "2",
+    action: "view",
+    actionType: "standard",
+    object: "vehicle",
+    vendor: "v",
+    product: "p",
+    instanceId: "chat-1",
+    properties: {},
+    context: { ip: null, userAgent: null, origin: null, referer: null, source: "server" },
+    test: false,
+    registry: { account: false, tracker: false, vendor: false },
+    ...overrides,
+  };
+}
+
+for (const durability of ["durable", "relaxed"] as Durability[]) {
+  describe(`store (${durability})`, () => {
+    test("keeps appended events, the instance index and counters across a close and reopen", async () => {
+      const dir = tempDir();
+      let store = openStore({ dataDir: dir, durability, rejectLogSize: 10 });
+      const written = [event(), event({ instanceId: "chat-2", source: undefined } as never), event({ trackerId: "3" }), event({ test: true })];
+      await Promise.all(written.map((e) => store.events.append(e))); // concurrent appends share a commit
+      await store.close();
+
+      store = openStore({ dataDir: dir, durability, rejectLogSize: 10 });
+      for (const e of written) expect(store.events.get(e.eventId)).toEqual(JSON.parse(JSON.stringify(e)));
+      expect(store.events.timeline("1", "chat-1", 100).map((e) => e.eventId)).toEqual([written[0]!.eventId, written[2]!.eventId, written[3]!.eventId]);
+      expect(store.stats.get("1", "2")).toMatchObject({ accepted: 2, test: 1 });
+      expect(store.stats.get("1", "3")).toMatchObject({ accepted: 1 });
+      await store.close();
+    });
+  });
+}
+
+describe("store", () => {
+  test("reopens a relaxed database in durable mode and back", async () => {
+    const dir = tempDir();
+    let store = openStore({ dataDir: dir, durability: "relaxed", rejectLogSize: 10 });
+    const a = event();
+    await store.events.append(a);
+    await store.close();
+    store = openStore({ dataDir: dir, durability: "durable", rejectLogSize: 10 });
+    const b = event();
+    await store.events.append(b);
+    await store.close();
+    store = openStore({ dataDir: dir, durability: "relaxed", rejectLogSize: 10 });
+    expect(store.events.count()).toBe(2);
+    await store.close();
+  });
+
+  test("keeps the reject log bounded, dropping the oldest", async () => {
+    const dir = tempDir();
+    const store = openStore({ dataDir: dir, durability: "durable", rejectLogSize: 20 });
+    for (let i = 0; i < 100; i++)
+      store.rejects.record({ at: new Date().toISOString(), status: 400, code: "invalid_event", details: [], accountId: "1", trackerId: "1", ip: null, userAgent: null, sample: `#${i}` }, true);
+    await store.rejects.written();
+    const kept = store.rejects.list({ limit: 500 });
+    expect(kept.length).toBeGreaterThanOrEqual(20);
+    expect(kept.length).toBeLessThanOrEqual(22);
+    expect(kept[0]!.sample).toBe("#99");
+    expect(store.stats.get("1", "1")!.rejected).toBe(100);
+    await store.close();
+  });
+
+  test("truncates reject samples", async () => {
+    const store = openStore({ dataDir: tempDir(), durability: "durable", rejectLogSize: 5 });
+    store.rejects.record({ at: "", status: 400, code: "invalid_json", details: [], accountId: "1", trackerId: "1", ip: null, userAgent: null, sample: "x".repeat(5000) }, true);
+    await store.rejects.written();
+    expect(store.rejects.list({ limit: 1 })[0]!.sample.length).toBe(512);
+    await store.close();
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, test } from "bun:test";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError, loadConfig, settings, usage } from "../../server/config/load.ts";
+import { tempDir } from "../helpers/test-app.ts";
+
+const examples = join(import.meta.dir, "../../server/config/examples");
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("configuration", () => {
+  test("runs on embedded defaults with no file, variables or flags", () => {
+    const { config } = loadConfig([], {});
+    expect(config).toMatchObject({ host: "0.0.0.0", port: 8080, dataDir: "./data", durability: "durable", trustedProxies: [] });
+    expect(config.limits.maxBodyBytes).toBe(65536);
+    expect(config.registry.unknownIds).toBe("accept");
+  });
+
+  test("layers file, then TRACKD_* variables, then flags", () => {
+    const dir = tempDir();
+    const file = join(dir, "c.json");
+    writeFileSync(file, JSON.stringify({ port: 1111, host: "127.0.0.1", dataDir: "/file", limits: { maxDepth: 8 } }));
+    const { config } = loadConfig(["--config", file, "--port=3333", "--limits.max-body-bytes", "1024"], {
+      TRACKD_PORT: "2222",
+      TRACKD_DATA_DIR: "/env",
+      TRACKD_TRUSTED_PROXIES: "10.0.0.0/8, ::1",
+      TRACKD_DURABILITY: "relaxed",
+    });
+    expect(config).toMatchObject({ port: 3333, host: "127.0.0.1", dataDir: "/env", durability: "relaxed", trustedProxies: ["10.0.0.0/8", "::1"] });
+    expect(config.limits).toMatchObject({ maxDepth: 8, maxBodyBytes: 1024 });
+  });
+
+  test("takes the config file from TRACKD_CONFIG", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "c.toml"), 'port = 4444\n[limits]\nmaxDepth = 4\n');
+    const { config } = loadConfig([], { TRACKD_CONFIG: join(dir, "c.toml") });
+    expect(config.port).toBe(4444);
+    expect(config.limits.maxDepth).toBe(4);
+  });
+
+  test("reports every problem at once", () => {
+    const dir = tempDir();
+    const file = join(dir, "bad.json");
+    writeFileSync(file, JSON.stringify({ port: "eighty", durability: "sometimes", colour: "blue", limits: { maxDepth: 0 } }));
+    const problems = problemsOf(() => loadConfig(["--config", file, "--bogus", "1", "--host"], { TRACKD_LOG_LEVEL: "loud" }));
+    const text = problems.join("\n");
+    for (const fragment of ["--bogus", "--host needs a value", "/port", "/durability", "colour", "/limits/maxDepth", "/logLevel"]) expect(text).toContain(fragment);
+  });
+
+  test("reports an unreadable or malformed file", () => {
+    expect(problemsOf(() => loadConfig(["--config", "/nonexistent/trackd.json"], {})).join()).toContain("cannot read");
+    const dir = tempDir();
+    writeFileSync(join(dir, "x.json"), "{ nope");
+    expect(problemsOf(() => loadConfig(["--config", join(dir, "x.json")], {}))[0]).toContain("x.json");
+  });
+
+  test("derives flag and variable names from the schema", () => {
+    const names = settings().map((s) => [s.flag, s.env]);
+    expect(names).toContainEqual(["--data-dir", "TRACKD_DATA_DIR"]);
+    expect(names).toContainEqual(["--limits.max-body-bytes", "TRACKD_LIMITS_MAX_BODY_BYTES"]);
+    expect(usage()).toContain("--port");
+  });
+
+  test("every example config in the repo is valid", () => {
+    const files = readdirSync(examples);
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const file of files) {
+      const { config } = loadConfig(["--config", join(examples, file)], {});
+      expect(config.port).toBe(8080);
+    }
+  });
+});
