@@ -40,9 +40,9 @@ app.listen({
 });
 const server = app.server!;
 const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
-log.info("trackd listening", { address: `${config.host}:${server.port}`, url, dataDir, durability: config.durability, storedEvents: store.events.count() });
 if (admin.created)
   process.stderr.write(`\nAdmin token (shown once, kept in ${admin.file}):\n  ${admin.token}\nAdmin API: curl -H "Authorization: Bearer ${admin.token}" ${url}/admin/api/events\n\n`);
+log.info("trackd listening", { address: `${config.host}:${server.port}`, url, dataDir, durability: config.durability, storedEvents: store.events.count() });
 
 async function shutdown(signal: string) {
   if (draining) return;

@@ -41,7 +41,7 @@ function requestContext(request: Request, server: Server<unknown> | null, isTrus
   // Browsers send Origin on cross-site POSTs and Sec-Fetch-* on every fetch and beacon.
   const browser = origin !== null || request.headers.has("sec-fetch-mode") || request.headers.has("sec-fetch-site");
   return {
-    ip: clientIp(peer, request.headers.get("x-forwarded-for"), isTrusted),
+    ip: clientIp(peer, () => request.headers.get("x-forwarded-for"), isTrusted),
     userAgent: header(request, "user-agent"),
     origin,
     referer: header(request, "referer"),

@@ -24,12 +24,18 @@ export interface EventPage {
 /** How many stored events one list call may read before it returns what it found. */
 const SCAN_LIMIT = 20000;
 
+const EMPTY = new Uint8Array(0);
+const EVENT_ID_LENGTH = 36;
+
+/** Index keys are "account NUL instance NUL eventId": plain strings encode far faster than arrays. */
+const indexKey = (accountId: string, instanceId: string) => `${accountId}\u0000${instanceId}\u0000`;
+
 type FlushablePromise = Promise<boolean> & { flushed?: Promise<void> };
 
 export class EventStore {
   constructor(
     private readonly events: Database<string, string>,
-    private readonly index: Database<null, [string, string, string]>,
+    private readonly index: Database<Uint8Array, string>,
     private readonly stats: TrackerStats,
     private readonly durable: boolean,
   ) {}
@@ -41,7 +47,7 @@ export class EventStore {
   async append(event: TrackedEvent): Promise<void> {
     const written = this.events.put(event.eventId, JSON.stringify(event)) as FlushablePromise;
     // Same event turn, same transaction: the index entry and counters commit with the event.
-    this.index.put([event.accountId, event.instanceId, event.eventId], null).catch(() => {});
+    this.index.put(indexKey(event.accountId, event.instanceId) + event.eventId, EMPTY).catch(() => {});
     this.stats.record(event.accountId, event.trackerId, event.test ? "test" : "accepted", event.receivedAt);
     await written;
     if (this.durable && written.flushed) await written.flushed;
@@ -80,22 +86,26 @@ export class EventStore {
 
   /** Every event of an account that shares an instance ID, oldest first. */
   timeline(accountId: string, instanceId: string, limit: number): TrackedEvent[] {
+    const prefix = indexKey(accountId, instanceId);
     const out: TrackedEvent[] = [];
-    for (const key of this.index.getKeys({ start: [accountId, instanceId], end: [accountId, instanceId, "\uffff"], limit })) {
-      const event = this.get(key[2]);
-      if (event) out.push(event);
+    for (const key of this.index.getKeys({ start: prefix, end: prefix + "\uffff" })) {
+      const event = this.get(key.slice(-EVENT_ID_LENGTH));
+      // The separator may occur inside an instance ID, so a prefix can match a longer ID.
+      if (event && event.accountId === accountId && event.instanceId === instanceId) out.push(event);
+      if (out.length >= limit) break;
     }
     return out;
   }
 
   private listInstance(filter: EventFilter, limit: number, before?: string): EventPage {
-    const start: [string, string, string] = [filter.accountId!, filter.instanceId!, before ?? "\uffff"];
+    const prefix = indexKey(filter.accountId!, filter.instanceId!);
     const out: TrackedEvent[] = [];
-    for (const key of this.index.getKeys({ reverse: true, start, end: [filter.accountId!, filter.instanceId!] })) {
-      if (key[2] === before) continue;
-      const event = this.get(key[2]);
+    for (const key of this.index.getKeys({ reverse: true, start: prefix + (before ?? "\uffff"), end: prefix })) {
+      const eventId = key.slice(-EVENT_ID_LENGTH);
+      if (eventId === before) continue;
+      const event = this.get(eventId);
       if (event && matches(event, filter)) out.push(event);
-      if (out.length >= limit) return { events: out, next: key[2] };
+      if (out.length >= limit) return { events: out, next: eventId };
     }
     return { events: out, next: null };
   }

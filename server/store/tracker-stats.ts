@@ -1,7 +1,8 @@
 /**
  * Per-tracker counters (accepted, test, rejected, last arrival), kept in memory and written
- * into the same LMDB transaction as the events that changed them (a microtask after the
- * event's put, so within the same event-loop turn, which lmdb-js commits as one batch).
+ * to LMDB at most once a second and on close. They are statistics, not data: after a crash
+ * they can undercount the last second, while every acknowledged event is still stored.
+ * (Writing them with every event cost about a tenth of the hot path.)
  */
 import type { Database } from "lmdb";
 
@@ -15,12 +16,14 @@ export interface TrackerCounters {
   lastRejectAt: string | null;
 }
 
+const FLUSH_INTERVAL_MS = 1000;
+
 export type CounterKind = "accepted" | "test" | "rejected";
 
 export class TrackerStats {
   private readonly cache = new Map<string, TrackerCounters>();
   private readonly dirty = new Set<string>();
-  private scheduled = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly db: Database<TrackerCounters, string>) {
     for (const { key, value } of db.getRange()) this.cache.set(key, value);
@@ -38,9 +41,9 @@ export class TrackerStats {
     if (kind === "rejected") c.lastRejectAt = at;
     else c.lastEventAt = at;
     this.dirty.add(key);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(() => this.flush());
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+      this.timer.unref?.();
     }
   }
 
@@ -54,9 +57,13 @@ export class TrackerStats {
     return [...this.cache.values()];
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    for (const key of this.dirty) this.db.put(key, { ...this.cache.get(key)! }).catch(() => {}); // the event's own put reports failures
+  /** Writes the changed counters; resolves when they are committed. */
+  flush(): Promise<unknown> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    let last: Promise<unknown> = Promise.resolve();
+    for (const key of this.dirty) last = this.db.put(key, { ...this.cache.get(key)! }).catch(() => {}); // failures surface on event writes
     this.dirty.clear();
+    return last;
   }
 }

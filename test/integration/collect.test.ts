@@ -350,6 +350,17 @@ describe("routes and CORS", () => {
     }
   });
 
+  test("answers 503 with Retry-After to new events while shutting down, and readyz says draining", async () => {
+    const draining = await createTestApp({}, { draining: () => true });
+    const res = await draining.collect(validEvent());
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect((await errorOf(res)).code).toBe("shutting_down");
+    expect((await draining.app.handle(new Request("http://localhost/readyz"))).status).toBe(503);
+    expect((await draining.app.handle(new Request("http://localhost/healthz"))).status).toBe(200);
+    await draining.close();
+  });
+
   test("reports health and readiness", async () => {
     expect((await t.app.handle(new Request("http://localhost/healthz"))).status).toBe(200);
     const ready = await t.app.handle(new Request("http://localhost/readyz"));

@@ -1,0 +1,85 @@
+/** Builds dist/trackd once per test run and runs copies of it as real processes. */
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { tempDir } from "./test-app.ts";
+
+const root = join(import.meta.dir, "../..");
+let built: Promise<string> | null = null;
+
+/** Runs `bun server/build.ts` (once) and returns the binary's path. */
+export function buildBinary(): Promise<string> {
+  built ??= (async () => {
+    const proc = Bun.spawn([process.execPath, join(root, "server/build.ts")], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    if ((await proc.exited) !== 0) throw new Error(`build failed: ${await new Response(proc.stderr).text()}`);
+    return join(root, "dist/trackd");
+  })();
+  return built;
+}
+
+/** Copies the binary alone into a fresh empty directory (no node_modules anywhere near it). */
+export async function binaryInEmptyDir(): Promise<{ dir: string; binary: string }> {
+  const dir = tempDir("trackd-bin-");
+  mkdirSync(join(dir, "bin"));
+  const binary = join(dir, "bin", "trackd");
+  copyFileSync(await buildBinary(), binary);
+  Bun.spawnSync(["chmod", "+x", binary]);
+  return { dir, binary };
+}
+
+export interface Running {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  port: number;
+  url: string;
+  logs: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+/** Starts the binary on a free port and resolves once it logs that it is listening. */
+export async function startBinary(binary: string, cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<Running> {
+  const proc = Bun.spawn([binary, "--port", "0", "--host", "127.0.0.1", ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: process.env.TMPDIR ?? "/tmp", TRACKD_ADMIN_TOKEN: "binary-test-token", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let logs = "";
+  const decoder = new TextDecoder();
+  const reader = proc.stderr.getReader();
+  const port = await new Promise<number>((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`trackd did not start:\n${logs}`)), 15000);
+    (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        logs += decoder.decode(value, { stream: true });
+        const m = /"msg":"trackd listening","address":"[^"]*:(\d+)"/.exec(logs);
+        if (m) {
+          clearTimeout(deadline);
+          resolve(Number(m[1]));
+        }
+      }
+      clearTimeout(deadline);
+      reject(new Error(`trackd exited before listening:\n${logs}`));
+    })().catch(reject);
+  });
+  // Keep draining stderr so the child never blocks on a full pipe.
+  void (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      logs += decoder.decode(value, { stream: true });
+    }
+  })();
+  return {
+    proc,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    logs: () => logs,
+    async stop(signal = "SIGTERM") {
+      proc.kill(signal);
+      return proc.exited;
+    },
+  };
+}

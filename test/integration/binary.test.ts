@@ -1,0 +1,124 @@
+/**
+ * The real compiled binary, copied alone into an empty directory: it starts, stores events,
+ * stops cleanly on SIGTERM, and keeps every acknowledged event across a restart and a SIGKILL.
+ */
+import { beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { binaryInEmptyDir, buildBinary, startBinary } from "../helpers/binary.ts";
+
+const auth = { authorization: "Bearer binary-test-token" };
+const body = (instance: string) => JSON.stringify({ action: "submit", object: "form", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: instance });
+
+async function post(url: string, instance: string): Promise<string> {
+  const res = await fetch(`${url}/collect/1001/1/event`, { method: "POST", headers: { "content-type": "application/json" }, body: body(instance) });
+  if (res.status !== 204) throw new Error(`status ${res.status}: ${await res.text()}`);
+  return res.headers.get("x-event-id")!;
+}
+
+async function storedInstance(url: string, eventId: string): Promise<string | null> {
+  const res = await fetch(`${url}/admin/api/events/${eventId}`, { headers: auth });
+  if (res.status !== 200) return null;
+  return ((await res.json()) as { event: { instanceId: string } }).event.instanceId;
+}
+
+beforeAll(async () => {
+  await buildBinary();
+}, 120000);
+
+describe("the compiled binary", () => {
+  test("runs from an empty directory, survives SIGTERM and a restart with every acknowledged event", async () => {
+    const { dir, binary } = await binaryInEmptyDir();
+    expect(existsSync(join(dir, "node_modules"))).toBe(false);
+    const data = join(dir, "data");
+    let server = await startBinary(binary, dir, ["--data-dir", data], { TRACKD_ADMIN_TOKEN: "" });
+    expect(server.logs()).toContain('"durability":"durable"');
+    expect(server.logs()).toContain("Admin token (shown once");
+    const tokenFile = join(data, "admin-token");
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const token = (await Bun.file(tokenFile).text()).trim();
+
+    const acked = new Map<string, string>();
+    await Promise.all(Array.from({ length: 50 }, async (_, i) => acked.set(await post(server.url, `term-${i}`), `term-${i}`)));
+    expect(await server.stop("SIGTERM")).toBe(0);
+    expect(server.logs()).toContain('"msg":"stopped"');
+
+    server = await startBinary(binary, dir, ["--data-dir", data], { TRACKD_ADMIN_TOKEN: "" });
+    expect(server.logs()).not.toContain("Admin token (shown once"); // printed once, on creation
+    for (const [eventId, instance] of acked) {
+      const res = await fetch(`${server.url}/admin/api/events/${eventId}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { event: { instanceId: string } }).event.instanceId).toBe(instance);
+    }
+    expect(await server.stop("SIGINT")).toBe(0);
+  }, 60000);
+
+  test("keeps every event that got a 204 when killed with SIGKILL under load", async () => {
+    const { dir, binary } = await binaryInEmptyDir();
+    const data = join(dir, "data");
+    const acked = new Map<string, string>();
+    for (let round = 0; round < 3; round++) {
+      const server = await startBinary(binary, dir, ["--data-dir", data]);
+      let stop = false;
+      let sent = 0;
+      const clients = Array.from({ length: 16 }, async (_, c) => {
+        while (!stop) {
+          const instance = `kill-${round}-${c}-${sent++}`;
+          try {
+            acked.set(await post(server.url, instance), instance);
+          } catch {
+            return; // the server died mid-request: this event was never acknowledged
+          }
+        }
+      });
+      const target = acked.size + 300;
+      const deadline = Date.now() + 20000;
+      while (acked.size < target && Date.now() < deadline) await Bun.sleep(5);
+      server.proc.kill("SIGKILL");
+      stop = true;
+      await Promise.all(clients);
+      await server.proc.exited;
+    }
+    expect(acked.size).toBeGreaterThan(900);
+
+    const server = await startBinary(binary, dir, ["--data-dir", data]);
+    const missing: string[] = [];
+    for (const [eventId, instance] of acked) if ((await storedInstance(server.url, eventId)) !== instance) missing.push(instance);
+    expect(missing).toEqual([]);
+    await server.stop();
+  }, 120000);
+
+  test("finishes in-flight requests on SIGTERM: every 204 is stored, and it exits 0", async () => {
+    const { dir, binary } = await binaryInEmptyDir();
+    const data = join(dir, "data");
+    let server = await startBinary(binary, dir, ["--data-dir", data]);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    const acked = new Map<string, string>();
+    let n = 0;
+    const clients = Array.from({ length: 16 }, async () => {
+      for (;;) {
+        const instance = `drain-${n++}`;
+        try {
+          acked.set(await post(server.url, instance), instance);
+        } catch {
+          return; // refused: the server stopped accepting
+        }
+      }
+    });
+    while (acked.size < 200) await Bun.sleep(5);
+    expect(await server.stop("SIGTERM")).toBe(0);
+    await Promise.all(clients);
+
+    server = await startBinary(binary, dir, ["--data-dir", data]);
+    for (const [eventId, instance] of acked) expect(await storedInstance(server.url, eventId)).toBe(instance);
+    await server.stop();
+  }, 60000);
+
+  test("exits non-zero listing every configuration problem", async () => {
+    const { dir, binary } = await binaryInEmptyDir();
+    const proc = Bun.spawn([binary, "--port", "http", "--durability", "maybe", "--nope"], { cwd: dir, stderr: "pipe", stdout: "ignore" });
+    expect(await proc.exited).toBe(2);
+    const err = await new Response(proc.stderr).text();
+    for (const fragment of ["--nope", "/port", "/durability"]) expect(err).toContain(fragment);
+  }, 60000);
+});
