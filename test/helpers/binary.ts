@@ -6,6 +6,13 @@ import { tempDir } from "./test-app.ts";
 
 const root = join(import.meta.dir, "../..");
 let built: Promise<string> | null = null;
+const running = new Set<Subprocess>();
+
+/** Kills every process this helper started that is still alive (for afterAll, so a failed test leaks nothing). */
+export function killAll(): void {
+  for (const proc of running) proc.kill("SIGKILL");
+  running.clear();
+}
 
 /** Runs `bun server/build.ts` (once) and returns the binary's path. */
 export function buildBinary(): Promise<string> {
@@ -44,6 +51,8 @@ export async function startBinary(binary: string, cwd: string, args: string[] = 
     stdout: "pipe",
     stderr: "pipe",
   });
+  running.add(proc);
+  void proc.exited.then(() => running.delete(proc));
   let logs = "";
   const decoder = new TextDecoder();
   const reader = proc.stderr.getReader();

@@ -2,10 +2,10 @@
  * The real compiled binary, copied alone into an empty directory: it starts, stores events,
  * stops cleanly on SIGTERM, and keeps every acknowledged event across a restart and a SIGKILL.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { binaryInEmptyDir, buildBinary, startBinary } from "../helpers/binary.ts";
+import { binaryInEmptyDir, buildBinary, killAll, startBinary } from "../helpers/binary.ts";
 
 const auth = { authorization: "Bearer binary-test-token" };
 const body = (instance: string) => JSON.stringify({ action: "submit", object: "form", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: instance });
@@ -25,6 +25,7 @@ async function storedInstance(url: string, eventId: string): Promise<string | nu
 beforeAll(async () => {
   await buildBinary();
 }, 120000);
+afterAll(killAll);
 
 describe("the compiled binary", () => {
   test("runs from an empty directory, survives SIGTERM and a restart with every acknowledged event", async () => {
