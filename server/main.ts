@@ -9,6 +9,8 @@ import { ConfigError, loadConfig, usage } from "./config/load.ts";
 import { openStore } from "./store/open-store.ts";
 import { createLog } from "./telemetry/log.ts";
 
+const TRANSPORT_BODY_CAP = 1024 ** 3;
+
 let loaded;
 try {
   loaded = loadConfig(process.argv.slice(2), process.env);
@@ -35,8 +37,10 @@ const app = createApp({ config, store, adminToken: admin.token, log, draining: (
 app.listen({
   hostname: config.host,
   port: config.port,
-  // Transport cap only; the event limit (after decompression) is enforced by the collect route.
-  maxRequestBodySize: Math.max(1024 * 1024, config.limits.maxBodyBytes * 4),
+  // Bun's own cap answers 413 with an empty body; keep it far above the event limit so the
+  // collect route, which checks Content-Length before reading and caps chunked bodies while
+  // streaming, answers every oversized body in the error envelope.
+  maxRequestBodySize: TRANSPORT_BODY_CAP,
 });
 const server = app.server!;
 const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;

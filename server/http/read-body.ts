@@ -55,6 +55,25 @@ function decode(raw: Uint8Array, encoding: string, limit: number): Uint8Array | 
   }
 }
 
+/** Reads a body of unknown length (chunked) chunk by chunk, giving up once it passes `cap`. */
+async function readCapped(request: Request, cap: number): Promise<Uint8Array | null> {
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > cap) return null;
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
 /** Reads, inflates, decodes and parses the body of `request` under `maxBytes`. */
 export async function readEventBody(request: Request, maxBytes: number, maxDepthHint: number): Promise<BodyResult> {
   const headers = request.headers;
@@ -70,8 +89,8 @@ export async function readEventBody(request: Request, maxBytes: number, maxDepth
   // A compressed body larger than the limit cannot inflate to less (beyond pathological cases).
   if (declared > maxBytes) return fail("payload_too_large");
 
-  const raw = await request.bytes();
-  if (raw.byteLength > maxBytes) return fail("payload_too_large");
+  const raw = Number.isFinite(declared) ? await request.bytes() : await readCapped(request, maxBytes);
+  if (raw === null || raw.byteLength > maxBytes) return fail("payload_too_large");
 
   let bytes: Uint8Array | null;
   try {

@@ -115,6 +115,26 @@ describe("the compiled binary", () => {
     await server.stop();
   }, 60000);
 
+  test("over real HTTP: the client address, trusted proxies, and oversized bodies in the envelope", async () => {
+    const { dir, binary } = await binaryInEmptyDir();
+    const server = await startBinary(binary, dir, ["--data-dir", join(dir, "data"), "--trusted-proxies", "127.0.0.1"]);
+    const send = (headers: Record<string, string>, payload: BodyInit = body("ip")) =>
+      fetch(`${server.url}/collect/1001/1/event`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: payload });
+    const viaProxy = await send({ "x-forwarded-for": "198.51.100.7, 127.0.0.1" });
+    expect(viaProxy.status).toBe(204);
+    const direct = await send({});
+    const ipOf = async (res: Response) =>
+      ((await (await fetch(`${server.url}/admin/api/events/${res.headers.get("x-event-id")}`, { headers: auth })).json()) as { event: { context: { ip: string } } }).event.context.ip;
+    expect(await ipOf(viaProxy)).toBe("198.51.100.7");
+    expect(await ipOf(direct)).toBe("127.0.0.1");
+
+    const big = await send({}, new Uint8Array(3 * 1024 * 1024));
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+    expect((await send({})).status).toBe(204); // and it keeps serving
+    await server.stop();
+  }, 60000);
+
   test("exits non-zero listing every configuration problem", async () => {
     const { dir, binary } = await binaryInEmptyDir();
     const proc = Bun.spawn([binary, "--port", "http", "--durability", "maybe", "--nope"], { cwd: dir, stderr: "pipe", stdout: "ignore" });

@@ -286,6 +286,22 @@ describe("sizes, types and encodings", () => {
     expect((await errorOf(res)).code).toBe("payload_too_large");
   });
 
+  test("reads a chunked body of unknown length, and stops reading one that passes the limit", async () => {
+    const stream = (parts: string[]) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const p of parts) controller.enqueue(new TextEncoder().encode(p));
+          controller.close();
+        },
+      });
+    const json = JSON.stringify(validEvent({ via: "chunks" }));
+    const ok = await t.app.handle(new Request("http://localhost/collect/1/1/event", { method: "POST", body: stream([json.slice(0, 10), json.slice(10)]) }));
+    await storedEvent(ok);
+    const big = await t.app.handle(new Request("http://localhost/collect/1/1/event", { method: "POST", body: stream(Array.from({ length: 100 }, () => "x".repeat(1000))) }));
+    expect(big.status).toBe(413);
+    expect((await errorOf(big)).code).toBe("payload_too_large");
+  });
+
   test("answers 413 for a gzip bomb that inflates past the limit", async () => {
     const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, 0x20));
     expect(bomb.byteLength).toBeLessThan(65536);
