@@ -5,7 +5,7 @@
  */
 import { Elysia } from "elysia";
 import type { Server } from "bun";
-import { errorResponse } from "../errors.ts";
+import { ERRORS, errorResponse } from "../errors.ts";
 import type { EventContext } from "../events/event.model.ts";
 import { ingest, type IngestDeps } from "../events/ingest.ts";
 import { clientIp } from "./client-ip.ts";
@@ -80,6 +80,7 @@ export function collectRoutes(deps: CollectDeps) {
           case "debug":
             return new Response(JSON.stringify(outcome.report), { status: 200, headers: { ...cors, "content-type": "application/json" } });
           case "error":
+            deps.log[ERRORS[outcome.code].level]("event refused", { code: outcome.code, aid: params.aid.slice(0, 64), tid: params.tid.slice(0, 64), ip: context.ip });
             return errorResponse(outcome.code, outcome.details, outcome.message, cors);
         }
       },

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
-import { createTestApp, errorOf, validEvent, type TestApp } from "../helpers/test-app.ts";
+import { createApp } from "../../server/app.ts";
+import { createLog } from "../../server/telemetry/log.ts";
+import { createTestApp, errorOf, testConfig, validEvent, type TestApp } from "../helpers/test-app.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -375,6 +377,19 @@ describe("routes and CORS", () => {
     expect((await draining.app.handle(new Request("http://localhost/readyz"))).status).toBe(503);
     expect((await draining.app.handle(new Request("http://localhost/healthz"))).status).toBe(200);
     await draining.close();
+  });
+
+  test("answers 503 storage_unavailable with Retry-After when the store cannot commit, and logs it", async () => {
+    const failing = await createTestApp();
+    const lines: string[] = [];
+    const store = { ...failing.store, events: Object.assign(Object.create(failing.store.events), { append: () => Promise.reject(new Error("MDB_MAP_FULL: injected fault")) }) };
+    const app = createApp({ config: testConfig({ dataDir: failing.dir }), store, adminToken: "x", log: createLog("info", (l) => lines.push(l)) });
+    const res = await app.handle(new Request("http://localhost/collect/1/1/event", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(validEvent()) }));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect((await errorOf(res)).code).toBe("storage_unavailable");
+    expect(lines.join()).toContain("MDB_MAP_FULL: injected fault");
+    await failing.close();
   });
 
   test("reports health and readiness", async () => {
