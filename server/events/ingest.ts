@@ -10,9 +10,9 @@ import type { Registry } from "../registry/registry.ts";
 import type { EventStore } from "../store/event-store.ts";
 import type { RejectLog } from "../store/reject-log.ts";
 import type { Log } from "../telemetry/log.ts";
-import type { EventContext, TrackedEvent, Warning } from "./event.model.ts";
+import type { EventContext, RegistryFlags, TrackedEvent, Warning } from "./event.model.ts";
 import { parsePathId, uuidv7 } from "./ids.ts";
-import { normalizeEvent } from "./normalize.ts";
+import { normalizeEvent, type BodyFields } from "./normalize.ts";
 
 export interface IngestDeps {
   events: Pick<EventStore, "append">;
@@ -62,60 +62,28 @@ function isoTime(ms: number): string {
 
 const PATH_ID_MESSAGE = "must be a positive integer without leading zeros (at most 18 digits) or a UUID";
 
-/** Runs one collect request through the pipeline. */
-export async function ingest(deps: IngestDeps, input: IngestInput): Promise<IngestOutcome> {
-  const receivedAt = deps.now();
-  const at = isoTime(receivedAt);
-  const accountId = parsePathId(input.aid);
-  const trackerId = parsePathId(input.tid);
-  let bytes: number | null = null;
-  const warnings: Warning[] = [];
+/** Problems with the path IDs, naming `aid` and/or `tid`. */
+function pathIdProblems(accountId: string | null, trackerId: string | null): ErrorDetail[] {
+  const details: ErrorDetail[] = [];
+  if (accountId === null) details.push({ path: "aid", code: "invalid_id", message: `aid ${PATH_ID_MESSAGE}.` });
+  if (trackerId === null) details.push({ path: "tid", code: "invalid_id", message: `tid ${PATH_ID_MESSAGE}.` });
+  return details;
+}
 
-  const refuse = (code: ErrorCode, details: ErrorDetail[], sample: string, message?: string, event: TrackedEvent | null = null): IngestOutcome => {
-    if (input.debug) return { kind: "debug", report: report(false, code, event, details, warnings) };
-    const idsValid = accountId !== null && trackerId !== null;
-    deps.rejects.record(
-      { at, status: ERRORS[code].status, code, details, accountId: accountId ?? input.aid.slice(0, 64), trackerId: trackerId ?? input.tid.slice(0, 64), ip: input.context.ip, userAgent: input.context.userAgent, sample },
-      idsValid,
-    );
-    return { kind: "error", code, details, message };
-  };
-  const report = (valid: boolean, code: ErrorCode | undefined, event: TrackedEvent | null, problems: ErrorDetail[], w: Warning[]): DebugReport => ({
-    debug: true,
-    valid,
-    wouldRespond: code ? { status: ERRORS[code].status, code } : { status: 204 },
-    event,
-    problems,
-    warnings: w,
-    received: { aid: input.aid, tid: input.tid, test: input.test || input.debug, bytes },
-  });
+/** What the registry does not know: warnings under policy accept, errors (IDs only) under reject. */
+function unregistered(flags: RegistryFlags, accountId: string, trackerId: string, vendor: string): ErrorDetail[] {
+  const notes: ErrorDetail[] = [];
+  if (!flags.account) notes.push({ path: "aid", code: "unregistered", message: `Account ${accountId} is not registered.` });
+  if (!flags.tracker) notes.push({ path: "tid", code: "unregistered", message: `Tracker ${trackerId} is not registered under account ${accountId}.` });
+  if (!flags.vendor) notes.push({ path: "/vendor", code: "unregistered", message: `Vendor "${vendor}" is not registered.` });
+  return notes;
+}
 
-  if (accountId === null || trackerId === null) {
-    const details: ErrorDetail[] = [];
-    if (accountId === null) details.push({ path: "aid", code: "invalid_id", message: `aid ${PATH_ID_MESSAGE}.` });
-    if (trackerId === null) details.push({ path: "tid", code: "invalid_id", message: `tid ${PATH_ID_MESSAGE}.` });
-    return refuse("invalid_id", details, "");
-  }
-
-  const body = await input.readBody();
-  if (!body.ok) return refuse(body.code, body.details, body.sample, body.message);
-  bytes = body.bytes;
-
-  const normalized = normalizeEvent(body.body, deps.limits);
-  warnings.push(...normalized.warnings);
-  if (!normalized.fields) return refuse("invalid_event", normalized.problems, body.text);
-
-  const registry = deps.registry.lookup(accountId, trackerId, normalized.fields.vendor);
-  if (input.debug) {
-    if (!registry.account) warnings.push({ path: "aid", code: "unregistered", message: `Account ${accountId} is not registered.` });
-    if (!registry.tracker) warnings.push({ path: "tid", code: "unregistered", message: `Tracker ${trackerId} is not registered under account ${accountId}.` });
-    if (!registry.vendor) warnings.push({ path: "/vendor", code: "unregistered", message: `Vendor "${normalized.fields.vendor}" is not registered.` });
-  }
-
-  const f = normalized.fields;
-  const event: TrackedEvent = {
+/** Assembles the internal event (field order is the documented one). */
+function buildEvent(f: BodyFields, receivedAt: number, accountId: string, trackerId: string, input: IngestInput, registry: RegistryFlags): TrackedEvent {
+  return {
     eventId: uuidv7(receivedAt),
-    receivedAt: at,
+    receivedAt: isoTime(receivedAt),
     accountId,
     trackerId,
     action: f.action,
@@ -131,14 +99,54 @@ export async function ingest(deps: IngestDeps, input: IngestInput): Promise<Inge
     test: input.test || input.debug,
     registry,
   };
+}
 
-  if (deps.registry.policy === "reject" && (!registry.account || !registry.tracker)) {
-    const details: ErrorDetail[] = [];
-    if (!registry.account) details.push({ path: "aid", code: "unregistered", message: `Account ${accountId} is not registered.` });
-    if (!registry.tracker) details.push({ path: "tid", code: "unregistered", message: `Tracker ${trackerId} is not registered under account ${accountId}.` });
-    return refuse("unregistered_id", details, body.text, undefined, event);
-  }
-  if (input.debug) return { kind: "debug", report: report(true, undefined, event, [], warnings) };
+/** Runs one collect request through the pipeline. */
+export async function ingest(deps: IngestDeps, input: IngestInput): Promise<IngestOutcome> {
+  const receivedAt = deps.now();
+  const accountId = parsePathId(input.aid);
+  const trackerId = parsePathId(input.tid);
+  let bytes: number | null = null;
+  const warnings: Warning[] = [];
+
+  const report = (code: ErrorCode | undefined, event: TrackedEvent | null, problems: ErrorDetail[]): IngestOutcome => ({
+    kind: "debug",
+    report: {
+      debug: true,
+      valid: code === undefined,
+      wouldRespond: code ? { status: ERRORS[code].status, code } : { status: 204 },
+      event,
+      problems,
+      warnings,
+      received: { aid: input.aid, tid: input.tid, test: input.test || input.debug, bytes },
+    },
+  });
+  const refuse = (code: ErrorCode, details: ErrorDetail[], sample: string, message?: string, event: TrackedEvent | null = null): IngestOutcome => {
+    if (input.debug) return report(code, event, details);
+    const record = { at: isoTime(receivedAt), status: ERRORS[code].status, code, details, ip: input.context.ip, userAgent: input.context.userAgent, sample };
+    deps.rejects.record({ ...record, accountId: accountId ?? input.aid.slice(0, 64), trackerId: trackerId ?? input.tid.slice(0, 64) }, accountId !== null && trackerId !== null);
+    return { kind: "error", code, details, message };
+  };
+
+  if (accountId === null || trackerId === null) return refuse("invalid_id", pathIdProblems(accountId, trackerId), "");
+
+  const body = await input.readBody();
+  if (!body.ok) return refuse(body.code, body.details, body.sample, body.message);
+  bytes = body.bytes;
+
+  const normalized = normalizeEvent(body.body, deps.limits);
+  warnings.push(...normalized.warnings);
+  if (!normalized.fields) return refuse("invalid_event", normalized.problems, body.text);
+
+  const registry = deps.registry.lookup(accountId, trackerId, normalized.fields.vendor);
+  const event = buildEvent(normalized.fields, receivedAt, accountId, trackerId, input, registry);
+  // Only debug reports and the reject policy read these: skip the strings on the hot path.
+  const wanted = input.debug || deps.registry.policy === "reject";
+  const notes = wanted && !(registry.account && registry.tracker && registry.vendor) ? unregistered(registry, accountId, trackerId, event.vendor) : [];
+  if (deps.registry.policy === "reject" && (!registry.account || !registry.tracker))
+    return refuse("unregistered_id", notes.filter((n) => n.path !== "/vendor"), body.text, undefined, event);
+  warnings.push(...notes);
+  if (input.debug) return report(undefined, event, []);
 
   try {
     await deps.events.append(event);
