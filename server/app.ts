@@ -12,6 +12,9 @@ import { healthRoutes } from "./http/health.ts";
 import { Registry } from "./registry/registry.ts";
 import type { Store } from "./store/open-store.ts";
 import type { Log } from "./telemetry/log.ts";
+import { Metrics } from "./telemetry/metrics.ts";
+import type { Flusher } from "./flusher/flusher.ts";
+import { deliveryAdminRoutes } from "./http/delivery-admin.ts";
 
 export interface AppDeps {
   config: Config;
@@ -20,12 +23,24 @@ export interface AppDeps {
   log: Log;
   now?: () => number;
   draining?: () => boolean;
+  metrics?: Metrics;
+  /** The running flusher; without one, the delivery routes are absent. */
+  flusher?: Flusher;
+  /** True while storage is at its cap (from Retention). */
+  storageFull?: () => boolean;
 }
 
 /** Builds the app. */
 export function createApp(deps: AppDeps) {
   const draining = deps.draining ?? (() => false);
-  return new Elysia()
+  const metrics = deps.metrics ?? new Metrics();
+  const flusher = deps.flusher;
+  metrics.onScrape(() => {
+    metrics.storageBytes.set({}, deps.store.usedBytes());
+    metrics.storageCap.set({}, deps.config.storageMaxBytes);
+    metrics.storedNow.set({}, deps.store.events.count());
+  });
+  const app = new Elysia()
     .onError(({ code, error }) => {
       if (error instanceof ApiError) return errorResponse(error.code, error.details, error.message);
       switch (code) {
@@ -55,11 +70,15 @@ export function createApp(deps: AppDeps) {
         limits: deps.config.limits,
         log: deps.log,
         now: deps.now ?? Date.now,
+        storageFull: deps.storageFull ?? (() => false),
+        metrics,
         isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
         draining,
       }),
     )
-    .use(adminRoutes({ store: deps.store, adminToken: deps.adminToken }));
+    .get("/metrics", () => new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }))
+    .use(adminRoutes({ store: deps.store, adminToken: deps.adminToken, whereIs: flusher && ((id, json) => flusher.whereIs(id, json)) }));
+  return flusher ? app.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery, adminToken: deps.adminToken })) : app;
 }
 
 export type App = ReturnType<typeof createApp>;

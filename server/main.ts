@@ -8,6 +8,10 @@ import { ensureAdminToken } from "./auth/admin-token.ts";
 import { ConfigError, loadConfig, usage } from "./config/load.ts";
 import { openStore } from "./store/open-store.ts";
 import { createLog } from "./telemetry/log.ts";
+import { Metrics } from "./telemetry/metrics.ts";
+import { Flusher } from "./flusher/flusher.ts";
+import { createSinks } from "./sinks/create-sinks.ts";
+import { Retention } from "./store/retention.ts";
 
 const TRANSPORT_BODY_CAP = 1024 ** 3;
 
@@ -32,8 +36,16 @@ process.on("unhandledRejection", (reason) => log.error("unhandled rejection", { 
 const store = openStore({ dataDir, durability: config.durability, rejectLogSize: config.rejectLogSize });
 const admin = ensureAdminToken(dataDir, process.env.TRACKD_ADMIN_TOKEN);
 
+const metrics = new Metrics();
+const sinks = createSinks(config.sinks, dataDir);
+const flusher = new Flusher(
+  sinks.map((sink, i) => ({ sink, delivery: config.sinks[i]!.delivery })),
+  { events: store.events, delivery: store.delivery, metrics, log, now: Date.now },
+);
+const retention = new Retention(store, { retentionMs: config.retentionSeconds * 1000, capBytes: config.storageMaxBytes, minCursor: () => flusher.minCursor(), log });
+
 let draining = false;
-const app = createApp({ config, store, adminToken: admin.token, log, draining: () => draining });
+const app = createApp({ config, store, adminToken: admin.token, log, metrics, flusher, storageFull: () => retention.isFull(), draining: () => draining });
 app.listen({
   hostname: config.host,
   port: config.port,
@@ -46,7 +58,16 @@ const server = app.server!;
 const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
 if (admin.created)
   process.stderr.write(`\nAdmin token (shown once, kept in ${admin.file}):\n  ${admin.token}\nAdmin API: curl -H "Authorization: Bearer ${admin.token}" ${url}/admin/api/events\n\n`);
-log.info("trackd listening", { address: `${config.host}:${server.port}`, url, dataDir, durability: config.durability, storedEvents: store.events.count() });
+flusher.start();
+retention.start();
+log.info("trackd listening", {
+  address: `${config.host}:${server.port}`,
+  url,
+  dataDir,
+  durability: config.durability,
+  storedEvents: store.events.count(),
+  sinks: config.sinks.map((s) => `${s.name} (${s.kind})`),
+});
 
 async function shutdown(signal: string) {
   if (draining) return;
@@ -58,6 +79,9 @@ async function shutdown(signal: string) {
   }, config.shutdownTimeoutMs);
   await server.stop(false); // stop accepting; resolves when in-flight requests are answered
   clearTimeout(timeout);
+  // The flusher finishes (or abandons, to be resent) its in-flight batches before LMDB closes.
+  await flusher.stop(config.shutdownTimeoutMs);
+  await retention.stop();
   await store.close();
   log.info("stopped", { signal });
   process.exit(0);

@@ -6,7 +6,32 @@
 import { readFileSync } from "node:fs";
 import { Value } from "@sinclair/typebox/value";
 import type { TSchema } from "@sinclair/typebox";
-import { ConfigSchema, type Config } from "./schema.ts";
+import { ConfigSchema, FileSinkSchema, NatsSinkSchema, StdoutSinkSchema, WebhookSinkSchema, type Config } from "./schema.ts";
+
+const SINK_SCHEMAS: Record<string, TSchema> = { file: FileSinkSchema, webhook: WebhookSinkSchema, nats: NatsSinkSchema, stdout: StdoutSinkSchema };
+
+/**
+ * Sinks are a union keyed by `kind`; TypeBox reports a bad member only as "Expected union
+ * value", so each sink gets its defaults and its errors from the schema of its own kind.
+ */
+function checkSinks(sinks: unknown, problems: string[]): unknown {
+  if (!Array.isArray(sinks)) return sinks;
+  const names = new Set<string>();
+  return sinks.map((sink, i) => {
+    const kind = (sink as { kind?: unknown } | null)?.kind;
+    const schema = typeof kind === "string" ? SINK_SCHEMAS[kind] : undefined;
+    if (!schema) {
+      problems.push(`/sinks/${i}/kind: must be one of ${Object.keys(SINK_SCHEMAS).join(", ")}`);
+      return sink;
+    }
+    const value = Value.Default(schema, Value.Convert(schema, sink));
+    for (const e of Value.Errors(schema, value)) problems.push(`/sinks/${i}${e.path}: ${e.message}`);
+    const name = (value as { name?: string }).name;
+    if (name && names.has(name)) problems.push(`/sinks/${i}/name: "${name}" is used by another sink`);
+    if (name) names.add(name);
+    return value;
+  });
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -122,8 +147,12 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   for (const s of all) if (env[s.env] !== undefined && env[s.env] !== "") overlay(s, env[s.env]!);
   for (const s of all) if (args.flags.has(s.flag)) overlay(s, args.flags.get(s.flag)!);
 
-  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
+  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw)) as Record<string, unknown>;
+  const sinkProblems: string[] = [];
+  converted.sinks = checkSinks(converted.sinks, sinkProblems);
+  problems.push(...sinkProblems);
   for (const e of Value.Errors(ConfigSchema, converted)) {
+    if (e.path.startsWith("/sinks/") && sinkProblems.length > 0) continue; // already reported precisely
     const setting = all.find((s) => `/${s.path.join("/")}` === e.path);
     const from = setting ? ` (file key, ${setting.env} or ${setting.flag})` : "";
     problems.push(`${e.path || "/"}: ${e.message}${from}`);

@@ -38,6 +38,65 @@ export const RegistrySchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const Name = Type.String({ pattern: "^[a-z0-9][a-z0-9_-]{0,62}$", description: "Operator-chosen sink name: lowercase letters, digits, - and _." });
+
+/** How the flusher batches and retries for one sink. */
+export const DeliverySchema = Type.Object(
+  {
+    maxEvents: Type.Integer({ minimum: 1, maximum: 100000, default: 500, description: "Most events in one batch." }),
+    maxBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: "Most bytes of event JSON in one batch." }),
+    lingerMs: Type.Integer({ minimum: 0, default: 20, description: "How long to wait for a batch to fill once an event is waiting." }),
+    retryInitialMs: Type.Integer({ minimum: 1, default: 500, description: "First retry delay; doubles each attempt, with jitter." }),
+    retryMaxMs: Type.Integer({ minimum: 1, default: 60000, description: "Longest retry delay." }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const sinkBase = { name: Name, delivery: DeliverySchema };
+
+export const FileSinkSchema = Type.Object(
+  {
+    kind: Type.Literal("file"),
+    ...sinkBase,
+    dir: Type.Optional(Type.String({ minLength: 1, description: "Directory for NDJSON files; default <dataDir>/events." })),
+    maxFileBytes: Type.Integer({ minimum: 1024, default: 128 * 1024 * 1024, description: "Rotate to a new file past this size (files also rotate each UTC day)." }),
+  },
+  { additionalProperties: false },
+);
+
+export const WebhookSinkSchema = Type.Object(
+  {
+    kind: Type.Literal("webhook"),
+    ...sinkBase,
+    url: Type.String({ pattern: "^https?://", description: "Where batches are POSTed." }),
+    headers: Type.Record(Type.String(), Type.String(), { default: {}, description: "Extra request headers." }),
+    timeoutMs: Type.Integer({ minimum: 1, default: 10000 }),
+    secret: Type.Optional(Type.String({ minLength: 1, description: "Shared secret for the X-Trackd-Signature HMAC-SHA256 header." })),
+  },
+  { additionalProperties: false },
+);
+
+export const NatsSinkSchema = Type.Object(
+  {
+    kind: Type.Literal("nats"),
+    ...sinkBase,
+    servers: Type.Array(Type.String(), { minItems: 1, default: ["127.0.0.1:4222"] }),
+    subject: Type.String({ default: "trackd.events.{accountId}.{trackerId}", description: "Subject template: {accountId} and {trackerId} are replaced." }),
+    stream: Type.String({ default: "TRACKD", description: "The JetStream stream that must capture the subjects." }),
+    createStream: Type.Boolean({ default: false, description: "Create the stream (subjects trackd.events.>) if it does not exist." }),
+    duplicateWindowSeconds: Type.Integer({ minimum: 1, default: 86400, description: "Deduplication window of a stream trackd creates." }),
+    timeoutMs: Type.Integer({ minimum: 1, default: 10000 }),
+    user: Type.Optional(Type.String()),
+    pass: Type.Optional(Type.String()),
+    token: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const StdoutSinkSchema = Type.Object({ kind: Type.Literal("stdout"), ...sinkBase }, { additionalProperties: false });
+
+export const SinkConfigSchema = Type.Union([FileSinkSchema, WebhookSinkSchema, NatsSinkSchema, StdoutSinkSchema]);
+
 export const ConfigSchema = Type.Object(
   {
     host: Type.String({ default: "0.0.0.0", description: "Address to listen on." }),
@@ -53,6 +112,12 @@ export const ConfigSchema = Type.Object(
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10000, description: "How long SIGTERM waits for in-flight requests." }),
     limits: LimitsSchema,
     registry: RegistrySchema,
+    sinks: Type.Array(SinkConfigSchema, {
+      default: [{ kind: "file", name: "files" }],
+      description: "Where events are delivered; by default NDJSON files in <dataDir>/events.",
+    }),
+    retentionSeconds: Type.Integer({ minimum: 0, default: 7 * 86400, description: "Delivered events are kept this long, then deleted." }),
+    storageMaxBytes: Type.Integer({ minimum: 0, default: 10 * 1024 ** 3, description: "Storage cap; at the cap new events get 503 until delivery frees space (0: no cap)." }),
   },
   { additionalProperties: false },
 );
@@ -60,3 +125,8 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type Limits = Static<typeof LimitsSchema>;
 export type RegistryConfig = Static<typeof RegistrySchema>;
+export type SinkConfig = Static<typeof SinkConfigSchema>;
+export type DeliveryConfig = Static<typeof DeliverySchema>;
+export type FileSinkConfig = Static<typeof FileSinkSchema>;
+export type WebhookSinkConfig = Static<typeof WebhookSinkSchema>;
+export type NatsSinkConfig = Static<typeof NatsSinkSchema>;

@@ -67,6 +67,15 @@ export function uuidv7(now: number = Date.now()): string {
   );
 }
 
+/** Makes every later uuidv7() sort after `id` (the newest stored event ID), whatever the clock says. */
+export function seedUuidv7(id: string): void {
+  const ms = uuidv7Time(id);
+  if (ms >= lastMs) {
+    lastMs = ms;
+    sequence = 0xfff; // the next ID in this millisecond moves on to the next one
+  }
+}
+
 /** The creation time (ms since the epoch) encoded in a UUIDv7. */
 export function uuidv7Time(id: string): number {
   return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);

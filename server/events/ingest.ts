@@ -21,6 +21,8 @@ export interface IngestDeps {
   limits: Limits;
   log: Log;
   now: () => number;
+  /** True while storage is at its cap: new events are refused with 503 until space frees. */
+  storageFull: () => boolean;
 }
 
 export interface IngestInput {
@@ -129,6 +131,7 @@ export async function ingest(deps: IngestDeps, input: IngestInput): Promise<Inge
   };
 
   if (accountId === null || trackerId === null) return refuse("invalid_id", pathIdProblems(accountId, trackerId), "");
+  if (deps.storageFull()) return refuse("storage_full", [], "");
 
   const body = await input.readBody();
   if (!body.ok) return refuse(body.code, body.details, body.sample, body.message);

@@ -3,14 +3,17 @@
  * (`Authorization: Bearer <token>`). Read routes over what the store holds.
  */
 import { Elysia } from "elysia";
-import { bearerToken, tokenMatches } from "../auth/admin-token.ts";
 import { errorResponse } from "../errors.ts";
+import type { EventDelivery } from "../flusher/flusher.ts";
 import type { Store } from "../store/open-store.ts";
+import { requireAdmin } from "./admin-auth.ts";
 import { EventListQuery, RejectListQuery } from "./admin.model.ts";
 
 export interface AdminDeps {
   store: Store;
   adminToken: string;
+  /** Where an event is per sink (from the flusher); absent when nothing delivers. */
+  whereIs?: (eventId: string, json: string) => EventDelivery[];
 }
 
 const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
@@ -18,10 +21,7 @@ const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { 
 export function adminRoutes(deps: AdminDeps) {
   const { events, rejects, stats } = deps.store;
   return new Elysia({ name: "admin-api", prefix: "/admin/api" })
-    .onBeforeHandle(({ request }) => {
-      const token = bearerToken(request.headers.get("authorization"));
-      if (!token || !tokenMatches(token, deps.adminToken)) return errorResponse("unauthorized", [], undefined, { "www-authenticate": "Bearer" });
-    })
+    .onBeforeHandle(requireAdmin(deps.adminToken))
     .get(
       "/events",
       ({ query }) => {
@@ -37,9 +37,11 @@ export function adminRoutes(deps: AdminDeps) {
       { query: EventListQuery },
     )
     .get("/events/:eventId", ({ params }) => {
-      const event = events.get(params.eventId.toLowerCase());
-      return event ? json({ event }) : errorResponse("event_not_found", [{ path: "eventId", code: "invalid_value", message: `No event ${params.eventId}.` }]);
+      const eventId = params.eventId.toLowerCase();
+      const stored = events.getJson(eventId);
+      if (stored === undefined) return errorResponse("event_not_found", [{ path: "eventId", code: "invalid_value", message: `No event ${params.eventId}.` }]);
+      return json({ event: JSON.parse(stored), stored: true, delivery: deps.whereIs?.(eventId, stored) ?? [] });
     })
     .get("/rejects", ({ query }) => json({ rejects: rejects.list({ ...query, limit: query.limit ?? 50 }) }), { query: RejectListQuery })
-    .get("/trackers", () => json({ trackers: stats.list(), storedEvents: events.count(), storageBytes: deps.store.sizeBytes() }));
+    .get("/trackers", () => json({ trackers: stats.list(), storedEvents: events.count(), storageBytes: deps.store.usedBytes(), fileBytes: deps.store.fileBytes() }));
 }

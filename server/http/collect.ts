@@ -10,8 +10,10 @@ import type { EventContext } from "../events/event.model.ts";
 import { ingest, type IngestDeps } from "../events/ingest.ts";
 import { clientIp } from "./client-ip.ts";
 import { readEventBody } from "./read-body.ts";
+import type { Metrics } from "../telemetry/metrics.ts";
 
 export interface CollectDeps extends IngestDeps {
+  metrics: Metrics;
   isTrustedProxy: (ip: string) => boolean;
   /** True once shutdown has begun: new events are refused with 503. */
   draining: () => boolean;
@@ -62,6 +64,8 @@ export function collectRoutes(deps: CollectDeps) {
     .post(
       path,
       async ({ request, params, query, server }) => {
+        const started = performance.now();
+        deps.metrics.received.inc();
         const debug = query.oa_debug === "true";
         const context = requestContext(request, server, deps.isTrustedProxy);
         const cors = context.origin === null ? NO_HEADERS : CORS_HEADERS;
@@ -74,12 +78,15 @@ export function collectRoutes(deps: CollectDeps) {
           debug,
           test: query.oa_track === "false",
         });
+        deps.metrics.latency.observe((performance.now() - started) / 1000);
         switch (outcome.kind) {
           case "stored":
+            deps.metrics.stored.inc();
             return new Response(null, { status: 204, headers: context.origin === null ? { "x-event-id": outcome.eventId } : { ...CORS_HEADERS, "x-event-id": outcome.eventId } });
           case "debug":
             return new Response(JSON.stringify(outcome.report), { status: 200, headers: { ...cors, "content-type": "application/json" } });
           case "error":
+            deps.metrics.rejected.inc({ code: outcome.code });
             deps.log[ERRORS[outcome.code].level]("event refused", { code: outcome.code, aid: params.aid.slice(0, 64), tid: params.tid.slice(0, 64), ip: context.ip });
             return errorResponse(outcome.code, outcome.details, outcome.message, cors);
         }

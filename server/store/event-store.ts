@@ -5,6 +5,7 @@
  */
 import type { Database } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
+import type { DeliveryItem } from "../sinks/types.ts";
 import type { TrackerStats } from "./tracker-stats.ts";
 
 export interface EventFilter {
@@ -32,7 +33,32 @@ const indexKey = (accountId: string, instanceId: string) => `${accountId}\u0000$
 
 type FlushablePromise = Promise<boolean> & { flushed?: Promise<void> };
 
+/** A read for delivery: events after a cursor, and how far the read went (test events are passed over). */
+export interface DeliveryRead {
+  items: DeliveryItem[];
+  /** The last key read, delivered or passed over; null if nothing was read. */
+  last: string | null;
+}
+
+/**
+ * True for a test event (oa_track=false), read from the stored JSON without parsing it.
+ * `test` is the second-to-last field of the format and nothing after it (`registry`, with
+ * fixed boolean keys) contains `,"test":`, so its last occurrence is the top-level one.
+ */
+export function isTestEventJson(json: string): boolean {
+  const at = json.lastIndexOf(',"test":');
+  return at >= 0 && json.startsWith("true", at + 8);
+}
+
+/** A key that sorts before every event ID made at or after `ms` (a UUIDv7 time prefix). */
+export function timeKey(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8)}`;
+}
+
 export class EventStore {
+  private readonly listeners = new Set<() => void>();
+
   constructor(
     private readonly events: Database<string, string>,
     private readonly index: Database<Uint8Array, string>,
@@ -50,7 +76,71 @@ export class EventStore {
     this.index.put(indexKey(event.accountId, event.instanceId) + event.eventId, EMPTY).catch(() => {});
     this.stats.record(event.accountId, event.trackerId, event.test ? "test" : "accepted", event.receivedAt);
     await written;
+    for (const listener of this.listeners) listener();
     if (this.durable && written.flushed) await written.flushed;
+  }
+
+  /** Calls `listener` after each append commits (the flusher's wake-up). */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Events after `cursor` in key order, up to `maxEvents` and about `maxBytes`, test events passed over. */
+  readAfter(cursor: string, maxEvents: number, maxBytes: number): DeliveryRead {
+    const items: DeliveryItem[] = [];
+    let bytes = 0;
+    let last: string | null = null;
+    for (const { key, value } of this.events.getRange({ start: cursor })) {
+      if (key === cursor) continue;
+      if (items.length > 0 && (items.length >= maxEvents || bytes + value.length > maxBytes)) break;
+      last = key;
+      if (isTestEventJson(value)) continue;
+      items.push({ eventId: key, json: value });
+      bytes += value.length;
+    }
+    return { items, last };
+  }
+
+  /** How many events are stored after `cursor`, and the ID of the first one. */
+  after(cursor: string): { count: number; first: string | null } {
+    const count = this.events.getKeysCount({ start: cursor }) - (cursor && this.events.doesExist(cursor) ? 1 : 0);
+    let first: string | null = null;
+    for (const key of this.events.getKeys({ start: cursor, limit: 2 }))
+      if (key !== cursor) {
+        first = key;
+        break;
+      }
+    return { count, first };
+  }
+
+  /** The newest event ID, or null. */
+  lastEventId(): string | null {
+    for (const key of this.events.getKeys({ reverse: true, limit: 1 })) return key;
+    return null;
+  }
+
+  /**
+   * Deletes up to `limit` oldest events with keys at or before `upTo` (inclusive), with their
+   * index entries. Resolves with how many went, once committed.
+   */
+  async deleteUpTo(upTo: string, limit: number): Promise<number> {
+    let n = 0;
+    let last: Promise<unknown> = Promise.resolve();
+    for (const { key, value } of this.events.getRange({ limit })) {
+      if (key > upTo) break;
+      const { accountId, instanceId } = JSON.parse(value) as TrackedEvent;
+      this.index.remove(indexKey(accountId, instanceId) + key).catch(() => {});
+      last = this.events.remove(key);
+      n++;
+    }
+    await last;
+    return n;
+  }
+
+  /** The databases, for storage accounting. */
+  get databases(): Database<unknown, string>[] {
+    return [this.events, this.index] as Database<unknown, string>[];
   }
 
   /** The stored event, or undefined. */

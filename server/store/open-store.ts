@@ -10,8 +10,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
+import { seedUuidv7 } from "../events/ids.ts";
+import { DeliveryStore } from "./delivery-store.ts";
 import { EventStore } from "./event-store.ts";
-import { RejectLog } from "./reject-log.ts";
+import { RejectLog, type RejectRecord } from "./reject-log.ts";
 import { TrackerStats } from "./tracker-stats.ts";
 
 const MAP_SIZE = 256 * 1024 ** 3;
@@ -22,12 +24,15 @@ export interface Store {
   events: EventStore;
   rejects: RejectLog;
   stats: TrackerStats;
+  delivery: DeliveryStore;
   durability: Durability;
   path: string;
   /** Resolves when every write so far is on disk (a no-op promise in relaxed mode). */
   flushed(): Promise<void>;
-  /** Bytes the database file takes on disk. */
-  sizeBytes(): number;
+  /** Bytes the database file takes on disk (LMDB files never shrink; freed pages are reused). */
+  fileBytes(): number;
+  /** Bytes of pages holding data now: what the storage cap is measured against. */
+  usedBytes(): number;
   /** True if a small write can be committed now. */
   writable(): Promise<boolean>;
   close(): Promise<void>;
@@ -63,21 +68,39 @@ export function openStore(options: StoreOptions): Store {
     stats,
     durable,
   );
-  const rejects = new RejectLog(root.openDB({ name: "rejects" }), stats, options.rejectLogSize);
+  const rejectDb = root.openDB<RejectRecord, string>({ name: "rejects" });
+  const rejects = new RejectLog(rejectDb, stats, options.rejectLogSize);
+  const delivery = new DeliveryStore(root);
   if (meta.get("schema") === undefined) meta.putSync("schema", 1);
+  // Event IDs must keep increasing across restarts even if the clock stepped back, or a sink
+  // cursor past the newest stored event would skip the next ones.
+  const newest = events.lastEventId();
+  if (newest) seedUuidv7(newest);
+  const all = [meta, rejectDb, ...events.databases, ...delivery.databases] as { getStats(): unknown }[];
 
   return {
     events,
     rejects,
     stats,
+    delivery,
     durability: options.durability,
     path,
     async flushed() {
       await root.flushed;
     },
-    sizeBytes() {
+    fileBytes() {
       const s = root.getStats() as { pageSize: number; lastPageNumber: number };
       return s.pageSize * (s.lastPageNumber + 1);
+    },
+    usedBytes() {
+      let pages = 0;
+      let pageSize = 4096;
+      for (const db of all) {
+        const s = db.getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number };
+        pages += s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages;
+        pageSize = s.pageSize;
+      }
+      return pages * pageSize;
     },
     async writable() {
       try {

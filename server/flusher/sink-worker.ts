@@ -1,0 +1,198 @@
+/**
+ * The delivery loop of one sink: read the next events after the sink's cursor (queued replays
+ * first), send them, and advance the cursor only over what the sink took. Retries back off
+ * with jitter; fatal outcomes become dead letters. Each sink has its own loop, so a slow or
+ * broken sink never holds up another.
+ */
+import type { DeliveryConfig } from "../config/schema.ts";
+import type { Metrics } from "../telemetry/metrics.ts";
+import type { Log } from "../telemetry/log.ts";
+import type { DeliveryStore, SinkCursor } from "../store/delivery-store.ts";
+import type { EventStore } from "../store/event-store.ts";
+import { causeOf, type DeliveryItem, type SendOutcome, type Sink } from "../sinks/types.ts";
+import { backoffMs } from "./backoff.ts";
+
+export interface WorkerDeps {
+  events: EventStore;
+  delivery: DeliveryStore;
+  metrics: Metrics;
+  log: Log;
+  now: () => number;
+}
+
+export interface WorkerStatus extends SinkCursor {
+  name: string;
+  kind: string;
+  state: "idle" | "sending" | "backoff" | "stopped";
+  /** Consecutive failed attempts of the current batch. */
+  attempts: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  lastOkAt: string | null;
+  nextAttemptAt: string | null;
+}
+
+/** How often an idle loop looks for events even without a wake-up. */
+const IDLE_POLL_MS = 1000;
+
+export class SinkWorker {
+  private readonly cursor: SinkCursor;
+  private state: WorkerStatus["state"] = "idle";
+  private attempts = 0;
+  private lastError: string | null = null;
+  private lastErrorAt: string | null = null;
+  private lastOkAt: string | null = null;
+  private nextAttemptAt: number | null = null;
+  private stopping = false;
+  private wakeIdle: (() => void) | null = null;
+  private interrupt: (() => void) | null = null;
+  private abandon: (() => void) | null = null;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly sink: Sink,
+    private readonly config: DeliveryConfig,
+    private readonly deps: WorkerDeps,
+  ) {
+    this.cursor = deps.delivery.cursorOf(sink.name);
+  }
+
+  start(): void {
+    this.running = this.loop().catch((err) => this.deps.log.error("delivery loop failed", { sink: this.sink.name, error: causeOf(err) }));
+  }
+
+  /** New events were stored: an idle loop looks at once. */
+  notify(): void {
+    this.wakeIdle?.();
+  }
+
+  /** Stops after the in-flight batch, or abandons it (its cursor unmoved) after `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.wakeIdle?.();
+    this.interrupt?.();
+    const timer = setTimeout(() => this.abandon?.(), graceMs);
+    await this.running;
+    clearTimeout(timer);
+    await this.deps.delivery.saveCursor(this.sink.name, this.cursor);
+    this.state = "stopped";
+  }
+
+  status(): WorkerStatus {
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      name: this.sink.name,
+      kind: this.sink.kind,
+      ...this.cursor,
+      state: this.state,
+      attempts: this.attempts,
+      lastError: this.lastError,
+      lastErrorAt: this.lastErrorAt,
+      lastOkAt: this.lastOkAt,
+      nextAttemptAt: iso(this.nextAttemptAt),
+    };
+  }
+
+  private async loop(): Promise<void> {
+    const { maxEvents, maxBytes, lingerMs } = this.config;
+    while (!this.stopping) {
+      const replays = this.deps.delivery.replays(this.sink.name, maxEvents);
+      if (replays.length > 0) {
+        await this.deliver(replays, null);
+        continue;
+      }
+      const read = this.deps.events.readAfter(this.cursor.cursor, maxEvents, maxBytes);
+      if (read.items.length === 0) {
+        if (read.last) this.advance(read.last); // only test events: pass over them
+        this.state = "idle";
+        if (await this.wait(IDLE_POLL_MS, true)) await this.wait(lingerMs, false); // let a batch gather
+        continue;
+      }
+      await this.deliver(read.items, read.last);
+    }
+  }
+
+  /** Sends one batch; `last` is the last key read (null for replays). */
+  private async deliver(items: DeliveryItem[], last: string | null): Promise<void> {
+    this.state = "sending";
+    const outcomes = await this.send(items);
+    if (outcomes === null) return; // abandoned at shutdown: resent after restart
+    const name = this.sink.name;
+    let done = 0;
+    let retry: Extract<SendOutcome, { kind: "retry" }> | null = null;
+    for (const outcome of outcomes) {
+      if (outcome.kind === "retry") {
+        retry = outcome;
+        break;
+      }
+      const item = items[done]!;
+      if (outcome.kind === "fatal") {
+        this.cursor.failed++;
+        this.deps.metrics.failed.inc({ sink: name });
+        void this.deps.delivery.deadLetter({ sink: name, eventId: item.eventId, at: new Date(this.deps.now()).toISOString(), cause: outcome.cause, attempts: this.attempts + 1, json: item.json });
+        this.deps.log.warn("event dead-lettered", { sink: name, eventId: item.eventId, cause: outcome.cause });
+      } else {
+        this.cursor.delivered++;
+        this.deps.metrics.delivered.inc({ sink: name });
+      }
+      done++;
+    }
+    if (last === null) void this.deps.delivery.replayed(name, items.slice(0, done).map((i) => i.eventId));
+    else if (done > 0) this.advance(done === items.length ? last : items[done - 1]!.eventId);
+
+    if (!retry) {
+      this.attempts = 0;
+      this.lastOkAt = new Date(this.deps.now()).toISOString();
+      return;
+    }
+    this.attempts++;
+    this.cursor.retries++;
+    this.deps.metrics.retries.inc({ sink: name });
+    this.lastError = retry.cause;
+    this.lastErrorAt = new Date(this.deps.now()).toISOString();
+    const delay = retry.delayMs ?? backoffMs(this.attempts, this.config.retryInitialMs, this.config.retryMaxMs);
+    this.deps.log.warn("delivery failed, will retry", { sink: name, attempt: this.attempts, delayMs: delay, cause: retry.cause });
+    this.state = "backoff";
+    this.nextAttemptAt = this.deps.now() + delay;
+    await this.wait(Math.min(delay, this.config.retryMaxMs), false);
+    this.nextAttemptAt = null;
+  }
+
+  /** The sink's outcome per event, or null if shutdown abandoned the batch. */
+  private async send(items: DeliveryItem[]): Promise<SendOutcome[] | null> {
+    const abandoned = new Promise<null>((resolve) => (this.abandon = () => resolve(null)));
+    let result;
+    try {
+      result = await Promise.race([this.sink.send(items), abandoned]);
+    } catch (err) {
+      result = { kind: "retry", cause: causeOf(err) } as const; // the contract says never throw; be safe anyway
+    } finally {
+      this.abandon = null;
+    }
+    if (result === null) return null;
+    if (!("perEvent" in result)) return items.map(() => result);
+    // A sink that answers for fewer events than it got has not taken the rest.
+    return items.map((_, i) => result.perEvent[i] ?? { kind: "retry", cause: "no outcome from the sink for this event" });
+  }
+
+  private advance(to: string): void {
+    this.cursor.cursor = to;
+    void this.deps.delivery.saveCursor(this.sink.name, this.cursor);
+  }
+
+  /** Sleeps up to `ms`; shutdown always ends it, new events end it if `wakeable`. True if woken by new events. */
+  private wait(ms: number, wakeable: boolean): Promise<boolean> {
+    if (this.stopping || ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (woken: boolean) => {
+        clearTimeout(timer);
+        this.interrupt = null;
+        if (wakeable) this.wakeIdle = null;
+        resolve(woken);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      this.interrupt = () => done(false);
+      if (wakeable) this.wakeIdle = () => done(true);
+    });
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The delivery side of the admin API: sinks (health, cursor, lag, counts), dead letters and
+ * their replay. Behind the admin token like every /admin/api route.
+ */
+import { Elysia, t } from "elysia";
+import { errorResponse } from "../errors.ts";
+import type { Flusher } from "../flusher/flusher.ts";
+import type { DeliveryStore } from "../store/delivery-store.ts";
+import { requireAdmin } from "./admin-auth.ts";
+
+export interface DeliveryAdminDeps {
+  flusher: Flusher;
+  delivery: DeliveryStore;
+  adminToken: string;
+}
+
+const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+
+export function deliveryAdminRoutes(deps: DeliveryAdminDeps) {
+  const unknownSink = (sink: string | undefined) =>
+    sink !== undefined && !deps.flusher.sinkNames().includes(sink) ? errorResponse("sink_not_found", [{ path: "sink", code: "invalid_value", message: `No sink named ${sink}.` }]) : null;
+  return new Elysia({ name: "delivery-admin", prefix: "/admin/api" })
+    .onBeforeHandle(requireAdmin(deps.adminToken))
+    .get("/sinks", async ({ query }) => json({ sinks: await deps.flusher.report(query.check === "true") }), {
+      query: t.Object({ check: t.Optional(t.Union([t.Literal("true"), t.Literal("false")])) }),
+    })
+    .get(
+      "/dead-letters",
+      ({ query }) => unknownSink(query.sink) ?? json({ deadLetters: deps.delivery.deadLetters(query.sink, query.limit ?? 100) }),
+      { query: t.Object({ sink: t.Optional(t.String({ maxLength: 64 })), limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000 })) }) },
+    )
+    .post(
+      "/dead-letters/replay",
+      async ({ query }) => unknownSink(query.sink) ?? json({ requeued: await deps.flusher.replay(query.sink) }),
+      { query: t.Object({ sink: t.Optional(t.String({ maxLength: 64 })) }), parse: "none" },
+    );
+}

@@ -1,0 +1,127 @@
+/**
+ * NDJSON files of the internal event format: `events-YYYY-MM-DD-NNNN.ndjson`, a new file each
+ * UTC day and whenever the current one would pass `maxFileBytes`. A batch counts as delivered
+ * only after it is written and fdatasync'd. A line torn by a crash is cut off at the next
+ * start: it was never acknowledged, so the flusher sends it again.
+ */
+import { mkdirSync, readdirSync } from "node:fs";
+import { open, stat, truncate, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { ndjson } from "../ndjson.ts";
+import { causeOf, OK, type DeliveryItem, type SendResult, type Sink, type SinkHealth } from "../types.ts";
+
+const FILE = /^events-(\d{4}-\d{2}-\d{2})-(\d{4})\.ndjson$/;
+
+export interface FileSinkOptions {
+  name: string;
+  dir: string;
+  maxFileBytes: number;
+  now?: () => number;
+}
+
+export class FileSink implements Sink {
+  readonly kind = "file";
+  readonly name: string;
+  private handle: FileHandle | null = null;
+  private day = "";
+  private seq = 0;
+  private size = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly options: FileSinkOptions) {
+    this.name = options.name;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The file currently written to (for tests and the admin API). */
+  get currentFile(): string | null {
+    return this.handle ? join(this.options.dir, fileName(this.day, this.seq)) : null;
+  }
+
+  async send(batch: DeliveryItem[]): Promise<SendResult> {
+    const data = Buffer.from(ndjson(batch));
+    try {
+      await this.prepare(data.byteLength);
+      await this.handle!.write(data);
+      await this.handle!.datasync();
+      this.size += data.byteLength;
+      return OK;
+    } catch (err) {
+      await this.reset();
+      return { kind: "retry", cause: causeOf(err) };
+    }
+  }
+
+  async health(): Promise<SinkHealth> {
+    try {
+      await this.prepare(0);
+      await this.handle!.datasync();
+      return { ok: true, detail: `writing ${this.currentFile}` };
+    } catch (err) {
+      await this.reset();
+      return { ok: false, detail: causeOf(err) };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.reset();
+  }
+
+  /** Opens the right file for today, rotating by day and size. */
+  private async prepare(incoming: number): Promise<void> {
+    const today = new Date(this.now()).toISOString().slice(0, 10);
+    if (this.handle && this.day === today && (this.size === 0 || this.size + incoming <= this.options.maxFileBytes)) return;
+    if (this.handle && this.day === today) {
+      await this.reset();
+      this.seq++;
+      return this.openFile(today, this.seq);
+    }
+    await this.reset();
+    mkdirSync(this.options.dir, { recursive: true });
+    const existing = readdirSync(this.options.dir)
+      .map((f) => FILE.exec(f))
+      .filter((m): m is RegExpExecArray => m !== null && m[1] === today)
+      .map((m) => Number(m[2]));
+    return this.openFile(today, existing.length ? Math.max(...existing) : 0);
+  }
+
+  private async openFile(day: string, seq: number): Promise<void> {
+    const path = join(this.options.dir, fileName(day, seq));
+    await cutTornTail(path);
+    this.handle = await open(path, "a");
+    this.day = day;
+    this.seq = seq;
+    this.size = (await this.handle.stat()).size;
+  }
+
+  private async reset(): Promise<void> {
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.close().catch(() => {});
+  }
+}
+
+function fileName(day: string, seq: number): string {
+  return `events-${day}-${String(seq).padStart(4, "0")}.ndjson`;
+}
+
+/** Truncates a file after its last newline (a partial line left by a crash). */
+async function cutTornTail(path: string): Promise<void> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    return; // no file yet
+  }
+  if (size === 0) return;
+  const fh = await open(path, "r");
+  try {
+    const tail = Buffer.alloc(Math.min(size, 1 << 20));
+    await fh.read(tail, 0, tail.length, size - tail.length);
+    if (tail[tail.length - 1] === 0x0a) return;
+    const lastNewline = tail.lastIndexOf(0x0a);
+    await truncate(path, lastNewline < 0 ? size - tail.length : size - tail.length + lastNewline + 1);
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The sink contract. A sink takes a batch of events and says what happened; it never sleeps,
+ * retries or drops anything itself: the flusher decides (Vector's and PostHog's split).
+ */
+
+/** One event as stored: its ID and its JSON text, exactly what every sink delivers. */
+export interface DeliveryItem {
+  eventId: string;
+  json: string;
+}
+
+export type SendOutcome =
+  | { kind: "ok" }
+  /** Try again later (the flusher backs off; `delayMs` overrides, e.g. from Retry-After). */
+  | { kind: "retry"; cause: string; delayMs?: number }
+  /** This will never succeed: dead-letter it. */
+  | { kind: "fatal"; cause: string };
+
+/** One outcome for the whole batch, or one per event in batch order. */
+export type SendResult = SendOutcome | { perEvent: SendOutcome[] };
+
+export interface SinkHealth {
+  ok: boolean;
+  detail: string;
+}
+
+export interface Sink {
+  readonly name: string;
+  readonly kind: string;
+  /** Delivers a batch (in order). Must not throw: failures are outcomes. */
+  send(batch: DeliveryItem[]): Promise<SendResult>;
+  /** Does what normal operation does, without delivering an event. */
+  health(): Promise<SinkHealth>;
+  /** Releases resources; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export const OK: SendOutcome = { kind: "ok" };
+
+/** Describes an unknown thrown value in one line. */
+export function causeOf(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}

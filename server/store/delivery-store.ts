@@ -1,0 +1,110 @@
+/**
+ * Delivery state in LMDB: each sink's cursor (the last event ID it has taken, in key order)
+ * with its counters, dead letters (events a sink refused for good, kept with a copy of the
+ * event so retention never loses them), and dead letters queued for replay.
+ */
+import type { Database, RootDatabase } from "lmdb";
+import type { DeliveryItem } from "../sinks/types.ts";
+
+export interface SinkCursor {
+  /** Every event with a key up to and including this one has been delivered ("" = none). */
+  cursor: string;
+  delivered: number;
+  failed: number;
+  retries: number;
+}
+
+export interface DeadLetter {
+  sink: string;
+  eventId: string;
+  at: string;
+  cause: string;
+  attempts: number;
+  /** The event's JSON, as it was to be delivered. */
+  json: string;
+}
+
+const key = (sink: string, eventId: string) => `${sink}\u0000${eventId}`;
+const range = (sink: string) => ({ start: `${sink}\u0000`, end: `${sink}\u0001` });
+
+export class DeliveryStore {
+  private readonly cursors: Database<SinkCursor, string>;
+  private readonly dead: Database<DeadLetter, string>;
+  private readonly replay: Database<string, string>;
+
+  constructor(root: RootDatabase) {
+    this.cursors = root.openDB({ name: "sink-cursors" });
+    this.dead = root.openDB({ name: "dead-letters" });
+    this.replay = root.openDB({ name: "replay-queue", encoding: "string" });
+  }
+
+  /** The databases, for storage accounting. */
+  get databases(): Database<unknown, string>[] {
+    return [this.cursors, this.dead, this.replay] as Database<unknown, string>[];
+  }
+
+  cursorOf(sink: string): SinkCursor {
+    return this.cursors.get(sink) ?? { cursor: "", delivered: 0, failed: 0, retries: 0 };
+  }
+
+  /** Persists a sink's cursor and counters (ordered after earlier writes; a crash at worst resends). */
+  saveCursor(sink: string, state: SinkCursor): Promise<unknown> {
+    return this.cursors.put(sink, { ...state }).catch(() => {});
+  }
+
+  /** Moves an event to the dead letters of a sink. */
+  deadLetter(letter: DeadLetter): Promise<unknown> {
+    return this.dead.put(key(letter.sink, letter.eventId), letter).catch(() => {});
+  }
+
+  /** Dead letters, newest first, of one sink or all. */
+  deadLetters(sink: string | undefined, limit: number): DeadLetter[] {
+    const out: DeadLetter[] = [];
+    for (const { value } of this.dead.getRange(sink ? range(sink) : {})) out.push(value);
+    return out.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).slice(0, limit);
+  }
+
+  /** Dead-letter records for one event across sinks. */
+  deadLettersOf(eventId: string, sinks: string[]): DeadLetter[] {
+    return sinks.map((s) => this.dead.get(key(s, eventId))).filter((d): d is DeadLetter => d !== undefined);
+  }
+
+  isQueuedForReplay(sink: string, eventId: string): boolean {
+    return this.replay.get(key(sink, eventId)) !== undefined;
+  }
+
+  /** Queues dead letters (of one sink or all) for redelivery; resolves with how many. */
+  async requeue(sink?: string): Promise<number> {
+    let n = 0;
+    await this.cursors.transaction(() => {
+      for (const { key: k, value } of this.dead.getRange(sink ? range(sink) : {})) {
+        this.replay.put(k, value.json);
+        this.dead.remove(k);
+        n++;
+      }
+    });
+    return n;
+  }
+
+  /** Up to `limit` queued replays of a sink, in event order. */
+  replays(sink: string, limit: number): DeliveryItem[] {
+    const out: DeliveryItem[] = [];
+    for (const { key: k, value } of this.replay.getRange({ ...range(sink), limit })) out.push({ eventId: k.slice(sink.length + 1), json: value });
+    return out;
+  }
+
+  /** Removes delivered replays. */
+  replayed(sink: string, eventIds: string[]): Promise<unknown> {
+    let last: Promise<unknown> = Promise.resolve();
+    for (const id of eventIds) last = this.replay.remove(key(sink, id)).catch(() => {});
+    return last;
+  }
+
+  replayCount(sink: string): number {
+    return this.replay.getKeysCount(range(sink));
+  }
+
+  deadLetterCount(sink: string): number {
+    return this.dead.getKeysCount(range(sink));
+  }
+}

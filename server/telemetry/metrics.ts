@@ -1,0 +1,92 @@
+/**
+ * A small Prometheus registry: counters and gauges with labels, and one latency histogram,
+ * rendered in the text exposition format. Gauges may be computed at scrape time.
+ */
+
+type Labels = Record<string, string>;
+
+const key = (labels: Labels) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
+    .join(",");
+
+class Family {
+  readonly values = new Map<string, number>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: "counter" | "gauge",
+  ) {}
+
+  inc(labels?: Labels, by = 1): void {
+    const k = labels ? key(labels) : ""; // the unlabelled hot-path counters skip the formatting
+    this.values.set(k, (this.values.get(k) ?? 0) + by);
+  }
+
+  set(labels: Labels, value: number): void {
+    this.values.set(key(labels), value);
+  }
+}
+
+/** Latency buckets in seconds, from 0.5 ms to 5 s. */
+const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+class Histogram {
+  private readonly counts = new Array<number>(BUCKETS.length).fill(0);
+  private sum = 0;
+  private count = 0;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  observe(seconds: number): void {
+    this.sum += seconds;
+    this.count++;
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) this.counts[i]!++;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    BUCKETS.forEach((b, i) => lines.push(`${this.name}_bucket{le="${b}"} ${this.counts[i]}`));
+    lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${this.sum}`, `${this.name}_count ${this.count}`);
+    return lines.join("\n");
+  }
+}
+
+export class Metrics {
+  readonly received = new Family("trackd_events_received_total", "Collect requests received.", "counter");
+  readonly stored = new Family("trackd_events_stored_total", "Events stored (including test events).", "counter");
+  readonly rejected = new Family("trackd_events_rejected_total", "Collect requests refused, by error code.", "counter");
+  readonly delivered = new Family("trackd_sink_delivered_total", "Events a sink accepted.", "counter");
+  readonly failed = new Family("trackd_sink_failed_total", "Events a sink refused for good (dead-lettered).", "counter");
+  readonly retries = new Family("trackd_sink_retries_total", "Batches a sink asked to retry.", "counter");
+  readonly lagEvents = new Family("trackd_sink_lag_events", "Stored events after the sink's cursor.", "gauge");
+  readonly lagSeconds = new Family("trackd_sink_lag_seconds", "Age of the oldest event the sink has not taken.", "gauge");
+  readonly healthy = new Family("trackd_sink_up", "1 if the sink's last attempt succeeded.", "gauge");
+  readonly deadLetters = new Family("trackd_sink_dead_letters", "Dead letters waiting per sink.", "gauge");
+  readonly storageBytes = new Family("trackd_storage_used_bytes", "Bytes of LMDB pages holding data.", "gauge");
+  readonly storageCap = new Family("trackd_storage_cap_bytes", "The storage cap (0: none).", "gauge");
+  readonly storedNow = new Family("trackd_events_stored", "Events in the store now.", "gauge");
+  readonly latency = new Histogram("trackd_collect_duration_seconds", "Time to answer a collect request.");
+  private readonly collectors: (() => void)[] = [];
+
+  /** Registers a function that refreshes gauges just before each scrape. */
+  onScrape(collect: () => void): void {
+    this.collectors.push(collect);
+  }
+
+  /** The Prometheus text format. */
+  render(): string {
+    for (const c of this.collectors) c();
+    const families = [this.received, this.stored, this.rejected, this.delivered, this.failed, this.retries, this.lagEvents, this.lagSeconds, this.healthy, this.deadLetters, this.storageBytes, this.storageCap, this.storedNow];
+    const out: string[] = [];
+    for (const f of families) {
+      out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+      if (f.values.size === 0 && f.type === "counter") out.push(`${f.name} 0`);
+      for (const [labels, value] of f.values) out.push(labels ? `${f.name}{${labels}} ${value}` : `${f.name} ${value}`);
+    }
+    out.push(this.latency.render());
+    return out.join("\n") + "\n";
+  }
+}
