@@ -8,7 +8,11 @@ export class StdoutSink implements Sink {
   constructor(
     readonly name: string,
     private readonly out: NodeJS.WritableStream = process.stdout,
-  ) {}
+  ) {
+    // A write error (EPIPE when the reader goes away) is also emitted as an event; without a
+    // listener it would crash the process. The write callback already reports it as a retry.
+    out.on("error", () => {});
+  }
 
   async send(batch: DeliveryItem[]): Promise<SendResult> {
     try {
