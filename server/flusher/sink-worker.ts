@@ -103,7 +103,7 @@ export class SinkWorker {
       }
       const read = this.deps.events.readAfter(this.cursor.cursor, maxEvents, maxBytes);
       if (read.items.length === 0) {
-        if (read.last) this.advance(read.last); // only test events: pass over them
+        if (read.last) await this.advance(read.last); // only test events: pass over them
         this.state = "idle";
         if (await this.wait(IDLE_POLL_MS, true)) await this.wait(lingerMs, false); // let a batch gather
         continue;
@@ -120,6 +120,7 @@ export class SinkWorker {
     const name = this.sink.name;
     let done = 0;
     let retry: Extract<SendOutcome, { kind: "retry" }> | null = null;
+    const writes: Promise<unknown>[] = [];
     for (const outcome of outcomes) {
       if (outcome.kind === "retry") {
         retry = outcome;
@@ -129,7 +130,7 @@ export class SinkWorker {
       if (outcome.kind === "fatal") {
         this.cursor.failed++;
         this.deps.metrics.failed.inc({ sink: name });
-        void this.deps.delivery.deadLetter({ sink: name, eventId: item.eventId, at: new Date(this.deps.now()).toISOString(), cause: outcome.cause, attempts: this.attempts + 1, json: item.json });
+        writes.push(this.deps.delivery.deadLetter({ sink: name, eventId: item.eventId, at: new Date(this.deps.now()).toISOString(), cause: outcome.cause, attempts: this.attempts + 1, json: item.json }));
         this.deps.log.warn("event dead-lettered", { sink: name, eventId: item.eventId, cause: outcome.cause });
       } else {
         this.cursor.delivered++;
@@ -137,8 +138,9 @@ export class SinkWorker {
       }
       done++;
     }
-    if (last === null) void this.deps.delivery.replayed(name, items.slice(0, done).map((i) => i.eventId));
-    else if (done > 0) this.advance(done === items.length ? last : items[done - 1]!.eventId);
+    if (last === null) writes.push(this.deps.delivery.replayed(name, items.slice(0, done).map((i) => i.eventId)));
+    else if (done > 0) writes.push(this.advance(done === items.length ? last : items[done - 1]!.eventId));
+    await Promise.all(writes); // dead letters and the cursor are committed before the next batch
 
     if (!retry) {
       this.attempts = 0;
@@ -175,9 +177,9 @@ export class SinkWorker {
     return items.map((_, i) => result.perEvent[i] ?? { kind: "retry", cause: "no outcome from the sink for this event" });
   }
 
-  private advance(to: string): void {
+  private advance(to: string): Promise<unknown> {
     this.cursor.cursor = to;
-    void this.deps.delivery.saveCursor(this.sink.name, this.cursor);
+    return this.deps.delivery.saveCursor(this.sink.name, this.cursor);
   }
 
   /** Sleeps up to `ms`; shutdown always ends it, new events end it if `wakeable`. True if woken by new events. */

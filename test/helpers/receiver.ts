@@ -6,7 +6,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Server } from "bun";
 
-export type ReceiverMode = "ok" | "unavailable" | "bad-request" | "hang";
+/** A mode, or a bare status code to answer with. */
+export type ReceiverMode = "ok" | "unavailable" | "bad-request" | "hang" | number;
 
 export interface Received {
   events: { eventId: string; instanceId: string }[];
@@ -49,6 +50,7 @@ export function startReceiver(secret?: string): Receiver {
     hostname: "127.0.0.1",
     async fetch(request) {
       const body = await request.text();
+      if (typeof receiver.mode === "number") return new Response("scripted", { status: receiver.mode, headers: { "retry-after": receiver.retryAfter } });
       switch (receiver.mode) {
         case "hang":
           return new Promise<Response>(() => {}); // never answers: the sink's timeout must fire
