@@ -69,6 +69,21 @@ describe("configuration", () => {
     expect(usage()).toContain("--port");
   });
 
+  test("defaults to one file sink, and takes sinks of every kind from a file with their defaults", () => {
+    expect(loadConfig([], {}).config.sinks).toEqual([expect.objectContaining({ kind: "file", name: "files", maxFileBytes: 134217728 })]);
+    const { config } = loadConfig(["--config", join(examples, "full.toml")], {});
+    expect(config.sinks.map((s) => [s.kind, s.name])).toEqual([["file", "files"], ["webhook", "crm"], ["nats", "stream"], ["stdout", "pipe"]]);
+    expect(config.sinks[2]).toMatchObject({ delivery: { maxEvents: 500, retryMaxMs: 60000 } });
+  });
+
+  test("reports each bad sink precisely: unknown kind, bad fields, duplicate names", () => {
+    const dir = tempDir();
+    const file = join(dir, "sinks.json");
+    writeFileSync(file, JSON.stringify({ sinks: [{ kind: "kafka", name: "k" }, { kind: "webhook", name: "hook", url: "ftp://x", timeoutMs: -1 }, { kind: "file", name: "a" }, { kind: "stdout", name: "a" }] }));
+    const text = problemsOf(() => loadConfig(["--config", file], {})).join("\n");
+    for (const fragment of ["/sinks/0/kind: must be one of file, webhook, nats, stdout", "/sinks/1/url", "/sinks/1/timeoutMs", '/sinks/3/name: "a" is used by another sink']) expect(text).toContain(fragment);
+  });
+
   test("every example config in the repo is valid", () => {
     const files = readdirSync(examples);
     expect(files.length).toBeGreaterThanOrEqual(2);
