@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { drainRate } from "./drain.ts";
 
 const root = join(import.meta.dir, "../..");
 const { values: opts } = parseArgs({
@@ -126,3 +127,6 @@ for (const t of targets) {
   const row = [t.name, rps.toFixed(0), median(t.results.map((r) => r.p50)).toFixed(2), median(t.results.map((r) => r.p99)).toFixed(2), median(t.results.map((r) => r.p999)).toFixed(2), String(t.results.reduce((a, r) => a + r.errors, 0)), t.peakRssMb!.toFixed(0), `${((rps / ceiling) * 100).toFixed(0)}%`];
   console.log(`| ${row.join(" | ")} |`);
 }
+
+console.log("\nflusher: draining 200,000 stored events into the file sink (fdatasync per batch)");
+for (const batch of [500, 5000]) console.log(`| batch ${batch} | ${Math.round(await drainRate(200000, batch))} events/s |`);

@@ -1,0 +1,53 @@
+/**
+ * How fast the flusher drains a backlog into the file sink: stores `--events` events (relaxed,
+ * to build the backlog quickly), then starts a flusher with one file sink and times how long
+ * until its lag is zero, for each batch size given.
+ *
+ *   bun test/bench/drain.ts [--events 200000] [--batches 500,5000]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Flusher } from "../../server/flusher/flusher.ts";
+import { FileSink } from "../../server/sinks/file/file-sink.ts";
+import { openStore } from "../../server/store/open-store.ts";
+import { createLog } from "../../server/telemetry/log.ts";
+import { Metrics } from "../../server/telemetry/metrics.ts";
+import { makeEvent } from "../helpers/events.ts";
+
+
+/** Events per second drained into a file sink with batches of `maxEvents`. */
+export async function drainRate(events: number, maxEvents: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "trackd-drain-"));
+  const store = openStore({ dataDir: dir, durability: "relaxed", rejectLogSize: 10 });
+  let pending: Promise<void> = Promise.resolve();
+  for (let i = 0; i < events; i++) {
+    pending = store.events.append(makeEvent({ instanceId: `drain-${i}` }));
+    if (i % 1000 === 999) await pending;
+  }
+  await pending;
+  const sink = new FileSink({ name: "files", dir: join(dir, "events"), maxFileBytes: 1 << 30 });
+  const flusher = new Flusher([{ sink, delivery: { maxEvents, maxBytes: 64 << 20, lingerMs: 0, retryInitialMs: 100, retryMaxMs: 1000 } }], {
+    events: store.events,
+    delivery: store.delivery,
+    metrics: new Metrics(),
+    log: createLog("error"),
+    now: Date.now,
+  });
+  const started = performance.now();
+  flusher.start();
+  while (store.delivery.cursorOf("files").delivered < events) await Bun.sleep(10);
+  const seconds = (performance.now() - started) / 1000;
+  await flusher.stop(1000);
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return events / seconds;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { events: { type: "string", default: "200000" }, batches: { type: "string", default: "500,5000" } } });
+  const total = Number(values.events);
+  console.log(`flusher drain into the file sink, ${total} stored events:`);
+  for (const batch of values.batches!.split(",").map(Number)) console.log(`  batch ${String(batch).padStart(5)}: ${Math.round(await drainRate(total, batch))} events/s`);
+}
