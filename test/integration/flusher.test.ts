@@ -18,6 +18,26 @@ describe("the flusher", () => {
     await d.destroy();
   });
 
+  test("batches by event count and by bytes", async () => {
+    const byCount = new ScriptedSink("count");
+    const d = await createDeliveryApp([byCount], { paused: true, delivery: { maxEvents: 10 } });
+    await postMany(d, 25, "count");
+    d.flusher.start();
+    await waitFor("delivery", () => byCount.accepted.length === 25);
+    expect(byCount.batches.map((b) => b.length)).toEqual([10, 10, 5]);
+    await d.destroy();
+
+    const byBytes = new ScriptedSink("bytes");
+    const e = await createDeliveryApp([byBytes], { paused: true, delivery: { maxEvents: 100, maxBytes: 2000 } });
+    await postMany(e, 12, "bytes");
+    e.flusher.start();
+    await waitFor("delivery", () => byBytes.accepted.length === 12);
+    const sizes = byBytes.batches.map((b) => b.reduce((n, i) => n + i.json.length, 0));
+    expect(byBytes.batches.length).toBeGreaterThan(1);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(2000);
+    await e.destroy();
+  });
+
   test("retries a failing sink with backoff while another sink keeps delivering", async () => {
     const broken = new ScriptedSink("broken");
     for (let i = 0; i < 4; i++) broken.script.push({ kind: "retry", cause: "receiver down" });

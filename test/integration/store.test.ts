@@ -1,28 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { openStore, type Durability } from "../../server/store/open-store.ts";
 import type { TrackedEvent } from "../../server/events/event.model.ts";
-import { uuidv7 } from "../../server/events/ids.ts";
+import { makeEvent } from "../helpers/events.ts";
 import { tempDir } from "../helpers/test-app.ts";
 
-function event(overrides: Partial<TrackedEvent> = {}): TrackedEvent {
-  return {
-    eventId: uuidv7(),
-    receivedAt: new Date().toISOString(),
-    accountId: "1",
-    trackerId: "2",
-    action: "view",
-    actionType: "standard",
-    object: "vehicle",
-    vendor: "v",
-    product: "p",
-    instanceId: "chat-1",
-    properties: {},
-    context: { ip: null, userAgent: null, origin: null, referer: null, source: "server" },
-    test: false,
-    registry: { account: false, tracker: false, vendor: false },
-    ...overrides,
-  };
-}
+const event = (overrides: Partial<TrackedEvent> = {}) => makeEvent({ instanceId: "chat-1", properties: {}, ...overrides });
 
 for (const durability of ["durable", "relaxed"] as Durability[]) {
   describe(`store (${durability})`, () => {
