@@ -35,6 +35,7 @@ export function createApp(deps: AppDeps) {
   const draining = deps.draining ?? (() => false);
   const metrics = deps.metrics ?? new Metrics();
   const flusher = deps.flusher;
+  const registry = new Registry(deps.store.registry, deps.config.registry);
   metrics.onScrape(() => {
     metrics.storageBytes.set({}, deps.store.usedBytes());
     metrics.storageCap.set({}, deps.config.storageMaxBytes);
@@ -66,7 +67,7 @@ export function createApp(deps: AppDeps) {
       collectRoutes({
         events: deps.store.events,
         rejects: deps.store.rejects,
-        registry: new Registry(deps.config.registry),
+        registry,
         limits: deps.config.limits,
         log: deps.log,
         now: deps.now ?? Date.now,

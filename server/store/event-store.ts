@@ -5,6 +5,7 @@
  */
 import type { Database } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
+import { uuidv7Time } from "../events/ids.ts";
 import type { DeliveryItem } from "../sinks/types.ts";
 import type { TrackerStats } from "./tracker-stats.ts";
 
@@ -57,7 +58,7 @@ export function timeKey(ms: number): string {
 }
 
 export class EventStore {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(event: TrackedEvent) => void>();
 
   constructor(
     private readonly events: Database<string, string>,
@@ -74,14 +75,14 @@ export class EventStore {
     const written = this.events.put(event.eventId, JSON.stringify(event)) as FlushablePromise;
     // Same event turn, same transaction: the index entry and counters commit with the event.
     this.index.put(indexKey(event.accountId, event.instanceId) + event.eventId, EMPTY).catch(() => {});
-    this.stats.record(event.accountId, event.trackerId, event.test ? "test" : "accepted", event.receivedAt);
+    this.stats.record(event.accountId, event.trackerId, event.test ? "test" : "accepted", event.receivedAt, uuidv7Time(event.eventId));
     await written;
-    for (const listener of this.listeners) listener();
+    for (const listener of this.listeners) listener(event);
     if (this.durable && written.flushed) await written.flushed;
   }
 
-  /** Calls `listener` after each append commits (the flusher's wake-up). */
-  onAppend(listener: () => void): () => void {
+  /** Calls `listener` after each append commits (the flusher's wake-up, the live event stream). */
+  onAppend(listener: (event: TrackedEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -112,6 +113,17 @@ export class EventStore {
         break;
       }
     return { count, first };
+  }
+
+  /** Rebuilds the in-memory activity buckets from the events stored since `sinceMs`. */
+  replayActivity(sinceMs: number): number {
+    let n = 0;
+    for (const { key, value } of this.events.getRange({ start: timeKey(sinceMs) })) {
+      const { accountId, trackerId } = JSON.parse(value) as TrackedEvent;
+      this.stats.countActivity(accountId, trackerId, uuidv7Time(key));
+      n++;
+    }
+    return n;
   }
 
   /** The newest event ID, or null. */

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { seedUuidv7 } from "../events/ids.ts";
 import { DeliveryStore } from "./delivery-store.ts";
+import { RegistryStore } from "./registry-store.ts";
 import { EventStore } from "./event-store.ts";
 import { RejectLog, type RejectRecord } from "./reject-log.ts";
 import { TrackerStats } from "./tracker-stats.ts";
@@ -25,6 +26,7 @@ export interface Store {
   rejects: RejectLog;
   stats: TrackerStats;
   delivery: DeliveryStore;
+  registry: RegistryStore;
   durability: Durability;
   path: string;
   /** Resolves when every write so far is on disk (a no-op promise in relaxed mode). */
@@ -71,18 +73,21 @@ export function openStore(options: StoreOptions): Store {
   const rejectDb = root.openDB<RejectRecord, string>({ name: "rejects" });
   const rejects = new RejectLog(rejectDb, stats, options.rejectLogSize);
   const delivery = new DeliveryStore(root);
+  const registry = new RegistryStore(root);
   if (meta.get("schema") === undefined) meta.putSync("schema", 1);
   // Event IDs must keep increasing across restarts even if the clock stepped back, or a sink
   // cursor past the newest stored event would skip the next ones.
   const newest = events.lastEventId();
   if (newest) seedUuidv7(newest);
-  const all = [meta, rejectDb, ...events.databases, ...delivery.databases] as { getStats(): unknown }[];
+  events.replayActivity(Date.now() - 24 * 3600_000); // the last day's activity lives in memory
+  const all = [meta, rejectDb, ...events.databases, ...delivery.databases, ...registry.databases] as { getStats(): unknown }[];
 
   return {
     events,
     rejects,
     stats,
     delivery,
+    registry,
     durability: options.durability,
     path,
     async flushed() {

@@ -39,7 +39,7 @@ export class RejectLog {
 
   /** Records a rejection (and counts it against the tracker when its IDs were valid). */
   record(entry: Omit<RejectRecord, "id">, idsValid: boolean): void {
-    if (idsValid) this.stats.record(entry.accountId, entry.trackerId, "rejected", entry.at);
+    if (idsValid) this.stats.record(entry.accountId, entry.trackerId, "rejected", entry.at, 0);
     if (this.capacity === 0) return;
     const id = uuidv7();
     const sample = entry.sample.length > SAMPLE_CHARS ? entry.sample.slice(0, SAMPLE_CHARS) : entry.sample;

@@ -5,6 +5,7 @@
  * (Writing them with every event cost about a tenth of the hot path.)
  */
 import type { Database } from "lmdb";
+import { Activity, MINUTE, TimeBuckets } from "./time-buckets.ts";
 
 export interface TrackerCounters {
   accountId: string;
@@ -22,6 +23,9 @@ export type CounterKind = "accepted" | "test" | "rejected";
 
 export class TrackerStats {
   private readonly cache = new Map<string, TrackerCounters>();
+  private readonly activity = new Map<string, Activity>();
+  /** Stored events per minute over the last day, for every tracker together. */
+  readonly perMinute = new TimeBuckets(MINUTE, 24 * 60 + 1);
   private readonly dirty = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -29,8 +33,9 @@ export class TrackerStats {
     for (const { key, value } of db.getRange()) this.cache.set(key, value);
   }
 
-  /** Counts one request for a tracker; `at` is the ISO time it arrived. */
-  record(accountId: string, trackerId: string, kind: CounterKind, at: string): void {
+  /** Counts one request for a tracker; `at` is the ISO time it arrived, `ms` the same in milliseconds. */
+  record(accountId: string, trackerId: string, kind: CounterKind, at: string, ms: number): void {
+    if (kind !== "rejected") this.countActivity(accountId, trackerId, ms);
     const key = `${accountId}/${trackerId}`;
     let c = this.cache.get(key);
     if (!c) {
@@ -45,6 +50,21 @@ export class TrackerStats {
       this.timer = setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
       this.timer.unref?.();
     }
+  }
+
+  /** Adds a stored event to the time buckets (also used to rebuild them at start). */
+  countActivity(accountId: string, trackerId: string, ms: number): void {
+    const key = `${accountId}/${trackerId}`;
+    let a = this.activity.get(key);
+    if (!a) this.activity.set(key, (a = new Activity()));
+    a.add(ms);
+    this.perMinute.add(ms);
+  }
+
+  /** Events stored for a tracker in the last hour and the last 24 hours. */
+  recent(accountId: string, trackerId: string, now: number): { lastHour: number; lastDay: number } {
+    const a = this.activity.get(`${accountId}/${trackerId}`);
+    return { lastHour: a?.lastHour(now) ?? 0, lastDay: a?.lastDay(now) ?? 0 };
   }
 
   /** The counters of one tracker, or null if nothing ever arrived for it. */
