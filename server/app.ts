@@ -15,6 +15,11 @@ import type { Log } from "./telemetry/log.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import type { Flusher } from "./flusher/flusher.ts";
 import { deliveryAdminRoutes } from "./http/delivery-admin.ts";
+import { adminSessionRoutes } from "./http/admin-session.ts";
+import { checkAdminRoutes } from "./http/check-admin.ts";
+import { eventStreamRoutes } from "./http/event-stream.ts";
+import { overviewAdminRoutes } from "./http/overview-admin.ts";
+import { registryAdminRoutes } from "./http/registry-admin.ts";
 
 export interface AppDeps {
   config: Config;
@@ -36,6 +41,8 @@ export function createApp(deps: AppDeps) {
   const metrics = deps.metrics ?? new Metrics();
   const flusher = deps.flusher;
   const registry = new Registry(deps.store.registry, deps.config.registry);
+  const now = deps.now ?? Date.now;
+  const adminToken = deps.adminToken;
   metrics.onScrape(() => {
     metrics.storageBytes.set({}, deps.store.usedBytes());
     metrics.storageCap.set({}, deps.config.storageMaxBytes);
@@ -53,7 +60,7 @@ export function createApp(deps: AppDeps) {
             code: "invalid_value",
             message: e.summary ?? ("message" in e ? String(e.message) : "invalid"),
           }));
-          return errorResponse("invalid_query", details);
+          return errorResponse("invalid_request", details);
         }
         case "PARSE":
           return errorResponse("invalid_json");
@@ -70,7 +77,7 @@ export function createApp(deps: AppDeps) {
         registry,
         limits: deps.config.limits,
         log: deps.log,
-        now: deps.now ?? Date.now,
+        now,
         storageFull: deps.storageFull ?? (() => false),
         metrics,
         isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
@@ -78,7 +85,12 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .get("/metrics", () => new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }))
-    .use(adminRoutes({ store: deps.store, adminToken: deps.adminToken, whereIs: flusher && ((id, json) => flusher.whereIs(id, json)) }));
+    .use(adminSessionRoutes({ adminToken, now }))
+    .use(eventStreamRoutes({ events: deps.store.events, adminToken }))
+    .use(adminRoutes({ store: deps.store, adminToken, whereIs: flusher && ((id, json) => flusher.whereIs(id, json)) }))
+    .use(registryAdminRoutes({ registry, adminToken }))
+    .use(checkAdminRoutes({ registry, store: deps.store, adminToken, now }))
+    .use(overviewAdminRoutes({ store: deps.store, registry, flusher, capBytes: deps.config.storageMaxBytes, adminToken, now }));
   return flusher ? app.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery, adminToken: deps.adminToken })) : app;
 }
 

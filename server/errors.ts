@@ -21,6 +21,8 @@ export const ERRORS = {
   unregistered_id: { status: 400, level: "debug", message: "The account or tracker ID is not registered, and this server rejects unregistered IDs." },
   invalid_encoding: { status: 400, level: "debug", message: "The body could not be decompressed with the declared Content-Encoding." },
   unauthorized: { status: 401, level: "info", message: "A valid admin token is required." },
+  invalid_token: { status: 401, level: "info", message: "That is not the admin token." },
+  rate_limited: { status: 429, level: "warn", message: "Too many attempts; retry later." },
   not_found: { status: 404, level: "debug", message: "No such route." },
   sink_not_found: { status: 404, level: "debug", message: "No sink has this name." },
   event_not_found: { status: 404, level: "debug", message: "No stored event has this ID." },
@@ -28,7 +30,7 @@ export const ERRORS = {
   payload_too_large: { status: 413, level: "debug", message: "The body is larger than the limit (checked after decompression)." },
   unsupported_media_type: { status: 415, level: "debug", message: "Send the event as application/json, text/plain or without a Content-Type." },
   unsupported_encoding: { status: 415, level: "debug", message: "Content-Encoding must be gzip, deflate or identity." },
-  invalid_query: { status: 400, level: "debug", message: "A query parameter is invalid." },
+  invalid_request: { status: 400, level: "debug", message: "A query parameter or the request body is invalid." },
   storage_full: { status: 503, level: "warn", message: "Storage is at its cap until delivery frees space; retry later." },
   storage_unavailable: { status: 503, level: "error", message: "The event could not be stored; retry later." },
   shutting_down: { status: 503, level: "info", message: "The server is shutting down; retry later." },
@@ -95,6 +97,6 @@ export function errorResponse(
 ): Response {
   const status: number = ERRORS[code].status;
   const all: Record<string, string> = { "content-type": "application/json", ...headers };
-  if (status === 503 || status === 429) all["retry-after"] = String(RETRY_AFTER_SECONDS);
+  if ((status === 503 || status === 429) && !all["retry-after"]) all["retry-after"] = String(RETRY_AFTER_SECONDS);
   return new Response(JSON.stringify(errorBody(code, details, message)), { status, headers: all });
 }

@@ -1,11 +1,18 @@
-/** The admin token check shared by every /admin/api route group. */
+/** The admin check shared by every /admin/api route group: a bearer token or a session cookie. */
 import { bearerToken, tokenMatches } from "../auth/admin-token.ts";
+import { readCookie, SESSION_COOKIE, validSession } from "../auth/session.ts";
 import { errorResponse } from "../errors.ts";
 
-/** An Elysia beforeHandle hook: 401 in the error envelope unless `Authorization: Bearer <token>` matches. */
+/** True if the request carries the admin token or a valid session. */
+export function isAdmin(request: Request, adminToken: string, now: number = Date.now()): boolean {
+  const token = bearerToken(request.headers.get("authorization"));
+  if (token) return tokenMatches(token, adminToken);
+  return validSession(readCookie(request.headers.get("cookie"), SESSION_COOKIE), adminToken, now);
+}
+
+/** An Elysia beforeHandle hook: 401 in the error envelope unless the request is the admin's. */
 export function requireAdmin(adminToken: string) {
   return ({ request }: { request: Request }) => {
-    const token = bearerToken(request.headers.get("authorization"));
-    if (!token || !tokenMatches(token, adminToken)) return errorResponse("unauthorized", [], undefined, { "www-authenticate": "Bearer" });
+    if (!isAdmin(request, adminToken)) return errorResponse("unauthorized", [], undefined, { "www-authenticate": "Bearer" });
   };
 }

@@ -7,7 +7,7 @@ import { errorResponse } from "../errors.ts";
 import type { EventDelivery } from "../flusher/flusher.ts";
 import type { Store } from "../store/open-store.ts";
 import { requireAdmin } from "./admin-auth.ts";
-import { EventListQuery, RejectListQuery } from "./admin.model.ts";
+import { EventListQuery, RejectListQuery, toFilter } from "./admin.model.ts";
 
 export interface AdminDeps {
   store: Store;
@@ -24,16 +24,7 @@ export function adminRoutes(deps: AdminDeps) {
     .onBeforeHandle(requireAdmin(deps.adminToken))
     .get(
       "/events",
-      ({ query }) => {
-        const filter = {
-          accountId: query.accountId?.toLowerCase(),
-          trackerId: query.trackerId?.toLowerCase(),
-          instanceId: query.instanceId,
-          action: query.action,
-          test: query.test === undefined ? undefined : query.test === "true",
-        };
-        return json(events.list(filter, query.limit ?? 50, query.before));
-      },
+      ({ query }) => json(events.list(toFilter(query), query.limit ?? 50, query.before)),
       { query: EventListQuery },
     )
     .get("/events/:eventId", ({ params }) => {

@@ -14,6 +14,9 @@ export interface EventFilter {
   trackerId?: string;
   instanceId?: string;
   action?: string;
+  object?: string;
+  vendor?: string;
+  product?: string;
   test?: boolean;
 }
 
@@ -213,12 +216,16 @@ export class EventStore {
   }
 }
 
-function matches(event: TrackedEvent, filter: EventFilter): boolean {
+/** True if the event passes every filter that is set. */
+export function matches(event: TrackedEvent, filter: EventFilter): boolean {
   return (
     (filter.accountId === undefined || event.accountId === filter.accountId) &&
     (filter.trackerId === undefined || event.trackerId === filter.trackerId) &&
     (filter.instanceId === undefined || event.instanceId === filter.instanceId) &&
     (filter.action === undefined || event.action === filter.action) &&
+    (filter.object === undefined || event.object === filter.object) &&
+    (filter.vendor === undefined || event.vendor === filter.vendor) &&
+    (filter.product === undefined || event.product === filter.product) &&
     (filter.test === undefined || event.test === filter.test)
   );
 }

@@ -56,10 +56,10 @@ describe("GET /admin/api/events", () => {
     expect(tests.events[0]!.test).toBe(true);
   });
 
-  test("answers 400 invalid_query for a bad limit", async () => {
+  test("answers 400 invalid_request for a bad limit", async () => {
     const res = await t.admin("/events?limit=0");
     expect(res.status).toBe(400);
-    expect((await errorOf(res)).code).toBe("invalid_query");
+    expect((await errorOf(res)).code).toBe("invalid_request");
   });
 });
 

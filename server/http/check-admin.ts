@@ -1,0 +1,59 @@
+/**
+ * The ID check: is this aid/tid pair what the registry says, is anything arriving for it,
+ * and which unregistered pairs are clients actually sending (with "did you mean" suggestions).
+ */
+import { Elysia, t } from "elysia";
+import { parsePathId } from "../events/ids.ts";
+import type { Registry } from "../registry/registry.ts";
+import type { Store } from "../store/open-store.ts";
+import { requireAdmin } from "./admin-auth.ts";
+
+const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+
+/** aid and tid from a pasted collect URL (any host, any query). */
+export function idsFromUrl(url: string): { aid: string; tid: string } | null {
+  const m = /\/collect\/([^/?#]+)\/([^/?#]+)\/event/.exec(url);
+  return m ? { aid: decodeURIComponent(m[1]!), tid: decodeURIComponent(m[2]!) } : null;
+}
+
+export function checkAdminRoutes(deps: { registry: Registry; store: Store; adminToken: string; now: () => number }) {
+  const { registry, store } = deps;
+  return new Elysia({ name: "check-admin", prefix: "/admin/api" })
+    .onBeforeHandle(requireAdmin(deps.adminToken))
+    .get(
+      "/check",
+      ({ query }) => {
+        const fromUrl = query.url ? idsFromUrl(query.url) : null;
+        const rawAid = (fromUrl?.aid ?? query.aid ?? "").trim();
+        const rawTid = (fromUrl?.tid ?? query.tid ?? "").trim();
+        const aid = parsePathId(rawAid);
+        const tid = parsePathId(rawTid);
+        const account = aid ? registry.account(aid) : undefined;
+        const tracker = aid && tid ? registry.tracker(aid, tid) : undefined;
+        const counters = aid && tid ? store.stats.get(aid, tid) : null;
+        return json({
+          aid: { raw: rawAid, valid: aid !== null, id: aid },
+          tid: { raw: rawTid, valid: tid !== null, id: tid },
+          account: account ? { registered: true, name: account.name, type: account.type } : { registered: false },
+          tracker: tracker
+            ? { registered: true, name: tracker.name, allowedOrigins: tracker.allowedOrigins }
+            : { registered: false, registeredUnder: tid ? registry.accountsWithTracker(tid) : [] },
+          activity: aid && tid ? { ...store.stats.recent(aid, tid, deps.now()), accepted: counters?.accepted ?? 0, test: counters?.test ?? 0, rejected: counters?.rejected ?? 0, lastEventAt: counters?.lastEventAt ?? null, lastRejectAt: counters?.lastRejectAt ?? null } : null,
+          latestEvents: aid && tid ? store.events.list({ accountId: aid, trackerId: tid }, 10).events : [],
+          latestRejects: aid && tid ? store.rejects.list({ limit: 10, accountId: aid, trackerId: tid }) : [],
+          suggestions: aid && tid && !tracker ? registry.suggest(aid, tid) : [],
+        });
+      },
+      { query: t.Object({ aid: t.Optional(t.String({ maxLength: 100 })), tid: t.Optional(t.String({ maxLength: 100 })), url: t.Optional(t.String({ maxLength: 2000 })) }) },
+    )
+    .get("/unregistered", () => {
+      const now = deps.now();
+      const pairs = store.stats
+        .list()
+        .filter((c) => !registry.tracker(c.accountId, c.trackerId))
+        .sort((a, b) => b.accepted + b.test + b.rejected - (a.accepted + a.test + a.rejected))
+        .slice(0, 100)
+        .map((c) => ({ ...c, ...store.stats.recent(c.accountId, c.trackerId, now), accountRegistered: registry.account(c.accountId) !== undefined, suggestions: registry.suggest(c.accountId, c.trackerId) }));
+      return json({ pairs });
+    });
+}

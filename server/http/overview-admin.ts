@@ -1,0 +1,41 @@
+/** The overview: events per minute, totals per tracker, storage, sinks, and rejects by code. */
+import { Elysia, t } from "elysia";
+import type { Flusher } from "../flusher/flusher.ts";
+import type { Registry } from "../registry/registry.ts";
+import type { Store } from "../store/open-store.ts";
+import { requireAdmin } from "./admin-auth.ts";
+
+const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+
+export function overviewAdminRoutes(deps: { store: Store; registry: Registry; flusher?: Flusher; capBytes: number; adminToken: string; now: () => number }) {
+  const { store, registry } = deps;
+  return new Elysia({ name: "overview-admin", prefix: "/admin/api" })
+    .onBeforeHandle(requireAdmin(deps.adminToken))
+    .get(
+      "/overview",
+      async ({ query }) => {
+        const now = deps.now();
+        const minutes = query.minutes ?? 180;
+        const sinks = deps.flusher ? await deps.flusher.report(false) : [];
+        return json({
+          perMinute: store.stats.perMinute.series(now - (minutes - 1) * 60_000, now),
+          trackers: store.stats.list().map((c) => ({
+            ...c,
+            ...store.stats.recent(c.accountId, c.trackerId, now),
+            accountName: registry.account(c.accountId)?.name ?? null,
+            trackerName: registry.tracker(c.accountId, c.trackerId)?.name ?? null,
+          })),
+          storage: { usedBytes: store.usedBytes(), fileBytes: store.fileBytes(), capBytes: deps.capBytes, storedEvents: store.events.count() },
+          sinks,
+          deadLetters: sinks.reduce((n, s) => n + s.deadLetters, 0),
+        });
+      },
+      { query: t.Object({ minutes: t.Optional(t.Integer({ minimum: 1, maximum: 1440 })) }) },
+    )
+    .get("/rejects/summary", () => {
+      const byCode: Record<string, number> = {};
+      const rejects = store.rejects.list({ limit: 1_000_000 });
+      for (const r of rejects) byCode[r.code] = (byCode[r.code] ?? 0) + 1;
+      return json({ total: rejects.length, byCode });
+    });
+}
