@@ -12,6 +12,7 @@ import { Metrics } from "./telemetry/metrics.ts";
 import { Flusher } from "./flusher/flusher.ts";
 import { createSinks } from "./sinks/create-sinks.ts";
 import { Retention } from "./store/retention.ts";
+import { adminPageRoutes } from "./http/ui.ts";
 
 const TRANSPORT_BODY_CAP = 1024 ** 3;
 
@@ -45,7 +46,7 @@ const flusher = new Flusher(
 const retention = new Retention(store, { retentionMs: config.retentionSeconds * 1000, capBytes: config.storageMaxBytes, minCursor: () => flusher.minCursor(), log });
 
 let draining = false;
-const app = createApp({ config, store, adminToken: admin.token, log, metrics, flusher, storageFull: () => retention.isFull(), draining: () => draining });
+const app = createApp({ config, store, adminToken: admin.token, log, metrics, flusher, storageFull: () => retention.isFull(), draining: () => draining }).use(adminPageRoutes());
 app.listen({
   hostname: config.host,
   port: config.port,
@@ -53,11 +54,15 @@ app.listen({
   // collect route, which checks Content-Length before reading and caps chunked bodies while
   // streaming, answers every oversized body in the error envelope.
   maxRequestBodySize: TRANSPORT_BODY_CAP,
+  // Serve the prebuilt admin bundle, not Bun's dev server (which also prints to stdout, where the stdout sink writes).
+  development: false,
 });
 const server = app.server!;
 const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
 if (admin.created)
-  process.stderr.write(`\nAdmin token (shown once, kept in ${admin.file}):\n  ${admin.token}\nAdmin API: curl -H "Authorization: Bearer ${admin.token}" ${url}/admin/api/events\n\n`);
+  process.stderr.write(
+    `\nAdmin token (shown once, kept in ${admin.file}):\n  ${admin.token}\nAdmin page: ${url}/admin (log in with the token)\nAdmin API:  curl -H "Authorization: Bearer ${admin.token}" ${url}/admin/api/events\n\n`,
+  );
 flusher.start();
 retention.start();
 log.info("trackd listening", {

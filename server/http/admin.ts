@@ -33,6 +33,9 @@ export function adminRoutes(deps: AdminDeps) {
       if (stored === undefined) return errorResponse("event_not_found", [{ path: "eventId", code: "invalid_value", message: `No event ${params.eventId}.` }]);
       return json({ event: JSON.parse(stored), stored: true, delivery: deps.whereIs?.(eventId, stored) ?? [] });
     })
+    .get("/instances/:accountId/:instanceId", ({ params }) =>
+      json({ accountId: params.accountId.toLowerCase(), instanceId: params.instanceId, events: events.timeline(params.accountId.toLowerCase(), params.instanceId, 1000) }),
+    )
     .get("/rejects", ({ query }) => json({ rejects: rejects.list({ ...query, limit: query.limit ?? 50 }) }), { query: RejectListQuery })
     .get("/trackers", () => json({ trackers: stats.list(), storedEvents: events.count(), storageBytes: deps.store.usedBytes(), fileBytes: deps.store.fileBytes() }));
 }

@@ -1,0 +1,73 @@
+/** The admin API as the page uses it: same-origin fetches carrying the session cookie. */
+import type { TrackedEvent } from "../server/events/event.model.ts";
+import type { RejectRecord } from "../server/store/reject-log.ts";
+import type { SinkReport, EventDelivery } from "../server/flusher/flusher.ts";
+import type { DeadLetter } from "../server/store/delivery-store.ts";
+import type { Account, Tracker, Vendor } from "../server/store/registry-store.ts";
+import type { TrackerCounters } from "../server/store/tracker-stats.ts";
+import type { Suggestion } from "../server/registry/suggest.ts";
+
+export type { TrackedEvent, RejectRecord, SinkReport, EventDelivery, DeadLetter, Account, Tracker, Vendor, TrackerCounters, Suggestion };
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Calls the admin API; throws ApiError with the server's code and message on failure. */
+export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(`/admin/api${path}`, {
+    ...init,
+    credentials: "same-origin",
+    headers: init.body ? { "content-type": "application/json", ...(init.headers ?? {}) } : init.headers,
+  });
+  if (res.status === 204) return undefined as T;
+  const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+  if (!res.ok) throw new ApiError(res.status, body?.error?.code ?? "error", body?.error?.message ?? `HTTP ${res.status}`);
+  return body as T;
+}
+
+/** Query string from the set fields only. */
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+export interface CheckResult {
+  aid: { raw: string; valid: boolean; id: string | null };
+  tid: { raw: string; valid: boolean; id: string | null };
+  account: { registered: boolean; name?: string; type?: string };
+  tracker: { registered: boolean; name?: string; allowedOrigins?: string[]; registeredUnder?: string[] };
+  activity: { lastHour: number; lastDay: number; accepted: number; test: number; rejected: number; lastEventAt: string | null; lastRejectAt: string | null } | null;
+  latestEvents: TrackedEvent[];
+  latestRejects: RejectRecord[];
+  suggestions: Suggestion[];
+}
+
+export interface UnregisteredPair extends TrackerCounters {
+  lastHour: number;
+  lastDay: number;
+  accountRegistered: boolean;
+  suggestions: Suggestion[];
+}
+
+export interface Overview {
+  perMinute: { at: string; count: number }[];
+  trackers: (TrackerCounters & { lastHour: number; lastDay: number; accountName: string | null; trackerName: string | null })[];
+  storage: { usedBytes: number; fileBytes: number; capBytes: number; storedEvents: number };
+  sinks: SinkReport[];
+  deadLetters: number;
+}
+
+export interface Registry {
+  accounts: Account[];
+  trackers: Tracker[];
+  vendors: Vendor[];
+}

@@ -1,0 +1,76 @@
+/** The shell: login gate, navigation and hash routes (#/overview, #/check, #/events, ...). */
+import { useEffect, useState } from "preact/hooks";
+import { api, ApiError } from "./api.ts";
+import { CheckPage } from "./pages/check.tsx";
+import { EventsPage } from "./pages/events.tsx";
+import { InstancePage } from "./pages/instance.tsx";
+import { LoginPage } from "./pages/login.tsx";
+import { OverviewPage } from "./pages/overview.tsx";
+import { RegistryPage } from "./pages/registry.tsx";
+import { RejectsPage } from "./pages/rejects.tsx";
+
+const PAGES = [
+  { path: "overview", label: "Overview", Page: OverviewPage },
+  { path: "check", label: "Check IDs", Page: CheckPage },
+  { path: "events", label: "Events", Page: EventsPage },
+  { path: "instance", label: "Instance", Page: InstancePage },
+  { path: "rejects", label: "Rejected", Page: RejectsPage },
+  { path: "registry", label: "Registry", Page: RegistryPage },
+] as const;
+
+/** The current route: "#/events?accountId=1" -> { path: "events", params }. */
+function parseHash(): { path: string; params: URLSearchParams } {
+  const [path, search] = location.hash.replace(/^#\/?/, "").split("?");
+  return { path: path || "overview", params: new URLSearchParams(search ?? "") };
+}
+
+export function navigate(path: string, params: Record<string, string> = {}): void {
+  const q = new URLSearchParams(params).toString();
+  location.hash = `#/${path}${q ? `?${q}` : ""}`;
+}
+
+export function App() {
+  const [auth, setAuth] = useState<"checking" | "in" | "out">("checking");
+  const [route, setRoute] = useState(parseHash);
+
+  useEffect(() => {
+    api("/session").then(
+      () => setAuth("in"),
+      (e) => setAuth(e instanceof ApiError && e.status === 401 ? "out" : "out"),
+    );
+    const onHash = () => setRoute(parseHash());
+    addEventListener("hashchange", onHash);
+    return () => removeEventListener("hashchange", onHash);
+  }, []);
+
+  if (auth === "checking") return <p class="muted pad">Loading…</p>;
+  if (auth === "out") return <LoginPage onLogin={() => setAuth("in")} />;
+
+  const current = PAGES.find((p) => p.path === route.path) ?? PAGES[0];
+  const logout = async () => {
+    await api("/logout", { method: "POST" });
+    setAuth("out");
+  };
+  return (
+    <div class="shell">
+      <header class="top">
+        <strong class="brand">trackd</strong>
+        <nav aria-label="Pages">
+          {PAGES.map((p) => (
+            <a href={`#/${p.path}`} aria-current={p.path === current.path ? "page" : undefined}>
+              {p.label}
+            </a>
+          ))}
+        </nav>
+        <button type="button" class="link" onClick={logout}>
+          Log out
+        </button>
+      </header>
+      <main>
+        <current.Page params={route.params} />
+      </main>
+    </div>
+  );
+}
+
+export type PageProps = { params: URLSearchParams };

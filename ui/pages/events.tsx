@@ -1,0 +1,161 @@
+/** Events newest first, live, filtered, paged back, with a detail view and a test-event snippet. */
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { PageProps } from "../app.tsx";
+import { api, query, type EventDelivery, type TrackedEvent } from "../api.ts";
+import { CopyButton } from "../components/copy-button.tsx";
+import { EventTable } from "../components/event-table.tsx";
+import { JsonView } from "../components/json-view.tsx";
+import { ErrorLine } from "../components/status.tsx";
+
+const FILTERS = [
+  ["accountId", "Account ID"],
+  ["trackerId", "Tracker ID"],
+  ["action", "Action"],
+  ["object", "Object"],
+  ["vendor", "Vendor"],
+  ["product", "Product"],
+  ["instanceId", "Instance ID"],
+] as const;
+
+type Filters = Record<(typeof FILTERS)[number][0] | "test", string>;
+
+export function EventsPage({ params }: PageProps) {
+  const initial = Object.fromEntries([...FILTERS.map(([k]) => [k, params.get(k) ?? ""]), ["test", params.get("test") ?? ""]]) as Filters;
+  const [draft, setDraft] = useState<Filters>(initial);
+  const [filters, setFilters] = useState<Filters>(initial);
+  const [events, setEvents] = useState<TrackedEvent[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [live, setLive] = useState(true);
+  const [selected, setSelected] = useState<string | null>(params.get("event"));
+  const [error, setError] = useState<string | null>(null);
+  const source = useRef<EventSource | null>(null);
+
+  useEffect(() => {
+    setError(null);
+    api<{ events: TrackedEvent[]; next: string | null }>(`/events${query({ ...filters, limit: 50 })}`).then(
+      (page) => {
+        setEvents(page.events);
+        setNext(page.next);
+      },
+      (e) => setError((e as Error).message),
+    );
+  }, [filters]);
+
+  useEffect(() => {
+    if (!live) return;
+    const es = new EventSource(`/admin/api/events/stream${query(filters)}`);
+    es.addEventListener("event", (m) => {
+      const event = JSON.parse((m as MessageEvent<string>).data) as TrackedEvent;
+      setEvents((list) => (list.some((e) => e.eventId === event.eventId) ? list : [event, ...list]));
+    });
+    source.current = es;
+    return () => es.close();
+  }, [filters, live]);
+
+  const older = async () => {
+    if (!next) return;
+    const page = await api<{ events: TrackedEvent[]; next: string | null }>(`/events${query({ ...filters, limit: 50, before: next })}`);
+    setEvents((list) => [...list, ...page.events]);
+    setNext(page.next);
+  };
+
+  return (
+    <section>
+      <h1>Events</h1>
+      <form
+        class="card filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilters({ ...draft });
+        }}
+      >
+        {FILTERS.map(([key, label]) => (
+          <div>
+            <label for={`f-${key}`}>{label}</label>
+            <input id={`f-${key}`} value={draft[key]} onInput={(e) => setDraft({ ...draft, [key]: e.currentTarget.value })} />
+          </div>
+        ))}
+        <div>
+          <label for="f-test">Test events</label>
+          <select id="f-test" value={draft.test} onChange={(e) => setDraft({ ...draft, test: e.currentTarget.value })}>
+            <option value="">included</option>
+            <option value="false">hidden</option>
+            <option value="true">only</option>
+          </select>
+        </div>
+        <div class="actions">
+          <button type="submit">Apply filters</button>
+          <label class="inline">
+            <input type="checkbox" checked={live} onChange={(e) => setLive(e.currentTarget.checked)} /> Live
+          </label>
+        </div>
+      </form>
+      <ErrorLine error={error} />
+      {filters.accountId && filters.trackerId && <Snippet aid={filters.accountId} tid={filters.trackerId} />}
+      <div class={selected ? "split" : undefined}>
+        <div>
+          <EventTable events={events} onSelect={(e) => setSelected(e.eventId)} selected={selected} />
+          {next && (
+            <button type="button" onClick={older}>
+              Older events
+            </button>
+          )}
+        </div>
+        {selected && <EventDetail eventId={selected} onClose={() => setSelected(null)} />}
+      </div>
+    </section>
+  );
+}
+
+function EventDetail({ eventId, onClose }: { eventId: string; onClose: () => void }) {
+  const [data, setData] = useState<{ event: TrackedEvent; delivery: EventDelivery[] } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setData(null);
+    api<{ event: TrackedEvent; delivery: EventDelivery[] }>(`/events/${eventId}`).then(setData, (e) => setError((e as Error).message));
+  }, [eventId]);
+  return (
+    <aside class="card detail" aria-label="Event detail">
+      <div class="row">
+        <h2>Event</h2>
+        <button type="button" class="small" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      <ErrorLine error={error} />
+      {data && (
+        <>
+          <p class="mono">{data.event.eventId}</p>
+          <p>
+            <a href={`#/instance?accountId=${encodeURIComponent(data.event.accountId)}&instanceId=${encodeURIComponent(data.event.instanceId)}`}>Timeline of instance {data.event.instanceId}</a>
+          </p>
+          <ul class="delivery">
+            {data.delivery.map((d) => (
+              <li>
+                {d.sink}: <span class={`badge ${d.status === "delivered" ? "ok" : d.status === "dead_lettered" ? "bad" : ""}`}>{d.status}</span> {d.cause ?? ""}
+              </li>
+            ))}
+          </ul>
+          <JsonView value={data.event} label="stored JSON" />
+        </>
+      )}
+    </aside>
+  );
+}
+
+/** How to send a test event to this tracker: checked only (oa_debug) or stored as a test (oa_track=false). */
+function Snippet({ aid, tid }: { aid: string; tid: string }) {
+  const base = `${location.origin}/collect/${aid}/${tid}/event`;
+  const body = `'{"action":"view","object":"page","vendor":"Vendor A","product":"Product 1","instance_id":"test-123"}'`;
+  const text = [`# check only, nothing stored:`, `curl -s -X POST '${base}?oa_debug=true' -H 'Content-Type: application/json' -d ${body}`, `# store as a test event (never delivered):`, `curl -i -X POST '${base}?oa_track=false' -H 'Content-Type: application/json' -d ${body}`].join("\n");
+  return (
+    <details class="card">
+      <summary>Send a test event to {aid} / {tid}</summary>
+      <div class="row">
+        <span class="muted">curl</span>
+        <CopyButton text={text} label="Copy curl commands" />
+      </div>
+      <pre>{text}</pre>
+    </details>
+  );
+}

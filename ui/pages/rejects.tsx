@@ -1,0 +1,74 @@
+/** What was refused: when, from where, the error code and field paths, a sample of the body. */
+import { useEffect, useState } from "preact/hooks";
+import type { PageProps } from "../app.tsx";
+import { api, query, type RejectRecord } from "../api.ts";
+import { ErrorLine } from "../components/status.tsx";
+import { localTime } from "../format.ts";
+
+export function RejectsPage({ params }: PageProps) {
+  const [code, setCode] = useState(params.get("code") ?? "");
+  const [rejects, setRejects] = useState<RejectRecord[]>([]);
+  const [summary, setSummary] = useState<{ total: number; byCode: Record<string, number> } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api<{ total: number; byCode: Record<string, number> }>("/rejects/summary").then(setSummary, (e) => setError((e as Error).message));
+  }, []);
+  useEffect(() => {
+    api<{ rejects: RejectRecord[] }>(`/rejects${query({ code, limit: 200 })}`).then((r) => setRejects(r.rejects), (e) => setError((e as Error).message));
+  }, [code]);
+  return (
+    <section>
+      <h1>Rejected requests</h1>
+      <ErrorLine error={error} />
+      {summary && (
+        <div class="card">
+          <p>{summary.total} kept in the reject log.</p>
+          <div class="chips" role="group" aria-label="Filter by error code">
+            <button type="button" class={code === "" ? "chip on" : "chip"} onClick={() => setCode("")}>
+              all
+            </button>
+            {Object.entries(summary.byCode)
+              .sort((a, b) => b[1] - a[1])
+              .map(([c, n]) => (
+                <button type="button" class={code === c ? "chip on" : "chip"} onClick={() => setCode(c)} aria-pressed={code === c}>
+                  {c} <span class="count">{n}</span>
+                </button>
+              ))}
+          </div>
+        </div>
+      )}
+      {rejects.length === 0 ? (
+        <p class="muted">Nothing refused.</p>
+      ) : (
+        <ul class="rejects">
+          {rejects.map((r) => (
+            <li key={r.id} class="card">
+              <div class="row">
+                <strong class="mono">
+                  {r.status} {r.code}
+                </strong>
+                <span class="muted">{localTime(r.at)}</span>
+              </div>
+              <p>
+                <span class="mono">
+                  {r.accountId} / {r.trackerId}
+                </span>{" "}
+                from {r.ip ?? "unknown address"} {r.userAgent ? `(${r.userAgent})` : ""}
+              </p>
+              {r.details.length > 0 && (
+                <ul>
+                  {r.details.map((d) => (
+                    <li>
+                      <span class="mono">{d.path || "(body)"}</span> {d.code}: {d.message}
+                    </li>
+                  ))}
+                </ul>
+              )}
+              {r.sample && <pre class="sample">{r.sample}</pre>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
