@@ -7,6 +7,7 @@ import { tokenMatches } from "../auth/admin-token.ts";
 import { createSession, LoginLimiter, sessionCookie } from "../auth/session.ts";
 import { errorResponse } from "../errors.ts";
 import { isAdmin } from "./admin-auth.ts";
+import { json } from "./json.ts";
 
 export interface SessionDeps {
   adminToken: string;
@@ -34,6 +35,6 @@ export function adminSessionRoutes(deps: SessionDeps) {
     )
     .post("/logout", () => new Response(null, { status: 204, headers: { "set-cookie": sessionCookie(null, false) } }))
     .get("/session", ({ request }) =>
-      isAdmin(request, deps.adminToken, deps.now()) ? new Response(JSON.stringify({ authenticated: true }), { headers: { "content-type": "application/json" } }) : errorResponse("unauthorized"),
+      isAdmin(request, deps.adminToken, deps.now()) ? json({ authenticated: true }) : errorResponse("unauthorized"),
     );
 }

@@ -8,6 +8,7 @@ import type { EventDelivery } from "../flusher/flusher.ts";
 import type { Store } from "../store/open-store.ts";
 import { requireAdmin } from "./admin-auth.ts";
 import { EventListQuery, RejectListQuery, toFilter } from "./admin.model.ts";
+import { json } from "./json.ts";
 
 export interface AdminDeps {
   store: Store;
@@ -16,7 +17,6 @@ export interface AdminDeps {
   whereIs?: (eventId: string, json: string) => EventDelivery[];
 }
 
-const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
 
 export function adminRoutes(deps: AdminDeps) {
   const { events, rejects, stats } = deps.store;

@@ -7,8 +7,8 @@ import { parsePathId } from "../events/ids.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Store } from "../store/open-store.ts";
 import { requireAdmin } from "./admin-auth.ts";
+import { json } from "./json.ts";
 
-const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
 
 /** aid and tid from a pasted collect URL (any host, any query). */
 export function idsFromUrl(url: string): { aid: string; tid: string } | null {

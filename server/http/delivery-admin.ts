@@ -7,6 +7,7 @@ import { errorResponse } from "../errors.ts";
 import type { Flusher } from "../flusher/flusher.ts";
 import type { DeliveryStore } from "../store/delivery-store.ts";
 import { requireAdmin } from "./admin-auth.ts";
+import { json } from "./json.ts";
 
 export interface DeliveryAdminDeps {
   flusher: Flusher;
@@ -14,7 +15,6 @@ export interface DeliveryAdminDeps {
   adminToken: string;
 }
 
-const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
 
 export function deliveryAdminRoutes(deps: DeliveryAdminDeps) {
   const unknownSink = (sink: string | undefined) =>

@@ -4,8 +4,8 @@ import type { Flusher } from "../flusher/flusher.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Store } from "../store/open-store.ts";
 import { requireAdmin } from "./admin-auth.ts";
+import { json } from "./json.ts";
 
-const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
 
 export function overviewAdminRoutes(deps: { store: Store; registry: Registry; flusher?: Flusher; capBytes: number; adminToken: string; now: () => number }) {
   const { store, registry } = deps;

@@ -4,8 +4,8 @@ import { errorResponse, type ErrorDetail } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
 import type { Registry } from "../registry/registry.ts";
 import { requireAdmin } from "./admin-auth.ts";
+import { json } from "./json.ts";
 
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 const Name = t.String({ minLength: 1, maxLength: 200 });
 
 /** Normalized IDs, or an invalid_id response naming the bad ones. */

@@ -53,6 +53,7 @@ describe("logging in", () => {
       ["GET", "/events"], ["GET", "/events/stream"], ["GET", "/rejects"], ["GET", "/rejects/summary"], ["GET", "/trackers"], ["GET", "/check?aid=1&tid=1"],
       ["GET", "/unregistered"], ["GET", "/overview"], ["GET", "/registry"], ["PUT", "/registry/accounts/5"], ["DELETE", "/registry/accounts/5"],
       ["PUT", "/registry/trackers/5/6"], ["DELETE", "/registry/trackers/5/6"], ["PUT", "/registry/vendors/x"], ["DELETE", "/registry/vendors/x"], ["GET", "/session"],
+      ["GET", "/events/01a215e9-a834-700f-842e-a349d6da5893"], ["GET", "/instances/1001/ok-1"],
     ];
     for (const [method, path] of routes) {
       const res = await req(path, { method, headers: { "content-type": "application/json" }, body: method === "PUT" ? JSON.stringify({ name: "x" }) : undefined });
