@@ -2,7 +2,7 @@
  * createApp(deps): the whole HTTP surface as one Elysia app. No I/O at import time; every real
  * part (store, registry, clock, log) is passed in, so tests build it around a temp store.
  */
-import { Elysia } from "elysia";
+import { Elysia, type AnyElysia } from "elysia";
 import type { Config } from "./config/schema.ts";
 import { ApiError, errorResponse, type ErrorDetail } from "./errors.ts";
 import { adminRoutes } from "./http/admin.ts";
@@ -31,16 +31,21 @@ export interface AppDeps {
   metrics?: Metrics;
   /** The running flusher; without one, the delivery routes are absent. */
   flusher?: Flusher;
+  /** Shared when main.ts builds two apps (collect and admin on separate addresses). */
+  registry?: Registry;
   /** True while storage is at its cap (from Retention). */
   storageFull?: () => boolean;
 }
 
-/** Builds the app. */
-export function createApp(deps: AppDeps) {
+/**
+ * Builds the app: the collect side (collect route, /metrics) and the admin side (/admin/api),
+ * both by default; main.ts splits them when the admin listens on its own address.
+ */
+export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boolean } = { collect: true, admin: true }): AnyElysia {
   const draining = deps.draining ?? (() => false);
   const metrics = deps.metrics ?? new Metrics();
   const flusher = deps.flusher;
-  const registry = new Registry(deps.store.registry, deps.config.registry);
+  const registry = deps.registry ?? new Registry(deps.store.registry, deps.config.registry);
   const now = deps.now ?? Date.now;
   const adminToken = deps.adminToken;
   metrics.onScrape(() => {
@@ -48,7 +53,7 @@ export function createApp(deps: AppDeps) {
     metrics.storageCap.set({}, deps.config.storageMaxBytes);
     metrics.storedNow.set({}, deps.store.events.count());
   });
-  const app = new Elysia()
+  const app: AnyElysia = new Elysia()
     .onError(({ code, error }) => {
       if (error instanceof ApiError) return errorResponse(error.code, error.details, error.message);
       switch (code) {
@@ -69,29 +74,37 @@ export function createApp(deps: AppDeps) {
           return errorResponse("internal_error");
       }
     })
-    .use(healthRoutes({ draining, writable: () => deps.store.writable() }))
-    .use(
-      collectRoutes({
-        events: deps.store.events,
-        rejects: deps.store.rejects,
-        registry,
-        limits: deps.config.limits,
-        log: deps.log,
-        now,
-        storageFull: deps.storageFull ?? (() => false),
-        metrics,
-        isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
-        draining,
-      }),
-    )
-    .get("/metrics", () => new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }))
-    .use(adminSessionRoutes({ adminToken, now }))
-    .use(eventStreamRoutes({ events: deps.store.events, adminToken }))
-    .use(adminRoutes({ store: deps.store, adminToken, whereIs: flusher && ((id, json) => flusher.whereIs(id, json)) }))
-    .use(registryAdminRoutes({ registry, adminToken }))
-    .use(checkAdminRoutes({ registry, store: deps.store, adminToken, now }))
-    .use(overviewAdminRoutes({ store: deps.store, registry, flusher, capBytes: deps.config.storageMaxBytes, adminToken, now }));
-  return flusher ? app.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery, adminToken: deps.adminToken })) : app;
+    .use(healthRoutes({ draining, writable: () => deps.store.writable() }));
+
+  if (parts.collect)
+    app
+      .use(
+        collectRoutes({
+          events: deps.store.events,
+          rejects: deps.store.rejects,
+          registry,
+          limits: deps.config.limits,
+          log: deps.log,
+          now,
+          storageFull: deps.storageFull ?? (() => false),
+          metrics,
+          isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
+          draining,
+        }),
+      )
+      .get("/metrics", () => new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }));
+
+  if (parts.admin) {
+    app
+      .use(adminSessionRoutes({ adminToken, now }))
+      .use(eventStreamRoutes({ events: deps.store.events, adminToken }))
+      .use(adminRoutes({ store: deps.store, adminToken, whereIs: flusher && ((id, json) => flusher.whereIs(id, json)) }))
+      .use(registryAdminRoutes({ registry, adminToken }))
+      .use(checkAdminRoutes({ registry, store: deps.store, adminToken, now }))
+      .use(overviewAdminRoutes({ store: deps.store, registry, flusher, capBytes: deps.config.storageMaxBytes, adminToken, now }));
+    if (flusher) app.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery, adminToken }));
+  }
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

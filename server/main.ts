@@ -13,6 +13,7 @@ import { Flusher } from "./flusher/flusher.ts";
 import { createSinks } from "./sinks/create-sinks.ts";
 import { Retention } from "./store/retention.ts";
 import { adminPageRoutes } from "./http/ui.ts";
+import { Registry } from "./registry/registry.ts";
 
 const TRANSPORT_BODY_CAP = 1024 ** 3;
 
@@ -46,22 +47,29 @@ const flusher = new Flusher(
 const retention = new Retention(store, { retentionMs: config.retentionSeconds * 1000, capBytes: config.storageMaxBytes, minCursor: () => flusher.minCursor(), log });
 
 let draining = false;
-const app = createApp({ config, store, adminToken: admin.token, log, metrics, flusher, storageFull: () => retention.isFull(), draining: () => draining }).use(adminPageRoutes());
-app.listen({
-  hostname: config.host,
-  port: config.port,
+const deps = { config, store, adminToken: admin.token, log, metrics, flusher, registry: new Registry(store.registry, config.registry), storageFull: () => retention.isFull(), draining: () => draining };
+const listen = {
   // Bun's own cap answers 413 with an empty body; keep it far above the event limit so the
   // collect route, which checks Content-Length before reading and caps chunked bodies while
   // streaming, answers every oversized body in the error envelope.
   maxRequestBodySize: TRANSPORT_BODY_CAP,
   // Serve the prebuilt admin bundle, not Bun's dev server (which also prints to stdout, where the stdout sink writes).
   development: false,
-});
+};
+// With admin.port set, the admin page and API listen apart (say on loopback only) and the
+// public listener serves only the collect side.
+const separateAdmin = config.admin.port > 0;
+const app = createApp(deps, { collect: true, admin: !separateAdmin });
+if (!separateAdmin) app.use(adminPageRoutes());
+app.listen({ hostname: config.host, port: config.port, ...listen });
+const adminApp = separateAdmin ? createApp(deps, { collect: false, admin: true }).use(adminPageRoutes()) : null;
+adminApp?.listen({ hostname: config.admin.host, port: config.admin.port, ...listen });
 const server = app.server!;
 const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
+const adminUrl = adminApp ? `http://${config.admin.host === "0.0.0.0" ? "localhost" : config.admin.host}:${adminApp.server!.port}` : url;
 if (admin.created)
   process.stderr.write(
-    `\nAdmin token (shown once, kept in ${admin.file}):\n  ${admin.token}\nAdmin page: ${url}/admin (log in with the token)\nAdmin API:  curl -H "Authorization: Bearer ${admin.token}" ${url}/admin/api/events\n\n`,
+    `\nAdmin token (shown once, kept in ${admin.file}):\n  ${admin.token}\nAdmin page: ${adminUrl}/admin (log in with the token)\nAdmin API:  curl -H "Authorization: Bearer ${admin.token}" ${adminUrl}/admin/api/events\n\n`,
   );
 flusher.start();
 retention.start();
@@ -72,6 +80,7 @@ log.info("trackd listening", {
   durability: config.durability,
   storedEvents: store.events.count(),
   sinks: config.sinks.map((s) => `${s.name} (${s.kind})`),
+  admin: `${adminUrl}/admin`,
 });
 
 async function shutdown(signal: string) {
@@ -82,7 +91,7 @@ async function shutdown(signal: string) {
     log.warn("in-flight requests did not finish in time; closing", { timeoutMs: config.shutdownTimeoutMs });
     server.stop(true);
   }, config.shutdownTimeoutMs);
-  await server.stop(false); // stop accepting; resolves when in-flight requests are answered
+  await Promise.all([server.stop(false), adminApp?.server?.stop(true)]); // stop accepting; in-flight collect requests are answered
   clearTimeout(timeout);
   // The flusher finishes (or abandons, to be resent) its in-flight batches before LMDB closes.
   await flusher.stop(config.shutdownTimeoutMs);

@@ -109,6 +109,13 @@ export const ConfigSchema = Type.Object(
     trustedProxies: Type.Array(Type.String(), { default: [], description: "Addresses or CIDR ranges whose X-Forwarded-For is believed." }),
     logLevel: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], { default: "info" }),
     rejectLogSize: Type.Integer({ minimum: 0, default: 10000, description: "How many rejected requests are kept for the admin page." }),
+    admin: Type.Object(
+      {
+        host: Type.String({ default: "127.0.0.1", description: "Address of the admin listener, when admin.port is set." }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 0, description: "Serve the admin page and API on their own port (0: on the main listener)." }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10000, description: "How long SIGTERM waits for in-flight requests." }),
     limits: LimitsSchema,
     registry: RegistrySchema,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { binaryInEmptyDir, buildBinary, killAll, startBinary } from "../helpers/binary.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const auth = { authorization: "Bearer binary-test-token" };
 const body = (instance: string) => JSON.stringify({ action: "submit", object: "form", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: instance });
@@ -133,6 +134,23 @@ describe("the compiled binary", () => {
     expect(((await big.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
     expect((await send({})).status).toBe(204); // and it keeps serving
     await server.stop();
+  }, 60000);
+
+  test("serves the admin page and API on their own address when admin.port is set", async () => {
+    const { dir, binary } = await binaryInEmptyDir();
+    const adminPort = await freePort();
+    const server = await startBinary(binary, dir, ["--data-dir", join(dir, "data"), "--admin.port", String(adminPort)]);
+    const admin = `http://127.0.0.1:${adminPort}`;
+    const eventId = await post(server.url, "split");
+    expect((await fetch(`${server.url}/admin/api/events/${eventId}`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${server.url}/admin`)).status).toBe(404);
+    expect((await fetch(`${admin}/admin/api/events/${eventId}`, { headers: auth })).status).toBe(200);
+    const page = await fetch(`${admin}/admin`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="app">');
+    expect((await fetch(`${admin}/collect/1/1/event`, { method: "POST", body: body("x") })).status).toBe(404);
+    expect(server.logs()).toContain(`"admin":"${admin.replace("127.0.0.1", "127.0.0.1")}/admin"`);
+    expect(await server.stop()).toBe(0);
   }, 60000);
 
   test("exits non-zero listing every configuration problem", async () => {
