@@ -57,7 +57,7 @@ beforeAll(async () => {
   server = await startBinary(binary, dir, ["--config", config], { TRACKD_ADMIN_TOKEN: "" });
   token = /Admin token \(shown once[^\n]*\n\s+(\S+)/.exec(server.logs())![1]!; // as printed at first start
   browser = await launchBrowser();
-}, 120000);
+}, 300000);
 
 afterAll(async () => {
   await browser?.close();

@@ -7,6 +7,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Subprocess } from "bun";
 import { freePort, waitFor } from "./ports.ts";
+import { requireCommand } from "./system-package.ts";
 import { tempDir } from "./test-app.ts";
 
 export interface NatsServer {
@@ -22,9 +23,7 @@ export interface NatsServer {
 }
 
 export function natsServerPath(): string {
-  const path = Bun.which("nats-server") ?? Bun.which("nats-server", { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
-  if (!path) throw new Error("nats-server is not installed: run `apt-get install -y nats-server` (Debian's package; .ci/run installs it)");
-  return path;
+  return requireCommand("nats-server", "nats-server");
 }
 
 export async function createNatsServer(): Promise<NatsServer> {

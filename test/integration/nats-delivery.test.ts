@@ -15,7 +15,7 @@ import { BASE, validEvent } from "../helpers/test-app.ts";
 let nats: NatsServer;
 beforeAll(async () => {
   nats = await createNatsServer();
-}, 30000);
+}, 300000);
 afterAll(() => nats.destroy());
 
 const natsSink = (stream: string, prefix: string) =>

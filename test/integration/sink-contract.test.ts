@@ -117,7 +117,7 @@ const fixtures: Fixture[] = [
 
 for (const f of fixtures) {
   describe(`${f.kind} sink`, () => {
-    beforeAll(() => f.setup(), 30000);
+    beforeAll(() => f.setup(), 300000);
     afterAll(() => f.teardown());
 
     test("delivers batches completely and in order", async () => {
