@@ -75,6 +75,8 @@ describe("the admin page", () => {
     await page.getByLabel("Admin token").fill(token);
     await page.getByRole("button", { name: "Log in" }).click();
     await page.getByRole("heading", { name: "Overview" }).waitFor();
+    await page.getByRole("button", { name: "Run health checks" }).click();
+    await page.getByText(/writing .*events-.*\.ndjson/).waitFor(); // the file sink's own check
     await shot(page, "overview");
     await page.close();
   });

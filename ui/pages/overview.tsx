@@ -1,18 +1,19 @@
 /** Events per minute, totals per tracker, storage, sinks with their lag, dead letters. */
 import { useEffect, useState } from "preact/hooks";
-import { api, type Overview } from "../api.ts";
+import { api, type Overview, type SinkReport } from "../api.ts";
 import { ErrorLine } from "../components/status.tsx";
 import { bytes, timeAgo } from "../format.ts";
 
 function Chart({ series }: { series: Overview["perMinute"] }) {
-  const max = Math.max(1, ...series.map((p) => p.count));
+  const peak = Math.max(0, ...series.map((p) => p.count));
+  const max = Math.max(1, peak); // the bar scale
   const total = series.reduce((n, p) => n + p.count, 0);
   const w = 720;
   const h = 120;
   const bar = w / Math.max(1, series.length);
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`Events per minute over the last ${series.length} minutes: ${total} in all, at most ${max} in one minute`} preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`Events per minute over the last ${series.length} minutes: ${total} in all, at most ${peak} in one minute`} preserveAspectRatio="none">
         {series.map((p, i) => (
           <rect x={i * bar} y={h - (p.count / max) * h} width={Math.max(1, bar - 1)} height={(p.count / max) * h}>
             <title>{`${new Date(p.at).toLocaleTimeString()}: ${p.count}`}</title>
@@ -20,7 +21,7 @@ function Chart({ series }: { series: Overview["perMinute"] }) {
         ))}
       </svg>
       <figcaption class="muted">
-        Events per minute, last {Math.round(series.length / 60)} h: {total} in all, peak {max}/min
+        Events per minute, last {Math.round(series.length / 60)} h: {total} in all, peak {peak}/min
       </figcaption>
     </figure>
   );
@@ -30,6 +31,11 @@ export function OverviewPage() {
   const [data, setData] = useState<Overview | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
+  const [health, setHealth] = useState<Record<string, { ok: boolean; detail: string }>>({});
+  const checkHealth = async () => {
+    const r = await api<{ sinks: SinkReport[] }>("/sinks?check=true");
+    setHealth(Object.fromEntries(r.sinks.map((s) => [s.name, s.health ?? { ok: false, detail: "no answer" }])));
+  };
   const load = () => api<Overview>("/overview?minutes=180").then(setData, (e) => setError((e as Error).message));
   useEffect(() => {
     load();
@@ -67,7 +73,12 @@ export function OverviewPage() {
           {note && <p role="status">{note}</p>}
         </div>
       </div>
-      <h2>Sinks</h2>
+      <div class="row">
+        <h2>Sinks</h2>
+        <button type="button" class="small" onClick={checkHealth}>
+          Run health checks
+        </button>
+      </div>
       <div class="table-wrap">
         <table>
           <thead>
@@ -78,6 +89,7 @@ export function OverviewPage() {
               <th scope="col">Lag</th>
               <th scope="col">Dead letters</th>
               <th scope="col">Last error</th>
+              <th scope="col">Health check</th>
             </tr>
           </thead>
           <tbody>
@@ -102,13 +114,15 @@ export function OverviewPage() {
                   )}
                 </td>
                 <td>{s.lastError ? `${s.lastError} (${timeAgo(s.lastErrorAt)})` : "—"}</td>
+                <td>{health[s.name] ? <span class={`badge ${health[s.name]!.ok ? "ok" : "bad"}`}>{health[s.name]!.detail}</span> : <span class="muted">not run</span>}</td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
       <h2>Trackers</h2>
-      <div class="table-wrap">
+      {data.trackers.length === 0 && <p class="muted">No events have arrived yet.</p>}
+      <div class="table-wrap" hidden={data.trackers.length === 0}>
         <table>
           <thead>
             <tr>
