@@ -87,6 +87,8 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
           log: deps.log,
           now,
           storageFull: deps.storageFull ?? (() => false),
+          clientIds: deps.store.clientIds,
+          rateLimits: deps.config.rateLimits,
           metrics,
           isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
           draining,

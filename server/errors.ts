@@ -23,10 +23,13 @@ export const ERRORS = {
   unauthorized: { status: 401, level: "info", message: "A valid admin token is required." },
   invalid_token: { status: 401, level: "info", message: "That is not the admin token." },
   rate_limited: { status: 429, level: "warn", message: "Too many attempts; retry later." },
+  origin_not_allowed: { status: 403, level: "info", message: "This tracker does not accept events from this origin." },
   not_found: { status: 404, level: "debug", message: "No such route." },
   sink_not_found: { status: 404, level: "debug", message: "No sink has this name." },
   event_not_found: { status: 404, level: "debug", message: "No stored event has this ID." },
   method_not_allowed: { status: 405, level: "debug", message: "This route does not accept that method." },
+  too_many_events: { status: 413, level: "debug", message: "The batch has more events than the limit." },
+  body_not_array: { status: 400, level: "debug", message: "The batch body must be a JSON array of event objects." },
   payload_too_large: { status: 413, level: "debug", message: "The body is larger than the limit (checked after decompression)." },
   unsupported_media_type: { status: 415, level: "debug", message: "Send the event as application/json, text/plain or without a Content-Type." },
   unsupported_encoding: { status: 415, level: "debug", message: "Content-Encoding must be gzip, deflate or identity." },
@@ -61,6 +64,8 @@ export const DETAIL_CODES = {
   invalid_id: "Must be a positive integer without leading zeros (at most 18 digits) or a UUID.",
   invalid_value: "The value is not allowed here.",
   unregistered: "No such ID is registered.",
+  too_many_events: "The batch has more events than the limit.",
+  invalid_time: "A time that is not ISO 8601 with a zone or epoch milliseconds, or is ambiguous.",
 } as const;
 
 export type DetailCode = keyof typeof DETAIL_CODES;

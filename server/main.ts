@@ -35,7 +35,7 @@ const dataDir = resolve(config.dataDir);
 
 process.on("unhandledRejection", (reason) => log.error("unhandled rejection", { error: String(reason) }));
 
-const store = openStore({ dataDir, durability: config.durability, rejectLogSize: config.rejectLogSize });
+const store = openStore({ dataDir, durability: config.durability, rejectLogSize: config.rejectLogSize, dedupeWindowMs: config.dedupeWindowSeconds * 1000 });
 const admin = ensureAdminToken(dataDir, process.env.TRACKD_ADMIN_TOKEN);
 
 const metrics = new Metrics();
@@ -55,6 +55,9 @@ const listen = {
   maxRequestBodySize: TRANSPORT_BODY_CAP,
   // Serve the prebuilt admin bundle, not Bun's dev server (which also prints to stdout, where the stdout sink writes).
   development: false,
+  // Closes connections idle, or stalled mid-request (slowloris), for this long. The admin
+  // page's live stream sends a comment every 5 s, so the minimum is 6.
+  idleTimeout: config.idleTimeoutSeconds,
 };
 // With admin.port set, the admin page and API listen apart (say on loopback only) and the
 // public listener serves only the collect side.

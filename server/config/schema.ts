@@ -15,6 +15,8 @@ export const LimitsSchema = Type.Object(
     maxDepth: Type.Integer({ minimum: 1, maximum: 256, default: 16, description: "Deepest nesting of objects and arrays in the body." }),
     maxProperties: Type.Integer({ minimum: 1, default: 256, description: "Most properties (other than the known fields) at the top level of an event." }),
     maxKeyLength: Type.Integer({ minimum: 1, default: 128, description: "Longest property name, in characters." }),
+    maxBatchEvents: Type.Integer({ minimum: 1, maximum: 10000, default: 500, description: "Most events in one batch request." }),
+    maxBatchBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: "Largest batch body in bytes, after decompression." }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -97,6 +99,17 @@ export const StdoutSinkSchema = Type.Object({ kind: Type.Literal("stdout"), ...s
 
 export const SinkConfigSchema = Type.Union([FileSinkSchema, WebhookSinkSchema, NatsSinkSchema, StdoutSinkSchema]);
 
+const Bucket = (what: string) =>
+  Type.Object(
+    {
+      ratePerSecond: Type.Number({ minimum: 0, default: 0, description: `Requests per second per ${what} (0: no limit).` }),
+      burst: Type.Integer({ minimum: 1, default: 100, description: "Requests allowed at once before the rate applies." }),
+    },
+    { additionalProperties: false, default: {} },
+  );
+
+export const RateLimitSchema = Type.Object({ perIp: Bucket("client address"), perTracker: Bucket("tracker") }, { additionalProperties: false, default: {} });
+
 export const ConfigSchema = Type.Object(
   {
     host: Type.String({ default: "0.0.0.0", description: "Address to listen on." }),
@@ -118,11 +131,14 @@ export const ConfigSchema = Type.Object(
     ),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10000, description: "How long SIGTERM waits for in-flight requests." }),
     limits: LimitsSchema,
+    rateLimits: RateLimitSchema,
+    idleTimeoutSeconds: Type.Integer({ minimum: 6, maximum: 255, default: 10, description: "Close connections idle (or stalled mid-request) this long." }),
     registry: RegistrySchema,
     sinks: Type.Array(SinkConfigSchema, {
       default: [{ kind: "file", name: "files" }],
       description: "Where events are delivered; by default NDJSON files in <dataDir>/events.",
     }),
+    dedupeWindowSeconds: Type.Integer({ minimum: 1, default: 86400, description: "How long a client's eventId is remembered, so a retry is stored once." }),
     retentionSeconds: Type.Integer({ minimum: 0, default: 7 * 86400, description: "Delivered events are kept this long, then deleted." }),
     storageMaxBytes: Type.Integer({ minimum: 0, default: 10 * 1024 ** 3, description: "Storage cap; at the cap new events get 503 until delivery frees space (0: no cap)." }),
   },
@@ -132,6 +148,7 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type Limits = Static<typeof LimitsSchema>;
 export type RegistryConfig = Static<typeof RegistrySchema>;
+export type RateLimits = Static<typeof RateLimitSchema>;
 export type SinkConfig = Static<typeof SinkConfigSchema>;
 export type DeliveryConfig = Static<typeof DeliverySchema>;
 export type FileSinkConfig = Static<typeof FileSinkSchema>;

@@ -22,7 +22,9 @@ export const RegistryFlagsSchema = Type.Object({
 
 export const TrackedEventSchema = Type.Object({
   eventId: Type.String({ format: "uuid" }),
+  clientEventId: Type.Optional(Type.String({ format: "uuid" })),
   receivedAt: Type.String({ format: "date-time" }),
+  occurredAt: Type.String({ format: "date-time" }),
   accountId: Type.String(),
   trackerId: Type.String(),
   action: Type.String(),

@@ -9,10 +9,12 @@ import type { BodyResult } from "../http/read-body.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { EventStore } from "../store/event-store.ts";
 import type { RejectLog } from "../store/reject-log.ts";
+import { clientKey, type ClientIds } from "../store/client-ids.ts";
 import type { Log } from "../telemetry/log.ts";
 import type { EventContext, RegistryFlags, TrackedEvent, Warning } from "./event.model.ts";
 import { parsePathId, uuidv7 } from "./ids.ts";
 import { normalizeEvent, type BodyFields } from "./normalize.ts";
+import { occurredAt } from "./time.ts";
 
 export interface IngestDeps {
   events: Pick<EventStore, "append">;
@@ -23,6 +25,7 @@ export interface IngestDeps {
   now: () => number;
   /** True while storage is at its cap: new events are refused with 503 until space frees. */
   storageFull: () => boolean;
+  clientIds: Pick<ClientIds, "lookup" | "remember">;
 }
 
 export interface IngestInput {
@@ -48,6 +51,7 @@ export interface DebugReport {
 
 export type IngestOutcome =
   | { kind: "stored"; eventId: string }
+  | { kind: "duplicate"; eventId: string }
   | { kind: "debug"; report: DebugReport }
   | { kind: "error"; code: ErrorCode; details: ErrorDetail[]; message?: string };
 
@@ -82,10 +86,13 @@ function unregistered(flags: RegistryFlags, accountId: string, trackerId: string
 }
 
 /** Assembles the internal event (field order is the documented one). */
-function buildEvent(f: BodyFields, receivedAt: number, accountId: string, trackerId: string, input: IngestInput, registry: RegistryFlags): TrackedEvent {
+function buildEvent(f: BodyFields, receivedAt: number, accountId: string, trackerId: string, input: IngestInput, registry: RegistryFlags, warnings: Warning[]): TrackedEvent {
+  const occurred = occurredAt(receivedAt, f.timestamp, f.sentAt, warnings);
   return {
     eventId: uuidv7(receivedAt),
+    ...(f.clientEventId !== undefined && { clientEventId: f.clientEventId }),
     receivedAt: isoTime(receivedAt),
+    occurredAt: occurred === receivedAt ? isoTime(receivedAt) : new Date(occurred).toISOString(),
     accountId,
     trackerId,
     action: f.action,
@@ -103,15 +110,92 @@ function buildEvent(f: BodyFields, receivedAt: number, accountId: string, tracke
   };
 }
 
+/** Where a request is going: the parsed path IDs and what it asked for. */
+interface Scope {
+  deps: IngestDeps;
+  input: IngestInput;
+  accountId: string;
+  trackerId: string;
+  receivedAt: number;
+}
+
+/** The fate of one event body, shared by the single and the batch route. */
+export type EventOutcome =
+  | { kind: "stored"; eventId: string }
+  | { kind: "duplicate"; eventId: string }
+  | { kind: "valid"; event: TrackedEvent; warnings: Warning[] } // oa_debug: would be stored
+  | { kind: "rejected"; code: ErrorCode; details: ErrorDetail[]; event: TrackedEvent | null; warnings: Warning[] }
+  | { kind: "unavailable" };
+
+/** Validates, normalizes, checks the registry and the client's event ID, and stores one event. */
+async function acceptOne(scope: Scope, body: Record<string, unknown>): Promise<EventOutcome> {
+  const { deps, input, accountId, trackerId, receivedAt } = scope;
+  const warnings: Warning[] = [];
+  const normalized = normalizeEvent(body, deps.limits);
+  warnings.push(...normalized.warnings);
+  if (!normalized.fields) return { kind: "rejected", code: "invalid_event", details: normalized.problems, event: null, warnings };
+
+  const registry = deps.registry.lookup(accountId, trackerId, normalized.fields.vendor);
+  const event = buildEvent(normalized.fields, receivedAt, accountId, trackerId, input, registry, warnings);
+  // Only debug reports and the reject policy read these: skip the strings on the hot path.
+  const wanted = input.debug || deps.registry.policy === "reject";
+  const notes = wanted && !(registry.account && registry.tracker && registry.vendor) ? unregistered(registry, accountId, trackerId, event.vendor) : [];
+  if (deps.registry.policy === "reject" && (!registry.account || !registry.tracker))
+    return { kind: "rejected", code: "unregistered_id", details: notes.filter((n) => n.path !== "/vendor"), event, warnings };
+  warnings.push(...notes);
+  if (input.debug) return { kind: "valid", event, warnings };
+
+  const key = event.clientEventId ? clientKey(accountId, trackerId, event.clientEventId) : null;
+  if (key) {
+    // A retry of an event already stored (or being stored right now) is a success, stored once.
+    for (let prior = deps.clientIds.lookup(key, receivedAt); prior !== null; prior = deps.clientIds.lookup(key, receivedAt)) {
+      const eventId = await prior;
+      if (eventId) return { kind: "duplicate", eventId };
+    }
+  }
+  const stored = deps.events.append(event);
+  if (key) deps.clientIds.remember(key, event.eventId, stored); // same tick, same transaction
+  try {
+    await stored;
+  } catch (err) {
+    deps.log.error("event not stored", { eventId: event.eventId, error: String(err) });
+    return { kind: "unavailable" };
+  }
+  return { kind: "stored", eventId: event.eventId };
+}
+
+/** Records a refusal in the reject log (counted against the tracker when its IDs were valid). */
+function recordRefusal(deps: IngestDeps, input: IngestInput, ids: { accountId: string | null; trackerId: string | null }, receivedAt: number, code: ErrorCode, details: ErrorDetail[], sample: string): void {
+  deps.rejects.record(
+    {
+      at: isoTime(receivedAt),
+      status: ERRORS[code].status,
+      code,
+      details,
+      ip: input.context.ip,
+      userAgent: input.context.userAgent,
+      sample,
+      accountId: ids.accountId ?? input.aid.slice(0, 64),
+      trackerId: ids.trackerId ?? input.tid.slice(0, 64),
+    },
+    ids.accountId !== null && ids.trackerId !== null,
+  );
+}
+
+/** The checks before any body is read: path IDs and the storage cap. */
+function precheck(deps: IngestDeps, input: IngestInput): { accountId: string; trackerId: string } | { code: ErrorCode; details: ErrorDetail[]; ids: { accountId: string | null; trackerId: string | null } } {
+  const accountId = parsePathId(input.aid);
+  const trackerId = parsePathId(input.tid);
+  if (accountId === null || trackerId === null) return { code: "invalid_id", details: pathIdProblems(accountId, trackerId), ids: { accountId, trackerId } };
+  if (deps.storageFull()) return { code: "storage_full", details: [], ids: { accountId, trackerId } };
+  return { accountId, trackerId };
+}
+
 /** Runs one collect request through the pipeline. */
 export async function ingest(deps: IngestDeps, input: IngestInput): Promise<IngestOutcome> {
   const receivedAt = deps.now();
-  const accountId = parsePathId(input.aid);
-  const trackerId = parsePathId(input.tid);
   let bytes: number | null = null;
-  const warnings: Warning[] = [];
-
-  const report = (code: ErrorCode | undefined, event: TrackedEvent | null, problems: ErrorDetail[]): IngestOutcome => ({
+  const report = (code: ErrorCode | undefined, event: TrackedEvent | null, problems: ErrorDetail[], warnings: Warning[]): IngestOutcome => ({
     kind: "debug",
     report: {
       debug: true,
@@ -123,39 +207,87 @@ export async function ingest(deps: IngestDeps, input: IngestInput): Promise<Inge
       received: { aid: input.aid, tid: input.tid, test: input.test || input.debug, bytes },
     },
   });
-  const refuse = (code: ErrorCode, details: ErrorDetail[], sample: string, message?: string, event: TrackedEvent | null = null): IngestOutcome => {
-    if (input.debug) return report(code, event, details);
-    const record = { at: isoTime(receivedAt), status: ERRORS[code].status, code, details, ip: input.context.ip, userAgent: input.context.userAgent, sample };
-    deps.rejects.record({ ...record, accountId: accountId ?? input.aid.slice(0, 64), trackerId: trackerId ?? input.tid.slice(0, 64) }, accountId !== null && trackerId !== null);
+  const refuse = (code: ErrorCode, details: ErrorDetail[], ids: { accountId: string | null; trackerId: string | null }, sample: string, message?: string, event: TrackedEvent | null = null, warnings: Warning[] = []): IngestOutcome => {
+    if (input.debug) return report(code, event, details, warnings);
+    recordRefusal(deps, input, ids, receivedAt, code, details, sample);
     return { kind: "error", code, details, message };
   };
 
-  if (accountId === null || trackerId === null) return refuse("invalid_id", pathIdProblems(accountId, trackerId), "");
-  if (deps.storageFull()) return refuse("storage_full", [], "");
-
+  const scope = precheck(deps, input);
+  if ("code" in scope) return refuse(scope.code, scope.details, scope.ids, "");
   const body = await input.readBody();
-  if (!body.ok) return refuse(body.code, body.details, body.sample, body.message);
+  if (!body.ok) return refuse(body.code, body.details, scope, body.sample, body.message);
   bytes = body.bytes;
 
-  const normalized = normalizeEvent(body.body, deps.limits);
-  warnings.push(...normalized.warnings);
-  if (!normalized.fields) return refuse("invalid_event", normalized.problems, body.text);
-
-  const registry = deps.registry.lookup(accountId, trackerId, normalized.fields.vendor);
-  const event = buildEvent(normalized.fields, receivedAt, accountId, trackerId, input, registry);
-  // Only debug reports and the reject policy read these: skip the strings on the hot path.
-  const wanted = input.debug || deps.registry.policy === "reject";
-  const notes = wanted && !(registry.account && registry.tracker && registry.vendor) ? unregistered(registry, accountId, trackerId, event.vendor) : [];
-  if (deps.registry.policy === "reject" && (!registry.account || !registry.tracker))
-    return refuse("unregistered_id", notes.filter((n) => n.path !== "/vendor"), body.text, undefined, event);
-  warnings.push(...notes);
-  if (input.debug) return report(undefined, event, []);
-
-  try {
-    await deps.events.append(event);
-  } catch (err) {
-    deps.log.error("event not stored", { eventId: event.eventId, error: String(err) });
-    return { kind: "error", code: "storage_unavailable", details: [] };
+  const outcome = await acceptOne({ deps, input, ...scope, receivedAt }, body.body as Record<string, unknown>);
+  switch (outcome.kind) {
+    case "stored":
+      return { kind: "stored", eventId: outcome.eventId };
+    case "duplicate":
+      return { kind: "duplicate", eventId: outcome.eventId };
+    case "valid":
+      return report(undefined, outcome.event, [], outcome.warnings);
+    case "rejected":
+      return refuse(outcome.code, outcome.details, scope, body.text, undefined, outcome.event, outcome.warnings);
+    case "unavailable":
+      return { kind: "error", code: "storage_unavailable", details: [] };
   }
-  return { kind: "stored", eventId: event.eventId };
+}
+
+export interface BatchResult {
+  index: number;
+  status: "accepted" | "duplicate" | "rejected" | "valid";
+  eventId?: string;
+  error?: { code: ErrorCode; details: ErrorDetail[] };
+  event?: TrackedEvent | null;
+  warnings?: Warning[];
+}
+
+export type BatchOutcome =
+  | { kind: "results"; results: BatchResult[] }
+  | { kind: "error"; code: ErrorCode; details: ErrorDetail[]; message?: string };
+
+/**
+ * The batch route: each event is validated and stored on its own (one bad event never rejects
+ * the others), all in one LMDB transaction since they are appended in the same tick.
+ */
+export async function ingestBatch(deps: IngestDeps, input: IngestInput, maxEvents: number): Promise<BatchOutcome> {
+  const receivedAt = deps.now();
+  const refuse = (code: ErrorCode, details: ErrorDetail[], ids: { accountId: string | null; trackerId: string | null }, sample: string, message?: string): BatchOutcome => {
+    if (!input.debug) recordRefusal(deps, input, ids, receivedAt, code, details, sample);
+    return { kind: "error", code, details, message };
+  };
+  const scope = precheck(deps, input);
+  if ("code" in scope) return refuse(scope.code, scope.details, scope.ids, "");
+  const body = await input.readBody();
+  if (!body.ok) return refuse(body.code, body.details, scope, body.sample, body.message);
+  const items = body.body as unknown as unknown[]; // readBody was asked for an array
+  if (items.length > maxEvents) return refuse("too_many_events", [{ path: "", code: "too_many_events", message: `At most ${maxEvents} events per batch.` }], scope, body.text.slice(0, 512));
+
+  const outcomes = await Promise.all(
+    items.map((item, i): Promise<EventOutcome> =>
+      item !== null && typeof item === "object" && !Array.isArray(item)
+        ? acceptOne({ deps, input, ...scope, receivedAt }, item as Record<string, unknown>)
+        : Promise.resolve({ kind: "rejected", code: "invalid_event", details: [{ path: `/${i}`, code: "invalid_type", message: "Each event must be a JSON object." }], event: null, warnings: [] }),
+    ),
+  );
+  if (outcomes.some((o) => o.kind === "unavailable")) return { kind: "error", code: "storage_unavailable", details: [] };
+  return {
+    kind: "results",
+    results: outcomes.map((o, index): BatchResult => {
+      switch (o.kind) {
+        case "stored":
+          return { index, status: "accepted", eventId: o.eventId };
+        case "duplicate":
+          return { index, status: "duplicate", eventId: o.eventId };
+        case "valid":
+          return { index, status: "valid", event: o.event, warnings: o.warnings };
+        case "rejected":
+          if (!input.debug) recordRefusal(deps, input, scope, receivedAt, o.code, o.details, JSON.stringify(items[index]) ?? "");
+          return { index, status: "rejected", error: { code: o.code, details: o.details }, ...(input.debug && { event: o.event, warnings: o.warnings }) };
+        case "unavailable":
+          throw new Error("unreachable");
+      }
+    }),
+  };
 }

@@ -5,10 +5,16 @@
 import type { Limits } from "../config/schema.ts";
 import type { ErrorDetail } from "../errors.ts";
 import { classifyAction } from "./actions.ts";
+import { isUuid } from "./ids.ts";
+import { parseClientTime } from "./time.ts";
 import type { TrackedEvent, Warning } from "./event.model.ts";
 
 /** The event fields that come from the body. */
-export type BodyFields = Pick<TrackedEvent, "action" | "actionType" | "object" | "vendor" | "product" | "instanceId" | "label" | "score" | "properties">;
+export type BodyFields = Pick<TrackedEvent, "action" | "actionType" | "object" | "vendor" | "product" | "instanceId" | "label" | "score" | "properties" | "clientEventId"> & {
+  /** Client times in epoch milliseconds, when sent. */
+  timestamp?: number;
+  sentAt?: number;
+};
 
 export interface Normalized {
   fields: BodyFields | null;
@@ -18,7 +24,7 @@ export interface Normalized {
 
 const REQUIRED = ["action", "object", "vendor", "product"] as const;
 const INSTANCE_ID_SPELLINGS = ["instance_id", "instanceID", "instanceId"] as const;
-const KNOWN = new Set<string>([...REQUIRED, ...INSTANCE_ID_SPELLINGS, "label", "score"]);
+const KNOWN = new Set<string>([...REQUIRED, ...INSTANCE_ID_SPELLINGS, "label", "score", "eventId", "timestamp", "sentAt"]);
 
 /** A JSON Pointer segment (RFC 6901). */
 export function pointer(key: string): string {
@@ -151,6 +157,14 @@ export function normalizeEvent(body: Record<string, unknown>, limits: Limits): N
     else score = body.score;
   } else if (body.score === null) warnings.push({ path: "/score", code: "null_ignored", message: "score was null and is treated as absent." });
 
+  let clientEventId: string | undefined;
+  if (body.eventId !== undefined && body.eventId !== null) {
+    if (typeof body.eventId !== "string" || !isUuid(body.eventId)) problems.push({ path: "/eventId", code: "invalid_value", message: "eventId, when sent, must be a UUID (the client's own ID for retries)." });
+    else clientEventId = body.eventId.toLowerCase();
+  }
+  const timestamp = parseClientTime(body.timestamp, "/timestamp", problems);
+  const sentAt = parseClientTime(body.sentAt, "/sentAt", problems);
+
   // A null-prototype object: a "__proto__" key becomes an ordinary property, never a prototype.
   const properties: Record<string, unknown> = Object.create(null);
   let count = 0;
@@ -176,5 +190,8 @@ export function normalizeEvent(body: Record<string, unknown>, limits: Limits): N
   const fields: BodyFields = { action: classified.action, actionType: classified.actionType, object, vendor, product, instanceId: instance, properties };
   if (label !== undefined) fields.label = label;
   if (score !== undefined) fields.score = score;
+  if (clientEventId !== undefined) fields.clientEventId = clientEventId;
+  if (typeof timestamp === "number") fields.timestamp = timestamp;
+  if (typeof sentAt === "number") fields.sentAt = sentAt;
   return { fields, problems, warnings };
 }

@@ -7,13 +7,17 @@ import { Elysia } from "elysia";
 import type { Server } from "bun";
 import { ERRORS, errorResponse } from "../errors.ts";
 import type { EventContext } from "../events/event.model.ts";
-import { ingest, type IngestDeps } from "../events/ingest.ts";
+import { ingest, ingestBatch, type IngestDeps, type IngestInput } from "../events/ingest.ts";
+import { parsePathId } from "../events/ids.ts";
+import type { RateLimits } from "../config/schema.ts";
+import { TokenBuckets } from "./rate-limit.ts";
 import { clientIp } from "./client-ip.ts";
 import { readEventBody } from "./read-body.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 
 export interface CollectDeps extends IngestDeps {
   metrics: Metrics;
+  rateLimits: RateLimits;
   isTrustedProxy: (ip: string) => boolean;
   /** True once shutdown has begun: new events are refused with 503. */
   draining: () => boolean;
@@ -32,7 +36,7 @@ const NO_HEADERS = {};
 
 const PREFLIGHT_HEADERS = {
   ...CORS_HEADERS,
-  "access-control-allow-methods": "POST, OPTIONS",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
   "access-control-allow-headers": "Content-Type, Content-Encoding",
   "access-control-max-age": "86400",
 };
@@ -56,42 +60,100 @@ function requestContext(request: Request, server: Server<unknown> | null, isTrus
   };
 }
 
+/** A 1x1 transparent GIF, for devices and pages that can only load an image. */
+const PIXEL = Uint8Array.from(atob("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"), (c) => c.charCodeAt(0));
+
+/** Event fields from a GET query string (everything but the oa_ switches); a numeric score becomes a number. */
+function queryBody(url: string): { body: Record<string, unknown>; text: string } {
+  const params = new URL(url).searchParams;
+  const body: Record<string, unknown> = Object.create(null);
+  for (const [k, v] of params) if (!k.startsWith("oa_")) body[k] = k === "score" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
+  return { body, text: params.toString() };
+}
+
+type Route = "event" | "events" | "get" | "pixel";
+
 /** The collect routes, wired to their dependencies. */
 export function collectRoutes(deps: CollectDeps) {
   const path = "/collect/:aid/:tid/event";
+  const perIp = new TokenBuckets(deps.rateLimits.perIp.ratePerSecond, deps.rateLimits.perIp.burst);
+  const perTracker = new TokenBuckets(deps.rateLimits.perTracker.ratePerSecond, deps.rateLimits.perTracker.burst);
+
+  /** Everything the routes share: metrics, CORS, draining, rate limits, origins, and the answer. */
+  const handle = async (route: Route, request: Request, params: { aid: string; tid: string }, query: Record<string, string | undefined>, server: Server<unknown> | null): Promise<Response> => {
+    const started = performance.now();
+    deps.metrics.received.inc();
+    const debug = query.oa_debug === "true";
+    const context = requestContext(request, server, deps.isTrustedProxy);
+    const cors = context.origin === null ? NO_HEADERS : CORS_HEADERS;
+    const refuse = (code: Parameters<typeof errorResponse>[0], details: Parameters<typeof errorResponse>[1] = [], headers: Record<string, string> = {}) => {
+      deps.metrics.rejected.inc({ code });
+      deps.log[ERRORS[code].level]("event refused", { code, aid: params.aid.slice(0, 64), tid: params.tid.slice(0, 64), ip: context.ip });
+      return errorResponse(code, details, undefined, { ...cors, ...headers });
+    };
+    if (deps.draining() && !debug) return errorResponse("shutting_down", [], undefined, cors);
+
+    const now = deps.now();
+    const aid = parsePathId(params.aid);
+    const tid = parsePathId(params.tid);
+    const wait = Math.max(perIp.take(context.ip ?? "unknown", now), aid && tid ? perTracker.take(`${aid}/${tid}`, now) : 0);
+    if (wait > 0) return refuse("rate_limited", [], { "retry-after": String(Math.ceil(wait / 1000)) });
+    if (aid && tid && context.origin !== null) {
+      const allowed = deps.registry.tracker(aid, tid)?.allowedOrigins ?? [];
+      if (allowed.length > 0 && !allowed.includes(context.origin))
+        return refuse("origin_not_allowed", [{ path: "origin", code: "invalid_value", message: `Origin ${context.origin} is not among this tracker's allowed origins.` }]);
+    }
+
+    const input: IngestInput = {
+      aid: params.aid,
+      tid: params.tid,
+      readBody:
+        route === "events"
+          ? () => readEventBody(request, deps.limits.maxBatchBytes, deps.limits.maxDepth, "array")
+          : route === "event"
+            ? () => readEventBody(request, deps.limits.maxBodyBytes, deps.limits.maxDepth)
+            : async () => ({ ok: true, ...queryBody(request.url), bytes: 0 }),
+      context,
+      debug,
+      test: query.oa_track === "false",
+    };
+
+    if (route === "events") {
+      const outcome = await ingestBatch(deps, input, deps.limits.maxBatchEvents);
+      deps.metrics.latency.observe((performance.now() - started) / 1000);
+      if (outcome.kind === "error") return refuse(outcome.code, outcome.details);
+      const count = (status: string) => outcome.results.filter((r) => r.status === status).length;
+      deps.metrics.stored.inc(undefined, count("accepted"));
+      for (const r of outcome.results) if (r.error) deps.metrics.rejected.inc({ code: r.error.code });
+      const summary = { accepted: count("accepted"), duplicates: count("duplicate"), rejected: count("rejected"), ...(debug && { debug: true }), results: outcome.results };
+      return new Response(JSON.stringify(summary), { status: 200, headers: { ...cors, "content-type": "application/json" } });
+    }
+
+    const outcome = await ingest(deps, input);
+    deps.metrics.latency.observe((performance.now() - started) / 1000);
+    switch (outcome.kind) {
+      case "stored":
+      case "duplicate": {
+        if (outcome.kind === "stored") deps.metrics.stored.inc();
+        const headers: Record<string, string> = context.origin === null ? { "x-event-id": outcome.eventId } : { ...CORS_HEADERS, "x-event-id": outcome.eventId };
+        if (outcome.kind === "duplicate") headers["x-duplicate"] = "true";
+        if (route === "pixel") return new Response(PIXEL, { status: 200, headers: { ...headers, "content-type": "image/gif", "cache-control": "no-store" } });
+        return new Response(null, { status: 204, headers });
+      }
+      case "debug":
+        return new Response(JSON.stringify(outcome.report), { status: 200, headers: { ...cors, "content-type": "application/json" } });
+      case "error":
+        return refuse(outcome.code, outcome.details);
+    }
+  };
+
   return new Elysia({ name: "collect" })
     .options(path, () => new Response(null, { status: 204, headers: PREFLIGHT_HEADERS }))
-    .post(
-      path,
-      async ({ request, params, query, server }) => {
-        const started = performance.now();
-        deps.metrics.received.inc();
-        const debug = query.oa_debug === "true";
-        const context = requestContext(request, server, deps.isTrustedProxy);
-        const cors = context.origin === null ? NO_HEADERS : CORS_HEADERS;
-        if (deps.draining() && !debug) return errorResponse("shutting_down", [], undefined, cors);
-        const outcome = await ingest(deps, {
-          aid: params.aid,
-          tid: params.tid,
-          readBody: () => readEventBody(request, deps.limits.maxBodyBytes, deps.limits.maxDepth),
-          context,
-          debug,
-          test: query.oa_track === "false",
-        });
-        deps.metrics.latency.observe((performance.now() - started) / 1000);
-        switch (outcome.kind) {
-          case "stored":
-            deps.metrics.stored.inc();
-            return new Response(null, { status: 204, headers: context.origin === null ? { "x-event-id": outcome.eventId } : { ...CORS_HEADERS, "x-event-id": outcome.eventId } });
-          case "debug":
-            return new Response(JSON.stringify(outcome.report), { status: 200, headers: { ...cors, "content-type": "application/json" } });
-          case "error":
-            deps.metrics.rejected.inc({ code: outcome.code });
-            deps.log[ERRORS[outcome.code].level]("event refused", { code: outcome.code, aid: params.aid.slice(0, 64), tid: params.tid.slice(0, 64), ip: context.ip });
-            return errorResponse(outcome.code, outcome.details, outcome.message, cors);
-        }
-      },
-      { parse: "none" },
-    )
-    .all(path, () => errorResponse("method_not_allowed", [], undefined, { allow: "POST, OPTIONS" }));
+    .options(`${path}s`, () => new Response(null, { status: 204, headers: PREFLIGHT_HEADERS }))
+    .post(path, ({ request, params, query, server }) => handle("event", request, params, query, server), { parse: "none" })
+    .post(`${path}s`, ({ request, params, query, server }) => handle("events", request, params, query, server), { parse: "none" })
+    .get(path, ({ request, params, query, server }) => handle("get", request, params, query, server))
+    .get(`${path}.gif`, ({ request, params, query, server }) => handle("pixel", request, params, query, server))
+    .all(path, () => errorResponse("method_not_allowed", [], undefined, { allow: "GET, POST, OPTIONS" }))
+    .all(`${path}s`, () => errorResponse("method_not_allowed", [], undefined, { allow: "POST, OPTIONS" }));
 }

@@ -7,7 +7,7 @@ import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import type { ErrorCode, ErrorDetail } from "../errors.ts";
 
 export type BodyResult =
-  | { ok: true; body: Record<string, unknown>; text: string; bytes: number }
+  | { ok: true; body: Record<string, unknown> | unknown[]; text: string; bytes: number }
   | { ok: false; code: ErrorCode; details: ErrorDetail[]; message?: string; sample: string };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -74,8 +74,8 @@ async function readCapped(request: Request, cap: number): Promise<Uint8Array | n
   return out;
 }
 
-/** Reads, inflates, decodes and parses the body of `request` under `maxBytes`. */
-export async function readEventBody(request: Request, maxBytes: number, maxDepthHint: number): Promise<BodyResult> {
+/** Reads, inflates, decodes and parses the body of `request` under `maxBytes`: one object, or (batch) an array. */
+export async function readEventBody(request: Request, maxBytes: number, maxDepthHint: number, shape: "object" | "array" = "object"): Promise<BodyResult> {
   const headers = request.headers;
   const contentType = headers.get("content-type");
   if (contentType !== null && contentType !== "application/json" && !acceptedContentType(contentType))
@@ -118,7 +118,9 @@ export async function readEventBody(request: Request, maxBytes: number, maxDepth
       return fail("invalid_event", text, [{ path: "", code: "too_deep", message: `Nested deeper than ${maxDepthHint} levels.` }]);
     return fail("invalid_json", text, [], `The body is not valid JSON: ${(err as Error).message}`);
   }
-  if (body === null || typeof body !== "object" || Array.isArray(body))
-    return fail("body_not_object", text, [{ path: "", code: "invalid_type", message: `Expected a JSON object, got ${Array.isArray(body) ? "array" : body === null ? "null" : typeof body}.` }]);
-  return { ok: true, body: body as Record<string, unknown>, text, bytes: bytes.byteLength };
+  const got = Array.isArray(body) ? "array" : body === null ? "null" : typeof body;
+  if (shape === "array" && !Array.isArray(body)) return fail("body_not_array", text, [{ path: "", code: "invalid_type", message: `Expected a JSON array of events, got ${got}.` }]);
+  if (shape === "object" && (body === null || typeof body !== "object" || Array.isArray(body)))
+    return fail("body_not_object", text, [{ path: "", code: "invalid_type", message: `Expected a JSON object, got ${got}.` }]);
+  return { ok: true, body: body as Record<string, unknown> | unknown[], text, bytes: bytes.byteLength };
 }

@@ -13,6 +13,7 @@ import { open, type RootDatabase } from "lmdb";
 import { seedUuidv7 } from "../events/ids.ts";
 import { DeliveryStore } from "./delivery-store.ts";
 import { RegistryStore } from "./registry-store.ts";
+import { ClientIds } from "./client-ids.ts";
 import { EventStore } from "./event-store.ts";
 import { RejectLog, type RejectRecord } from "./reject-log.ts";
 import { TrackerStats } from "./tracker-stats.ts";
@@ -27,6 +28,7 @@ export interface Store {
   stats: TrackerStats;
   delivery: DeliveryStore;
   registry: RegistryStore;
+  clientIds: ClientIds;
   durability: Durability;
   path: string;
   /** Resolves when every write so far is on disk (a no-op promise in relaxed mode). */
@@ -44,6 +46,8 @@ export interface StoreOptions {
   dataDir: string;
   durability: Durability;
   rejectLogSize: number;
+  /** How long client event IDs are remembered for deduplication (default 24 hours). */
+  dedupeWindowMs?: number;
 }
 
 /** Opens (creating if needed) the store under `dataDir`. */
@@ -74,13 +78,14 @@ export function openStore(options: StoreOptions): Store {
   const rejects = new RejectLog(rejectDb, stats, options.rejectLogSize);
   const delivery = new DeliveryStore(root);
   const registry = new RegistryStore(root);
+  const clientIds = new ClientIds(root, options.dedupeWindowMs ?? 86_400_000);
   if (meta.get("schema") === undefined) meta.putSync("schema", 1);
   // Event IDs must keep increasing across restarts even if the clock stepped back, or a sink
   // cursor past the newest stored event would skip the next ones.
   const newest = events.lastEventId();
   if (newest) seedUuidv7(newest);
   events.replayActivity(Date.now() - 24 * 3600_000); // the last day's activity lives in memory
-  const all = [meta, rejectDb, ...events.databases, ...delivery.databases, ...registry.databases] as { getStats(): unknown }[];
+  const all = [meta, rejectDb, ...events.databases, ...delivery.databases, ...registry.databases, ...clientIds.databases] as { getStats(): unknown }[];
 
   return {
     events,
@@ -88,6 +93,7 @@ export function openStore(options: StoreOptions): Store {
     stats,
     delivery,
     registry,
+    clientIds,
     durability: options.durability,
     path,
     async flushed() {

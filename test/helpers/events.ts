@@ -7,6 +7,7 @@ export function makeEvent(overrides: Partial<TrackedEvent> = {}): TrackedEvent {
   return {
     eventId: uuidv7(),
     receivedAt: new Date().toISOString(),
+    occurredAt: new Date().toISOString(),
     accountId: "1",
     trackerId: "2",
     action: "view",

@@ -43,7 +43,7 @@ export function tempDir(prefix = "trackd-test-"): string {
 export async function createTestApp(overrides: Record<string, unknown> = {}, options: { now?: () => number; draining?: () => boolean } = {}): Promise<TestApp> {
   const dir = tempDir();
   const config = testConfig({ dataDir: dir, ...overrides });
-  const store = openStore({ dataDir: dir, durability: config.durability, rejectLogSize: config.rejectLogSize });
+  const store = openStore({ dataDir: dir, durability: config.durability, rejectLogSize: config.rejectLogSize, dedupeWindowMs: config.dedupeWindowSeconds * 1000 });
   const app = createApp({ config, store, adminToken: ADMIN_TOKEN, log: createLog("error"), ...options });
   return {
     app,
