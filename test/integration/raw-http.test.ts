@@ -1,0 +1,76 @@
+/**
+ * What embedded and IoT devices send, byte for byte over a TCP socket, to the compiled binary:
+ * HTTP/1.0, HTTP/1.1 with Connection: close, chunked uploads, no Content-Type, no trailing
+ * newline, and the GET form.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+
+let server: Running;
+beforeAll(async () => {
+  await buildBinary();
+  const { dir, binary } = await binaryInEmptyDir();
+  server = await startBinary(binary, dir, ["--data-dir", join(dir, "data")]);
+}, 120000);
+afterAll(killAll);
+
+/** Writes raw bytes, reads until the server closes, returns the response text. */
+function raw(request: string | Uint8Array, closeAfterMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(server.port, "127.0.0.1");
+    let out = "";
+    const timer = setTimeout(() => socket.end(), closeAfterMs);
+    socket.on("data", (d) => (out += d.toString("latin1")));
+    socket.on("end", () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    socket.on("error", reject);
+    socket.write(request);
+  });
+}
+
+const event = JSON.stringify({ action: "marker", object: "sensor", vendor: "IoT Co", product: "Thermo", instance_id: "device-42" }); // no trailing newline
+
+async function stored(response: string): Promise<{ instanceId: string }> {
+  const id = /x-event-id: (\S+)/i.exec(response)![1]!;
+  const res = await fetch(`${server.url}/admin/api/events/${id}`, { headers: { authorization: "Bearer binary-test-token" } });
+  return ((await res.json()) as { event: { instanceId: string } }).event;
+}
+
+describe("raw HTTP from devices", () => {
+  test("HTTP/1.0 with no Content-Type", async () => {
+    const res = await raw(`POST /collect/1/1/event HTTP/1.0\r\nHost: x\r\nContent-Length: ${event.length}\r\n\r\n${event}`);
+    expect(res).toMatch(/^HTTP\/1\.[01] 204/);
+    expect((await stored(res)).instanceId).toBe("device-42");
+  });
+
+  test("HTTP/1.1 with Connection: close: answered, then the server closes the connection", async () => {
+    const started = Date.now();
+    const res = await raw(`POST /collect/1/1/event HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${event.length}\r\n\r\n${event}`);
+    expect(res).toMatch(/^HTTP\/1\.1 204/);
+    expect(Date.now() - started).toBeLessThan(2500); // closed by the server, not by our 3 s fallback
+  });
+
+  test("a chunked upload", async () => {
+    const half = Math.floor(event.length / 2);
+    const chunks = [event.slice(0, half), event.slice(half)].map((c) => `${c.length.toString(16)}\r\n${c}\r\n`).join("");
+    const res = await raw(`POST /collect/1/1/event HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}0\r\n\r\n`);
+    expect(res).toMatch(/^HTTP\/1\.1 204/);
+    expect((await stored(res)).instanceId).toBe("device-42");
+  });
+
+  test("the GET form for devices that can only GET", async () => {
+    const res = await raw(`GET /collect/1/1/event?action=marker&object=sensor&vendor=IoT%20Co&product=Thermo&instance_id=get-device HTTP/1.0\r\nHost: x\r\n\r\n`);
+    expect(res).toMatch(/^HTTP\/1\.[01] 204/);
+    expect((await stored(res)).instanceId).toBe("get-device");
+  });
+
+  test("a malformed request gets a 4xx, and the server keeps answering", async () => {
+    const res = await raw(`POST /collect/1/1/event HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{oops`);
+    expect(res).toMatch(/^HTTP\/1\.1 400/);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+});
