@@ -20,6 +20,7 @@ import { checkAdminRoutes } from "./http/check-admin.ts";
 import { eventStreamRoutes } from "./http/event-stream.ts";
 import { overviewAdminRoutes } from "./http/overview-admin.ts";
 import { registryAdminRoutes } from "./http/registry-admin.ts";
+import { sdkRoutes } from "./http/sdk.ts";
 
 export interface AppDeps {
   config: Config;
@@ -94,6 +95,7 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
           draining,
         }),
       )
+      .use(sdkRoutes())
       .get("/metrics", () => new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }));
 
   if (parts.admin) {

@@ -147,9 +147,13 @@ export function collectRoutes(deps: CollectDeps) {
     }
   };
 
+  const preflight = () => {
+    deps.metrics.preflights.inc();
+    return new Response(null, { status: 204, headers: PREFLIGHT_HEADERS });
+  };
   return new Elysia({ name: "collect" })
-    .options(path, () => new Response(null, { status: 204, headers: PREFLIGHT_HEADERS }))
-    .options(`${path}s`, () => new Response(null, { status: 204, headers: PREFLIGHT_HEADERS }))
+    .options(path, preflight)
+    .options(`${path}s`, preflight)
     .post(path, ({ request, params, query, server }) => handle("event", request, params, query, server), { parse: "none" })
     .post(`${path}s`, ({ request, params, query, server }) => handle("events", request, params, query, server), { parse: "none" })
     .get(path, ({ request, params, query, server }) => handle("get", request, params, query, server))

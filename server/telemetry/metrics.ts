@@ -57,6 +57,7 @@ class Histogram {
 export class Metrics {
   readonly received = new Family("trackd_events_received_total", "Collect requests received.", "counter");
   readonly stored = new Family("trackd_events_stored_total", "Events stored (including test events).", "counter");
+  readonly preflights = new Family("trackd_cors_preflights_total", "CORS preflight (OPTIONS) requests answered.", "counter");
   readonly rejected = new Family("trackd_events_rejected_total", "Collect requests refused, by error code.", "counter");
   readonly delivered = new Family("trackd_sink_delivered_total", "Events a sink accepted.", "counter");
   readonly failed = new Family("trackd_sink_failed_total", "Events a sink refused for good (dead-lettered).", "counter");
@@ -79,7 +80,7 @@ export class Metrics {
   /** The Prometheus text format. */
   render(): string {
     for (const c of this.collectors) c();
-    const families = [this.received, this.stored, this.rejected, this.delivered, this.failed, this.retries, this.lagEvents, this.lagSeconds, this.healthy, this.deadLetters, this.storageBytes, this.storageCap, this.storedNow];
+    const families = [this.received, this.stored, this.preflights, this.rejected, this.delivered, this.failed, this.retries, this.lagEvents, this.lagSeconds, this.healthy, this.deadLetters, this.storageBytes, this.storageCap, this.storedNow];
     const out: string[] = [];
     for (const f of families) {
       out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);

@@ -1,0 +1,120 @@
+/**
+ * The Web SDK in real Chromium: a page on another origin (served by this test) loads
+ * /sdk.js from the compiled binary with the documented snippet.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Server } from "bun";
+import { binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import { launchBrowser } from "../helpers/browser.ts";
+import { waitFor } from "../helpers/ports.ts";
+
+const auth = { authorization: "Bearer binary-test-token" };
+let trackd: Running;
+let site: Server<unknown>;
+let browser: Browser;
+
+/** The page a dealership would publish: the snippet from the README, then page-specific calls. */
+const pageHtml = (script: string) => `<!doctype html><html><head><title>VDP</title>
+<script>
+  window.trackd = window.trackd || function () { (trackd.q = trackd.q || []).push(arguments); };
+  trackd('init', { endpoint: '${trackd.url}', aid: '1001', tid: '7', flushIntervalMs: FLUSH_MS });
+</script>
+<script async src="${trackd.url}/sdk.js"></script>
+</head><body><h1>2021 Honda Accord</h1><script>${script}</script></body></html>`;
+
+async function eventsWith(instanceId: string): Promise<{ instanceId: string; context: { source: string }; properties: Record<string, unknown>; clientEventId?: string }[]> {
+  const res = await fetch(`${trackd.url}/admin/api/events?instanceId=${encodeURIComponent(instanceId)}&accountId=1001`, { headers: auth });
+  return ((await res.json()) as { events: never[] }).events;
+}
+
+async function preflights(): Promise<number> {
+  const text = await (await fetch(`${trackd.url}/metrics`)).text();
+  return Number(/^trackd_cors_preflights_total (\d+)/m.exec(text)?.[1] ?? "0");
+}
+
+async function open(script: string, flushMs: number): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${site.url}page?script=${encodeURIComponent(script)}&flush=${flushMs}`);
+  await page.waitForFunction(() => (window as unknown as { trackd?: { loaded?: boolean } }).trackd?.loaded === true);
+  expect(errors).toEqual([]);
+  return { context, page };
+}
+
+beforeAll(async () => {
+  await buildBinary();
+  const { dir, binary } = await binaryInEmptyDir();
+  trackd = await startBinary(binary, dir, ["--data-dir", join(dir, "data")]);
+  site = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(req) {
+      const url = new URL(req.url);
+      const html = pageHtml(url.searchParams.get("script") ?? "").replace("FLUSH_MS", url.searchParams.get("flush") ?? "1000");
+      return new Response(html, { headers: { "content-type": "text/html" } });
+    },
+  });
+  browser = await launchBrowser();
+}, 300000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.stop(true);
+  killAll();
+});
+
+describe("the Web SDK", () => {
+  test("is small and served with the script type", async () => {
+    const res = await fetch(`${trackd.url}/sdk.js`);
+    expect(res.headers.get("content-type")).toContain("javascript");
+    const source = await res.text();
+    expect(Bun.gzipSync(source).length).toBeLessThan(4096);
+  });
+
+  test("sends events with sendBeacon when the page is left, without any CORS preflight", async () => {
+    const before = await preflights();
+    const { context, page } = await open(`trackd('track', { action: 'view', object: 'vehicle', vendor: 'Website', product: 'VDP', instanceId: 'beacon-1' });`, 600000);
+    await Bun.sleep(300);
+    expect(await eventsWith("beacon-1")).toEqual([]); // still queued: the flush interval is long
+    await page.goto("about:blank"); // pagehide: the queued event goes out as a beacon
+    await waitFor("the beacon", async () => (await eventsWith("beacon-1")).length > 0);
+    const [event] = await eventsWith("beacon-1");
+    expect(event!.context.source).toBe("browser");
+    expect(Object.keys(event!.properties).sort()).toEqual(["deviceId", "pageUrl", "visitId"]);
+    expect(event!.clientEventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await preflights()).toBe(before);
+    await context.close();
+  });
+
+  test("queues events while offline and delivers them once when the network returns", async () => {
+    const { context, page } = await open("", 100);
+    await context.setOffline(true);
+    await page.evaluate(() => (window as unknown as { trackd: (c: string, a: unknown) => void }).trackd("track", { action: "submit", object: "form", vendor: "Website", product: "Credit app", instanceId: "offline-1" }));
+    await Bun.sleep(600); // a few flush attempts fail while offline
+    expect(await eventsWith("offline-1")).toEqual([]);
+    await context.setOffline(false);
+    await waitFor("the queued event", async () => (await eventsWith("offline-1")).length > 0);
+    await page.goto("about:blank"); // a beacon on the way out must not add a second copy
+    await Bun.sleep(500);
+    expect(await eventsWith("offline-1")).toHaveLength(1);
+    await context.close();
+  });
+
+  test("an instance ID set in the page matches a server event sent later", async () => {
+    const { context } = await open(`trackd('setInstanceId', 'chat-77'); trackd('track', { action: 'start', object: 'chat', vendor: 'ChatVendor', product: 'LiveChat Pro' });`, 50);
+    await waitFor("the browser event", async () => (await eventsWith("chat-77")).length === 1);
+    const lead = await fetch(`${trackd.url}/collect/1001/7/event`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ action: "associate", object: "lead", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: "chat-77" }),
+    });
+    expect(lead.status).toBe(204);
+    const timeline = ((await (await fetch(`${trackd.url}/admin/api/instances/1001/chat-77`, { headers: auth })).json()) as { events: { action: string; context: { source: string } }[] }).events;
+    expect(timeline.map((e) => [e.action, e.context.source])).toEqual([["start", "browser"], ["associate", "server"]]);
+    await context.close();
+  });
+});
