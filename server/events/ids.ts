@@ -25,20 +25,54 @@ export function isUuid(value: string): boolean {
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-const random = new Uint8Array(4096);
-let randomAt = random.length;
-let lastMs = 0;
-let sequence = 0;
 
-function randomBytes(n: number): number {
-  if (randomAt + n > random.length) {
-    randomFillSync(random);
-    randomAt = 0;
-  }
-  const at = randomAt;
-  randomAt += n;
-  return at;
+/** A UUIDv7 generator with its own state; `uuidv7` below is the process's one. */
+export function createUuidv7(): { next(now?: number): string; seed(id: string): void } {
+  const random = new Uint8Array(4096);
+  let randomAt = random.length;
+  let lastMs = 0;
+  let sequence = 0;
+  const randomBytes = (n: number): number => {
+    if (randomAt + n > random.length) {
+      randomFillSync(random);
+      randomAt = 0;
+    }
+    const at = randomAt;
+    randomAt += n;
+    return at;
+  };
+  const h = (n: number) => HEX[n & 0xff]!;
+  return {
+    next(now = Date.now()) {
+      if (now > lastMs) {
+        lastMs = now;
+        sequence = random[randomBytes(1)]! & 0x7f; // random start, leaving room to count
+      } else if (++sequence > 0xfff) {
+        lastMs++;
+        sequence = 0;
+      }
+      const at = randomBytes(8);
+      const hi = Math.floor(lastMs / 0x10000); // top 32 bits of the 48-bit timestamp
+      const lo = lastMs % 0x10000;
+      return (
+        h(hi >>> 24) + h(hi >>> 16) + h(hi >>> 8) + h(hi) + "-" +
+        h(lo >>> 8) + h(lo) + "-" +
+        h(0x70 | (sequence >>> 8)) + h(sequence) + "-" +
+        h(0x80 | (random[at]! & 0x3f)) + h(random[at + 1]!) + "-" +
+        h(random[at + 2]!) + h(random[at + 3]!) + h(random[at + 4]!) + h(random[at + 5]!) + h(random[at + 6]!) + h(random[at + 7]!)
+      );
+    },
+    seed(id) {
+      const ms = uuidv7Time(id);
+      if (ms >= lastMs) {
+        lastMs = ms;
+        sequence = 0xfff; // the next ID in this millisecond moves on to the next one
+      }
+    },
+  };
 }
+
+const generator = createUuidv7();
 
 /**
  * A UUIDv7 (RFC 9562). Within one millisecond the 12-bit rand_a field is a counter (the
@@ -46,34 +80,12 @@ function randomBytes(n: number): number {
  * counter runs out the timestamp is advanced by one millisecond rather than repeating.
  */
 export function uuidv7(now: number = Date.now()): string {
-  if (now > lastMs) {
-    lastMs = now;
-    sequence = random[randomBytes(1)]! & 0x7f; // random start, leaving room to count
-  } else if (++sequence > 0xfff) {
-    lastMs++;
-    sequence = 0;
-  }
-  const at = randomBytes(8);
-  const ms = lastMs;
-  const hi = Math.floor(ms / 0x10000); // top 32 bits of the 48-bit timestamp
-  const lo = ms % 0x10000;
-  const h = (n: number) => HEX[n & 0xff]!;
-  return (
-    h(hi >>> 24) + h(hi >>> 16) + h(hi >>> 8) + h(hi) + "-" +
-    h(lo >>> 8) + h(lo) + "-" +
-    h(0x70 | (sequence >>> 8)) + h(sequence) + "-" +
-    h(0x80 | (random[at]! & 0x3f)) + h(random[at + 1]!) + "-" +
-    h(random[at + 2]!) + h(random[at + 3]!) + h(random[at + 4]!) + h(random[at + 5]!) + h(random[at + 6]!) + h(random[at + 7]!)
-  );
+  return generator.next(now);
 }
 
 /** Makes every later uuidv7() sort after `id` (the newest stored event ID), whatever the clock says. */
 export function seedUuidv7(id: string): void {
-  const ms = uuidv7Time(id);
-  if (ms >= lastMs) {
-    lastMs = ms;
-    sequence = 0xfff; // the next ID in this millisecond moves on to the next one
-  }
+  generator.seed(id);
 }
 
 /** The creation time (ms since the epoch) encoded in a UUIDv7. */

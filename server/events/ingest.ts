@@ -153,7 +153,7 @@ async function acceptOne(scope: Scope, body: Record<string, unknown>): Promise<E
       if (eventId) return { kind: "duplicate", eventId };
     }
   }
-  const stored = deps.events.append(event);
+  const stored = deps.events.append(event, receivedAt);
   if (key) deps.clientIds.remember(key, event.eventId, stored); // same tick, same transaction
   try {
     await stored;

@@ -74,11 +74,11 @@ export class EventStore {
    * Stores an event. Resolves once the transaction holding it is committed and, in durable
    * mode, flushed to disk; rejects if it could not be stored.
    */
-  async append(event: TrackedEvent): Promise<void> {
+  async append(event: TrackedEvent, receivedMs: number = Date.parse(event.receivedAt)): Promise<void> {
     const written = this.events.put(event.eventId, JSON.stringify(event)) as FlushablePromise;
     // Same event turn, same transaction: the index entry and counters commit with the event.
     this.index.put(indexKey(event.accountId, event.instanceId) + event.eventId, EMPTY).catch(() => {});
-    this.stats.record(event.accountId, event.trackerId, event.test ? "test" : "accepted", event.receivedAt, uuidv7Time(event.eventId));
+    this.stats.record(event.accountId, event.trackerId, event.test ? "test" : "accepted", event.receivedAt, receivedMs);
     await written;
     for (const listener of this.listeners) listener(event);
     if (this.durable && written.flushed) await written.flushed;
@@ -121,9 +121,9 @@ export class EventStore {
   /** Rebuilds the in-memory activity buckets from the events stored since `sinceMs`. */
   replayActivity(sinceMs: number): number {
     let n = 0;
-    for (const { key, value } of this.events.getRange({ start: timeKey(sinceMs) })) {
-      const { accountId, trackerId } = JSON.parse(value) as TrackedEvent;
-      this.stats.countActivity(accountId, trackerId, uuidv7Time(key));
+    for (const { value } of this.events.getRange({ start: timeKey(sinceMs) })) {
+      const { accountId, trackerId, receivedAt } = JSON.parse(value) as TrackedEvent;
+      this.stats.countActivity(accountId, trackerId, Date.parse(receivedAt));
       n++;
     }
     return n;

@@ -87,6 +87,7 @@ export class Retention {
       this.options.log.info("retention deleted delivered events", { deleted: total });
       this.check();
     }
+    while ((await this.store.clientIds.sweep(this.now())) === 10000); // forget expired client event IDs
     return total;
   }
 }

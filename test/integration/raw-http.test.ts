@@ -68,6 +68,12 @@ describe("raw HTTP from devices", () => {
     expect((await stored(res)).instanceId).toBe("get-device");
   });
 
+  test("oversized headers get 431, and the server keeps answering", async () => {
+    const res = await raw(`POST /collect/1/1/event HTTP/1.1\r\nHost: x\r\nX-Pad: ${"a".repeat(20000)}\r\nContent-Length: ${event.length}\r\nConnection: close\r\n\r\n${event}`);
+    expect(res).toMatch(/^HTTP\/1\.1 431/);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
   test("a malformed request gets a 4xx, and the server keeps answering", async () => {
     const res = await raw(`POST /collect/1/1/event HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{oops`);
     expect(res).toMatch(/^HTTP\/1\.1 400/);
