@@ -68,6 +68,8 @@ export class Metrics {
   readonly deadLetters = new Family("trackd_sink_dead_letters", "Dead letters waiting per sink.", "gauge");
   readonly storageBytes = new Family("trackd_storage_used_bytes", "Bytes of LMDB pages holding data.", "gauge");
   readonly storageCap = new Family("trackd_storage_cap_bytes", "The storage cap (0: none).", "gauge");
+  readonly rss = new Family("trackd_process_resident_memory_bytes", "Resident memory of the process (includes LMDB's mapped pages).", "gauge");
+  readonly heap = new Family("trackd_heap_used_bytes", "JavaScript heap in use.", "gauge");
   readonly storedNow = new Family("trackd_events_stored", "Events in the store now.", "gauge");
   readonly latency = new Histogram("trackd_collect_duration_seconds", "Time to answer a collect request.");
   private readonly collectors: (() => void)[] = [];
@@ -79,8 +81,11 @@ export class Metrics {
 
   /** The Prometheus text format. */
   render(): string {
+    const memory = process.memoryUsage();
+    this.rss.set({}, memory.rss);
+    this.heap.set({}, memory.heapUsed);
     for (const c of this.collectors) c();
-    const families = [this.received, this.stored, this.preflights, this.rejected, this.delivered, this.failed, this.retries, this.lagEvents, this.lagSeconds, this.healthy, this.deadLetters, this.storageBytes, this.storageCap, this.storedNow];
+    const families = [this.received, this.stored, this.preflights, this.rejected, this.delivered, this.failed, this.retries, this.lagEvents, this.lagSeconds, this.healthy, this.deadLetters, this.storageBytes, this.storageCap, this.storedNow, this.rss, this.heap];
     const out: string[] = [];
     for (const f of families) {
       out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);

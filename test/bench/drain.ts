@@ -1,7 +1,7 @@
 /**
- * How fast the flusher drains a backlog into the file sink: stores `--events` events (relaxed,
- * to build the backlog quickly), then starts a flusher with one file sink and times how long
- * until its lag is zero, for each batch size given.
+ * How fast the flusher drains a backlog: stores `--events` events (relaxed, to build the
+ * backlog quickly), then starts a flusher with one sink (a file sink, or NATS JetStream when
+ * `natsUrl` is given) and times how long until it has taken them all.
  *
  *   bun test/bench/drain.ts [--events 200000] [--batches 500,5000]
  */
@@ -14,20 +14,18 @@ import { FileSink } from "../../server/sinks/file/file-sink.ts";
 import { openStore } from "../../server/store/open-store.ts";
 import { createLog } from "../../server/telemetry/log.ts";
 import { Metrics } from "../../server/telemetry/metrics.ts";
-import { makeEvent } from "../helpers/events.ts";
+import { NatsSink } from "../../server/sinks/nats/nats-sink.ts";
+import { buildBacklog } from "./backlog.ts";
 
 
 /** Events per second drained into a file sink with batches of `maxEvents`. */
-export async function drainRate(events: number, maxEvents: number): Promise<number> {
+export async function drainRate(events: number, maxEvents: number, natsUrl?: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "trackd-drain-"));
+  await buildBacklog(dir, events);
   const store = openStore({ dataDir: dir, durability: "relaxed", rejectLogSize: 10 });
-  let pending: Promise<void> = Promise.resolve();
-  for (let i = 0; i < events; i++) {
-    pending = store.events.append(makeEvent({ instanceId: `drain-${i}` }));
-    if (i % 1000 === 999) await pending;
-  }
-  await pending;
-  const sink = new FileSink({ name: "files", dir: join(dir, "events"), maxFileBytes: 1 << 30 });
+  const sink = natsUrl
+    ? new NatsSink({ name: "files", servers: [natsUrl], subject: "bench.{accountId}.{trackerId}", stream: `BENCH${Date.now()}`, createStream: true, duplicateWindowSeconds: 120, timeoutMs: 10000 })
+    : new FileSink({ name: "files", dir: join(dir, "events"), maxFileBytes: 1 << 30 });
   const flusher = new Flusher([{ sink, delivery: { maxEvents, maxBytes: 64 << 20, lingerMs: 0, retryInitialMs: 100, retryMaxMs: 1000 } }], {
     events: store.events,
     delivery: store.delivery,

@@ -1,132 +1,161 @@
 /**
- * npm run bench: in one run on this machine, the runtime's ceiling (a bare Bun.serve that
- * parses the same JSON body and answers 204) against the compiled trackd binary in durable
- * and relaxed modes, under the same wrk load, interleaved so machine drift hits all three.
- * Prints requests/s, latency percentiles, errors, peak RSS and the ratios to the ceiling.
+ * npm run bench: trackd's figures, measured in one run on this machine.
  *
- *   npm run bench -- [--rounds 3] [--seconds 10] [--connections 64]
+ *  1. HTTP: a bare Bun.serve that parses the same JSON and answers 204 (the runtime's ceiling)
+ *     against the compiled binary, durable and relaxed, under the same wrk load, interleaved so
+ *     machine drift hits all three; requests/s, latency percentiles, errors, peak RSS, ratios.
+ *  2. The batch route: events/s with 50 events per request.
+ *  3. The flusher: a stored backlog drained into the file sink and into NATS JetStream.
+ *  4. Ingest while a backlog drains, against the durable figure of (1); RSS with the backlog stored.
+ *  5. Faults: repeated SIGKILL under load; every 204 is found and reaches the file sink.
+ *  6. Soak: sustained load, heap and RSS sampled.
+ *
+ *   npm run bench -- [--rounds 3] [--seconds 10] [--connections 64] [--backlog 1000000]
+ *                    [--kill-cycles 20] [--soak-seconds 300] [--only http,batch,drain,ingest,faults,soak]
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { createNatsServer } from "../helpers/nats-server.ts";
+import { requireCommand } from "../helpers/system-package.ts";
+import { buildBacklog } from "./backlog.ts";
 import { drainRate } from "./drain.ts";
+import { killCycles } from "./kill-cycles.ts";
+import { startTarget, stopTarget, wrk, peakRssMb, type Target, type WrkResult } from "./targets.ts";
 
 const root = join(import.meta.dir, "../..");
 const { values: opts } = parseArgs({
-  options: { rounds: { type: "string", default: "3" }, seconds: { type: "string", default: "10" }, connections: { type: "string", default: "64" } },
+  options: {
+    rounds: { type: "string", default: "3" },
+    seconds: { type: "string", default: "10" },
+    connections: { type: "string", default: "64" },
+    backlog: { type: "string", default: "1000000" },
+    "kill-cycles": { type: "string", default: "20" },
+    "soak-seconds": { type: "string", default: "300" },
+    only: { type: "string", default: "http,batch,drain,ingest,faults,soak" },
+  },
 });
 const rounds = Number(opts.rounds);
 const seconds = Number(opts.seconds);
 const connections = Number(opts.connections);
-const script = join(import.meta.dir, "post-event.lua");
-
-function ensureWrk(): void {
-  if (Bun.which("wrk")) return;
-  if (process.getuid?.() === 0) {
-    console.log("installing wrk with apt-get ...");
-    Bun.spawnSync(["apt-get", "update", "-qq"], { stdout: "inherit", stderr: "inherit" });
-    if (Bun.spawnSync(["apt-get", "install", "-y", "-qq", "wrk"], { stdout: "inherit", stderr: "inherit" }).exitCode === 0) return;
-  }
-  console.error("wrk is required: sudo apt-get install wrk");
-  process.exit(1);
-}
-
-interface Target {
-  name: string;
-  cmd: string[];
-  env?: Record<string, string>;
-  proc?: ReturnType<typeof Bun.spawn>;
-  port?: number;
-  results: WrkResult[];
-  peakRssMb?: number;
-}
-
-interface WrkResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  p999: number;
-  errors: number;
-}
-
-async function start(t: Target): Promise<void> {
-  const proc = Bun.spawn(t.cmd, { cwd: root, env: { ...process.env, ...t.env }, stdout: "pipe", stderr: "pipe" });
-  t.proc = proc;
-  let out = "";
-  const decoder = new TextDecoder();
-  for (const stream of [proc.stdout, proc.stderr] as ReadableStream<Uint8Array>[])
-    void (async () => {
-      for await (const chunk of stream) out += decoder.decode(chunk);
-    })();
-  const deadline = Date.now() + 15000;
-  while (Date.now() < deadline) {
-    const m = /listening on (\d+)|"address":"[^"]*:(\d+)"/.exec(out);
-    if (m) {
-      t.port = Number(m[1] ?? m[2]);
-      return;
-    }
-    await Bun.sleep(20);
-  }
-  throw new Error(`${t.name} did not start:\n${out}`);
-}
-
-function wrk(t: Target, secs: number): WrkResult {
-  const url = `http://127.0.0.1:${t.port}/collect/1001/1/event`;
-  const run = Bun.spawnSync(["wrk", "-t2", `-c${connections}`, `-d${secs}s`, "-s", script, url], { stdout: "pipe", stderr: "pipe" });
-  const line = run.stdout.toString().split("\n").find((l) => l.startsWith("{"));
-  if (!line) throw new Error(`wrk failed for ${t.name}: ${run.stdout}${run.stderr}`);
-  const r = JSON.parse(line) as { requests: number; durationUs: number; p50: number; p99: number; p999: number; errors: Record<string, number> };
-  return { rps: r.requests / (r.durationUs / 1e6), p50: r.p50 / 1000, p99: r.p99 / 1000, p999: r.p999 / 1000, errors: Object.values(r.errors).reduce((a, b) => a + b, 0) };
-}
-
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
-
+const backlog = Number(opts.backlog);
+const sections = new Set(opts.only!.split(","));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const started = Date.now();
+const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
-ensureWrk();
+requireCommand("wrk", "wrk"); // installs it with apt-get when missing and root, else says how
 console.log("building dist/trackd ...");
 if (Bun.spawnSync([process.execPath, join(root, "server/build.ts")], { stdout: "inherit", stderr: "inherit" }).exitCode !== 0) process.exit(1);
-
-const dataRoot = mkdtempSync(join(tmpdir(), "trackd-bench-"));
 const binary = join(root, "dist/trackd");
-const env = { TRACKD_ADMIN_TOKEN: "bench", TRACKD_LOG_LEVEL: "warn" };
-const targets: Target[] = [
-  { name: "a: Bun.serve ceiling", cmd: [process.execPath, join(import.meta.dir, "ceiling.ts")], env: { PORT: "0" }, results: [] },
-  { name: "b: trackd durable", cmd: [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dataRoot, "durable")], env: { ...env, TRACKD_LOG_LEVEL: "info" }, results: [] },
-  { name: "c: trackd relaxed", cmd: [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dataRoot, "relaxed"), "--durability", "relaxed"], env: { ...env, TRACKD_LOG_LEVEL: "info" }, results: [] },
-];
+const dataRoot = mkdtempSync(join(tmpdir(), "trackd-bench-"));
+const env = { TRACKD_ADMIN_TOKEN: "bench" };
+const trackdCmd = (name: string, ...extra: string[]) => [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dataRoot, name), ...extra];
+const report: string[] = [];
+let durableRps = 0;
 
 try {
-  for (const t of targets) await start(t);
-  console.log(`warming up (3 s each), then ${rounds} interleaved rounds of ${seconds} s, ${connections} connections, wrk -t2 ...`);
-  for (const t of targets) wrk(t, 3);
-  for (let r = 0; r < rounds; r++)
-    for (const t of targets) {
-      const res = wrk(t, seconds);
-      t.results.push(res);
-      console.log(`  round ${r + 1} ${t.name.padEnd(22)} ${res.rps.toFixed(0).padStart(7)} req/s  p99 ${res.p99.toFixed(2)} ms`);
+  if (sections.has("http")) {
+    const targets: Target[] = [
+      { name: "a: Bun.serve ceiling", cmd: [process.execPath, join(import.meta.dir, "ceiling.ts")], env: { PORT: "0" }, results: [] },
+      { name: "b: trackd durable", cmd: trackdCmd("durable"), env, results: [] },
+      { name: "c: trackd relaxed", cmd: trackdCmd("relaxed", "--durability", "relaxed"), env, results: [] },
+    ];
+    try {
+      for (const t of targets) await startTarget(t);
+      console.log(`[${elapsed()}] HTTP: warming up, then ${rounds} interleaved rounds of ${seconds} s, ${connections} connections`);
+      for (const t of targets) wrk(t, 3, connections, "post-event.lua");
+      for (let r = 0; r < rounds; r++)
+        for (const t of targets) {
+          const res = wrk(t, seconds, connections, "post-event.lua");
+          t.results.push(res);
+          console.log(`  round ${r + 1} ${t.name.padEnd(22)} ${res.rps.toFixed(0).padStart(7)} req/s  p99 ${res.p99.toFixed(2)} ms`);
+        }
+      for (const t of targets) t.peakRssMb = peakRssMb(t.proc!.pid);
+      const ceiling = median(targets[0]!.results.map((r) => r.rps));
+      durableRps = median(targets[1]!.results.map((r) => r.rps));
+      const m = (t: Target, f: (r: WrkResult) => number) => median(t.results.map(f));
+      report.push("| target | requests/s | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MB | vs ceiling |", "|---|---:|---:|---:|---:|---:|---:|---:|");
+      for (const t of targets)
+        report.push(`| ${t.name} | ${m(t, (r) => r.rps).toFixed(0)} | ${m(t, (r) => r.p50).toFixed(2)} | ${m(t, (r) => r.p99).toFixed(2)} | ${m(t, (r) => r.p999).toFixed(2)} | ${t.results.reduce((a, r) => a + r.errors, 0)} | ${t.peakRssMb!.toFixed(0)} | ${((m(t, (r) => r.rps) / ceiling) * 100).toFixed(0)}% |`);
+
+      if (sections.has("batch")) {
+        const res = wrk(targets[1]!, seconds, 16, "post-batch.lua");
+        report.push("", `batch route, durable, 50 events per request, 16 connections: ${Math.round(res.rps * 50)} events/s (${res.rps.toFixed(0)} requests/s, p99 ${res.p99.toFixed(1)} ms, ${res.errors} errors)`);
+      }
+    } finally {
+      for (const t of targets) await stopTarget(t);
     }
-  for (const t of targets) t.peakRssMb = peakRssMb(t.proc!.pid);
+  }
+
+  if (sections.has("drain")) {
+    console.log(`[${elapsed()}] flusher: draining ${backlog} stored events into the file sink and into NATS JetStream`);
+    const file = await drainRate(backlog, 500);
+    const nats = await createNatsServer();
+    let jetstream = 0;
+    try {
+      jetstream = await drainRate(backlog, 500, nats.url);
+    } finally {
+      await nats.destroy();
+    }
+    report.push("", `flusher drain of ${backlog} events, batch 500: file sink ${Math.round(file)} events/s; NATS JetStream ${Math.round(jetstream)} events/s`);
+  }
+
+  if (sections.has("ingest") && durableRps > 0) {
+    console.log(`[${elapsed()}] ingest while a backlog of ${backlog} drains into the file sink`);
+    const dir = join(dataRoot, "backlog");
+    await buildBacklog(dir, backlog);
+    const t: Target = { name: "durable, draining", cmd: [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", dir], env, results: [] };
+    await startTarget(t);
+    try {
+      const during = wrk(t, Math.min(seconds, 8), connections, "post-event.lua");
+      const lag = Number(/trackd_sink_lag_events\{sink="files"\} (\d+)/.exec(await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text())?.[1] ?? -1);
+      while (Number(/trackd_sink_lag_events\{sink="files"\} (\d+)/.exec(await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text())?.[1] ?? 0) > 0) await Bun.sleep(500);
+      const metrics = await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text();
+      const rss = Number(/trackd_process_resident_memory_bytes (\d+)/.exec(metrics)![1]) / 2 ** 20;
+      const anon = Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${t.proc!.pid}/status`, "utf8"))![1]) / 1024;
+      report.push(
+        "",
+        `ingest while draining: ${during.rps.toFixed(0)} requests/s = ${((during.rps / durableRps) * 100).toFixed(0)}% of durable ingest (p99 ${during.p99.toFixed(1)} ms; backlog left when the load stopped: ${lag})`,
+        `memory with ${backlog} events stored, after draining: RSS ${rss.toFixed(0)} MB, of which anonymous (heap and buffers) ${anon.toFixed(0)} MB; the rest is LMDB's file pages mapped in`,
+      );
+    } finally {
+      await stopTarget(t);
+    }
+  }
+
+  if (sections.has("faults")) {
+    console.log(`[${elapsed()}] faults: ${opts["kill-cycles"]} SIGKILL cycles under load`);
+    const r = await killCycles(binary, join(dataRoot, "kill"), Number(opts["kill-cycles"]));
+    report.push("", `SIGKILL x${r.cycles} under load: ${r.acked} events acknowledged, ${r.missingStored} missing from the store, ${r.missingFiles} missing from the file sink after restart`);
+  }
+
+  if (sections.has("soak")) {
+    const soak = Number(opts["soak-seconds"]);
+    console.log(`[${elapsed()}] soak: ${soak} s of load against durable trackd`);
+    const t: Target = { name: "soak", cmd: trackdCmd("soak"), env, results: [] };
+    await startTarget(t);
+    try {
+      const samples: string[] = [];
+      const slice = Math.max(10, Math.floor(soak / 6));
+      for (let done = 0; done < soak; done += slice) {
+        const res = wrk(t, slice, connections, "post-event.lua");
+        const metrics = await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text();
+        const heap = Number(/trackd_heap_used_bytes (\d+)/.exec(metrics)![1]) / 2 ** 20;
+        const anon = Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${t.proc!.pid}/status`, "utf8"))![1]) / 1024;
+        samples.push(`${done + slice}s: ${res.rps.toFixed(0)} req/s, heap ${heap.toFixed(0)} MB, anon RSS ${anon.toFixed(0)} MB`);
+        console.log(`  ${samples.at(-1)}`);
+      }
+      report.push("", `soak, ${soak} s of load (durable, default file sink):`, ...samples.map((s) => `  ${s}`));
+    } finally {
+      await stopTarget(t);
+    }
+  }
 } finally {
-  for (const t of targets) t.proc?.kill("SIGTERM");
-  await Promise.all(targets.map((t) => t.proc?.exited));
   rmSync(dataRoot, { recursive: true, force: true });
 }
 
 const cpu = readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown CPU";
-const ceiling = median(targets[0]!.results.map((r) => r.rps));
-console.log(`\nmachine: ${cpu}, ${navigator.hardwareConcurrency} cores; Bun ${Bun.version}; wrk -t2 -c${connections}, ${rounds} x ${seconds} s, medians`);
-console.log("| target | requests/s | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MB | vs ceiling |");
-console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
-for (const t of targets) {
-  const rps = median(t.results.map((r) => r.rps));
-  const row = [t.name, rps.toFixed(0), median(t.results.map((r) => r.p50)).toFixed(2), median(t.results.map((r) => r.p99)).toFixed(2), median(t.results.map((r) => r.p999)).toFixed(2), String(t.results.reduce((a, r) => a + r.errors, 0)), t.peakRssMb!.toFixed(0), `${((rps / ceiling) * 100).toFixed(0)}%`];
-  console.log(`| ${row.join(" | ")} |`);
-}
-
-console.log("\nflusher: draining 200,000 stored events into the file sink (fdatasync per batch)");
-for (const batch of [500, 5000]) console.log(`| batch ${batch} | ${Math.round(await drainRate(200000, batch))} events/s |`);
+console.log(`\nmachine: ${cpu}, ${navigator.hardwareConcurrency} cores; Bun ${Bun.version}; wrk -t2 -c${connections}, ${rounds} x ${seconds} s, medians; total ${elapsed()}\n`);
+console.log(report.join("\n"));
