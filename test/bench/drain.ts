@@ -24,7 +24,7 @@ export async function drainRate(events: number, maxEvents: number, natsUrl?: str
   await buildBacklog(dir, events);
   const store = openStore({ dataDir: dir, durability: "relaxed", rejectLogSize: 10 });
   const sink = natsUrl
-    ? new NatsSink({ name: "files", servers: [natsUrl], subject: "bench.{accountId}.{trackerId}", stream: `BENCH${Date.now()}`, createStream: true, duplicateWindowSeconds: 120, timeoutMs: 10000 })
+    ? new NatsSink({ name: "files", servers: [natsUrl], subject: `bench${Date.now()}.{accountId}.{trackerId}`, stream: `BENCH${Date.now()}`, createStream: true, duplicateWindowSeconds: 120, timeoutMs: 10000 })
     : new FileSink({ name: "files", dir: join(dir, "events"), maxFileBytes: 1 << 30 });
   const flusher = new Flusher([{ sink, delivery: { maxEvents, maxBytes: 64 << 20, lingerMs: 0, retryInitialMs: 100, retryMaxMs: 1000 } }], {
     events: store.events,

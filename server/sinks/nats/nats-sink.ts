@@ -15,6 +15,9 @@ export function subjectFor(template: string, accountId: string, trackerId: strin
   return template.replaceAll("{accountId}", accountId).replaceAll("{trackerId}", trackerId);
 }
 
+/** Publishes awaiting acknowledgement at once. */
+const WINDOW = 256;
+
 export class NatsSink implements Sink {
   readonly kind = "nats";
   readonly name: string;
@@ -32,15 +35,21 @@ export class NatsSink implements Sink {
     } catch (err) {
       return { kind: "retry", cause: causeOf(err) };
     }
-    // Publish the whole batch pipelined, then read every acknowledgement in order.
-    const acks = batch.map((item) => {
-      const { accountId, trackerId } = JSON.parse(item.json) as { accountId: string; trackerId: string };
-      return js.publish(subjectFor(this.config.subject, accountId, trackerId), item.json, { msgID: item.eventId, timeout: this.config.timeoutMs }).then(
-        (): SendOutcome => OK,
-        (err): SendOutcome => ({ kind: "retry", cause: causeOf(err) }),
-      );
-    });
-    return { perEvent: await Promise.all(acks) };
+    // Publish in windows of WINDOW messages, each pipelined: unbounded outstanding publishes
+    // (a batch of thousands at once) made acknowledgements time out and the batch crawl.
+    const outcomes: SendOutcome[] = [];
+    for (let at = 0; at < batch.length; at += WINDOW) {
+      const acks = batch.slice(at, at + WINDOW).map((item) => {
+        const { accountId, trackerId } = JSON.parse(item.json) as { accountId: string; trackerId: string };
+        return js.publish(subjectFor(this.config.subject, accountId, trackerId), item.json, { msgID: item.eventId, timeout: this.config.timeoutMs }).then(
+          (): SendOutcome => OK,
+          (err): SendOutcome => ({ kind: "retry", cause: causeOf(err) }),
+        );
+      });
+      outcomes.push(...(await Promise.all(acks)));
+      if (outcomes.some((o) => o.kind !== "ok")) break; // the flusher resends from the first failure
+    }
+    return { perEvent: outcomes };
   }
 
   /** Connects and asks JetStream which stream captures the subjects (what a publish relies on). */
