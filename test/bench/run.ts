@@ -22,6 +22,7 @@ import { requireCommand } from "../helpers/system-package.ts";
 import { buildBacklog } from "./backlog.ts";
 import { drainRate } from "./drain.ts";
 import { killCycles } from "./kill-cycles.ts";
+import { underIdleConnections } from "./idle-connections.ts";
 import { startTarget, stopTarget, wrk, peakRssMb, type Target, type WrkResult } from "./targets.ts";
 
 const root = join(import.meta.dir, "../..");
@@ -129,6 +130,8 @@ try {
     console.log(`[${elapsed()}] faults: ${opts["kill-cycles"]} SIGKILL cycles under load`);
     const r = await killCycles(binary, join(dataRoot, "kill"), Number(opts["kill-cycles"]));
     report.push("", `SIGKILL x${r.cycles} under load: ${r.acked} events acknowledged, ${r.missingStored} missing from the store, ${r.missingFiles} missing from the file sink after restart`);
+    const idle = await underIdleConnections(binary, join(dataRoot, "idle"), 10000, Math.min(seconds, 10));
+    report.push(`with ${idle.opened} idle connections and 100 slowloris connections held open: ${idle.result.rps.toFixed(0)} requests/s from 64 others (${idle.result.errors} errors, p99 ${idle.result.p99.toFixed(1)} ms)`);
   }
 
   if (sections.has("soak")) {
