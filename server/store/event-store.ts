@@ -118,13 +118,16 @@ export class EventStore {
     return { count, first };
   }
 
-  /** Rebuilds the in-memory activity buckets from the events stored since `sinceMs`. */
-  replayActivity(sinceMs: number): number {
+  /**
+   * Rebuilds the in-memory activity buckets from the events stored since `sinceMs`, yielding to
+   * the event loop every few thousand events so a large store does not delay serving.
+   */
+  async replayActivity(sinceMs: number): Promise<number> {
     let n = 0;
     for (const { value } of this.events.getRange({ start: timeKey(sinceMs) })) {
       const { accountId, trackerId, receivedAt } = JSON.parse(value) as TrackedEvent;
       this.stats.countActivity(accountId, trackerId, Date.parse(receivedAt));
-      n++;
+      if (++n % 5000 === 0) await new Promise((r) => setImmediate(r));
     }
     return n;
   }

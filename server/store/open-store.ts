@@ -31,6 +31,8 @@ export interface Store {
   clientIds: ClientIds;
   durability: Durability;
   path: string;
+  /** Resolves once the last day's activity counts are rebuilt after opening. */
+  activityReady: Promise<number>;
   /** Resolves when every write so far is on disk (a no-op promise in relaxed mode). */
   flushed(): Promise<void>;
   /** Bytes the database file takes on disk (LMDB files never shrink; freed pages are reused). */
@@ -84,7 +86,8 @@ export function openStore(options: StoreOptions): Store {
   // cursor past the newest stored event would skip the next ones.
   const newest = events.lastEventId();
   if (newest) seedUuidv7(newest);
-  events.replayActivity(Date.now() - 24 * 3600_000); // the last day's activity lives in memory
+  // The last day's per-tracker activity lives in memory: rebuilt in the background.
+  const activityReady = events.replayActivity(Date.now() - 24 * 3600_000);
   const all = [meta, rejectDb, ...events.databases, ...delivery.databases, ...registry.databases, ...clientIds.databases] as { getStats(): unknown }[];
 
   return {
@@ -94,6 +97,7 @@ export function openStore(options: StoreOptions): Store {
     delivery,
     registry,
     clientIds,
+    activityReady,
     durability: options.durability,
     path,
     async flushed() {
@@ -122,6 +126,7 @@ export function openStore(options: StoreOptions): Store {
       }
     },
     async close() {
+      await activityReady;
       await stats.flush();
       await rejects.written();
       await root.flushed;

@@ -55,6 +55,19 @@ describe("store", () => {
     await store.close();
   });
 
+  test("rebuilds the last day's per-tracker activity after a reopen", async () => {
+    const dir = tempDir();
+    let store = openStore({ dataDir: dir, durability: "relaxed", rejectLogSize: 10 });
+    const now = Date.now();
+    const old = new Date(now - 3 * 3600_000).toISOString();
+    await Promise.all([event(), event(), event({ receivedAt: old })].map((e) => store.events.append(e)));
+    await store.close();
+    store = openStore({ dataDir: dir, durability: "relaxed", rejectLogSize: 10 });
+    await store.activityReady;
+    expect(store.stats.recent("1", "2", now)).toEqual({ lastHour: 2, lastDay: 3 });
+    await store.close();
+  });
+
   test("truncates reject samples", async () => {
     const store = openStore({ dataDir: tempDir(), durability: "durable", rejectLogSize: 5 });
     store.rejects.record({ at: "", status: 400, code: "invalid_json", details: [], accountId: "1", trackerId: "1", ip: null, userAgent: null, sample: "x".repeat(5000) }, true);
