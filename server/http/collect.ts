@@ -31,7 +31,7 @@ export interface CollectDeps extends IngestDeps {
  */
 export const CORS_HEADERS = {
   "access-control-allow-origin": "*",
-  "access-control-expose-headers": "X-Event-Id",
+  "access-control-expose-headers": "X-Event-Id, X-Duplicate",
 };
 const NO_HEADERS = {};
 
