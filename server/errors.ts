@@ -15,6 +15,7 @@ export const ERRORS = {
   invalid_id: { status: 400, level: "debug", message: "The account or tracker ID in the path is not a positive integer or a UUID." },
   invalid_json: { status: 400, level: "debug", message: "The body is not valid JSON." },
   invalid_utf8: { status: 400, level: "debug", message: "The body is not valid UTF-8." },
+  body_unreadable: { status: 400, level: "debug", message: "The body could not be read: the client closed the connection before sending all of it." },
   empty_body: { status: 400, level: "debug", message: "The body is empty; send one JSON object." },
   body_not_object: { status: 400, level: "debug", message: "The body must be one JSON object." },
   invalid_event: { status: 400, level: "debug", message: "The event has invalid or missing fields." },

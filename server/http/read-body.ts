@@ -89,7 +89,12 @@ export async function readEventBody(request: Request, maxBytes: number, maxDepth
   // A compressed body larger than the limit cannot inflate to less (beyond pathological cases).
   if (declared > maxBytes) return fail("payload_too_large");
 
-  const raw = Number.isFinite(declared) ? await request.bytes() : await readCapped(request, maxBytes);
+  let raw: Uint8Array | null;
+  try {
+    raw = Number.isFinite(declared) ? await request.bytes() : await readCapped(request, maxBytes);
+  } catch {
+    return fail("body_unreadable"); // the client went away mid-body: nobody will read the answer, but it is counted
+  }
   if (raw === null || raw.byteLength > maxBytes) return fail("payload_too_large");
 
   let bytes: Uint8Array | null;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import { waitFor } from "../helpers/ports.ts";
 
 let server: Running;
 beforeAll(async () => {
@@ -66,6 +67,19 @@ describe("raw HTTP from devices", () => {
     const res = await raw(`GET /collect/1/1/event?action=marker&object=sensor&vendor=IoT%20Co&product=Thermo&instance_id=get-device HTTP/1.0\r\nHost: x\r\n\r\n`);
     expect(res).toMatch(/^HTTP\/1\.[01] 204/);
     expect((await stored(res)).instanceId).toBe("get-device");
+  });
+
+  test("a client that hangs up mid-body is recorded as body_unreadable, not as a server error", async () => {
+    await new Promise<void>((resolve) => {
+      const socket = connect(server.port, "127.0.0.1", () => {
+        socket.write(`POST /collect/1/1/event HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"action":`);
+        setTimeout(() => socket.destroy(), 200);
+      });
+      socket.on("close", () => resolve());
+    });
+    const rejects = async () => ((await (await fetch(`${server.url}/admin/api/rejects?code=body_unreadable`, { headers: { authorization: "Bearer binary-test-token" } })).json()) as { rejects: unknown[] }).rejects;
+    await waitFor("the reject record", async () => (await rejects()).length === 1);
+    expect(server.logs()).not.toContain("unhandled error");
   });
 
   test("oversized headers get 431, and the server keeps answering", async () => {
