@@ -9,7 +9,8 @@ const Id = Type.String({ description: "A positive integer or a UUID, as in the c
 export const LimitsSchema = Type.Object(
   {
     maxBodyBytes: Type.Integer({ minimum: 256, maximum: 16 * 1024 * 1024, default: 65536, description: "Largest event body in bytes, after decompression." }),
-    maxFieldLength: Type.Integer({ minimum: 1, default: 256, description: "Longest action, object, vendor, product or instance ID, in characters." }),
+    // At most 400: an instance ID goes into an LMDB key (at most 1978 bytes, 4 per character).
+    maxFieldLength: Type.Integer({ minimum: 1, maximum: 400, default: 256, description: "Longest action, object, vendor, product or instance ID, in characters." }),
     maxLabelLength: Type.Integer({ minimum: 1, default: 1024, description: "Longest label, in characters." }),
     maxStringLength: Type.Integer({ minimum: 1, default: 8192, description: "Longest string anywhere under properties, in characters." }),
     maxDepth: Type.Integer({ minimum: 1, maximum: 256, default: 16, description: "Deepest nesting of objects and arrays in the body." }),

@@ -7,7 +7,7 @@ const Limit = t.Integer({ minimum: 1, maximum: 500, default: 50 });
 const filterFields = {
   accountId: t.Optional(t.String({ maxLength: 64 })),
   trackerId: t.Optional(t.String({ maxLength: 64 })),
-  instanceId: t.Optional(t.String({ maxLength: 1024 })),
+  instanceId: t.Optional(t.String({ maxLength: 400 })), // the longest an instance ID can be
   action: t.Optional(t.String({ maxLength: 1024 })),
   object: t.Optional(t.String({ maxLength: 1024 })),
   vendor: t.Optional(t.String({ maxLength: 1024 })),

@@ -7,6 +7,7 @@ import { errorResponse } from "../errors.ts";
 import type { EventDelivery } from "../flusher/flusher.ts";
 import type { Store } from "../store/open-store.ts";
 import { requireAdmin } from "./admin-auth.ts";
+import { pathParams } from "./params.ts";
 import { EventListQuery, RejectListQuery, toFilter } from "./admin.model.ts";
 import { json } from "./json.ts";
 
@@ -27,15 +28,19 @@ export function adminRoutes(deps: AdminDeps) {
       ({ query }) => json(events.list(toFilter(query), query.limit ?? 50, query.before)),
       { query: EventListQuery },
     )
-    .get("/events/:eventId", ({ params }) => {
+    .get("/events/:eventId", ({ params: raw }) => {
+      const params = pathParams(raw);
       const eventId = params.eventId.toLowerCase();
-      const stored = events.getJson(eventId);
+      const stored = eventId.length <= 64 ? events.getJson(eventId) : undefined;
       if (stored === undefined) return errorResponse("event_not_found", [{ path: "eventId", code: "invalid_value", message: `No event ${params.eventId}.` }]);
       return json({ event: JSON.parse(stored), stored: true, delivery: deps.whereIs?.(eventId, stored) ?? [] });
     })
-    .get("/instances/:accountId/:instanceId", ({ params }) =>
-      json({ accountId: params.accountId.toLowerCase(), instanceId: params.instanceId, events: events.timeline(params.accountId.toLowerCase(), params.instanceId, 1000) }),
-    )
+    .get("/instances/:accountId/:instanceId", ({ params: raw }) => {
+      const params = pathParams(raw);
+      // IDs longer than any stored one (and than an LMDB key allows) simply have no timeline.
+      const tooLong = params.accountId.length > 64 || params.instanceId.length > 400;
+      return json({ accountId: params.accountId.toLowerCase(), instanceId: params.instanceId, events: tooLong ? [] : events.timeline(params.accountId.toLowerCase(), params.instanceId, 1000) });
+    })
     .get("/rejects", ({ query }) => json({ rejects: rejects.list({ ...query, limit: query.limit ?? 50 }) }), { query: RejectListQuery })
     .get("/trackers", () => json({ trackers: stats.list(), storedEvents: events.count(), storageBytes: deps.store.usedBytes(), fileBytes: deps.store.fileBytes() }));
 }

@@ -12,6 +12,7 @@ import { ingestBatch } from "../events/ingest-batch.ts";
 import { parsePathId } from "../events/ids.ts";
 import type { RateLimits } from "../config/schema.ts";
 import { TokenBuckets } from "./rate-limit.ts";
+import { pathParams } from "./params.ts";
 import { clientIp } from "./client-ip.ts";
 import { readEventBody } from "./read-body.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
@@ -155,10 +156,10 @@ export function collectRoutes(deps: CollectDeps) {
   return new Elysia({ name: "collect" })
     .options(path, preflight)
     .options(`${path}s`, preflight)
-    .post(path, ({ request, params, query, server }) => handle("event", request, params, query, server), { parse: "none" })
-    .post(`${path}s`, ({ request, params, query, server }) => handle("events", request, params, query, server), { parse: "none" })
-    .get(path, ({ request, params, query, server }) => handle("get", request, params, query, server))
-    .get(`${path}.gif`, ({ request, params, query, server }) => handle("pixel", request, params, query, server))
+    .post(path, ({ request, params, query, server }) => handle("event", request, pathParams(params), query, server), { parse: "none" })
+    .post(`${path}s`, ({ request, params, query, server }) => handle("events", request, pathParams(params), query, server), { parse: "none" })
+    .get(path, ({ request, params, query, server }) => handle("get", request, pathParams(params), query, server))
+    .get(`${path}.gif`, ({ request, params, query, server }) => handle("pixel", request, pathParams(params), query, server))
     .all(path, () => errorResponse("method_not_allowed", [], undefined, { allow: "GET, POST, OPTIONS" }))
     .all(`${path}s`, () => errorResponse("method_not_allowed", [], undefined, { allow: "POST, OPTIONS" }));
 }

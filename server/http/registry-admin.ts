@@ -4,6 +4,7 @@ import { errorResponse, type ErrorDetail } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
 import type { Registry } from "../registry/registry.ts";
 import { requireAdmin } from "./admin-auth.ts";
+import { pathParams } from "./params.ts";
 import { json } from "./json.ts";
 
 const Name = t.String({ minLength: 1, maxLength: 200 });
@@ -29,7 +30,8 @@ export function registryAdminRoutes(deps: { registry: Registry; adminToken: stri
     .get("/", () => json(registry.list()))
     .put(
       "/accounts/:id",
-      async ({ params, body }) => {
+      async ({ params: raw, body }) => {
+        const params = pathParams(raw);
         const r = ids({ id: params.id });
         if (r instanceof Response) return r;
         await registry.putAccount({ id: r.id!, name: body.name, type: body.type ?? "dealership" });
@@ -37,10 +39,11 @@ export function registryAdminRoutes(deps: { registry: Registry; adminToken: stri
       },
       { body: t.Object({ name: Name, type: t.Optional(t.Union([t.Literal("dealership"), t.Literal("vendor")])) }) },
     )
-    .delete("/accounts/:id", async ({ params }) => ((await registry.deleteAccount(params.id.toLowerCase())) ? new Response(null, { status: 204 }) : missing("account")))
+    .delete("/accounts/:id", async ({ params }) => ((await registry.deleteAccount(pathParams(params).id.toLowerCase())) ? new Response(null, { status: 204 }) : missing("account")))
     .put(
       "/trackers/:accountId/:id",
-      async ({ params, body }) => {
+      async ({ params: raw, body }) => {
+        const params = pathParams(raw);
         const r = ids({ accountId: params.accountId, id: params.id });
         if (r instanceof Response) return r;
         if (!registry.account(r.accountId!))
@@ -50,16 +53,23 @@ export function registryAdminRoutes(deps: { registry: Registry; adminToken: stri
       },
       { body: t.Object({ name: Name, allowedOrigins: t.Optional(t.Array(t.String({ maxLength: 200 }), { maxItems: 50 })) }) },
     )
-    .delete("/trackers/:accountId/:id", async ({ params }) =>
-      (await registry.deleteTracker(params.accountId.toLowerCase(), params.id.toLowerCase())) ? new Response(null, { status: 204 }) : missing("tracker"),
-    )
+    .delete("/trackers/:accountId/:id", async ({ params: raw }) => {
+      const params = pathParams(raw);
+      return (await registry.deleteTracker(params.accountId.toLowerCase(), params.id.toLowerCase())) ? new Response(null, { status: 204 }) : missing("tracker");
+    })
     .put(
       "/vendors/:name",
-      async ({ params, body }) => {
-        await registry.putVendor({ name: decodeURIComponent(params.name).trim(), products: body.products ?? [] });
-        return json({ name: decodeURIComponent(params.name).trim(), products: body.products ?? [] });
+      async ({ params: raw, body }) => {
+        const params = pathParams(raw);
+        if (params.name.trim().length > 200 || !params.name.trim() || params.name.includes("\uFFFD"))
+          return errorResponse("invalid_request", [{ path: "name", code: "invalid_value", message: "A vendor name has 1 to 200 characters." }]);
+        await registry.putVendor({ name: params.name.trim(), products: body.products ?? [] });
+        return json({ name: params.name.trim(), products: body.products ?? [] });
       },
       { body: t.Object({ products: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 })) }) },
     )
-    .delete("/vendors/:name", async ({ params }) => ((await registry.deleteVendor(decodeURIComponent(params.name))) ? new Response(null, { status: 204 }) : missing("vendor")));
+    .delete("/vendors/:name", async ({ params: raw }) => {
+      const params = pathParams(raw);
+      return params.name.length <= 200 && (await registry.deleteVendor(params.name)) ? new Response(null, { status: 204 }) : missing("vendor");
+    });
 }

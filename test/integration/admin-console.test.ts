@@ -82,6 +82,31 @@ describe("the registry", () => {
   });
 });
 
+describe("hostile admin input", () => {
+  test("long and odd IDs and names are answered without a server error", async () => {
+    const long = "a".repeat(3000);
+    for (const [method, path] of [
+      ["GET", `/events/${long}`],
+      ["GET", `/instances/1/${long}`],
+      ["GET", `/instances/${long}/x`],
+      ["GET", `/events?accountId=1&instanceId=${"é".repeat(400)}`],
+      ["GET", `/check?aid=${long.slice(0, 90)}&tid=%00`],
+      ["PUT", `/registry/vendors/${long}`],
+      ["PUT", "/registry/vendors/100%25%20Auto"],
+      ["DELETE", `/registry/vendors/${long}`],
+      ["DELETE", `/registry/trackers/${long}/1`],
+      ["GET", "/events/%E0%A4%A"],
+      ["GET", "/instances/%E0/x"],
+      ["PUT", "/registry/vendors/%E0%A4%A"],
+      ["PUT", "/registry/accounts/%ZZ"],
+      ["DELETE", "/registry/vendors/%ZZ"],
+    ] as const) {
+      const res = await asAdmin(path, { method, body: method === "PUT" ? "{}" : undefined });
+      expect([method, path.slice(0, 40), res.status < 500]).toEqual([method, path.slice(0, 40), true]);
+    }
+  });
+});
+
 describe("checking IDs", () => {
   test("confirms a registered pair, with its activity, latest events and rejects", async () => {
     const check = (await (await asAdmin("/check?aid=1001&tid=1")).json()) as Record<string, any>;

@@ -38,7 +38,7 @@ async function checkResponse(res: Response): Promise<{ status: number; code?: st
   return { status: res.status, code: body.error.code };
 }
 
-const pathId = fc.oneof(fc.constantFrom("1", "42", "0", "-1", "01", "abc", "%00", "123e4567-e89b-12d3-a456-426614174000", "x".repeat(300)), fc.string({ maxLength: 40 }).map(encodeURIComponent));
+const pathId = fc.oneof(fc.constantFrom("1", "42", "0", "-1", "01", "abc", "%00", "%E0%A4%A", "%ZZ", "%", "%C0%80", "123e4567-e89b-12d3-a456-426614174000", "x".repeat(300)), fc.string({ maxLength: 40 }).map(encodeURIComponent));
 const contentType = fc.option(fc.constantFrom("application/json", "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "application/json; charset=latin1", "multipart/form-data", "", "application/vnd.x+json", "garbage/;;;"), { nil: undefined });
 const encoding = fc.option(fc.constantFrom("gzip", "deflate", "br", "identity", "gzip, gzip", ""), { nil: undefined });
 
