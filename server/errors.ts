@@ -35,7 +35,7 @@ export const ERRORS = {
   unsupported_media_type: { status: 415, level: "debug", message: "Send the event as application/json, text/plain or without a Content-Type." },
   unsupported_encoding: { status: 415, level: "debug", message: "Content-Encoding must be gzip, deflate or identity." },
   invalid_request: { status: 400, level: "debug", message: "A query parameter or the request body is invalid." },
-  storage_full: { status: 503, level: "warn", message: "Storage is at its cap until delivery frees space; retry later." },
+  storage_full: { status: 503, level: "warn", message: "Storage is at its cap or the disk is nearly full; retry later." },
   storage_unavailable: { status: 503, level: "error", message: "The event could not be stored; retry later." },
   shutting_down: { status: 503, level: "info", message: "The server is shutting down; retry later." },
   internal_error: { status: 500, level: "error", message: "Unexpected error." },

@@ -44,7 +44,14 @@ const flusher = new Flusher(
   sinks.map((sink, i) => ({ sink, delivery: config.sinks[i]!.delivery })),
   { events: store.events, delivery: store.delivery, metrics, log, now: Date.now },
 );
-const retention = new Retention(store, { retentionMs: config.retentionSeconds * 1000, capBytes: config.storageMaxBytes, minCursor: () => flusher.minCursor(), log });
+const retention = new Retention(store, {
+  retentionMs: config.retentionSeconds * 1000,
+  capBytes: config.storageMaxBytes,
+  minFreeBytes: config.storageMinFreeBytes,
+  dataDir,
+  minCursor: () => flusher.minCursor(),
+  log,
+});
 
 let draining = false;
 const deps = { config, store, adminToken: admin.token, log, metrics, flusher, registry: new Registry(store.registry, config.registry), storageFull: () => retention.isFull(), draining: () => draining };

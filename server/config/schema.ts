@@ -141,6 +141,7 @@ export const ConfigSchema = Type.Object(
     }),
     dedupeWindowSeconds: Type.Integer({ minimum: 1, default: 86400, description: "How long a client's eventId is remembered, so a retry is stored once." }),
     retentionSeconds: Type.Integer({ minimum: 0, default: 7 * 86400, description: "Delivered events are kept this long, then deleted." }),
+    storageMinFreeBytes: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024, description: "Refuse new events (503) while the data directory's disk has less free space than this." }),
     storageMaxBytes: Type.Integer({ minimum: 0, default: 10 * 1024 ** 3, description: "Storage cap; at the cap new events get 503 until delivery frees space (0: no cap)." }),
   },
   { additionalProperties: false },

@@ -1,9 +1,15 @@
 /**
  * Retention and the storage cap. An event is deleted only when every sink's cursor has passed
  * it and it is older than the retention window (dead letters keep their own copy). When the
- * pages in use reach the cap, `full` turns true (the collect route then answers 503) until
- * delivery and retention free space; nothing stored is ever dropped to make room.
+ * pages in use reach the cap, or the disk under the data directory has less than
+ * `minFreeBytes` left, `full` turns true (the collect route then answers 503) until space
+ * returns; nothing stored is ever dropped to make room.
+ *
+ * The free-space margin matters: LMDB hitting ENOSPC mid-commit was seen to leave lmdb-js in a
+ * state that later crashed the process (a glibc malloc assertion at shutdown), so trackd
+ * stops writing before the disk is full rather than relying on LMDB's error path.
  */
+import { statfsSync } from "node:fs";
 import type { Log } from "../telemetry/log.ts";
 import { timeKey } from "./event-store.ts";
 import type { Store } from "./open-store.ts";
@@ -11,6 +17,10 @@ import type { Store } from "./open-store.ts";
 export interface RetentionOptions {
   retentionMs: number;
   capBytes: number;
+  /** Refuse new events while the data directory's filesystem has less free space than this. */
+  minFreeBytes?: number;
+  /** The directory whose filesystem is watched. */
+  dataDir?: string;
   /** The lowest sink cursor, or null when there are no sinks. */
   minCursor: () => string | null;
   log: Log;
@@ -26,6 +36,7 @@ export class Retention {
   private full = false;
   private timers: ReturnType<typeof setInterval>[] = [];
   private sweeping: Promise<number> | null = null;
+  private unsubscribe: (() => void) | null = null;
   private readonly now: () => number;
 
   constructor(
@@ -42,12 +53,17 @@ export class Retention {
 
   start(): void {
     this.check();
+    // Also measure every 256 stored events, so a fast burst cannot outrun the timer.
+    let appended = 0;
+    this.unsubscribe = this.store.events.onAppend(() => {
+      if (++appended % 256 === 0) this.check();
+    });
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
       t.unref?.();
       this.timers.push(t);
     };
-    every(this.options.checkMs ?? 500, () => {
+    every(this.options.checkMs ?? 100, () => {
       this.check();
       if (this.full) void this.sweep();
     });
@@ -55,16 +71,36 @@ export class Retention {
   }
 
   stop(): Promise<unknown> {
+    this.unsubscribe?.();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     return this.sweeping ?? Promise.resolve();
   }
 
-  /** Measures the pages in use against the cap. */
+  /** Measures the pages in use against the cap, and the disk's free space against the margin. */
   check(): void {
     const was = this.full;
-    this.full = this.options.capBytes > 0 && this.store.usedBytes() >= this.options.capBytes;
-    if (this.full !== was) this.options.log[this.full ? "warn" : "info"](this.full ? "storage cap reached: refusing new events" : "storage below cap: accepting events", { usedBytes: this.store.usedBytes(), capBytes: this.options.capBytes });
+    const used = this.store.usedBytes();
+    const free = this.freeBytes();
+    this.full = (this.options.capBytes > 0 && used >= this.options.capBytes) || free < (this.options.minFreeBytes ?? 0);
+    if (this.full !== was)
+      this.options.log[this.full ? "warn" : "info"](this.full ? "storage full (cap reached or disk nearly full): refusing new events" : "storage has room again: accepting events", {
+        usedBytes: used,
+        capBytes: this.options.capBytes,
+        freeBytes: free,
+        minFreeBytes: this.options.minFreeBytes ?? 0,
+      });
+  }
+
+  /** Free bytes on the data directory's filesystem (for an unprivileged user), or Infinity if unknown. */
+  private freeBytes(): number {
+    if (!this.options.dataDir || !this.options.minFreeBytes) return Infinity;
+    try {
+      const s = statfsSync(this.options.dataDir);
+      return s.bavail * s.bsize;
+    } catch {
+      return Infinity;
+    }
   }
 
   /** Deletes what may go; resolves with how many events were deleted. One sweep at a time. */

@@ -21,7 +21,7 @@ beforeAll(async () => {
 afterAll(killAll);
 
 describe("a full disk", () => {
-  test("answers 503 with Retry-After, stays up, keeps LMDB intact, and recovers when space returns", async () => {
+  test("answers 503 with Retry-After before the disk is full, stays up, keeps LMDB intact, and recovers when space returns", async () => {
     if (process.getuid?.() !== 0) throw new Error("this test mounts a small tmpfs and needs root (CI runs as root)");
     const { dir, binary } = await binaryInEmptyDir();
     const mnt = join(dir, "small-disk");
@@ -29,9 +29,11 @@ describe("a full disk", () => {
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mnt]);
     try {
       const data = join(mnt, "data");
-      let server = await startBinary(binary, dir, ["--data-dir", data]);
+      // A 2 MiB free-space margin (64 MiB by default): trackd stops before LMDB meets ENOSPC.
+      const args = ["--data-dir", data, "--storage-min-free-bytes", String(2 * 1024 * 1024)];
+      let server = await startBinary(binary, dir, args);
       const filler = join(mnt, "filler");
-      writeFileSync(filler, Buffer.alloc(3 * 1024 * 1024)); // leaves the store little room
+      writeFileSync(filler, Buffer.alloc(2.5 * 1024 * 1024)); // leaves the store little room
       const acked: string[] = [];
       let refused: Response | null = null;
       for (let i = 0; i < 5000 && !refused; i++) {
@@ -41,14 +43,16 @@ describe("a full disk", () => {
       }
       expect(refused?.status).toBe(503);
       expect(refused?.headers.get("retry-after")).toBeTruthy();
-      expect(((await refused!.json()) as { error: { code: string } }).error.code).toBe("storage_unavailable");
+      expect(((await refused!.json()) as { error: { code: string } }).error.code).toBe("storage_full");
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200); // still up
 
       rmSync(filler); // space returns
       await waitFor("events to be accepted again", async () => (await post(server.url, "after")).status === 204, 20000, 100);
-      expect(await server.stop()).toBe(0);
+      const code = await server.stop();
+      if (code !== 0) console.error(`trackd exited ${code}:\n${server.logs()}`);
+      expect(code).toBe(0);
 
-      server = await startBinary(binary, dir, ["--data-dir", data]); // LMDB opens and holds every acknowledged event
+      server = await startBinary(binary, dir, args); // LMDB opens and holds every acknowledged event
       for (const id of acked) expect((await fetch(`${server.url}/admin/api/events/${id}`, { headers: auth })).status).toBe(200);
       expect(await server.stop()).toBe(0);
     } finally {
