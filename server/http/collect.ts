@@ -98,7 +98,8 @@ export function collectRoutes(deps: CollectDeps) {
     const now = deps.now();
     const aid = parsePathId(params.aid);
     const tid = parsePathId(params.tid);
-    const wait = Math.max(perIp.take(context.ip ?? "unknown", now), aid && tid ? perTracker.take(`${aid}/${tid}`, now) : 0);
+    // Limits are off by default: skip building their keys then.
+    const wait = Math.max(perIp.enabled ? perIp.take(context.ip ?? "unknown", now) : 0, perTracker.enabled && aid && tid ? perTracker.take(`${aid}/${tid}`, now) : 0);
     if (wait > 0) return refuse("rate_limited", [], { "retry-after": String(Math.ceil(wait / 1000)) });
     if (aid && tid && context.origin !== null) {
       const allowed = deps.registry.tracker(aid, tid)?.allowedOrigins ?? [];
