@@ -29,8 +29,11 @@ export interface IngestDeps {
 }
 
 export interface IngestInput {
+  /** The path IDs as sent. */
   aid: string;
   tid: string;
+  /** The same, already parsed by the caller (null: invalid); parsed here when absent. */
+  ids?: { accountId: string | null; trackerId: string | null };
   readBody: () => Promise<BodyResult>;
   context: EventContext;
   /** oa_debug=true: validate and report, store nothing. */
@@ -184,8 +187,8 @@ export function recordRefusal(deps: IngestDeps, input: IngestInput, ids: { accou
 
 /** The checks before any body is read: path IDs and the storage cap. */
 export function precheck(deps: IngestDeps, input: IngestInput): { accountId: string; trackerId: string } | { code: ErrorCode; details: ErrorDetail[]; ids: { accountId: string | null; trackerId: string | null } } {
-  const accountId = parsePathId(input.aid);
-  const trackerId = parsePathId(input.tid);
+  const accountId = input.ids ? input.ids.accountId : parsePathId(input.aid);
+  const trackerId = input.ids ? input.ids.trackerId : parsePathId(input.tid);
   if (accountId === null || trackerId === null) return { code: "invalid_id", details: pathIdProblems(accountId, trackerId), ids: { accountId, trackerId } };
   if (deps.storageFull()) return { code: "storage_full", details: [], ids: { accountId, trackerId } };
   return { accountId, trackerId };

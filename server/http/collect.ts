@@ -110,6 +110,7 @@ export function collectRoutes(deps: CollectDeps) {
     const input: IngestInput = {
       aid: params.aid,
       tid: params.tid,
+      ids: { accountId: aid, trackerId: tid },
       readBody:
         route === "events"
           ? () => readEventBody(request, deps.limits.maxBatchBytes, deps.limits.maxDepth, "array")
