@@ -21,30 +21,45 @@ const FLUSH_INTERVAL_MS = 1000;
 
 export type CounterKind = "accepted" | "test" | "rejected";
 
+/** What is kept in memory per tracker: its persisted counters and its recent activity. */
+interface Entry {
+  counters: TrackerCounters;
+  activity: Activity | null;
+}
+
 export class TrackerStats {
-  private readonly cache = new Map<string, TrackerCounters>();
-  private readonly activity = new Map<string, Activity>();
+  /** One entry per "aid/tid", so an event costs one lookup. */
+  private readonly entries = new Map<string, Entry>();
   /** Stored events per minute over the last day, for every tracker together. */
   readonly perMinute = new TimeBuckets(MINUTE, 24 * 60 + 1);
   private readonly dirty = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly db: Database<TrackerCounters, string>) {
-    for (const { key, value } of db.getRange()) this.cache.set(key, value);
+    for (const { key, value } of db.getRange()) this.entries.set(key, { counters: value, activity: null });
+  }
+
+  private entry(accountId: string, trackerId: string, key: string): Entry {
+    let e = this.entries.get(key);
+    if (!e) {
+      e = { counters: { accountId, trackerId, accepted: 0, test: 0, rejected: 0, lastEventAt: null, lastRejectAt: null }, activity: null };
+      this.entries.set(key, e);
+    }
+    return e;
   }
 
   /** Counts one request for a tracker; `at` is the ISO time it arrived, `ms` the same in milliseconds. */
   record(accountId: string, trackerId: string, kind: CounterKind, at: string, ms: number): void {
-    if (kind !== "rejected") this.countActivity(accountId, trackerId, ms);
     const key = `${accountId}/${trackerId}`;
-    let c = this.cache.get(key);
-    if (!c) {
-      c = { accountId, trackerId, accepted: 0, test: 0, rejected: 0, lastEventAt: null, lastRejectAt: null };
-      this.cache.set(key, c);
-    }
+    const e = this.entry(accountId, trackerId, key);
+    const c = e.counters;
     c[kind]++;
     if (kind === "rejected") c.lastRejectAt = at;
-    else c.lastEventAt = at;
+    else {
+      c.lastEventAt = at;
+      (e.activity ??= new Activity()).add(ms);
+      this.perMinute.add(ms);
+    }
     this.dirty.add(key);
     if (!this.timer) {
       this.timer = setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
@@ -52,29 +67,27 @@ export class TrackerStats {
     }
   }
 
-  /** Adds a stored event to the time buckets (also used to rebuild them at start). */
+  /** Adds a stored event to the time buckets only (rebuilding them at start). */
   countActivity(accountId: string, trackerId: string, ms: number): void {
-    const key = `${accountId}/${trackerId}`;
-    let a = this.activity.get(key);
-    if (!a) this.activity.set(key, (a = new Activity()));
-    a.add(ms);
+    const e = this.entry(accountId, trackerId, `${accountId}/${trackerId}`);
+    (e.activity ??= new Activity()).add(ms);
     this.perMinute.add(ms);
   }
 
   /** Events stored for a tracker in the last hour and the last 24 hours. */
   recent(accountId: string, trackerId: string, now: number): { lastHour: number; lastDay: number } {
-    const a = this.activity.get(`${accountId}/${trackerId}`);
+    const a = this.entries.get(`${accountId}/${trackerId}`)?.activity;
     return { lastHour: a?.lastHour(now) ?? 0, lastDay: a?.lastDay(now) ?? 0 };
   }
 
   /** The counters of one tracker, or null if nothing ever arrived for it. */
   get(accountId: string, trackerId: string): TrackerCounters | null {
-    return this.cache.get(`${accountId}/${trackerId}`) ?? null;
+    return this.entries.get(`${accountId}/${trackerId}`)?.counters ?? null;
   }
 
   /** Every tracker that has received anything. */
   list(): TrackerCounters[] {
-    return [...this.cache.values()];
+    return [...this.entries.values()].map((e) => e.counters);
   }
 
   /** Writes the changed counters; resolves when they are committed. */
@@ -82,7 +95,7 @@ export class TrackerStats {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     let last: Promise<unknown> = Promise.resolve();
-    for (const key of this.dirty) last = this.db.put(key, { ...this.cache.get(key)! }).catch(() => {}); // failures surface on event writes
+    for (const key of this.dirty) last = this.db.put(key, { ...this.entries.get(key)!.counters }).catch(() => {}); // failures surface on event writes
     this.dirty.clear();
     return last;
   }

@@ -6,11 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Server } from "bun";
-import { binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import { adminAuth, binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
 import { launchBrowser } from "../helpers/browser.ts";
 import { waitFor } from "../helpers/ports.ts";
 
-const auth = { authorization: "Bearer binary-test-token" };
 let trackd: Running;
 let site: Server<unknown>;
 let browser: Browser;
@@ -25,7 +24,7 @@ const pageHtml = (script: string) => `<!doctype html><html><head><title>VDP</tit
 </head><body><h1>2021 Honda Accord</h1><script>${script}</script></body></html>`;
 
 async function eventsWith(instanceId: string): Promise<{ instanceId: string; context: { source: string }; properties: Record<string, unknown>; clientEventId?: string }[]> {
-  const res = await fetch(`${trackd.url}/admin/api/events?instanceId=${encodeURIComponent(instanceId)}&accountId=1001`, { headers: auth });
+  const res = await fetch(`${trackd.url}/admin/api/events?instanceId=${encodeURIComponent(instanceId)}&accountId=1001`, { headers: adminAuth });
   return ((await res.json()) as { events: never[] }).events;
 }
 
@@ -113,7 +112,7 @@ describe("the Web SDK", () => {
       body: JSON.stringify({ action: "associate", object: "lead", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: "chat-77" }),
     });
     expect(lead.status).toBe(204);
-    const timeline = ((await (await fetch(`${trackd.url}/admin/api/instances/1001/chat-77`, { headers: auth })).json()) as { events: { action: string; context: { source: string } }[] }).events;
+    const timeline = ((await (await fetch(`${trackd.url}/admin/api/instances/1001/chat-77`, { headers: adminAuth })).json()) as { events: { action: string; context: { source: string } }[] }).events;
     expect(timeline.map((e) => [e.action, e.context.source])).toEqual([["start", "browser"], ["associate", "server"]]);
     await context.close();
   });

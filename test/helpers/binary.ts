@@ -5,6 +5,10 @@ import type { Subprocess } from "bun";
 import { tempDir } from "./test-app.ts";
 
 const root = join(import.meta.dir, "../..");
+/** The admin token every binary started here gets (unless a test overrides TRACKD_ADMIN_TOKEN), as a header. */
+export const BINARY_TOKEN = "binary-test-token";
+export const adminAuth = { authorization: `Bearer ${BINARY_TOKEN}` };
+
 let built: Promise<string> | null = null;
 const running = new Set<Subprocess>();
 
@@ -46,7 +50,7 @@ export interface Running {
 export async function startBinary(binary: string, cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<Running> {
   const proc = Bun.spawn([binary, "--port", "0", "--host", "127.0.0.1", ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: process.env.TMPDIR ?? "/tmp", TRACKD_ADMIN_TOKEN: "binary-test-token", ...env },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: process.env.TMPDIR ?? "/tmp", TRACKD_ADMIN_TOKEN: BINARY_TOKEN, ...env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

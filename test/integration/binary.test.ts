@@ -5,10 +5,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { binaryInEmptyDir, buildBinary, killAll, startBinary } from "../helpers/binary.ts";
+import { adminAuth, binaryInEmptyDir, buildBinary, killAll, startBinary } from "../helpers/binary.ts";
 import { freePort } from "../helpers/ports.ts";
 
-const auth = { authorization: "Bearer binary-test-token" };
 const body = (instance: string) => JSON.stringify({ action: "submit", object: "form", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: instance });
 
 async function post(url: string, instance: string): Promise<string> {
@@ -18,7 +17,7 @@ async function post(url: string, instance: string): Promise<string> {
 }
 
 async function storedInstance(url: string, eventId: string): Promise<string | null> {
-  const res = await fetch(`${url}/admin/api/events/${eventId}`, { headers: auth });
+  const res = await fetch(`${url}/admin/api/events/${eventId}`, { headers: adminAuth });
   if (res.status !== 200) return null;
   return ((await res.json()) as { event: { instanceId: string } }).event.instanceId;
 }
@@ -125,7 +124,7 @@ describe("the compiled binary", () => {
     expect(viaProxy.status).toBe(204);
     const direct = await send({});
     const ipOf = async (res: Response) =>
-      ((await (await fetch(`${server.url}/admin/api/events/${res.headers.get("x-event-id")}`, { headers: auth })).json()) as { event: { context: { ip: string } } }).event.context.ip;
+      ((await (await fetch(`${server.url}/admin/api/events/${res.headers.get("x-event-id")}`, { headers: adminAuth })).json()) as { event: { context: { ip: string } } }).event.context.ip;
     expect(await ipOf(viaProxy)).toBe("198.51.100.7");
     expect(await ipOf(direct)).toBe("127.0.0.1");
 
@@ -142,9 +141,9 @@ describe("the compiled binary", () => {
     const server = await startBinary(binary, dir, ["--data-dir", join(dir, "data"), "--admin.port", String(adminPort)]);
     const admin = `http://127.0.0.1:${adminPort}`;
     const eventId = await post(server.url, "split");
-    expect((await fetch(`${server.url}/admin/api/events/${eventId}`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${server.url}/admin/api/events/${eventId}`, { headers: adminAuth })).status).toBe(404);
     expect((await fetch(`${server.url}/admin`)).status).toBe(404);
-    expect((await fetch(`${admin}/admin/api/events/${eventId}`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${admin}/admin/api/events/${eventId}`, { headers: adminAuth })).status).toBe(200);
     const page = await fetch(`${admin}/admin`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="app">');

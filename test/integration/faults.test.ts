@@ -7,11 +7,10 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
-import { binaryInEmptyDir, buildBinary, killAll, startBinary } from "../helpers/binary.ts";
+import { adminAuth, binaryInEmptyDir, buildBinary, killAll, startBinary } from "../helpers/binary.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 
-const auth = { authorization: "Bearer binary-test-token" };
 const body = (instance: string) => JSON.stringify({ action: "view", object: "vehicle", vendor: "v", product: "p", instance_id: instance, pad: "x".repeat(2000) });
 const post = (url: string, instance: string) => fetch(`${url}/collect/1/1/event`, { method: "POST", headers: { "content-type": "application/json" }, body: body(instance) });
 
@@ -53,7 +52,7 @@ describe("a full disk", () => {
       expect(code).toBe(0);
 
       server = await startBinary(binary, dir, args); // LMDB opens and holds every acknowledged event
-      for (const id of acked) expect((await fetch(`${server.url}/admin/api/events/${id}`, { headers: auth })).status).toBe(200);
+      for (const id of acked) expect((await fetch(`${server.url}/admin/api/events/${id}`, { headers: adminAuth })).status).toBe(200);
       expect(await server.stop()).toBe(0);
     } finally {
       killAll();
@@ -106,7 +105,7 @@ describe("a webhook that is down", () => {
     for (let i = 0; i < 200; i++) ids.push((await post(server.url, `down-${i}`)).headers.get("x-event-id")!);
     await Bun.sleep(3000); // several refused attempts
     expect(receiver.eventIds()).toEqual([]);
-    const [sink] = ((await (await fetch(`${server.url}/admin/api/sinks`, { headers: auth })).json()) as { sinks: { retries: number; lag: { events: number } }[] }).sinks;
+    const [sink] = ((await (await fetch(`${server.url}/admin/api/sinks`, { headers: adminAuth })).json()) as { sinks: { retries: number; lag: { events: number } }[] }).sinks;
     expect(sink!.retries).toBeGreaterThan(0);
     expect(sink!.lag.events).toBe(200);
     receiver.mode = "ok";

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import { adminAuth, binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
 import { waitFor } from "../helpers/ports.ts";
 
 let server: Running;
@@ -37,7 +37,7 @@ const event = JSON.stringify({ action: "marker", object: "sensor", vendor: "IoT 
 
 async function stored(response: string): Promise<{ instanceId: string }> {
   const id = /x-event-id: (\S+)/i.exec(response)![1]!;
-  const res = await fetch(`${server.url}/admin/api/events/${id}`, { headers: { authorization: "Bearer binary-test-token" } });
+  const res = await fetch(`${server.url}/admin/api/events/${id}`, { headers: adminAuth });
   return ((await res.json()) as { event: { instanceId: string } }).event;
 }
 
@@ -77,7 +77,7 @@ describe("raw HTTP from devices", () => {
       });
       socket.on("close", () => resolve());
     });
-    const rejects = async () => ((await (await fetch(`${server.url}/admin/api/rejects?code=body_unreadable`, { headers: { authorization: "Bearer binary-test-token" } })).json()) as { rejects: unknown[] }).rejects;
+    const rejects = async () => ((await (await fetch(`${server.url}/admin/api/rejects?code=body_unreadable`, { headers: adminAuth })).json()) as { rejects: unknown[] }).rejects;
     await waitFor("the reject record", async () => (await rejects()).length === 1);
     expect(server.logs()).not.toContain("unhandled error");
   });
