@@ -7,7 +7,7 @@ import type { Config } from "./config/schema.ts";
 import { ApiError, errorResponse, type ErrorDetail } from "./errors.ts";
 import { adminRoutes } from "./http/admin.ts";
 import { trustedProxyMatcher } from "./http/client-ip.ts";
-import { collectRoutes } from "./http/collect.ts";
+import { collectHandler, collectRoutes, nativeCollectRoutes, type CollectDeps } from "./http/collect.ts";
 import { healthRoutes } from "./http/health.ts";
 import { Registry } from "./registry/registry.ts";
 import type { Store } from "./store/open-store.ts";
@@ -54,7 +54,23 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
     metrics.storageCap.set({}, deps.config.storageMaxBytes);
     metrics.storedNow.set({}, deps.store.events.count());
   });
-  const app: AnyElysia = new Elysia()
+  const collectDeps: CollectDeps = {
+    events: deps.store.events,
+    rejects: deps.store.rejects,
+    registry,
+    limits: deps.config.limits,
+    log: deps.log,
+    now,
+    storageFull: deps.storageFull ?? (() => false),
+    clientIds: deps.store.clientIds,
+    rateLimits: deps.config.rateLimits,
+    metrics,
+    isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
+    draining,
+  };
+  const collect = collectHandler(collectDeps);
+  // Bun.serve routes given here take precedence over Elysia's own for the same path and method.
+  const app: AnyElysia = new Elysia(parts.collect ? { serve: { routes: nativeCollectRoutes(collect.handle, deps.log) } } : {})
     .onError(({ code, error }) => {
       if (error instanceof ApiError) return errorResponse(error.code, error.details, error.message);
       switch (code) {
@@ -79,22 +95,7 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
 
   if (parts.collect)
     app
-      .use(
-        collectRoutes({
-          events: deps.store.events,
-          rejects: deps.store.rejects,
-          registry,
-          limits: deps.config.limits,
-          log: deps.log,
-          now,
-          storageFull: deps.storageFull ?? (() => false),
-          clientIds: deps.store.clientIds,
-          rateLimits: deps.config.rateLimits,
-          metrics,
-          isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
-          draining,
-        }),
-      )
+      .use(collectRoutes(collectDeps, collect))
       .use(sdkRoutes())
       .get("/metrics", () => new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }));
 

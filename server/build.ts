@@ -42,7 +42,8 @@ const embedNativeAddons: BunPlugin = {
 
 const outfile = join(root, "dist", "trackd");
 const result = await Bun.build({
-  entrypoints: [join(root, "server", "main.ts")],
+  // The event writer runs in a Worker: a compiled binary must carry its entrypoint too.
+  entrypoints: [join(root, "server", "main.ts"), join(root, "server", "store", "writer-worker.ts")],
   compile: { outfile },
   minify: true,
   sourcemap: "linked",

@@ -36,6 +36,12 @@ const dataDir = resolve(config.dataDir);
 process.on("unhandledRejection", (reason) => log.error("unhandled rejection", { error: String(reason) }));
 
 const store = openStore({ dataDir, durability: config.durability, rejectLogSize: config.rejectLogSize, dedupeWindowMs: config.dedupeWindowSeconds * 1000 });
+try {
+  await store.writerReady;
+} catch (err) {
+  log.error("the event writer could not open the store", { dataDir, error: String(err) });
+  process.exit(1);
+}
 const admin = ensureAdminToken(dataDir, process.env.TRACKD_ADMIN_TOKEN);
 
 const metrics = new Metrics();

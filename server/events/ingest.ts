@@ -89,8 +89,7 @@ function unregistered(flags: RegistryFlags, accountId: string, trackerId: string
 }
 
 /** Assembles the internal event (field order is the documented one). */
-function buildEvent(f: BodyFields, receivedAt: number, accountId: string, trackerId: string, input: IngestInput, registry: RegistryFlags, warnings: Warning[]): TrackedEvent {
-  const occurred = occurredAt(receivedAt, f.timestamp, f.sentAt, warnings);
+function buildEvent(f: BodyFields, receivedAt: number, occurred: number, accountId: string, trackerId: string, input: IngestInput, registry: RegistryFlags): TrackedEvent {
   return {
     eventId: uuidv7(receivedAt),
     ...(f.clientEventId !== undefined && { clientEventId: f.clientEventId }),
@@ -136,19 +135,20 @@ export async function acceptOne(scope: Scope, body: Record<string, unknown>): Pr
   const warnings: Warning[] = [];
   const normalized = normalizeEvent(body, deps.limits);
   warnings.push(...normalized.warnings);
-  if (!normalized.fields) return { kind: "rejected", code: "invalid_event", details: normalized.problems, event: null, warnings };
+  const fields = normalized.fields;
+  if (!fields) return { kind: "rejected", code: "invalid_event", details: normalized.problems, event: null, warnings };
+  const occurred = occurredAt(receivedAt, fields.timestamp, fields.sentAt, warnings);
 
-  const registry = deps.registry.lookup(accountId, trackerId, normalized.fields.vendor);
-  const event = buildEvent(normalized.fields, receivedAt, accountId, trackerId, input, registry, warnings);
+  const registry = deps.registry.lookup(accountId, trackerId, fields.vendor);
   // Only debug reports and the reject policy read these: skip the strings on the hot path.
   const wanted = input.debug || deps.registry.policy === "reject";
-  const notes = wanted && !(registry.account && registry.tracker && registry.vendor) ? unregistered(registry, accountId, trackerId, event.vendor) : [];
+  const notes = wanted && !(registry.account && registry.tracker && registry.vendor) ? unregistered(registry, accountId, trackerId, fields.vendor) : [];
   if (deps.registry.policy === "reject" && (!registry.account || !registry.tracker))
-    return { kind: "rejected", code: "unregistered_id", details: notes.filter((n) => n.path !== "/vendor"), event, warnings };
+    return { kind: "rejected", code: "unregistered_id", details: notes.filter((n) => n.path !== "/vendor"), event: buildEvent(fields, receivedAt, occurred, accountId, trackerId, input, registry), warnings };
   warnings.push(...notes);
-  if (input.debug) return { kind: "valid", event, warnings };
+  if (input.debug) return { kind: "valid", event: buildEvent(fields, receivedAt, occurred, accountId, trackerId, input, registry), warnings };
 
-  const key = event.clientEventId ? clientKey(accountId, trackerId, event.clientEventId) : null;
+  const key = fields.clientEventId ? clientKey(accountId, trackerId, fields.clientEventId) : null;
   if (key) {
     // A retry of an event already stored (or being stored right now) is a success, stored once.
     for (let prior = deps.clientIds.lookup(key, receivedAt); prior !== null; prior = deps.clientIds.lookup(key, receivedAt)) {
@@ -156,8 +156,10 @@ export async function acceptOne(scope: Scope, body: Record<string, unknown>): Pr
       if (eventId) return { kind: "duplicate", eventId };
     }
   }
-  const stored = deps.events.append(event, receivedAt);
-  if (key) deps.clientIds.remember(key, event.eventId, stored); // same tick, same transaction
+  // The event ID is made and the event appended in one synchronous step: commit order is ID order.
+  const event = buildEvent(fields, receivedAt, occurred, accountId, trackerId, input, registry);
+  const stored = deps.events.append(event, receivedAt, key);
+  if (key) deps.clientIds.remember(key, event.eventId, stored);
   try {
     await stored;
   } catch (err) {

@@ -4,7 +4,7 @@
  * compressed bodies are all handled by read-body.ts rather than Elysia's parsers.
  */
 import { Elysia } from "elysia";
-import type { Server } from "bun";
+import type { BunRequest, Server } from "bun";
 import { ERRORS, errorResponse } from "../errors.ts";
 import type { EventContext } from "../events/event.model.ts";
 import { ingest, type IngestDeps, type IngestInput } from "../events/ingest.ts";
@@ -75,9 +75,8 @@ function queryBody(url: string): { body: Record<string, unknown>; text: string }
 
 type Route = "event" | "events" | "get" | "pixel";
 
-/** The collect routes, wired to their dependencies. */
-export function collectRoutes(deps: CollectDeps) {
-  const path = "/collect/:aid/:tid/event";
+/** The collect handler: one function for every collect route, wired to its dependencies. */
+export function collectHandler(deps: CollectDeps) {
   const perIp = new TokenBuckets(deps.rateLimits.perIp.ratePerSecond, deps.rateLimits.perIp.burst);
   const perTracker = new TokenBuckets(deps.rateLimits.perTracker.ratePerSecond, deps.rateLimits.perTracker.burst);
 
@@ -155,6 +154,45 @@ export function collectRoutes(deps: CollectDeps) {
     deps.metrics.preflights.inc();
     return new Response(null, { status: 204, headers: PREFLIGHT_HEADERS });
   };
+  return { handle, preflight };
+}
+
+type Handle = ReturnType<typeof collectHandler>["handle"];
+const NO_QUERY: Record<string, string | undefined> = {};
+
+/** The query string's parameters (first value of each), without parsing a URL when there is none. */
+function queryOf(url: string): Record<string, string | undefined> {
+  const at = url.indexOf("?");
+  if (at < 0) return NO_QUERY;
+  const query: Record<string, string | undefined> = {};
+  for (const [k, v] of new URLSearchParams(url.slice(at + 1))) query[k] ??= v;
+  return query;
+}
+
+/**
+ * POST /collect/{aid}/{tid}/event served by Bun's router directly, ahead of Elysia's route for
+ * it (which app.handle and the in-process tests use): the same handler without Elysia's
+ * per-request context, which measured ~8 µs of the ~60 µs a request costs.
+ */
+export function nativeCollectRoutes(handle: Handle, log: CollectDeps["log"]) {
+  return {
+    "/collect/:aid/:tid/event": {
+      POST: async (request: BunRequest<string>, server: Server<unknown>) => {
+        try {
+          return await handle("event", request, pathParams(request.params as { aid: string; tid: string }), queryOf(request.url), server);
+        } catch (err) {
+          log.error("unhandled error", { route: "collect", error: String(err) });
+          return errorResponse("internal_error");
+        }
+      },
+    },
+  };
+}
+
+/** The collect routes, wired to their dependencies. */
+export function collectRoutes(deps: CollectDeps, handler: ReturnType<typeof collectHandler> = collectHandler(deps)) {
+  const path = "/collect/:aid/:tid/event";
+  const { handle, preflight } = handler;
   return new Elysia({ name: "collect" })
     .options(path, preflight)
     .options(`${path}s`, preflight)

@@ -10,6 +10,9 @@ import { uuidv7Time } from "../events/ids.ts";
 /** Per tracker: the same client ID sent to two trackers is two events. */
 export const clientKey = (accountId: string, trackerId: string, clientEventId: string) => `${accountId}/${trackerId}/${clientEventId}`;
 
+/** The databases: the event writer thread puts into them by name, with the event. */
+export const CLIENT_ID_DBS = { clientIds: "client-ids", clientIdsByTime: "client-ids-by-time" };
+
 export class ClientIds {
   /** client key -> our event ID */
   private readonly ids: Database<string, string>;
@@ -22,8 +25,8 @@ export class ClientIds {
     root: RootDatabase,
     private readonly windowMs: number,
   ) {
-    this.ids = root.openDB({ name: "client-ids", encoding: "string" });
-    this.byTime = root.openDB({ name: "client-ids-by-time", encoding: "string" });
+    this.ids = root.openDB({ name: CLIENT_ID_DBS.clientIds, encoding: "string" });
+    this.byTime = root.openDB({ name: CLIENT_ID_DBS.clientIdsByTime, encoding: "string" });
   }
 
   get databases(): Database<unknown, string>[] {
@@ -42,10 +45,11 @@ export class ClientIds {
     return eventId !== undefined && uuidv7Time(eventId) > now - this.windowMs ? eventId : null;
   }
 
-  /** Records the key in the same LMDB transaction as the event (call in the same tick as its put). */
+  /**
+   * Marks the key as being stored until `stored` settles. The key itself is written by the
+   * event writer in the event's own transaction (EventStore.append's `clientKey`).
+   */
   remember(key: string, eventId: string, stored: Promise<void>): void {
-    this.ids.put(key, eventId).catch(() => {});
-    this.byTime.put(eventId, key).catch(() => {});
     const settled = stored.then(
       () => eventId,
       () => null,

@@ -7,6 +7,7 @@ import type { Database } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { uuidv7Time } from "../events/ids.ts";
 import type { DeliveryItem } from "../sinks/types.ts";
+import type { EventWriter } from "./event-writer.ts";
 import type { TrackerStats } from "./tracker-stats.ts";
 
 export interface EventFilter {
@@ -29,13 +30,13 @@ export interface EventPage {
 /** How many stored events one list call may read before it returns what it found. */
 const SCAN_LIMIT = 20000;
 
-const EMPTY = new Uint8Array(0);
 const EVENT_ID_LENGTH = 36;
+
+/** The databases' names (the writer thread opens them by name). */
+export const EVENT_DBS = { events: "events", index: "instance-index" };
 
 /** Index keys are "account NUL instance NUL eventId": plain strings encode far faster than arrays. */
 const indexKey = (accountId: string, instanceId: string) => `${accountId}\u0000${instanceId}\u0000`;
-
-type FlushablePromise = Promise<boolean> & { flushed?: Promise<void> };
 
 /** A read for delivery: events after a cursor, and how far the read went (test events are passed over). */
 export interface DeliveryRead {
@@ -67,21 +68,21 @@ export class EventStore {
     private readonly events: Database<string, string>,
     private readonly index: Database<Uint8Array, string>,
     private readonly stats: TrackerStats,
-    private readonly durable: boolean,
+    private readonly writer: EventWriter,
   ) {}
 
   /**
-   * Stores an event. Resolves once the transaction holding it is committed and, in durable
-   * mode, flushed to disk; rejects if it could not be stored.
+   * Stores an event, with its index entry and (if given) its client key in the same
+   * transaction. Resolves once that transaction is committed and, in durable mode, on disk;
+   * rejects if it could not be stored. Events are committed in the order of these calls, so
+   * make the event ID and call append in one synchronous step: sink cursors rely on key order
+   * being commit order.
    */
-  async append(event: TrackedEvent, receivedMs: number = Date.parse(event.receivedAt)): Promise<void> {
-    const written = this.events.put(event.eventId, JSON.stringify(event)) as FlushablePromise;
-    // Same event turn, same transaction: the index entry and counters commit with the event.
-    this.index.put(indexKey(event.accountId, event.instanceId) + event.eventId, EMPTY).catch(() => {});
+  async append(event: TrackedEvent, receivedMs: number = Date.parse(event.receivedAt), clientKey: string | null = null): Promise<void> {
+    const written = this.writer.write(event.eventId, JSON.stringify(event), indexKey(event.accountId, event.instanceId) + event.eventId, clientKey);
     this.stats.record(event.accountId, event.trackerId, event.test ? "test" : "accepted", event.receivedAt, receivedMs);
     await written;
     for (const listener of this.listeners) listener(event);
-    if (this.durable && written.flushed) await written.flushed;
   }
 
   /** Calls `listener` after each append commits (the flusher's wake-up, the live event stream). */

@@ -1,20 +1,23 @@
 /**
  * Opens the one LMDB environment in the data directory and the stores inside it.
  *
- * Durability: in "durable" mode lmdb-js commits on its write thread with overlapping sync and
- * we wait for the commit *and* its fsync (the `flushed` promise) before acknowledging; all
- * writes of one event-loop turn share one transaction, so concurrent requests share a commit
- * and an fsync. In "relaxed" mode the environment is opened with noSync: a commit reaches the
- * OS page cache (survives a crash of trackd, not of the machine) and nothing is fsynced.
+ * Events are written by their own thread (event-writer.ts), one transaction for everything
+ * that arrived since its last commit. Durability: in "durable" mode every commit is fsynced
+ * before it is reported, so an acknowledged event is on disk, and concurrent requests share a
+ * commit and its fsync. In "relaxed" mode the environment is opened with noSync: a commit
+ * reaches the OS page cache (survives a crash of trackd, not of the machine) and nothing is
+ * fsynced. Other writes (counters, cursors, the reject log) go through lmdb-js's own write
+ * thread; LMDB serialises the two writers.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { open, type RootDatabase } from "lmdb";
+import { open, type RootDatabase, type RootDatabaseOptionsWithPath } from "lmdb";
 import { seedUuidv7 } from "../events/ids.ts";
 import { DeliveryStore } from "./delivery-store.ts";
 import { RegistryStore } from "./registry-store.ts";
-import { ClientIds } from "./client-ids.ts";
-import { EventStore } from "./event-store.ts";
+import { CLIENT_ID_DBS, ClientIds } from "./client-ids.ts";
+import { EVENT_DBS, EventStore } from "./event-store.ts";
+import { EventWriter } from "./event-writer.ts";
 import { RejectLog, type RejectRecord } from "./reject-log.ts";
 import { TrackerStats } from "./tracker-stats.ts";
 
@@ -31,6 +34,8 @@ export interface Store {
   clientIds: ClientIds;
   durability: Durability;
   path: string;
+  /** Resolves once the event writer thread has the environment open; rejects if it cannot. */
+  writerReady: Promise<void>;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
   activityReady: Promise<number>;
   /** Resolves when every write so far is on disk (a no-op promise in relaxed mode). */
@@ -57,24 +62,29 @@ export function openStore(options: StoreOptions): Store {
   mkdirSync(options.dataDir, { recursive: true });
   const path = join(options.dataDir, "trackd.mdb");
   const durable = options.durability === "durable";
-  const root: RootDatabase = open({
+  const envOptions: RootDatabaseOptionsWithPath = {
     path,
     noSync: !durable,
-    separateFlushed: true,
+    // Commits are synchronous and fsynced on the writer thread; lmdb-js's overlapping sync
+    // would report them before their fsync.
+    overlappingSync: false,
     compression: false, // lmdb's compression reads a dictionary from node_modules: not in the binary
     maxDbs: 16,
     // Reserve address space up front: growing the map from lmdb-js's 128 KB default means
     // repeated remaps that stall every writer (a p99 of hundreds of ms under load). The file
     // itself only grows as data is written.
     mapSize: MAP_SIZE,
-  });
+  };
+  const root: RootDatabase = open(envOptions);
+  // The writer thread attaches to this same environment (lmdb-js shares it within a process).
+  const writer = new EventWriter(envOptions, { ...EVENT_DBS, ...CLIENT_ID_DBS }, () => root.resetReadTxn());
   const meta = root.openDB<unknown, string>({ name: "meta" });
   const stats = new TrackerStats(root.openDB({ name: "tracker-stats" }));
   const events = new EventStore(
-    root.openDB<string, string>({ name: "events", encoding: "string" }),
-    root.openDB<Uint8Array, string>({ name: "instance-index", encoding: "binary" }),
+    root.openDB<string, string>({ name: EVENT_DBS.events, encoding: "string" }),
+    root.openDB<Uint8Array, string>({ name: EVENT_DBS.index, encoding: "binary" }),
     stats,
-    durable,
+    writer,
   );
   const rejectDb = root.openDB<RejectRecord, string>({ name: "rejects" });
   const rejects = new RejectLog(rejectDb, stats, options.rejectLogSize);
@@ -98,6 +108,7 @@ export function openStore(options: StoreOptions): Store {
     registry,
     clientIds,
     activityReady,
+    writerReady: writer.opened(),
     durability: options.durability,
     path,
     async flushed() {
@@ -129,6 +140,7 @@ export function openStore(options: StoreOptions): Store {
       await activityReady;
       await stats.flush();
       await rejects.written();
+      await writer.close();
       await root.flushed;
       await root.close();
     },

@@ -14,6 +14,8 @@ beforeAll(async () => {
   ids = await postMany(d, 4, "admin");
   await postMany(d, 1, "bad", "?oa_track=false");
   await waitFor("the good sink", () => good.accepted.length === 4);
+  // The stuck sink has been refused twice (so it has a last error and a retry) with all five events in view.
+  await waitFor("the stuck sink's retries", () => stuck.batches.filter((b) => b.length === 4).length >= 2);
 });
 afterAll(() => d.destroy());
 

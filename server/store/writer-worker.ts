@@ -1,0 +1,79 @@
+/**
+ * The event writer thread. It opens the same LMDB environment as the main thread (lmdb-js
+ * shares one environment per process) and commits every record that arrived since its last
+ * commit in one transaction: in durable mode that commit is fsynced here, so the request
+ * thread never pays for LMDB's puts, page writes or syncs, and one fsync covers every request
+ * that was waiting on it. Records arrive and commit in the order the main thread sent them,
+ * which is event-ID order: sink cursors rely on that.
+ */
+import { open, type Database, type RootDatabase } from "lmdb";
+import { RECORD_FIELDS, type WriterMessage, type WriterReply } from "./writer-protocol.ts";
+
+declare const self: Worker;
+
+let root: RootDatabase | null = null;
+let dbs: { events: Database<string, string>; index: Database<Uint8Array, string>; clientIds: Database<string, string>; clientIdsByTime: Database<string, string> } | null = null;
+let queue: { seq: number; records: string[] }[] = [];
+let scheduled = false;
+const EMPTY = new Uint8Array(0);
+
+const reply = (message: WriterReply) => postMessage(message);
+
+/** Commits everything queued in one transaction and reports the last sequence number it held. */
+function commit(): void {
+  scheduled = false;
+  const batches = queue;
+  queue = [];
+  if (batches.length === 0 || !dbs || !root) return;
+  const { events, index, clientIds, clientIdsByTime } = dbs;
+  const upTo = batches[batches.length - 1]!.seq;
+  try {
+    root.transactionSync(() => {
+      for (const { records } of batches)
+        for (let i = 0; i < records.length; i += RECORD_FIELDS) {
+          const [eventId, json, indexKey, clientKey] = [records[i]!, records[i + 1]!, records[i + 2]!, records[i + 3]!];
+          events.putSync(eventId, json);
+          index.putSync(indexKey, EMPTY);
+          if (clientKey !== "") {
+            clientIds.putSync(clientKey, eventId);
+            clientIdsByTime.putSync(eventId, clientKey);
+          }
+        }
+    });
+    reply({ kind: "committed", upTo });
+  } catch (err) {
+    reply({ kind: "failed", upTo, error: String(err) });
+  }
+}
+
+self.onmessage = (e: MessageEvent<WriterMessage>) => {
+  const message = e.data;
+  switch (message.kind) {
+    case "open":
+      try {
+        root = open(message.options);
+        dbs = {
+          events: root.openDB({ name: message.names.events, encoding: "string" }),
+          index: root.openDB({ name: message.names.index, encoding: "binary" }),
+          clientIds: root.openDB({ name: message.names.clientIds, encoding: "string" }),
+          clientIdsByTime: root.openDB({ name: message.names.clientIdsByTime, encoding: "string" }),
+        };
+        reply({ kind: "opened" });
+      } catch (err) {
+        reply({ kind: "failed", upTo: 0, error: String(err) });
+      }
+      return;
+    case "write":
+      queue.push(message);
+      // Let every message already waiting join this commit: one transaction (one fsync) for all.
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(commit);
+      }
+      return;
+    case "close":
+      commit();
+      void root?.close().finally(() => reply({ kind: "closed" }));
+      return;
+  }
+};
