@@ -43,6 +43,8 @@ export interface DeliveryRead {
   items: DeliveryItem[];
   /** The last key read, delivered or passed over; null if nothing was read. */
   last: string | null;
+  /** True if the read stopped at a limit (more events are waiting), false if it reached the newest. */
+  full: boolean;
 }
 
 /**
@@ -98,13 +100,13 @@ export class EventStore {
     let last: string | null = null;
     for (const { key, value } of this.events.getRange({ start: cursor })) {
       if (key === cursor) continue;
-      if (items.length > 0 && (items.length >= maxEvents || bytes + value.length > maxBytes)) break;
+      if (items.length > 0 && (items.length >= maxEvents || bytes + value.length > maxBytes)) return { items, last, full: true };
       last = key;
       if (isTestEventJson(value)) continue;
       items.push({ eventId: key, json: value });
       bytes += value.length;
     }
-    return { items, last };
+    return { items, last, full: false };
   }
 
   /** How many events are stored after `cursor`, and the ID of the first one. */

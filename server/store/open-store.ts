@@ -65,9 +65,10 @@ export function openStore(options: StoreOptions): Store {
   const envOptions: RootDatabaseOptionsWithPath = {
     path,
     noSync: !durable,
-    // Commits are synchronous and fsynced on the writer thread; lmdb-js's overlapping sync
-    // would report them before their fsync.
-    overlappingSync: false,
+    // Durable: lmdb-js's overlapping sync, so a commit's fsync runs after LMDB's write lock
+    // is released and the next transaction (events, cursors, counters) need not wait for it.
+    overlappingSync: durable,
+    separateFlushed: true,
     compression: false, // lmdb's compression reads a dictionary from node_modules: not in the binary
     maxDbs: 16,
     // Reserve address space up front: growing the map from lmdb-js's 128 KB default means

@@ -16,6 +16,16 @@ let dbs: { events: Database<string, string>; index: Database<Uint8Array, string>
 let queue: { seq: number; records: string[] }[] = [];
 let scheduled = false;
 const EMPTY = new Uint8Array(0);
+/**
+ * lmdb-js transaction flags: its default (3) plus LMDB's MDB_NOSYNC (0x10000). In an
+ * environment opened with overlappingSync (durable mode), LMDB then fsyncs *inside* the
+ * commit call but after releasing the write lock: the commit returns once the transaction is
+ * on disk, and other writers proceed during the fsync. (lmdb-js's own overlapping-sync
+ * writes use the same mode.) Without overlappingSync (relaxed), the environment's noSync
+ * applies and the default flags are used.
+ */
+const OVERLAPPING_SYNC_TXN = 0x10003;
+let txnFlags: number | undefined;
 
 const reply = (message: WriterReply) => postMessage(message);
 
@@ -39,7 +49,7 @@ function commit(): void {
             clientIdsByTime.putSync(eventId, clientKey);
           }
         }
-    });
+    }, txnFlags);
     reply({ kind: "committed", upTo });
   } catch (err) {
     reply({ kind: "failed", upTo, error: String(err) });
@@ -52,6 +62,7 @@ self.onmessage = (e: MessageEvent<WriterMessage>) => {
     case "open":
       try {
         root = open(message.options);
+        txnFlags = message.options.overlappingSync ? OVERLAPPING_SYNC_TXN : undefined;
         dbs = {
           events: root.openDB({ name: message.names.events, encoding: "string" }),
           index: root.openDB({ name: message.names.index, encoding: "binary" }),
