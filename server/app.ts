@@ -6,7 +6,7 @@ import { Elysia, type AnyElysia } from "elysia";
 import type { Config } from "./config/schema.ts";
 import { ApiError, errorResponse, type ErrorDetail } from "./errors.ts";
 import { adminRoutes } from "./http/admin.ts";
-import { trustedProxyMatcher } from "./http/client-ip.ts";
+import { serverPeerAddress, trustedProxyMatcher, type PeerAddress } from "./http/client-ip.ts";
 import { collectHandler, collectRoutes, nativeCollectRoutes, type CollectDeps } from "./http/collect.ts";
 import { healthRoutes } from "./http/health.ts";
 import { Registry } from "./registry/registry.ts";
@@ -36,6 +36,8 @@ export interface AppDeps {
   registry?: Registry;
   /** True while storage is at its cap (from Retention). */
   storageFull?: () => boolean;
+  /** The socket peer of a request (the runtime's way; Bun's by default). */
+  peerAddress?: PeerAddress;
 }
 
 /**
@@ -66,6 +68,7 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
     rateLimits: deps.config.rateLimits,
     metrics,
     isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
+    peerAddress: deps.peerAddress ?? serverPeerAddress,
     draining,
   };
   const collect = collectHandler(collectDeps);
@@ -101,7 +104,7 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
 
   if (parts.admin) {
     app
-      .use(adminSessionRoutes({ adminToken, now }))
+      .use(adminSessionRoutes({ adminToken, now, peerAddress: deps.peerAddress ?? serverPeerAddress }))
       .use(eventStreamRoutes({ events: deps.store.events, adminToken }))
       .use(adminRoutes({ store: deps.store, adminToken, whereIs: flusher && ((id, json) => flusher.whereIs(id, json)) }))
       .use(registryAdminRoutes({ registry, adminToken }))

@@ -3,6 +3,7 @@
  * by the admin token, so it survives restarts and dies when the token changes. Failed logins
  * are limited per client address.
  */
+import { Buffer } from "node:buffer";
 import { createHmac, timingSafeEqual } from "node:crypto";
 
 export const SESSION_COOKIE = "trackd_session";

@@ -3,6 +3,7 @@
  * schema defaults, then the file (--config / TRACKD_CONFIG), then variables, then flags.
  * Every problem is collected and reported at once.
  */
+import { parse as parseToml } from "smol-toml";
 import { readFileSync } from "node:fs";
 import { Value } from "@sinclair/typebox/value";
 import type { TSchema } from "@sinclair/typebox";
@@ -86,7 +87,7 @@ function readConfigFile(file: string, problems: string[]): Record<string, unknow
     return {};
   }
   try {
-    const parsed: unknown = file.endsWith(".toml") ? Bun.TOML.parse(text) : JSON.parse(text);
+    const parsed: unknown = file.endsWith(".toml") ? parseToml(text) : JSON.parse(text);
     if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
     problems.push(`config file ${file}: must contain an object`);
   } catch (err) {

@@ -48,8 +48,6 @@ export class SinkWorker {
   private interrupt: (() => void) | null = null;
   private abandon: (() => void) | null = null;
   private running: Promise<void> = Promise.resolve();
-  /** Events were stored since the current batch was read. */
-  private arrived = false;
 
   constructor(
     readonly sink: Sink,
@@ -65,7 +63,6 @@ export class SinkWorker {
 
   /** New events were stored: an idle loop looks at once. */
   notify(): void {
-    this.arrived = true;
     this.wakeIdle?.();
   }
 
@@ -111,14 +108,10 @@ export class SinkWorker {
         if (await this.wait(IDLE_POLL_MS, true)) await this.wait(lingerMs, false); // let a batch gather
         continue;
       }
-      this.arrived = false;
       await this.deliver(read.items, read.last);
       if (this.stopping) continue;
       // Caught up under steady load: let the next batch gather instead of chasing every commit
-      // with a batch of a few events (each batch costs a write, an fdatasync and a cursor
-      // commit). Catching up on a backlog while events keep arriving: one batch per lingerMs,
-      // because delivery shares the request thread and a drain at full speed took most of
-      // ingest's throughput. With no new events arriving a backlog drains at full speed.
+      // with a batch of a few events (each batch costs a write, an fdatasync and a cursor commit).
       if (!read.full) await this.wait(lingerMs, false);
     }
   }

@@ -8,10 +8,12 @@ import { createSession, LoginLimiter, sessionCookie } from "../auth/session.ts";
 import { errorResponse } from "../errors.ts";
 import { isAdmin } from "./admin-auth.ts";
 import { json } from "./json.ts";
+import type { PeerAddress } from "./client-ip.ts";
 
 export interface SessionDeps {
   adminToken: string;
   now: () => number;
+  peerAddress: PeerAddress;
 }
 
 export function adminSessionRoutes(deps: SessionDeps) {
@@ -20,7 +22,7 @@ export function adminSessionRoutes(deps: SessionDeps) {
     .post(
       "/login",
       ({ body, request, server }) => {
-        const client = server?.requestIP(request)?.address ?? "unknown";
+        const client = deps.peerAddress(request, server) ?? "unknown";
         const now = deps.now();
         const wait = limiter.blockedFor(client, now);
         if (wait > 0) return errorResponse("rate_limited", [], "Too many failed logins; retry later.", { "retry-after": String(Math.ceil(wait / 1000)) });

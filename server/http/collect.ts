@@ -13,7 +13,7 @@ import { parsePathId } from "../events/ids.ts";
 import type { RateLimits } from "../config/schema.ts";
 import { TokenBuckets } from "./rate-limit.ts";
 import { pathParams } from "./params.ts";
-import { clientIp } from "./client-ip.ts";
+import { clientIp, type PeerAddress } from "./client-ip.ts";
 import { readEventBody } from "./read-body.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 
@@ -21,6 +21,7 @@ export interface CollectDeps extends IngestDeps {
   metrics: Metrics;
   rateLimits: RateLimits;
   isTrustedProxy: (ip: string) => boolean;
+  peerAddress: PeerAddress;
   /** True once shutdown has begun: new events are refused with 503. */
   draining: () => boolean;
 }
@@ -48,8 +49,7 @@ const MAX_HEADER_CHARS = 1024;
 const header = (request: Request, name: string) => request.headers.get(name)?.slice(0, MAX_HEADER_CHARS) ?? null;
 
 /** Who sent it and from where, as far as the request tells. */
-function requestContext(request: Request, server: Server<unknown> | null, isTrusted: (ip: string) => boolean): EventContext {
-  const peer = server?.requestIP(request)?.address ?? null;
+function requestContext(request: Request, peer: string | null, isTrusted: (ip: string) => boolean): EventContext {
   const origin = header(request, "origin");
   // Browsers send Origin on cross-site POSTs and Sec-Fetch-* on every fetch and beacon.
   const browser = origin !== null || request.headers.has("sec-fetch-mode") || request.headers.has("sec-fetch-site");
@@ -85,7 +85,7 @@ export function collectHandler(deps: CollectDeps) {
     const started = performance.now();
     deps.metrics.received.inc();
     const debug = query.oa_debug === "true";
-    const context = requestContext(request, server, deps.isTrustedProxy);
+    const context = requestContext(request, deps.peerAddress(request, server), deps.isTrustedProxy);
     const cors = context.origin === null ? NO_HEADERS : CORS_HEADERS;
     const refuse = (code: Parameters<typeof errorResponse>[0], details: Parameters<typeof errorResponse>[1] = [], headers: Record<string, string> = {}) => {
       deps.metrics.rejected.inc({ code });

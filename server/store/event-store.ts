@@ -3,6 +3,7 @@
  * so that what a sink receives is exactly what was stored, plus an index by
  * (account, instance ID) for timelines.
  */
+import { setImmediate } from "node:timers";
 import type { Database } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { uuidv7Time } from "../events/ids.ts";

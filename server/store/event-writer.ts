@@ -5,6 +5,7 @@
  * CPU each, and commits of a few events each meant thousands of fsyncs a second; on the writer
  * thread the request thread pays only for a string copy, and a commit holds every waiting event.
  */
+import { setImmediate } from "node:timers";
 import type { RootDatabaseOptionsWithPath } from "lmdb";
 import { type WriterDbNames, type WriterMessage, type WriterReply } from "./writer-protocol.ts";
 
@@ -15,8 +16,8 @@ import { type WriterDbNames, type WriterMessage, type WriterReply } from "./writ
  */
 const WORKER_URL = import.meta.url.includes("/$bunfs/") ? new URL("./store/writer-worker.js", import.meta.url).href : new URL("./writer-worker.ts", import.meta.url).href;
 
-/** Bun's and Node's workers can be told not to keep the process alive (unref) and again to (ref). */
-type RefWorker = Worker & { ref(): void; unref(): void };
+/** Bun's workers can be told not to keep the process alive (unref) and again to (ref); Deno's cannot. */
+type RefWorker = Worker & { ref?(): void; unref?(): void };
 
 interface Waiter {
   seq: number;
@@ -42,7 +43,7 @@ export class EventWriter {
     names: WriterDbNames,
     private readonly afterCommit: () => void,
   ) {
-    this.worker = new Worker(WORKER_URL) as RefWorker;
+    this.worker = new Worker(WORKER_URL, { type: "module" }) as RefWorker;
     this.idle();
     let opened: () => void = () => {};
     let failed: (err: Error) => void = () => {};
@@ -89,7 +90,7 @@ export class EventWriter {
     this.send();
     this.closed = new Promise<void>((resolve) => {
       this.onClosed = resolve;
-      this.worker.ref(); // the process must not exit before the writer's last commit
+      this.worker.ref?.(); // the process must not exit before the writer's last commit
       this.post({ kind: "close" });
     }).then(() => void this.worker.terminate());
     return this.closed;
@@ -100,7 +101,7 @@ export class EventWriter {
     if (this.records.length === 0) return;
     const seq = ++this.seq;
     for (const w of this.turnWaiters) w.seq = seq;
-    if (this.waiting.length === 0) this.worker.ref(); // a reply is due: keep the process alive for it
+    if (this.waiting.length === 0) this.worker.ref?.(); // a reply is due: keep the process alive for it
     this.waiting.push(this.turnWaiters);
     this.post({ kind: "write", seq, records: this.records });
     this.records = [];
@@ -118,7 +119,7 @@ export class EventWriter {
    * while a promise waits on an unref'd worker, which cost ~25 µs of CPU per event.)
    */
   private idle(): void {
-    this.worker.unref();
+    this.worker.unref?.();
   }
 
   private post(message: WriterMessage): void {

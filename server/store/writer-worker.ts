@@ -6,6 +6,7 @@
  * that was waiting on it. Records arrive and commit in the order the main thread sent them,
  * which is event-ID order: sink cursors rely on that.
  */
+import { setImmediate } from "node:timers";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { RECORD_FIELDS, type WriterMessage, type WriterReply } from "./writer-protocol.ts";
 

@@ -46,9 +46,9 @@ export interface Running {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-/** Starts the binary on a free port and resolves once it logs that it is listening. */
-export async function startBinary(binary: string, cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<Running> {
-  const proc = Bun.spawn([binary, "--port", "0", "--host", "127.0.0.1", ...args], {
+/** Starts the binary (a path, or a command such as deno run) on a free port and resolves once it logs that it is listening. */
+export async function startBinary(binary: string | string[], cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<Running> {
+  const proc = Bun.spawn([...(typeof binary === "string" ? [binary] : binary), "--port", "0", "--host", "127.0.0.1", ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: process.env.TMPDIR ?? "/tmp", TRACKD_ADMIN_TOKEN: BINARY_TOKEN, ...env },
     stdin: "ignore",

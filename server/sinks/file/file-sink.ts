@@ -4,6 +4,7 @@
  * only after it is written and fdatasync'd. A line torn by a crash is cut off at the next
  * start: it was never acknowledged, so the flusher sends it again.
  */
+import { Buffer } from "node:buffer";
 import { mkdirSync, readdirSync } from "node:fs";
 import { open, stat, truncate, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";

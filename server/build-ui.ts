@@ -1,0 +1,23 @@
+/**
+ * Builds the admin page into dist/ui for runtimes without Bun's HTML import (Deno): an
+ * index.html whose script and stylesheet live under /admin/assets/, as server/runtime/deno.ts
+ * serves them. (On Bun, server/http/ui.ts imports ui/index.html and Bun bundles it.)
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "..");
+const outdir = join(root, "dist", "ui");
+rmSync(outdir, { recursive: true, force: true });
+const result = await Bun.build({
+  entrypoints: [join(root, "ui", "index.html")],
+  outdir,
+  minify: true,
+  publicPath: "/admin/assets/",
+  define: { "process.env.NODE_ENV": JSON.stringify("production") },
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+console.log(`built ${outdir}: ${result.outputs.map((o) => o.path.slice(outdir.length + 1)).join(", ")}`);

@@ -1,0 +1,54 @@
+/**
+ * trackd on Deno: Deno.serve with the app's web-standard fetch, and the admin page from the
+ * bundle `npm run build:ui` writes to dist/ui (embedded by `deno compile --include dist/ui`).
+ */
+import { readFileSync } from "node:fs";
+import { Elysia, type AnyElysia } from "elysia";
+import type { Listener, Runtime, ServeOptions } from "./runtime.ts";
+
+/** The part of Deno's API used here (the project is type-checked against Bun's types). */
+declare const Deno: {
+  version: { deno: string };
+  serve(
+    options: { hostname: string; port: number; onListen: () => void },
+    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
+  ): { addr: { port: number }; shutdown(): Promise<void> };
+};
+
+/** The peer address of each request being served (Deno passes it beside the request, not on it). */
+const peers = new WeakMap<Request, string>();
+
+const UI_DIR = new URL("../../dist/ui/", import.meta.url);
+const TYPES: Record<string, string> = { html: "text/html; charset=utf-8", js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8", png: "image/png", svg: "image/svg+xml" };
+
+function uiFile(name: string): Response {
+  // Asset names are the bundler's (letters, digits, dashes, one dot): nothing else is read.
+  if (!/^[\w-]+\.\w+$/.test(name)) return new Response("not found", { status: 404 });
+  try {
+    const body = readFileSync(new URL(name, UI_DIR));
+    const cache = name === "index.html" ? "no-cache" : "public, max-age=31536000, immutable";
+    return new Response(body, { headers: { "content-type": TYPES[name.split(".").pop()!] ?? "application/octet-stream", "cache-control": cache } });
+  } catch {
+    return new Response(name === "index.html" ? "The admin page is not built: run npm run build:ui" : "not found", { status: 404 });
+  }
+}
+
+export const denoRuntime: Runtime = {
+  name: "deno",
+  version: Deno.version.deno,
+  serve(app: AnyElysia, options: ServeOptions): Listener {
+    // Deno.serve has no per-connection idle timeout or transport body cap to set: read-body.ts
+    // caps every body it reads, and Deno closes idle keep-alive connections itself.
+    const server = Deno.serve({ hostname: options.hostname, port: options.port, onListen: () => {} }, (request, info) => {
+      peers.set(request, info.remoteAddr.hostname);
+      return app.fetch(request);
+    });
+    return { port: server.addr.port, stop: () => server.shutdown() };
+  },
+  adminPage: () =>
+    new Elysia({ name: "admin-page" })
+      .get("/admin", () => uiFile("index.html"))
+      .get("/admin/assets/:file", ({ params }) => uiFile(params.file))
+      .get("/", ({ redirect }) => redirect("/admin", 302)),
+  peerAddress: (request) => peers.get(request) ?? null,
+};

@@ -1,0 +1,34 @@
+/**
+ * The seam between trackd and the runtime it runs on. Everything else (validation, the store,
+ * the flusher, the sinks, the Elysia app) uses web-standard and `node:` APIs that Bun and Deno
+ * both have; what differs is how the app is served, how the admin page's prebuilt bundle is
+ * found, and how a request's peer address is read. One implementation per runtime: bun.ts
+ * (server/main.ts) and deno.ts (server/main-deno.ts).
+ */
+import type { AnyElysia } from "elysia";
+
+export interface ServeOptions {
+  hostname: string;
+  port: number;
+  /** Close connections idle (or stalled mid-request) this long; where the runtime allows. */
+  idleTimeoutSeconds: number;
+  /** The transport's body cap, far above the event limits (read-body.ts enforces those). */
+  maxRequestBodySize: number;
+}
+
+export interface Listener {
+  /** The port bound (the one asked for, or the one chosen for port 0). */
+  port: number;
+  /** Stops accepting; with `force`, also closes open connections. Resolves once stopped. */
+  stop(force: boolean): Promise<void>;
+}
+
+export interface Runtime {
+  name: "bun" | "deno";
+  version: string;
+  serve(app: AnyElysia, options: ServeOptions): Listener;
+  /** GET /admin (the page, its assets) and / redirecting to it. */
+  adminPage(): AnyElysia;
+  /** The address of the socket a request came in on, if the runtime says. */
+  peerAddress(request: Request, server: unknown): string | null;
+}

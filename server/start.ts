@@ -1,0 +1,121 @@
+/**
+ * Starting trackd: the only place that wires real parts together (config, store, admin
+ * token, app, signals) and, through the runtime seam, the only place that listens. The entry
+ * points (main.ts for Bun, main-deno.ts for Deno) call start() with their runtime.
+ */
+import { resolve } from "node:path";
+import { createApp } from "./app.ts";
+import { ensureAdminToken } from "./auth/admin-token.ts";
+import { ConfigError, loadConfig, usage } from "./config/load.ts";
+import { openStore } from "./store/open-store.ts";
+import { createLog } from "./telemetry/log.ts";
+import { Metrics } from "./telemetry/metrics.ts";
+import { Flusher } from "./flusher/flusher.ts";
+import { createSinks } from "./sinks/create-sinks.ts";
+import { Retention } from "./store/retention.ts";
+import { Registry } from "./registry/registry.ts";
+import type { Runtime } from "./runtime/runtime.ts";
+
+const TRANSPORT_BODY_CAP = 1024 ** 3;
+
+/** Loads the configuration, opens the store, serves, and handles SIGTERM/SIGINT until exit. */
+export async function start(runtime: Runtime): Promise<void> {
+
+  let loaded;
+  try {
+    loaded = loadConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`trackd: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (loaded.help) {
+    console.log(usage());
+    process.exit(0);
+  }
+  const { config } = loaded;
+  const log = createLog(config.logLevel);
+  const dataDir = resolve(config.dataDir);
+
+  process.on("unhandledRejection", (reason) => log.error("unhandled rejection", { error: String(reason) }));
+
+  const store = openStore({ dataDir, durability: config.durability, rejectLogSize: config.rejectLogSize, dedupeWindowMs: config.dedupeWindowSeconds * 1000 });
+  try {
+    await store.writerReady;
+  } catch (err) {
+    log.error("the event writer could not open the store", { dataDir, error: String(err) });
+    process.exit(1);
+  }
+  const admin = ensureAdminToken(dataDir, process.env.TRACKD_ADMIN_TOKEN);
+
+  const metrics = new Metrics();
+  const sinks = createSinks(config.sinks, dataDir);
+  const flusher = new Flusher(
+    sinks.map((sink, i) => ({ sink, delivery: config.sinks[i]!.delivery })),
+    { events: store.events, delivery: store.delivery, metrics, log, now: Date.now },
+  );
+  const retention = new Retention(store, {
+    retentionMs: config.retentionSeconds * 1000,
+    capBytes: config.storageMaxBytes,
+    minFreeBytes: config.storageMinFreeBytes,
+    dataDir,
+    minCursor: () => flusher.minCursor(),
+    log,
+  });
+
+  let draining = false;
+  const deps = { config, store, adminToken: admin.token, log, metrics, flusher, registry: new Registry(store.registry, config.registry), storageFull: () => retention.isFull(), draining: () => draining, peerAddress: runtime.peerAddress };
+  const listen = {
+    // Far above the event limits: the collect route checks Content-Length before reading and
+    // caps chunked bodies while streaming, so every oversized body gets the error envelope.
+    maxRequestBodySize: TRANSPORT_BODY_CAP,
+    // Closes connections idle, or stalled mid-request (slowloris), for this long. The admin
+    // page's live stream sends a comment every 5 s, so the minimum is 6.
+    idleTimeoutSeconds: config.idleTimeoutSeconds,
+  };
+  // With admin.port set, the admin page and API listen apart (say on loopback only) and the
+  // public listener serves only the collect side.
+  const separateAdmin = config.admin.port > 0;
+  const app = createApp(deps, { collect: true, admin: !separateAdmin });
+  if (!separateAdmin) app.use(runtime.adminPage());
+  const server = runtime.serve(app, { hostname: config.host, port: config.port, ...listen });
+  const adminServer = separateAdmin ? runtime.serve(createApp(deps, { collect: false, admin: true }).use(runtime.adminPage()), { hostname: config.admin.host, port: config.admin.port, ...listen }) : null;
+  const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
+  const adminUrl = adminServer ? `http://${config.admin.host === "0.0.0.0" ? "localhost" : config.admin.host}:${adminServer.port}` : url;
+  if (admin.created)
+    process.stderr.write(
+      `\nAdmin token (shown once, kept in ${admin.file}):\n  ${admin.token}\nAdmin page: ${adminUrl}/admin (log in with the token)\nAdmin API:  curl -H "Authorization: Bearer ${admin.token}" ${adminUrl}/admin/api/events\n\n`,
+    );
+  flusher.start();
+  retention.start();
+  log.info("trackd listening", {
+    address: `${config.host}:${server.port}`,
+    url,
+    dataDir,
+    durability: config.durability,
+    storedEvents: store.events.count(),
+    sinks: config.sinks.map((s) => `${s.name} (${s.kind})`),
+    admin: `${adminUrl}/admin`,
+    runtime: `${runtime.name} ${runtime.version}`,
+  });
+
+  async function shutdown(signal: string) {
+    if (draining) return;
+    draining = true;
+    log.info("shutting down", { signal });
+    const timeout = setTimeout(() => {
+      log.warn("in-flight requests did not finish in time; closing", { timeoutMs: config.shutdownTimeoutMs });
+      void server.stop(true);
+    }, config.shutdownTimeoutMs);
+    await Promise.all([server.stop(false), adminServer?.stop(true)]); // stop accepting; in-flight collect requests are answered
+    clearTimeout(timeout);
+    // The flusher finishes (or abandons, to be resent) its in-flight batches before LMDB closes.
+    await flusher.stop(config.shutdownTimeoutMs);
+    await retention.stop();
+    await store.close();
+    log.info("stopped", { signal });
+    process.exit(0);
+  }
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
