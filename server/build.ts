@@ -42,8 +42,8 @@ const embedNativeAddons: BunPlugin = {
 
 const outfile = join(root, "dist", "trackd");
 const result = await Bun.build({
-  // The event writer runs in a Worker: a compiled binary must carry its entrypoint too.
-  entrypoints: [join(root, "server", "main.ts"), join(root, "server", "store", "writer-worker.ts")],
+  // One entrypoint: the event writer's Worker runs main.ts too (see store/event-writer.ts).
+  entrypoints: [join(root, "server", "main.ts")],
   compile: { outfile },
   minify: true,
   sourcemap: "linked",

@@ -1,5 +1,11 @@
 /** The entry point on Bun (npm start, dist/trackd). */
-import { bunRuntime } from "./runtime/bun.ts";
-import { start } from "./start.ts";
+import { isMainThread } from "node:worker_threads";
 
-await start(bunRuntime);
+if (isMainThread) {
+  const { bunRuntime } = await import("./runtime/bun.ts");
+  const { start } = await import("./start.ts");
+  await start(bunRuntime);
+} else {
+  // In the compiled binary the event writer's thread runs this file (see store/event-writer.ts).
+  await import("./store/writer-worker.ts");
+}

@@ -10,11 +10,13 @@ import type { RootDatabaseOptionsWithPath } from "lmdb";
 import { type WriterDbNames, type WriterMessage, type WriterReply } from "./writer-protocol.ts";
 
 /**
- * Where the writer thread's code is: next to this file when run from source; in the compiled
- * binary, its own bundled entrypoint (server/build.ts), which Bun lays out relative to the
- * entrypoints' common directory, server/.
+ * Where the writer thread's code is: next to this file when run from source (Bun or Deno).
+ * The compiled binary is one bundle: its writer thread runs the binary's own entry module,
+ * which starts the writer instead of the server when it is not on the main thread
+ * (server/main.ts). (Bundling the worker as a second entrypoint produced a broken binary in
+ * about one build in five: Bun 1.4.5 sometimes left lmdb's exports undefined.)
  */
-const WORKER_URL = import.meta.url.includes("/$bunfs/") ? new URL("./store/writer-worker.js", import.meta.url).href : new URL("./writer-worker.ts", import.meta.url).href;
+const WORKER_URL = import.meta.url.includes("/$bunfs/") ? import.meta.url : new URL("./writer-worker.ts", import.meta.url).href;
 
 /** Bun's workers can be told not to keep the process alive (unref) and again to (ref); Deno's cannot. */
 type RefWorker = Worker & { ref?(): void; unref?(): void };

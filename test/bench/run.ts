@@ -2,8 +2,9 @@
  * npm run bench: trackd's figures, measured in one run on this machine.
  *
  *  1. HTTP: a bare Bun.serve that parses the same JSON and answers 204 (the runtime's ceiling)
- *     against the compiled binary, durable and relaxed, under the same wrk load, interleaved so
- *     machine drift hits all three; requests/s, latency percentiles, errors, peak RSS, ratios.
+ *     against the compiled binary, durable and relaxed, and trackd under Deno, under the same
+ *     wrk load, interleaved so machine drift hits all of them; requests/s, latency
+ *     percentiles, errors, peak RSS, ratios.
  *  2. The batch route: events/s with 50 events per request.
  *  3. The flusher: a stored backlog drained into the file sink and into NATS JetStream.
  *  4. Ingest while a backlog drains, against the durable figure of (1); RSS with the backlog stored.
@@ -62,6 +63,8 @@ try {
       { name: "a: Bun.serve ceiling", cmd: [process.execPath, join(import.meta.dir, "ceiling.ts")], env: { PORT: "0" }, results: [] },
       { name: "b: trackd durable", cmd: trackdCmd("durable"), env, results: [] },
       { name: "c: trackd relaxed", cmd: trackdCmd("relaxed", "--durability", "relaxed"), env, results: [] },
+      // The same server under Deno (deno run of server/main-deno.ts, deno from npm).
+      { name: "d: trackd on Deno, durable", cmd: [join(root, "node_modules/.bin/deno"), "run", "--allow-all", join(root, "server/main-deno.ts"), ...trackdCmd("deno").slice(1)], env, results: [] },
     ];
     try {
       for (const t of targets) await startTarget(t);
