@@ -5,7 +5,8 @@
  * below replaces that module with a stub that requires the platform's `.node` file by
  * path, so Bun embeds it and extracts it to $TMPDIR at start.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BunPlugin } from "bun";
 
@@ -41,17 +42,54 @@ const embedNativeAddons: BunPlugin = {
 };
 
 const outfile = join(root, "dist", "trackd");
-const result = await Bun.build({
-  // One entrypoint: the event writer's Worker runs main.ts too (see store/event-writer.ts).
-  entrypoints: [join(root, "server", "main.ts")],
-  compile: { outfile },
-  minify: true,
-  sourcemap: "linked",
-  define: { "process.env.NODE_ENV": JSON.stringify("production") },
-  plugins: [embedNativeAddons],
-});
-if (!result.success) {
-  for (const log of result.logs) console.error(log);
-  process.exit(1);
+
+/** Builds dist/trackd once; false (with the logs printed) if Bun.build failed. */
+async function build(): Promise<boolean> {
+  const result = await Bun.build({
+    // One entrypoint: the event writer's Worker runs main.ts too (see store/event-writer.ts).
+    entrypoints: [join(root, "server", "main.ts")],
+    compile: { outfile },
+    minify: true,
+    sourcemap: "linked",
+    define: { "process.env.NODE_ENV": JSON.stringify("production") },
+    plugins: [embedNativeAddons],
+  });
+  for (const log of result.logs) if (!result.success) console.error(log);
+  return result.success;
 }
-console.log(`built ${outfile}`);
+
+/** Starts the binary on a scratch data directory: true once it says it is listening. */
+async function starts(binary: string): Promise<boolean> {
+  const dir = mkdtempSync(join(tmpdir(), "trackd-build-check-"));
+  const proc = Bun.spawn([binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data")], {
+    env: { ...process.env, TRACKD_ADMIN_TOKEN: "build-check" },
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
+  let logs = "";
+  for await (const chunk of proc.stderr) {
+    logs += new TextDecoder().decode(chunk);
+    if (logs.includes('"msg":"trackd listening"')) break;
+  }
+  const ok = logs.includes('"msg":"trackd listening"');
+  proc.kill("SIGKILL");
+  await proc.exited;
+  clearTimeout(timer);
+  rmSync(dir, { recursive: true, force: true });
+  if (!ok) console.error(logs.split("\n").slice(-12).join("\n"));
+  return ok;
+}
+
+// Bun 1.4.5's bundler now and then (about one build in twenty on our machines) emits a binary
+// in which lmdb's exports are undefined, so it fails at start: each build is started once
+// and rebuilt if it does not come up.
+for (let attempt = 1; attempt <= 4; attempt++) {
+  if (!(await build())) process.exit(1);
+  if (await starts(outfile)) {
+    console.log(`built ${outfile}`);
+    process.exit(0);
+  }
+  console.error(`build ${attempt}: the binary did not start; building again`);
+}
+process.exit(1);

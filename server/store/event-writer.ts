@@ -18,9 +18,6 @@ import { type WriterDbNames, type WriterMessage, type WriterReply } from "./writ
  */
 const WORKER_URL = import.meta.url.includes("/$bunfs/") ? import.meta.url : new URL("./writer-worker.ts", import.meta.url).href;
 
-/** Bun's workers can be told not to keep the process alive (unref) and again to (ref); Deno's cannot. */
-type RefWorker = Worker & { ref?(): void; unref?(): void };
-
 interface Waiter {
   seq: number;
   resolve: () => void;
@@ -28,7 +25,7 @@ interface Waiter {
 }
 
 export class EventWriter {
-  private readonly worker: RefWorker;
+  private readonly worker: Worker;
   private readonly ready: Promise<void>;
   private records: string[] = [];
   private turnWaiters: Waiter[] = [];
@@ -45,8 +42,10 @@ export class EventWriter {
     names: WriterDbNames,
     private readonly afterCommit: () => void,
   ) {
-    this.worker = new Worker(WORKER_URL, { type: "module" }) as RefWorker;
-    this.idle();
+    // The worker keeps the process alive until close() ends it. (Bun 1.4.5 with an unref'd
+    // worker busy-polls while a promise waits on it, about 25 µs of CPU per event, and after
+    // unref then ref its messages could fail to wake an idle event loop.)
+    this.worker = new Worker(WORKER_URL, { type: "module" });
     let opened: () => void = () => {};
     let failed: (err: Error) => void = () => {};
     this.ready = new Promise<void>((resolve, reject) => ((opened = resolve), (failed = reject)));
@@ -92,7 +91,6 @@ export class EventWriter {
     this.send();
     this.closed = new Promise<void>((resolve) => {
       this.onClosed = resolve;
-      this.worker.ref?.(); // the process must not exit before the writer's last commit
       this.post({ kind: "close" });
     }).then(() => void this.worker.terminate());
     return this.closed;
@@ -103,7 +101,6 @@ export class EventWriter {
     if (this.records.length === 0) return;
     const seq = ++this.seq;
     for (const w of this.turnWaiters) w.seq = seq;
-    if (this.waiting.length === 0) this.worker.ref?.(); // a reply is due: keep the process alive for it
     this.waiting.push(this.turnWaiters);
     this.post({ kind: "write", seq, records: this.records });
     this.records = [];
@@ -113,15 +110,6 @@ export class EventWriter {
   private settle(upTo: number, error: Error | null): void {
     if (!error) this.afterCommit();
     while (this.waiting.length > 0 && this.waiting[0]![0]!.seq <= upTo) for (const w of this.waiting.shift()!) error ? w.reject(error) : w.resolve();
-    if (this.waiting.length === 0) this.idle();
-  }
-
-  /**
-   * Nothing to wait for: the writer must not keep the process alive. (Only then: Bun busy-polls
-   * while a promise waits on an unref'd worker, which cost ~25 µs of CPU per event.)
-   */
-  private idle(): void {
-    this.worker.unref?.();
   }
 
   private post(message: WriterMessage): void {

@@ -26,6 +26,20 @@ for (const durability of ["durable", "relaxed"] as Durability[]) {
 }
 
 describe("store", () => {
+  test("commits events in the order they were appended, across event-loop turns and commits in flight", async () => {
+    const store = openStore({ dataDir: tempDir(), durability: "durable", rejectLogSize: 10 });
+    // Appended across several event-loop turns while earlier commits are still in flight.
+    const first = Array.from({ length: 50 }, () => event());
+    const pending = first.map((e) => store.events.append(e));
+    await new Promise((r) => setTimeout(r, 0));
+    const second = Array.from({ length: 50 }, () => event());
+    await Promise.all([...pending, ...second.map((e) => store.events.append(e))]);
+    const ids = [...first, ...second].map((e) => e.eventId);
+    expect(store.events.readAfter("", 1000, 1 << 30).items.map((i) => i.eventId)).toEqual(ids);
+    expect(store.events.count()).toBe(100);
+    await store.close();
+  });
+
   test("reopens a relaxed database in durable mode and back", async () => {
     const dir = tempDir();
     let store = openStore({ dataDir: dir, durability: "relaxed", rejectLogSize: 10 });
