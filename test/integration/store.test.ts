@@ -26,7 +26,7 @@ for (const durability of ["durable", "relaxed"] as Durability[]) {
 }
 
 describe("store", () => {
-  test("commits events in the order they were appended, across event-loop turns and commits in flight", async () => {
+  test("commits events in the order they were appended, and a failed commit fails only its own appends", async () => {
     const store = openStore({ dataDir: tempDir(), durability: "durable", rejectLogSize: 10 });
     // Appended across several event-loop turns while earlier commits are still in flight.
     const first = Array.from({ length: 50 }, () => event());
