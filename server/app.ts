@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
 
   if (parts.collect)
     app
-      .use(collectRoutes(collectDeps, collect))
+      .use(collectRoutes(collect))
       .use(sdkRoutes())
       .get("/metrics", () => new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }));
 

@@ -68,8 +68,9 @@ async function starts(binary: string): Promise<boolean> {
   });
   const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
   let logs = "";
+  const decoder = new TextDecoder();
   for await (const chunk of proc.stderr) {
-    logs += new TextDecoder().decode(chunk);
+    logs += decoder.decode(chunk, { stream: true });
     if (logs.includes('"msg":"trackd listening"')) break;
   }
   const ok = logs.includes('"msg":"trackd listening"');

@@ -189,10 +189,9 @@ export function nativeCollectRoutes(handle: Handle, log: CollectDeps["log"]) {
   };
 }
 
-/** The collect routes, wired to their dependencies. */
-export function collectRoutes(deps: CollectDeps, handler: ReturnType<typeof collectHandler> = collectHandler(deps)) {
+/** The collect routes around the collect handler (shared with nativeCollectRoutes). */
+export function collectRoutes({ handle, preflight }: ReturnType<typeof collectHandler>) {
   const path = "/collect/:aid/:tid/event";
-  const { handle, preflight } = handler;
   return new Elysia({ name: "collect" })
     .options(path, preflight)
     .options(`${path}s`, preflight)

@@ -4,7 +4,7 @@
  * across a restart, the file sink, the admin API, a data directory shared with the Bun binary
  * in both directions, and the `deno compile` binary from an empty directory.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -16,12 +16,6 @@ const root = join(import.meta.dir, "../..");
 const deno = join(root, "node_modules/.bin/deno");
 const denoRun = [deno, "run", "-A", join(root, "server/main-deno.ts")];
 const event = (instance: string) => JSON.stringify({ action: "view", object: "vehicle", vendor: "ChatVendor", product: "LiveChat", instance_id: instance });
-
-/** Builds the admin page bundle the Deno runtime serves (dist/ui), as npm run start:deno does. */
-function buildUi(): void {
-  const built = Bun.spawnSync([process.execPath, join(root, "server/build-ui.ts")], { cwd: root });
-  if (built.exitCode !== 0) throw new Error(`build:ui failed: ${built.stderr.toString()}`);
-}
 
 /** Lines written by a file sink into `dir`. */
 function fileSinkLines(dir: string): { eventId: string; instanceId: string }[] {
@@ -37,7 +31,8 @@ async function post(url: string, body: BodyInit, headers: Record<string, string>
 }
 
 /**
- * npm run build:deno. `deno compile` needs denort, which it downloads from dl.deno.land (or
+ * npm run build:deno: builds the admin page bundle Deno serves (dist/ui, as npm run start:deno
+ * does; the tests below need it), then the binary. `deno compile` needs denort, which it downloads from dl.deno.land (or
  * takes from DENORT_BIN): on a machine that can reach neither, the compiled-binary test is
  * skipped and says why; any other build failure fails it.
  */
@@ -51,7 +46,6 @@ function buildDenoBinary(): { ok: true; binary: string } | { ok: false; reason: 
 const compiled = buildDenoBinary();
 if (!compiled.ok) console.warn(`SKIPPED: the deno compile binary test. ${compiled.reason}`);
 
-beforeAll(buildUi);
 afterAll(killAll);
 
 describe("under Deno", () => {
