@@ -7,7 +7,8 @@ import { resolve } from "node:path";
 import { createApp } from "./app.ts";
 import { ensureAdminToken } from "./auth/admin-token.ts";
 import { ConfigError, loadConfig, usage } from "./config/load.ts";
-import { openStore } from "./store/open-store.ts";
+import { openStore, type Store } from "./store/open-store.ts";
+import { StoreFormatError } from "./store/store-format.ts";
 import { createLog } from "./telemetry/log.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { Flusher } from "./flusher/flusher.ts";
@@ -39,7 +40,15 @@ export async function start(runtime: Runtime): Promise<void> {
 
   process.on("unhandledRejection", (reason) => log.error("unhandled rejection", { error: String(reason) }));
 
-  const store = openStore({ dataDir, durability: config.durability, rejectLogSize: config.rejectLogSize, dedupeWindowMs: config.dedupeWindowSeconds * 1000 });
+  let store: Store;
+  try {
+    store = openStore({ dataDir, durability: config.durability, rejectLogSize: config.rejectLogSize, dedupeWindowMs: config.dedupeWindowSeconds * 1000, log });
+  } catch (err) {
+    if (!(err instanceof StoreFormatError)) throw err;
+    log.error("cannot open the data directory", { dataDir, error: err.message });
+    process.stderr.write(`trackd: ${err.message}\n`);
+    process.exit(1);
+  }
   try {
     await store.writerReady;
   } catch (err) {

@@ -17,6 +17,7 @@ const filterFields = {
 
 export const EventListQuery = t.Object({ limit: t.Optional(Limit), before: t.Optional(t.String({ maxLength: 64 })), ...filterFields });
 export const EventStreamQuery = t.Object(filterFields);
+export const InstanceQuery = t.Object({ instanceId: t.String({ minLength: 1, maxLength: 400 }) });
 
 /** The store filter from list or stream query parameters (IDs lowercased like path IDs; empty means any). */
 export function toFilter(q: { [K in keyof typeof filterFields]?: string }): EventFilter {

@@ -8,7 +8,7 @@ import type { EventDelivery } from "../flusher/flusher.ts";
 import type { Store } from "../store/open-store.ts";
 import { requireAdmin } from "./admin-auth.ts";
 import { pathParams } from "./params.ts";
-import { EventListQuery, RejectListQuery, toFilter } from "./admin.model.ts";
+import { EventListQuery, InstanceQuery, RejectListQuery, toFilter } from "./admin.model.ts";
 import { json } from "./json.ts";
 
 export interface AdminDeps {
@@ -21,6 +21,11 @@ export interface AdminDeps {
 
 export function adminRoutes(deps: AdminDeps) {
   const { events, rejects, stats } = deps.store;
+  const timeline = (accountId: string, instanceId: string) => {
+    // IDs longer than any stored one simply have no timeline.
+    const tooLong = accountId.length > 64 || instanceId.length > 400;
+    return json({ accountId: accountId.toLowerCase(), instanceId, events: tooLong ? [] : events.timeline(accountId.toLowerCase(), instanceId, 1000) });
+  };
   return new Elysia({ name: "admin-api", prefix: "/admin/api" })
     .onBeforeHandle(requireAdmin(deps.adminToken))
     .get(
@@ -37,10 +42,10 @@ export function adminRoutes(deps: AdminDeps) {
     })
     .get("/instances/:accountId/:instanceId", ({ params: raw }) => {
       const params = pathParams(raw);
-      // IDs longer than any stored one (and than an LMDB key allows) simply have no timeline.
-      const tooLong = params.accountId.length > 64 || params.instanceId.length > 400;
-      return json({ accountId: params.accountId.toLowerCase(), instanceId: params.instanceId, events: tooLong ? [] : events.timeline(params.accountId.toLowerCase(), params.instanceId, 1000) });
+      return timeline(params.accountId, params.instanceId);
     })
+    // The same with the instance ID in the query: URLs cannot carry "." or ".." as a path segment.
+    .get("/instances/:accountId", ({ params: raw, query }) => timeline(pathParams(raw).accountId, query.instanceId), { query: InstanceQuery })
     .get("/rejects", ({ query }) => json({ rejects: rejects.list({ ...query, limit: query.limit ?? 50 }) }), { query: RejectListQuery })
     .get("/trackers", () => json({ trackers: stats.list(), storedEvents: events.count(), storageBytes: deps.store.usedBytes(), fileBytes: deps.store.fileBytes() }));
 }

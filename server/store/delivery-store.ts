@@ -5,6 +5,7 @@
  */
 import type { Database, RootDatabase } from "lmdb";
 import type { DeliveryItem } from "../sinks/types.ts";
+import { keyTail, tupleKey, tupleRange } from "./tuple-key.ts";
 
 export interface SinkCursor {
   /** Every event with a key up to and including this one has been delivered ("" = none). */
@@ -24,18 +25,23 @@ export interface DeadLetter {
   json: string;
 }
 
-const key = (sink: string, eventId: string) => `${sink}\u0000${eventId}`;
-const range = (sink: string) => ({ start: `${sink}\u0000`, end: `${sink}\u0001` });
+/** Dead letters and replays are keyed (sink, event ID) as tuple keys: any sink name range-reads exactly. */
+export const deliveryKey = (sink: string, eventId: string) => tupleKey([sink], eventId);
+const range = tupleRange;
+const EVENT_ID_LENGTH = 36;
+
+/** The databases' names and key encodings (the store-format migration rewrites their keys). */
+export const DELIVERY_DBS = { cursors: "sink-cursors", dead: "dead-letters", replay: "replay-queue" };
 
 export class DeliveryStore {
   private readonly cursors: Database<SinkCursor, string>;
-  private readonly dead: Database<DeadLetter, string>;
-  private readonly replay: Database<string, string>;
+  private readonly dead: Database<DeadLetter, Uint8Array>;
+  private readonly replay: Database<string, Uint8Array>;
 
   constructor(root: RootDatabase) {
-    this.cursors = root.openDB({ name: "sink-cursors" });
-    this.dead = root.openDB({ name: "dead-letters" });
-    this.replay = root.openDB({ name: "replay-queue", encoding: "string" });
+    this.cursors = root.openDB({ name: DELIVERY_DBS.cursors });
+    this.dead = root.openDB({ name: DELIVERY_DBS.dead, keyEncoding: "binary" });
+    this.replay = root.openDB({ name: DELIVERY_DBS.replay, keyEncoding: "binary", encoding: "string" });
   }
 
   /** The databases, for storage accounting. */
@@ -54,30 +60,30 @@ export class DeliveryStore {
 
   /** Moves an event to the dead letters of a sink. */
   deadLetter(letter: DeadLetter): Promise<unknown> {
-    return this.dead.put(key(letter.sink, letter.eventId), letter).catch(() => {});
+    return this.dead.put(deliveryKey(letter.sink, letter.eventId), letter).catch(() => {});
   }
 
   /** Dead letters, newest first, of one sink or all. */
   deadLetters(sink: string | undefined, limit: number): DeadLetter[] {
     const out: DeadLetter[] = [];
-    for (const { value } of this.dead.getRange(sink ? range(sink) : {})) out.push(value);
+    for (const { value } of this.dead.getRange(sink ? range([sink]) : {})) out.push(value);
     return out.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).slice(0, limit);
   }
 
   /** Dead-letter records for one event across sinks. */
   deadLettersOf(eventId: string, sinks: string[]): DeadLetter[] {
-    return sinks.map((s) => this.dead.get(key(s, eventId))).filter((d): d is DeadLetter => d !== undefined);
+    return sinks.map((s) => this.dead.get(deliveryKey(s, eventId))).filter((d): d is DeadLetter => d !== undefined);
   }
 
   isQueuedForReplay(sink: string, eventId: string): boolean {
-    return this.replay.get(key(sink, eventId)) !== undefined;
+    return this.replay.get(deliveryKey(sink, eventId)) !== undefined;
   }
 
   /** Queues dead letters (of one sink or all) for redelivery; resolves with how many. */
   async requeue(sink?: string): Promise<number> {
     let n = 0;
     await this.cursors.transaction(() => {
-      for (const { key: k, value } of this.dead.getRange(sink ? range(sink) : {})) {
+      for (const { key: k, value } of this.dead.getRange(sink ? range([sink]) : {})) {
         this.replay.put(k, value.json);
         this.dead.remove(k);
         n++;
@@ -89,22 +95,22 @@ export class DeliveryStore {
   /** Up to `limit` queued replays of a sink, in event order. */
   replays(sink: string, limit: number): DeliveryItem[] {
     const out: DeliveryItem[] = [];
-    for (const { key: k, value } of this.replay.getRange({ ...range(sink), limit })) out.push({ eventId: k.slice(sink.length + 1), json: value });
+    for (const { key: k, value } of this.replay.getRange({ ...range([sink]), limit })) out.push({ eventId: keyTail(k, EVENT_ID_LENGTH), json: value });
     return out;
   }
 
   /** Removes delivered replays. */
   replayed(sink: string, eventIds: string[]): Promise<unknown> {
     let last: Promise<unknown> = Promise.resolve();
-    for (const id of eventIds) last = this.replay.remove(key(sink, id)).catch(() => {});
+    for (const id of eventIds) last = this.replay.remove(deliveryKey(sink, id)).catch(() => {});
     return last;
   }
 
   replayCount(sink: string): number {
-    return this.replay.getKeysCount(range(sink));
+    return this.replay.getKeysCount(range([sink]));
   }
 
   deadLetterCount(sink: string): number {
-    return this.dead.getKeysCount(range(sink));
+    return this.dead.getKeysCount(range([sink]));
   }
 }

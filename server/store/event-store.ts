@@ -1,14 +1,15 @@
 /**
  * Events keyed by event ID (UUIDv7, so key order is arrival order), stored as their JSON text
- * so that what a sink receives is exactly what was stored, plus an index by
- * (account, instance ID) for timelines.
+ * so that what a sink receives is exactly what was stored, plus the link index
+ * (link-index.ts) by (account, instance ID or identifier) for timelines and journeys.
  */
 import { setImmediate } from "node:timers";
 import type { Database } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
-import { uuidv7Time } from "../events/ids.ts";
+import { deviceOf, linksOf } from "../events/links.ts";
 import type { DeliveryItem } from "../sinks/types.ts";
 import type { EventWriter } from "./event-writer.ts";
+import { LINKS_DB, type LinkIndex } from "./link-index.ts";
 import type { TrackerStats } from "./tracker-stats.ts";
 
 export interface EventFilter {
@@ -31,13 +32,8 @@ export interface EventPage {
 /** How many stored events one list call may read before it returns what it found. */
 const SCAN_LIMIT = 20000;
 
-const EVENT_ID_LENGTH = 36;
-
 /** The databases' names (the writer thread opens them by name). */
-export const EVENT_DBS = { events: "events", index: "instance-index" };
-
-/** Index keys are "account NUL instance NUL eventId": plain strings encode far faster than arrays. */
-const indexKey = (accountId: string, instanceId: string) => `${accountId}\u0000${instanceId}\u0000`;
+export const EVENT_DBS = { events: "events", links: LINKS_DB };
 
 /** A read for delivery: events after a cursor, and how far the read went (test events are passed over). */
 export interface DeliveryRead {
@@ -69,20 +65,20 @@ export class EventStore {
 
   constructor(
     private readonly events: Database<string, string>,
-    private readonly index: Database<Uint8Array, string>,
+    readonly links: LinkIndex,
     private readonly stats: TrackerStats,
     private readonly writer: EventWriter,
   ) {}
 
   /**
-   * Stores an event, with its index entry and (if given) its client key in the same
+   * Stores an event, with its link index entries and (if given) its client key in the same
    * transaction. Resolves once that transaction is committed and, in durable mode, on disk;
    * rejects if it could not be stored. Events are committed in the order of these calls, so
    * make the event ID and call append in one synchronous step: sink cursors rely on key order
    * being commit order.
    */
   async append(event: TrackedEvent, receivedMs: number = Date.parse(event.receivedAt), clientKey: string | null = null): Promise<void> {
-    const written = this.writer.write(event.eventId, JSON.stringify(event), indexKey(event.accountId, event.instanceId) + event.eventId, clientKey);
+    const written = this.writer.write(event.eventId, JSON.stringify(event), clientKey, event.accountId, deviceOf(event), linksOf(event));
     this.stats.record(event.accountId, event.trackerId, event.test ? "test" : "accepted", event.receivedAt, receivedMs);
     await written;
     for (const listener of this.listeners) listener(event);
@@ -144,15 +140,15 @@ export class EventStore {
 
   /**
    * Deletes up to `limit` oldest events with keys at or before `upTo` (inclusive), with their
-   * index entries. Resolves with how many went, once committed.
+   * link index entries. Resolves with how many went, once committed.
    */
   async deleteUpTo(upTo: string, limit: number): Promise<number> {
     let n = 0;
     let last: Promise<unknown> = Promise.resolve();
     for (const { key, value } of this.events.getRange({ limit })) {
       if (key > upTo) break;
-      const { accountId, instanceId } = JSON.parse(value) as TrackedEvent;
-      this.index.remove(indexKey(accountId, instanceId) + key).catch(() => {});
+      // An entry that failed to go points at no event: readers skip it (get() finds nothing).
+      this.links.remove(JSON.parse(value) as TrackedEvent).catch(() => {});
       last = this.events.remove(key);
       n++;
     }
@@ -162,7 +158,7 @@ export class EventStore {
 
   /** The databases, for storage accounting. */
   get databases(): Database<unknown, string>[] {
-    return [this.events, this.index] as Database<unknown, string>[];
+    return [this.events, this.links.database] as Database<unknown, string>[];
   }
 
   /** The stored event, or undefined. */
@@ -198,23 +194,17 @@ export class EventStore {
 
   /** Every event of an account that shares an instance ID, oldest first. */
   timeline(accountId: string, instanceId: string, limit: number): TrackedEvent[] {
-    const prefix = indexKey(accountId, instanceId);
     const out: TrackedEvent[] = [];
-    for (const key of this.index.getKeys({ start: prefix, end: prefix + "\uffff" })) {
-      const event = this.get(key.slice(-EVENT_ID_LENGTH));
-      // The separator may occur inside an instance ID, so a prefix can match a longer ID.
-      if (event && event.accountId === accountId && event.instanceId === instanceId) out.push(event);
-      if (out.length >= limit) break;
+    for (const { eventId } of this.links.entries(accountId, "instance", instanceId, { limit })) {
+      const event = this.get(eventId);
+      if (event) out.push(event);
     }
     return out;
   }
 
   private listInstance(filter: EventFilter, limit: number, before?: string): EventPage {
-    const prefix = indexKey(filter.accountId!, filter.instanceId!);
     const out: TrackedEvent[] = [];
-    for (const key of this.index.getKeys({ reverse: true, start: prefix + (before ?? "\uffff"), end: prefix })) {
-      const eventId = key.slice(-EVENT_ID_LENGTH);
-      if (eventId === before) continue;
+    for (const { eventId } of this.links.entries(filter.accountId!, "instance", filter.instanceId!, { reverse: true, from: before })) {
       const event = this.get(eventId);
       if (event && matches(event, filter)) out.push(event);
       if (out.length >= limit) return { events: out, next: eventId };

@@ -7,7 +7,7 @@
  */
 import { setImmediate } from "node:timers";
 import type { RootDatabaseOptionsWithPath } from "lmdb";
-import { type WriterDbNames, type WriterMessage, type WriterReply } from "./writer-protocol.ts";
+import type { WriterDbNames, WriterMessage, WriterRecords, WriterReply } from "./writer-protocol.ts";
 
 /**
  * Where the writer thread's code is: next to this file when run from source (Bun or Deno).
@@ -27,7 +27,7 @@ interface Waiter {
 export class EventWriter {
   private readonly worker: Worker;
   private readonly ready: Promise<void>;
-  private records: string[] = [];
+  private records: WriterRecords = [];
   private turnWaiters: Waiter[] = [];
   private readonly waiting: Waiter[][] = [];
   private seq = 0;
@@ -74,9 +74,9 @@ export class EventWriter {
    * Queues one event for the next commit. Records reach LMDB in the order of these calls, so
    * callers must make event IDs and call write() in the same synchronous step.
    */
-  write(eventId: string, json: string, indexKey: string, clientKey: string | null): Promise<void> {
+  write(eventId: string, json: string, clientKey: string | null, accountId: string, deviceId: string, links: string[]): Promise<void> {
     if (this.closed || this.broken) return Promise.reject(this.broken ?? new Error("the event store is closed"));
-    this.records.push(eventId, json, indexKey, clientKey ?? "");
+    this.records.push(eventId, json, clientKey ?? "", accountId, deviceId, String(links.length / 2), ...links);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.send());

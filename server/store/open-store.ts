@@ -18,6 +18,9 @@ import { RegistryStore } from "./registry-store.ts";
 import { CLIENT_ID_DBS, ClientIds } from "./client-ids.ts";
 import { EVENT_DBS, EventStore } from "./event-store.ts";
 import { EventWriter } from "./event-writer.ts";
+import { LinkIndex } from "./link-index.ts";
+import { ensureStoreFormat } from "./store-format.ts";
+import { createLog, type Log } from "../telemetry/log.ts";
 import { RejectLog, type RejectRecord } from "./reject-log.ts";
 import { TrackerStats } from "./tracker-stats.ts";
 
@@ -55,9 +58,14 @@ export interface StoreOptions {
   rejectLogSize: number;
   /** How long client event IDs are remembered for deduplication (default 24 hours). */
   dedupeWindowMs?: number;
+  /** Where a store-format migration reports its progress (default: warnings and errors only). */
+  log?: Log;
 }
 
-/** Opens (creating if needed) the store under `dataDir`. */
+/**
+ * Opens (creating if needed) the store under `dataDir`, migrating an older store format first.
+ * Throws StoreFormatError for a data directory written by a newer trackd.
+ */
 export function openStore(options: StoreOptions): Store {
   mkdirSync(options.dataDir, { recursive: true });
   const path = join(options.dataDir, "trackd.mdb");
@@ -76,6 +84,7 @@ export function openStore(options: StoreOptions): Store {
     // itself only grows as data is written.
     mapSize: MAP_SIZE,
   };
+  ensureStoreFormat(envOptions, options.log ?? createLog("warn"));
   const root: RootDatabase = open(envOptions);
   // The writer thread attaches to this same environment (lmdb-js shares it within a process).
   const writer = new EventWriter(envOptions, { ...EVENT_DBS, ...CLIENT_ID_DBS }, () => root.resetReadTxn());
@@ -83,7 +92,7 @@ export function openStore(options: StoreOptions): Store {
   const stats = new TrackerStats(root.openDB({ name: "tracker-stats" }));
   const events = new EventStore(
     root.openDB<string, string>({ name: EVENT_DBS.events, encoding: "string" }),
-    root.openDB<Uint8Array, string>({ name: EVENT_DBS.index, encoding: "binary" }),
+    new LinkIndex(root.openDB({ name: EVENT_DBS.links, keyEncoding: "binary", encoding: "string" })),
     stats,
     writer,
   );
@@ -92,7 +101,6 @@ export function openStore(options: StoreOptions): Store {
   const delivery = new DeliveryStore(root);
   const registry = new RegistryStore(root);
   const clientIds = new ClientIds(root, options.dedupeWindowMs ?? 86_400_000);
-  if (meta.get("schema") === undefined) meta.putSync("schema", 1);
   // Event IDs must keep increasing across restarts even if the clock stepped back, or a sink
   // cursor past the newest stored event would skip the next ones.
   const newest = events.lastEventId();

@@ -1,20 +1,24 @@
 /** Messages between the event store (main thread) and its writer thread (writer-worker.ts). */
 import type { RootDatabaseOptionsWithPath } from "lmdb";
 
-/** Each record is four strings in a flat array: eventId, JSON text, index key, client key ("" if none). */
-export const RECORD_FIELDS = 4;
+/**
+ * Records travel as strings in one flat array (cheap to pass between threads). Each record:
+ * eventId, JSON text, client key ("" if none), account ID, device ID ("" if none), the number
+ * of links N, then N pairs of link kind and value (events/links.ts).
+ */
+export type WriterRecords = string[];
 
 /** The databases the writer puts into, by name. */
 export interface WriterDbNames {
   events: string;
-  index: string;
+  links: string;
   clientIds: string;
   clientIdsByTime: string;
 }
 
 export type WriterMessage =
   | { kind: "open"; options: RootDatabaseOptionsWithPath; names: WriterDbNames }
-  | { kind: "write"; seq: number; records: string[] }
+  | { kind: "write"; seq: number; records: WriterRecords }
   | { kind: "close" };
 
 export type WriterReply =

@@ -8,15 +8,15 @@
  */
 import { setImmediate } from "node:timers";
 import { open, type Database, type RootDatabase } from "lmdb";
-import { RECORD_FIELDS, type WriterMessage, type WriterReply } from "./writer-protocol.ts";
+import { linkKey } from "./link-index.ts";
+import type { WriterMessage, WriterReply } from "./writer-protocol.ts";
 
 declare const self: Worker;
 
 let root: RootDatabase | null = null;
-let dbs: { events: Database<string, string>; index: Database<Uint8Array, string>; clientIds: Database<string, string>; clientIdsByTime: Database<string, string> } | null = null;
+let dbs: { events: Database<string, string>; links: Database<string, Uint8Array>; clientIds: Database<string, string>; clientIdsByTime: Database<string, string> } | null = null;
 let queue: { seq: number; records: string[] }[] = [];
 let scheduled = false;
-const EMPTY = new Uint8Array(0);
 /**
  * lmdb-js transaction flags: its default (3) plus LMDB's MDB_NOSYNC (0x10000). In an
  * environment opened with overlappingSync (durable mode), LMDB then fsyncs *inside* the
@@ -36,19 +36,22 @@ function commit(): void {
   const batches = queue;
   queue = [];
   if (batches.length === 0 || !dbs || !root) return;
-  const { events, index, clientIds, clientIdsByTime } = dbs;
+  const { events, links, clientIds, clientIdsByTime } = dbs;
   const upTo = batches[batches.length - 1]!.seq;
   try {
     root.transactionSync(() => {
       for (const { records } of batches)
-        for (let i = 0; i < records.length; i += RECORD_FIELDS) {
-          const [eventId, json, indexKey, clientKey] = [records[i]!, records[i + 1]!, records[i + 2]!, records[i + 3]!];
-          events.putSync(eventId, json);
-          index.putSync(indexKey, EMPTY);
+        for (let i = 0; i < records.length; ) {
+          const eventId = records[i++]!;
+          events.putSync(eventId, records[i++]!);
+          const clientKey = records[i++]!;
           if (clientKey !== "") {
             clientIds.putSync(clientKey, eventId);
             clientIdsByTime.putSync(eventId, clientKey);
           }
+          const accountId = records[i++]!;
+          const deviceId = records[i++]!;
+          for (let n = Number(records[i++]); n > 0; n--, i += 2) links.putSync(linkKey(accountId, records[i]!, records[i + 1]!, eventId), deviceId);
         }
     }, txnFlags);
     reply({ kind: "committed", upTo });
@@ -66,7 +69,7 @@ self.onmessage = (e: MessageEvent<WriterMessage>) => {
         txnFlags = message.options.overlappingSync ? OVERLAPPING_SYNC_TXN : undefined;
         dbs = {
           events: root.openDB({ name: message.names.events, encoding: "string" }),
-          index: root.openDB({ name: message.names.index, encoding: "binary" }),
+          links: root.openDB({ name: message.names.links, keyEncoding: "binary", encoding: "string" }),
           clientIds: root.openDB({ name: message.names.clientIds, encoding: "string" }),
           clientIdsByTime: root.openDB({ name: message.names.clientIdsByTime, encoding: "string" }),
         };

@@ -16,7 +16,7 @@ export function InstancePage({ params }: PageProps) {
     const i = params.get("instanceId");
     if (!a || !i) return;
     setError(null);
-    api<{ events: TrackedEvent[] }>(`/instances/${encodeURIComponent(a)}/${encodeURIComponent(i)}`).then(
+    api<{ events: TrackedEvent[] }>(`/instances/${encodeURIComponent(a)}${query({ instanceId: i })}`).then(
       (r) => setEvents(r.events),
       (e) => setError((e as Error).message),
     );

@@ -1,0 +1,55 @@
+/**
+ * What an event can be linked to other events by: its instance ID, and the identifiers it
+ * carries among its properties (the Web SDK's device ID, a site's user ID, SHA-256 hashes of a
+ * normalized email or phone). The event writer indexes each (account, kind, value) at ingest;
+ * the shopper's journey follows them when asked. Stored events are never rewritten.
+ */
+import type { TrackedEvent } from "./event.model.ts";
+
+export type LinkKind = "instance" | "device" | "user" | "email" | "phone";
+
+/** Identifier fields (top level of the body, kept in `properties`) and the link each makes. */
+export const IDENTIFIER_FIELDS = [
+  { field: "deviceId", kind: "device" },
+  { field: "userId", kind: "user" },
+  { field: "emailSha256", kind: "email" },
+  { field: "phoneSha256", kind: "phone" },
+] as const satisfies readonly { field: string; kind: LinkKind }[];
+
+/** Hashed identifiers: 64 hex digits, indexed lowercase. */
+export const HASHED_FIELDS = new Set<string>(["emailSha256", "phoneSha256"]);
+
+/** The Web SDK's visit ID: groups a journey's events into visits (not a link by itself). */
+export const VISIT_FIELD = "visitId";
+
+/**
+ * An index entry that every server-side event also gets (with value ""), so that the leads
+ * of an account over a time range are read without scanning its browser events.
+ */
+export const SERVER_EVENTS = "server";
+
+const stringField = (event: TrackedEvent, field: string): string | null => {
+  const v = event.properties[field];
+  return typeof v === "string" && v !== "" ? v : null;
+};
+
+/** The event's device ID (the Web SDK's), or "" if it has none. */
+export function deviceOf(event: TrackedEvent): string {
+  return stringField(event, "deviceId") ?? "";
+}
+
+/** The event's visit ID, or null. */
+export function visitOf(event: TrackedEvent): string | null {
+  return stringField(event, VISIT_FIELD);
+}
+
+/** The (kind, value) pairs the event is indexed under, flat: [kind, value, kind, value, ...]. */
+export function linksOf(event: TrackedEvent): string[] {
+  const out: string[] = ["instance", event.instanceId];
+  for (const { field, kind } of IDENTIFIER_FIELDS) {
+    const value = stringField(event, field);
+    if (value !== null) out.push(kind, HASHED_FIELDS.has(field) ? value.toLowerCase() : value);
+  }
+  if (event.context.source === "server") out.push(SERVER_EVENTS, "");
+  return out;
+}

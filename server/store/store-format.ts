@@ -1,0 +1,110 @@
+/**
+ * The data directory's store format, recorded as "schema" in the meta database. A newer trackd
+ * migrates an older format when it opens the store; a trackd meeting a newer format refuses
+ * to open it rather than misread it.
+ *
+ * 1: trackd 0.1.0. The instance index was keyed by NUL-joined strings, which lmdb-js stores
+ *    differently below and above about 64 bytes: long, UUID and Unicode IDs went missing.
+ * 2: trackd 0.2.0. The link index (link-index.ts) replaces the instance index; it and the
+ *    dead letters and replay queue are keyed by tuple keys (tuple-key.ts).
+ */
+import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from "lmdb";
+import type { TrackedEvent } from "../events/event.model.ts";
+import { deviceOf, linksOf } from "../events/links.ts";
+import type { Log } from "../telemetry/log.ts";
+import { DELIVERY_DBS, deliveryKey, type DeadLetter } from "./delivery-store.ts";
+import { EVENT_DBS } from "./event-store.ts";
+import { LINKS_DB, linkKey } from "./link-index.ts";
+
+export const STORE_FORMAT = 2;
+
+const FORMAT_KEY = "schema";
+const BATCH = 10_000;
+const EVENT_ID_LENGTH = 36;
+
+/** The data directory holds a format this trackd cannot read. */
+export class StoreFormatError extends Error {}
+
+/**
+ * Brings the store to STORE_FORMAT before anything else opens it: records it in a new store,
+ * migrates an older one (logging progress), throws StoreFormatError for a newer one. A
+ * migration cut short (a crash, kill -9) starts over at the next open: stored events are only
+ * read, and the format is recorded in the same transaction as the last step.
+ *
+ * It opens and closes the environment itself: lmdb-js keeps per-process state for a database
+ * opened with one key encoding, and a database re-keyed here and read in the same process
+ * under its new key encoding missed exact-key reads until the environment was reopened.
+ */
+export function ensureStoreFormat(options: RootDatabaseOptionsWithPath, log: Log): void {
+  const root = open(options);
+  try {
+    checkAndMigrate(root, options.path ?? "", log);
+  } finally {
+    void root.close();
+  }
+}
+
+function checkAndMigrate(root: RootDatabase, path: string, log: Log): void {
+  const meta = root.openDB<unknown, string>({ name: "meta" });
+  const events = root.openDB<string, string>({ name: EVENT_DBS.events, encoding: "string" });
+  const found = meta.get(FORMAT_KEY);
+  if (found === STORE_FORMAT) return;
+  if (typeof found === "number" && found > STORE_FORMAT)
+    throw new StoreFormatError(
+      `${path} is in store format ${found}, written by a newer trackd; this trackd reads formats up to ${STORE_FORMAT}. Run the newer release, or restore the backup taken before upgrading.`,
+    );
+  if (found === undefined && events.getCount() === 0) {
+    meta.putSync(FORMAT_KEY, STORE_FORMAT);
+    return;
+  }
+  migrateFrom1(root, meta, events, log);
+}
+
+function migrateFrom1(root: RootDatabase, meta: Database<unknown, string>, events: Database<string, string>, log: Log): void {
+  const total = events.getCount();
+  const started = Date.now();
+  log.info("migrating the store from format 1 to 2: rebuilding the link index", { events: total });
+  const links = root.openDB<string, Uint8Array>({ name: LINKS_DB, keyEncoding: "binary", encoding: "string" });
+  links.clearSync();
+  let done = 0;
+  let after: string | undefined;
+  for (;;) {
+    const batch = [...events.getRange({ start: after, limit: BATCH + 1 })].filter(({ key }) => key !== after).slice(0, BATCH);
+    if (batch.length === 0) break;
+    root.transactionSync(() => {
+      for (const { value } of batch) {
+        const event = JSON.parse(value) as TrackedEvent;
+        const pairs = linksOf(event);
+        const device = deviceOf(event);
+        for (let i = 0; i < pairs.length; i += 2) links.putSync(linkKey(event.accountId, pairs[i]!, pairs[i + 1]!, event.eventId), device);
+      }
+    });
+    done += batch.length;
+    after = batch[batch.length - 1]!.key;
+    log.info("migrating the store", { indexed: done, of: total, percent: Math.floor((done / Math.max(1, total)) * 100) });
+  }
+
+  // Dead letters and replays: the same entries under tuple keys. Their old keys were
+  // "sink NUL eventId" strings, read back by lmdb-js as that string when short and as the
+  // array [sink, eventId] when long (the format-1 flaw itself).
+  const oldDead = root.openDB<DeadLetter, string | string[]>({ name: DELIVERY_DBS.dead });
+  const oldReplay = root.openDB<string, string | string[]>({ name: DELIVERY_DBS.replay, encoding: "string" });
+  const dead = [...oldDead.getRange()];
+  const replays = [...oldReplay.getRange()];
+  const newDead = root.openDB<DeadLetter, Uint8Array>({ name: DELIVERY_DBS.dead, keyEncoding: "binary" });
+  const newReplay = root.openDB<string, Uint8Array>({ name: DELIVERY_DBS.replay, keyEncoding: "binary", encoding: "string" });
+  root.openDB({ name: "instance-index" }).dropSync();
+  root.transactionSync(() => {
+    for (const { key, value } of dead) {
+      oldDead.removeSync(key);
+      newDead.putSync(deliveryKey(value.sink, value.eventId), value);
+    }
+    for (const { key, value } of replays) {
+      oldReplay.removeSync(key);
+      const [sink, eventId] = Array.isArray(key) ? key : [key.slice(0, -EVENT_ID_LENGTH - 1), key.slice(-EVENT_ID_LENGTH)];
+      newReplay.putSync(deliveryKey(sink!, eventId!), value);
+    }
+    meta.putSync(FORMAT_KEY, STORE_FORMAT);
+  });
+  log.info("migrated the store to format 2", { events: total, deadLetters: dead.length, replays: replays.length, ms: Date.now() - started });
+}
