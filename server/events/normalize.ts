@@ -6,6 +6,7 @@ import type { Limits } from "../config/schema.ts";
 import type { ErrorDetail } from "../errors.ts";
 import { classifyAction } from "./actions.ts";
 import { isUuid } from "./ids.ts";
+import { HASHED_FIELDS, IDENTIFIER_FIELDS, VISIT_FIELD } from "./links.ts";
 import { parseClientTime } from "./time.ts";
 import type { TrackedEvent, Warning } from "./event.model.ts";
 
@@ -132,6 +133,27 @@ function checkValue(value: unknown, path: string, depth: number, limits: Limits,
   }
 }
 
+const IDENTITY_FIELDS = [...IDENTIFIER_FIELDS.map((f) => f.field), VISIT_FIELD];
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * Identifier fields (deviceId, visitId, userId, emailSha256, phoneSha256) stay among the
+ * properties, but events are linked by them, so they are checked: a string within the field
+ * length, and the hashes 64 hex digits, so a raw email or phone is refused rather than stored.
+ */
+function checkIdentifiers(body: Record<string, unknown>, limits: Limits, problems: ErrorDetail[], warnings: Warning[]): void {
+  for (const field of IDENTITY_FIELDS) {
+    const value = body[field];
+    if (value === undefined) continue;
+    const path = pointer(field);
+    if (value === null || value === "") warnings.push({ path, code: "null_ignored", message: `${field} is empty: the event is not linked by it.` });
+    else if (typeof value !== "string") problems.push({ path, code: "invalid_type", message: `${field} must be a string, got ${typeName(value)}.` });
+    else if (HASHED_FIELDS.has(field) && !SHA256_HEX.test(value))
+      problems.push({ path, code: "invalid_value", message: `${field} must be the SHA-256 of the normalized value as 64 hex digits, never the value itself.` });
+    else if (value.length > limits.maxFieldLength) problems.push({ path, code: "too_long", message: `${field} is longer than ${limits.maxFieldLength} characters.` });
+  }
+}
+
 /** Validates and normalizes one event body (already parsed, known to be a plain object). */
 export function normalizeEvent(body: Record<string, unknown>, limits: Limits): Normalized {
   const problems: ErrorDetail[] = [];
@@ -162,6 +184,7 @@ export function normalizeEvent(body: Record<string, unknown>, limits: Limits): N
     if (typeof body.eventId !== "string" || !isUuid(body.eventId)) problems.push({ path: "/eventId", code: "invalid_value", message: "eventId, when sent, must be a UUID (the client's own ID for retries)." });
     else clientEventId = body.eventId.toLowerCase();
   }
+  checkIdentifiers(body, limits, problems, warnings);
   const timestamp = parseClientTime(body.timestamp, "/timestamp", problems);
   const sentAt = parseClientTime(body.sentAt, "/sentAt", problems);
 

@@ -48,11 +48,21 @@ const MAX_HEADER_CHARS = 1024;
 
 const header = (request: Request, name: string) => request.headers.get(name)?.slice(0, MAX_HEADER_CHARS) ?? null;
 
+/**
+ * Browser or server. A browser is the Web SDK, which names itself with `?sdk=` on every send,
+ * or a request carrying what only browsers send: Origin (on every POST from a page) or
+ * Sec-Fetch-Site / Sec-Fetch-Dest (on every request to an HTTPS or localhost endpoint, images
+ * included). Everything else is a server. Sec-Fetch-Mode alone is not a browser: Node's fetch
+ * sends it. Checked against Node's, Bun's and Deno's fetch, Python's urllib, PHP and curl.
+ */
+function isBrowser(request: Request, origin: string | null, query: Record<string, string | undefined>): boolean {
+  return query.sdk !== undefined || origin !== null || request.headers.has("sec-fetch-site") || request.headers.has("sec-fetch-dest");
+}
+
 /** Who sent it and from where, as far as the request tells. */
-function requestContext(request: Request, peer: string | null, isTrusted: (ip: string) => boolean): EventContext {
+function requestContext(request: Request, query: Record<string, string | undefined>, peer: string | null, isTrusted: (ip: string) => boolean): EventContext {
   const origin = header(request, "origin");
-  // Browsers send Origin on cross-site POSTs and Sec-Fetch-* on every fetch and beacon.
-  const browser = origin !== null || request.headers.has("sec-fetch-mode") || request.headers.has("sec-fetch-site");
+  const browser = isBrowser(request, origin, query);
   return {
     ip: clientIp(peer, () => request.headers.get("x-forwarded-for"), isTrusted),
     userAgent: header(request, "user-agent"),
@@ -65,11 +75,11 @@ function requestContext(request: Request, peer: string | null, isTrusted: (ip: s
 /** A 1x1 transparent GIF, for devices and pages that can only load an image. */
 const PIXEL = Uint8Array.from(atob("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"), (c) => c.charCodeAt(0));
 
-/** Event fields from a GET query string (everything but the oa_ switches); a numeric score becomes a number. */
+/** Event fields from a GET query string (everything but the oa_ switches and sdk); a numeric score becomes a number. */
 function queryBody(url: string): { body: Record<string, unknown>; text: string } {
   const params = new URL(url).searchParams;
   const body: Record<string, unknown> = Object.create(null);
-  for (const [k, v] of params) if (!k.startsWith("oa_")) body[k] = k === "score" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
+  for (const [k, v] of params) if (!k.startsWith("oa_") && k !== "sdk") body[k] = k === "score" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
   return { body, text: params.toString() };
 }
 
@@ -85,7 +95,7 @@ export function collectHandler(deps: CollectDeps) {
     const started = performance.now();
     deps.metrics.received.inc();
     const debug = query.oa_debug === "true";
-    const context = requestContext(request, deps.peerAddress(request, server), deps.isTrustedProxy);
+    const context = requestContext(request, query, deps.peerAddress(request, server), deps.isTrustedProxy);
     const cors = context.origin === null ? NO_HEADERS : CORS_HEADERS;
     const refuse = (code: Parameters<typeof errorResponse>[0], details: Parameters<typeof errorResponse>[1] = [], headers: Record<string, string> = {}) => {
       deps.metrics.rejected.inc({ code });

@@ -3,6 +3,8 @@
  * /sdk.js from the compiled binary with the documented snippet.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Server } from "bun";
@@ -22,6 +24,16 @@ const pageHtml = (script: string) => `<!doctype html><html><head><title>VDP</tit
 </script>
 <script async src="${trackd.url}/sdk.js"></script>
 </head><body><h1>2021 Honda Accord</h1><script>${script}</script></body></html>`;
+
+/** The Web SDK snippet exactly as the README gives it (its first html block). */
+const README_SNIPPET = /```html\n([\s\S]*?)```/.exec(readFileSync(join(import.meta.dir, "../../README.md"), "utf8"))![1]!;
+
+type StoredEvent = { eventId: string; action: string; label?: string; instanceId: string; context: { source: string }; properties: Record<string, unknown>; clientEventId?: string };
+
+async function eventsOf(filter: string): Promise<StoredEvent[]> {
+  const res = await fetch(`${trackd.url}/admin/api/events?${filter}`, { headers: adminAuth });
+  return ((await res.json()) as { events: StoredEvent[] }).events;
+}
 
 async function eventsWith(instanceId: string): Promise<{ instanceId: string; context: { source: string }; properties: Record<string, unknown>; clientEventId?: string }[]> {
   const res = await fetch(`${trackd.url}/admin/api/events?instanceId=${encodeURIComponent(instanceId)}&accountId=1001`, { headers: adminAuth });
@@ -53,6 +65,9 @@ beforeAll(async () => {
     hostname: "127.0.0.1",
     fetch(req) {
       const url = new URL(req.url);
+      if (url.pathname === "/readme")
+        return new Response(`<!doctype html><html><head><title>VDP</title>${README_SNIPPET.replaceAll("https://trackd.example.com", trackd.url)}</head><body></body></html>`, { headers: { "content-type": "text/html" } });
+      if (url.pathname === "/blank") return new Response("<!doctype html><title>blank</title>", { headers: { "content-type": "text/html" } });
       const html = pageHtml(url.searchParams.get("script") ?? "").replace("FLUSH_MS", url.searchParams.get("flush") ?? "1000");
       return new Response(html, { headers: { "content-type": "text/html" } });
     },
@@ -114,6 +129,63 @@ describe("the Web SDK", () => {
     expect(lead.status).toBe(204);
     const timeline = ((await (await fetch(`${trackd.url}/admin/api/instances/1001/chat-77`, { headers: adminAuth })).json()) as { events: { action: string; context: { source: string } }[] }).events;
     expect(timeline.map((e) => [e.action, e.context.source])).toEqual([["start", "browser"], ["associate", "server"]]);
+    await context.close();
+  });
+
+  test("the README's snippet, as written, stores its page view, with the visit ID as its instance ID", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const warnings: string[] = [];
+    page.on("console", (m) => m.type() === "warning" && warnings.push(m.text()));
+    await page.goto(`${site.url}readme`);
+    await waitFor("the README's event", async () => (await eventsOf("accountId=1001&trackerId=1&action=view")).some((e) => e.label === "2021 Honda Accord"));
+    const event = (await eventsOf("accountId=1001&trackerId=1&action=view")).find((e) => e.label === "2021 Honda Accord")!;
+    expect(event.context.source).toBe("browser");
+    expect(event.instanceId).toBe(event.properties.visitId as string);
+    expect(warnings).toEqual([]);
+    await context.close();
+  });
+
+  test("Chromium's own fetch and sendBeacon, without the SDK, store browser events", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${site.url}blank`);
+    const body = (id: string) => JSON.stringify({ action: "view", object: "page", vendor: "Website", product: "Page", instance_id: id });
+    await page.evaluate(
+      async ({ url, fetched, beaconed }) => {
+        await fetch(url, { method: "POST", body: fetched, headers: { "content-type": "application/json" } });
+        navigator.sendBeacon(url, beaconed);
+      },
+      { url: `${trackd.url}/collect/1001/7/event`, fetched: body("plain-fetch"), beaconed: body("plain-beacon") },
+    );
+    for (const id of ["plain-fetch", "plain-beacon"]) {
+      await waitFor(id, async () => (await eventsWith(id)).length === 1);
+      expect((await eventsWith(id))[0]!.context.source).toBe("browser");
+    }
+    await context.close();
+  });
+
+  test("a refused event is never dropped silently: a console warning, and the reject log keeps it", async () => {
+    const { context, page } = await open("", 50);
+    const warnings: string[] = [];
+    page.on("console", (m) => m.type() === "warning" && warnings.push(m.text()));
+    await page.evaluate(() => (window as unknown as { trackd: (c: string, a: unknown) => void }).trackd("track", { action: "view", object: "vehicle", product: "VDP", marker: "refused-1" }));
+    await waitFor("the console warning", async () => warnings.some((w) => w.includes("trackd refused 1 event(s): HTTP 400")));
+    const rejects = ((await (await fetch(`${trackd.url}/admin/api/rejects?accountId=1001`, { headers: adminAuth })).json()) as { rejects: { code: string; sample: string }[] }).rejects;
+    expect(rejects.find((r) => r.sample.includes("refused-1"))?.code).toBe("invalid_event");
+    await context.close();
+  });
+
+  test("identify hashes email and phone in the page: later events carry only the hashes", async () => {
+    const { context } = await open(
+      `trackd('identify', { userId: 'u-9', email: ' Shopper@Example.com ', phone: '(555) 010-0199' }); trackd('track', { action: 'submit', object: 'form', vendor: 'Website', product: 'Contact', instanceId: 'identified-1' });`,
+      50,
+    );
+    await waitFor("the identified event", async () => (await eventsWith("identified-1")).length === 1);
+    const [event] = await eventsWith("identified-1");
+    const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+    expect(event!.properties).toMatchObject({ userId: "u-9", emailSha256: sha256("shopper@example.com"), phoneSha256: sha256("15550100199") });
+    expect(JSON.stringify(event)).not.toContain("Shopper@");
     await context.close();
   });
 });

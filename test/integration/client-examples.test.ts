@@ -1,11 +1,13 @@
 /**
  * The README's client examples, run for real against the compiled binary (Python's standard
- * library, Node, PHP), and checked to be in the README word for word.
+ * library, Node, PHP), and checked to be in the README word for word; with curl, Bun's and
+ * Deno's fetch, every one is stored as a server event, with the hashed identifiers it sent.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import { createHash } from "node:crypto";
+import { adminAuth, binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 
 const dir = join(import.meta.dir, "../fixtures/clients");
@@ -26,17 +28,44 @@ async function run(cmd: string[]): Promise<string> {
   return out;
 }
 
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** The stored event whose ID a client printed. */
+async function storedFrom(out: string): Promise<{ context: { source: string }; properties: Record<string, unknown> }> {
+  const eventId = /[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(out)?.[0];
+  if (!eventId) throw new Error(`no event ID in: ${out}`);
+  return ((await (await fetch(`${server.url}/admin/api/events/${eventId}`, { headers: adminAuth })).json()) as { event: never }).event;
+}
+
+const fetchScript = `const r = await fetch((process.env.TRACKD_URL ?? "") + "/collect/1/1/event", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "submit", object: "lead", vendor: "V", product: "P", instance_id: "lead-1" }) }); console.log(r.status, r.headers.get("x-event-id"));`;
+
 describe("client examples", () => {
   for (const [file, command, pkg] of [
     ["send-event.py", "python3", "python3"],
     ["send-event.mjs", "node", "nodejs"],
     ["send-event.php", "php", "php-cli"],
   ] as const) {
-    test(`${file} stores an event`, async () => {
+    test(`${file} stores a server event with its hashed identifiers`, async () => {
       const out = await run([requireCommand(command, pkg), join(dir, file)]);
       expect(out).toMatch(/204/);
+      const event = await storedFrom(out);
+      expect(event.context.source).toBe("server");
+      expect(event.properties.emailSha256).toBe(sha256("shopper@example.com"));
+      expect(event.properties.phoneSha256).toBe(sha256("15550100199"));
     }, 300000);
   }
+
+  test("curl, Bun's fetch and Deno's fetch store server events", async () => {
+    const deno = join(import.meta.dir, "../../node_modules/.bin/deno");
+    for (const cmd of [
+      [requireCommand("curl", "curl"), "-si", "-H", "content-type: application/json", "-d", '{"action":"submit","object":"lead","vendor":"V","product":"P","instance_id":"lead-1"}', `${server.url}/collect/1/1/event`],
+      [process.execPath, "-e", fetchScript],
+      [deno, "eval", fetchScript.replaceAll("process.env.TRACKD_URL", 'Deno.env.get("TRACKD_URL")')],
+    ]) {
+      const event = await storedFrom(await run(cmd));
+      expect(event.context.source).toBe("server");
+    }
+  }, 120000);
 
   test("every example is in the README as it is run here", () => {
     for (const file of ["send-event.py", "send-event.mjs", "send-event.php", "esp32.ino"]) expect(readme).toContain(readFileSync(join(dir, file), "utf8").trim());

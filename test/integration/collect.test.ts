@@ -119,6 +119,27 @@ describe("accepting events", () => {
     );
     expect(event.context).toEqual({ ip: null, userAgent: "Mozilla/5.0 test", origin: "https://dealer.example", referer: "https://dealer.example/vdp", source: "browser" });
   });
+
+  test("tells browsers from servers: the SDK's ?sdk=, Origin or Sec-Fetch-Site/Dest mean a browser; Sec-Fetch-Mode alone (Node's fetch) does not", async () => {
+    const sourceOf = async (headers: Record<string, string>, query = "") => (await storedEvent(await t.collect(validEvent(), { headers, query }))).context.source;
+    expect(await sourceOf({ "sec-fetch-mode": "cors", "user-agent": "node", "accept-language": "*" })).toBe("server");
+    expect(await sourceOf({})).toBe("server");
+    expect(await sourceOf({}, "?sdk=web-0.2.0")).toBe("browser");
+    expect(await sourceOf({ "sec-fetch-site": "cross-site", "sec-fetch-mode": "cors", "sec-fetch-dest": "empty" })).toBe("browser");
+    expect(await sourceOf({ "sec-fetch-dest": "image" })).toBe("browser");
+    expect(await sourceOf({ origin: "https://dealer.example" })).toBe("browser");
+  });
+
+  test("keeps identifiers among the properties, and refuses a raw email as a hash or an identifier that is not a string", async () => {
+    const hash = "A".repeat(64);
+    const event = await storedEvent(await t.collect(validEvent({ deviceId: "d-1", visitId: "v-1", userId: "u-1", emailSha256: hash, phoneSha256: "0".repeat(64) })));
+    expect(event.properties).toEqual({ deviceId: "d-1", visitId: "v-1", userId: "u-1", emailSha256: hash, phoneSha256: "0".repeat(64) });
+    const refused = await t.collect(validEvent({ emailSha256: "shopper@example.com", phoneSha256: "abc", deviceId: 42, userId: "u".repeat(300) }));
+    expect(refused.status).toBe(400);
+    const details = (await errorOf(refused)).details;
+    expect(details.map((d) => [d.path, d.code])).toEqual([["/deviceId", "invalid_type"], ["/userId", "too_long"], ["/emailSha256", "invalid_value"], ["/phoneSha256", "invalid_value"]]);
+    expect(details[2]!.message).toContain("never the value itself");
+  });
 });
 
 describe("oa_debug", () => {
@@ -136,6 +157,7 @@ describe("oa_debug", () => {
   });
 
   test("lists every problem of an invalid event with 200 and records no rejection", async () => {
+    await t.store.rejects.written(); // earlier tests' refusals are committed first
     const rejectsBefore = t.store.rejects.list({ limit: 500 }).length;
     const res = await t.collect({ action: 5 }, { query: "?oa_debug=true" });
     expect(res.status).toBe(200);

@@ -11,7 +11,10 @@
  */
 export function trackdSdk(w: Window): void {
   type Fields = Record<string, unknown>;
-  type Config = { endpoint: string; aid: string; tid: string; flushIntervalMs?: number; debug?: boolean };
+  type Config = { endpoint: string; aid: string; tid: string; flushIntervalMs?: number; debug?: boolean; countryCode?: string };
+  type Identity = { userId?: string; emailSha256?: string; phoneSha256?: string };
+  /** Sent as ?sdk= on every request: trackd marks these events as browser events. */
+  const SDK = "web-0.2.0";
   const api = w as unknown as { trackd?: { (...args: unknown[]): void; q?: IArguments[]; loaded?: boolean } };
   if (api.trackd?.loaded) return;
 
@@ -69,9 +72,58 @@ export function trackdSdk(w: Window): void {
   };
   let visitChecked = false;
 
+  /** SHA-256 of a string's UTF-8 bytes, as hex. In the SDK itself: crypto.subtle is async and absent on plain-HTTP pages. */
+  const sha256 = (text: string): string => {
+    const K: number[] = [];
+    const H: number[] = [];
+    for (let n = 2; K.length < 64; n++) {
+      let prime = true;
+      for (let d = 2; d * d <= n; d++) if (n % d === 0) prime = false;
+      if (!prime) continue;
+      if (H.length < 8) H.push(((n ** (1 / 2) % 1) * 2 ** 32) | 0);
+      K.push(((n ** (1 / 3) % 1) * 2 ** 32) | 0);
+    }
+    const bytes = new TextEncoder().encode(text);
+    const padded = new Uint8Array(((bytes.length + 72) >> 6) << 6);
+    padded.set(bytes);
+    padded[bytes.length] = 0x80;
+    const view = new DataView(padded.buffer);
+    view.setUint32(padded.length - 8, Math.floor(bytes.length / 2 ** 29));
+    view.setUint32(padded.length - 4, (bytes.length * 8) >>> 0);
+    const ror = (x: number, n: number) => (x >>> n) | (x << (32 - n));
+    const wk: number[] = [];
+    for (let off = 0; off < padded.length; off += 64) {
+      for (let i = 0; i < 64; i++) {
+        if (i < 16) wk[i] = view.getUint32(off + i * 4);
+        else {
+          const a = wk[i - 15]!;
+          const b = wk[i - 2]!;
+          wk[i] = (wk[i - 16]! + (ror(a, 7) ^ ror(a, 18) ^ (a >>> 3)) + wk[i - 7]! + (ror(b, 17) ^ ror(b, 19) ^ (b >>> 10))) | 0;
+        }
+      }
+      let [a, b, c, d, e, f, g, h] = H as [number, number, number, number, number, number, number, number];
+      for (let i = 0; i < 64; i++) {
+        const t1 = (h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[i]! + wk[i]!) | 0;
+        const t2 = ((ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+        [h, g, f, e, d, c, b, a] = [g, f, e, (d + t1) | 0, c, b, a, (t1 + t2) | 0];
+      }
+      [a, b, c, d, e, f, g, h].forEach((v, i) => (H[i] = (H[i]! + v) | 0));
+    }
+    return H.map((v) => (v >>> 0).toString(16).padStart(8, "0")).join("");
+  };
+
+  /** Email: trimmed and lower-cased. Phone: digits with the country code (+ kept; 10 digits get the configured code). */
+  const normalizeEmail = (email: string) => email.trim().toLowerCase();
+  const normalizePhone = (phone: string): string => {
+    const digits = phone.replace(/\D/g, "");
+    if (phone.trim().startsWith("+")) return digits;
+    if (digits.startsWith("00")) return digits.slice(2);
+    return digits.length === 10 ? (config?.countryCode ?? "1") + digits : digits;
+  };
+
   const queue = (): Fields[] => store.get<Fields[]>("queue") ?? [];
   const saveQueue = (q: Fields[]) => store.set("queue", q.slice(-MAX_QUEUE));
-  const url = (path: string) => `${config!.endpoint.replace(/\/+$/, "")}/collect/${encodeURIComponent(config!.aid)}/${encodeURIComponent(config!.tid)}/${path}`;
+  const url = (path: string) => `${config!.endpoint.replace(/\/+$/, "")}/collect/${encodeURIComponent(config!.aid)}/${encodeURIComponent(config!.tid)}/${path}?sdk=${SDK}`;
   const body = (batch: Fields[]) => {
     const sentAt = Date.now();
     const events = batch.map((e) => ({ ...e, sentAt }));
@@ -88,11 +140,16 @@ export function trackdSdk(w: Window): void {
       const { path, text } = body(batch);
       // A string body is sent as text/plain: a simple request, no preflight.
       const res = await w.fetch(url(path), { method: "POST", body: text, keepalive: text.length < 60000, credentials: "omit" });
-      // 2xx: stored (or a duplicate); 4xx other than 429: it will never be accepted, drop it.
+      // 2xx: stored (or a duplicate); 4xx other than 429: it will never be accepted, drop it,
+      // never silently: the page's console says why (and trackd's reject log keeps it).
       if (res.ok || (res.status >= 400 && res.status < 500 && res.status !== 429)) {
         const done = new Set(batch.map((e) => e.eventId));
         saveQueue(queue().filter((e) => !done.has(e.eventId)));
-        if (config.debug && !res.ok) console.warn("trackd refused events", res.status, await res.text());
+        if (!res.ok) console.warn(`trackd refused ${batch.length} event(s): HTTP ${res.status}`, await res.text());
+        else if (path === "events") {
+          const summary = (await res.json()) as { rejected: number; results: { index: number; status: string; error?: unknown }[] };
+          for (const r of summary.results) if (r.status === "rejected") console.warn("trackd refused an event", batch[r.index], r.error);
+        }
       }
     } catch {
       /* offline or blocked: they stay queued */
@@ -133,6 +190,7 @@ export function trackdSdk(w: Window): void {
       const fields = { ...(arg as Fields) };
       const now = Date.now();
       const event: Fields = {
+        ...(store.get<Identity>("identity") ?? {}),
         ...fields,
         eventId: uuid(),
         timestamp: now,
@@ -141,11 +199,26 @@ export function trackdSdk(w: Window): void {
         pageUrl: w.location.href,
         ...(w.document.referrer ? { referrer: w.document.referrer } : {}),
       };
-      if (instanceId && event.instanceId === undefined && event.instance_id === undefined && event.instanceID === undefined) event.instanceId = instanceId;
+      // Until a vendor sets one (a chat ID), the visit ID is the instance ID: trackd requires
+      // one, and a page view then still joins the shopper's journey.
+      if (event.instanceId === undefined && event.instance_id === undefined && event.instanceID === undefined) event.instanceId = instanceId ?? event.visitId;
       const q = queue();
       q.push(event);
       saveQueue(q);
       schedule(config?.flushIntervalMs ?? 1000);
+    },
+    /**
+     * Who the shopper is, for later events: a user ID as is, email and phone normalized and
+     * hashed here (SHA-256), so the raw values never leave the page. null forgets them all.
+     */
+    identify(arg) {
+      if (arg === null) return store.set("identity", {});
+      const given = (arg ?? {}) as { userId?: unknown; email?: unknown; phone?: unknown };
+      const identity = store.get<Identity>("identity") ?? {};
+      if (typeof given.userId === "string" && given.userId !== "") identity.userId = given.userId;
+      if (typeof given.email === "string" && normalizeEmail(given.email) !== "") identity.emailSha256 = sha256(normalizeEmail(given.email));
+      if (typeof given.phone === "string" && normalizePhone(given.phone) !== "") identity.phoneSha256 = sha256(normalizePhone(given.phone));
+      store.set("identity", identity);
     },
     setInstanceId(arg) {
       instanceId = arg === null || arg === undefined ? null : String(arg);
