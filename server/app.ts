@@ -20,6 +20,7 @@ import { checkAdminRoutes } from "./http/check-admin.ts";
 import { eventStreamRoutes } from "./http/event-stream.ts";
 import { overviewAdminRoutes } from "./http/overview-admin.ts";
 import { registryAdminRoutes } from "./http/registry-admin.ts";
+import { journeyAdminRoutes } from "./http/journey-admin.ts";
 import { sdkRoutes } from "./http/sdk.ts";
 
 export interface AppDeps {
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
       .use(adminRoutes({ store: deps.store, adminToken, whereIs: flusher && ((id, json) => flusher.whereIs(id, json)) }))
       .use(registryAdminRoutes({ registry, adminToken }))
       .use(checkAdminRoutes({ registry, store: deps.store, adminToken, now }))
+      .use(journeyAdminRoutes({ reader: deps.store.events, journey: deps.config.journey, leads: deps.config.leads, adminToken, now }))
       .use(overviewAdminRoutes({ store: deps.store, registry, flusher, capBytes: deps.config.storageMaxBytes, adminToken, now }));
     if (flusher) app.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery, adminToken }));
   }

@@ -41,6 +41,30 @@ export const RegistrySchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** How far the shopper behind an event is followed (journey.ts): bounds, so one shared identifier cannot join everyone. */
+export const JourneySchema = Type.Object(
+  {
+    maxDevicesPerIdentifier: Type.Integer({
+      minimum: 1,
+      default: 5,
+      description: "An identifier (instance ID, user ID, email or phone hash) seen on more devices than this is shared (a test email, a showroom tablet): reported, not followed.",
+    }),
+    maxEventsPerIdentifier: Type.Integer({ minimum: 1, maximum: 100000, default: 1000, description: "An identifier on more events than this is not followed (a device's newest events past it are left out)." }),
+    maxDevices: Type.Integer({ minimum: 1, default: 25, description: "Most devices one journey joins." }),
+    maxEvents: Type.Integer({ minimum: 1, maximum: 100000, default: 5000, description: "Most events one journey returns." }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** What counts as a lead: a server-side event whose action or object is listed (matched case-insensitively). */
+export const LeadsSchema = Type.Object(
+  {
+    actions: Type.Array(Type.String({ minLength: 1 }), { default: ["submit"], description: "Server-side events with one of these actions are leads." }),
+    objects: Type.Array(Type.String({ minLength: 1 }), { default: ["lead"], description: "Server-side events with one of these objects are leads." }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 const Name = Type.String({ pattern: "^[a-z0-9][a-z0-9_-]{0,62}$", description: "Operator-chosen sink name: lowercase letters, digits, - and _." });
 
 /** How the flusher batches and retries for one sink. */
@@ -135,6 +159,8 @@ export const ConfigSchema = Type.Object(
     rateLimits: RateLimitSchema,
     idleTimeoutSeconds: Type.Integer({ minimum: 6, maximum: 255, default: 10, description: "Close connections idle (or stalled mid-request) this long." }),
     registry: RegistrySchema,
+    journey: JourneySchema,
+    leads: LeadsSchema,
     sinks: Type.Array(SinkConfigSchema, {
       default: [{ kind: "file", name: "files" }],
       description: "Where events are delivered; by default NDJSON files in <dataDir>/events.",
@@ -150,6 +176,8 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type Limits = Static<typeof LimitsSchema>;
 export type RegistryConfig = Static<typeof RegistrySchema>;
+export type JourneyLimits = Static<typeof JourneySchema>;
+export type LeadRule = Static<typeof LeadsSchema>;
 export type RateLimits = Static<typeof RateLimitSchema>;
 export type SinkConfig = Static<typeof SinkConfigSchema>;
 export type DeliveryConfig = Static<typeof DeliverySchema>;

@@ -38,6 +38,25 @@ export function deviceOf(event: TrackedEvent): string {
   return stringField(event, "deviceId") ?? "";
 }
 
+/**
+ * Who the event is from, as far as it says: "d:" and its device ID, else "u:" user ID, "e:"
+ * email hash or "p:" phone hash, else "". Kept with every link index entry, so a reader can
+ * tell how many different shoppers an identifier spans without loading the events: a
+ * shared instance ID on server-side leads with different phones spans as many shoppers.
+ */
+export function shopperKeyOf(event: TrackedEvent): string {
+  const device = stringField(event, "deviceId");
+  if (device !== null) return `d:${device}`;
+  for (const { field, kind } of IDENTIFIER_FIELDS) {
+    const value = stringField(event, field);
+    if (value !== null) return `${kind[0]}:${HASHED_FIELDS.has(field) ? value.toLowerCase() : value}`;
+  }
+  return "";
+}
+
+/** The device ID in a shopper key, or null if the key is not a device's. */
+export const deviceInKey = (key: string): string | null => (key.startsWith("d:") ? key.slice(2) : null);
+
 /** The event's visit ID, or null. */
 export function visitOf(event: TrackedEvent): string | null {
   return stringField(event, VISIT_FIELD);

@@ -6,7 +6,7 @@
 import { setImmediate } from "node:timers";
 import type { Database } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
-import { deviceOf, linksOf } from "../events/links.ts";
+import { shopperKeyOf, linksOf } from "../events/links.ts";
 import type { DeliveryItem } from "../sinks/types.ts";
 import type { EventWriter } from "./event-writer.ts";
 import { LINKS_DB, type LinkIndex } from "./link-index.ts";
@@ -78,7 +78,7 @@ export class EventStore {
    * being commit order.
    */
   async append(event: TrackedEvent, receivedMs: number = Date.parse(event.receivedAt), clientKey: string | null = null): Promise<void> {
-    const written = this.writer.write(event.eventId, JSON.stringify(event), clientKey, event.accountId, deviceOf(event), linksOf(event));
+    const written = this.writer.write(event.eventId, JSON.stringify(event), clientKey, event.accountId, shopperKeyOf(event), linksOf(event));
     this.stats.record(event.accountId, event.trackerId, event.test ? "test" : "accepted", event.receivedAt, receivedMs);
     await written;
     for (const listener of this.listeners) listener(event);

@@ -74,9 +74,9 @@ export class EventWriter {
    * Queues one event for the next commit. Records reach LMDB in the order of these calls, so
    * callers must make event IDs and call write() in the same synchronous step.
    */
-  write(eventId: string, json: string, clientKey: string | null, accountId: string, deviceId: string, links: string[]): Promise<void> {
+  write(eventId: string, json: string, clientKey: string | null, accountId: string, shopperKey: string, links: string[]): Promise<void> {
     if (this.closed || this.broken) return Promise.reject(this.broken ?? new Error("the event store is closed"));
-    this.records.push(eventId, json, clientKey ?? "", accountId, deviceId, String(links.length / 2), ...links);
+    this.records.push(eventId, json, clientKey ?? "", accountId, shopperKey, String(links.length / 2), ...links);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.send());

@@ -1,5 +1,5 @@
 /**
- * The link index: (account, kind, value, event ID) -> the event's device ID. Kinds are the
+ * The link index: (account, kind, value, event ID) -> the event's shopper key. Kinds are the
  * instance ID and the identifiers of events/links.ts; entries of one (account, kind, value)
  * are in event-ID (arrival) order. The event writer thread puts entries in the event's own
  * transaction; retention removes them with the event. Keys are tuple keys (tuple-key.ts), so
@@ -19,8 +19,8 @@ export const linkKey = (accountId: string, kind: string, value: string, eventId:
 
 export interface LinkEntry {
   eventId: string;
-  /** The linked event's device ID ("" if it has none): lets a reader count devices without loading events. */
-  deviceId: string;
+  /** The linked event's shopper key (events/links.ts, "" if none): lets a reader count shoppers without loading events. */
+  shopper: string;
 }
 
 export interface LinkRead {
@@ -48,10 +48,10 @@ export class LinkIndex {
       ? { reverse: true, start: read.from ? tupleKey(parts, read.from) : range.end, end: range.start }
       : { start: read.from ? tupleKey(parts, read.from) : range.start, end: read.below ? tupleKey(parts, read.below) : range.end };
     let n = 0;
-    for (const { key, value: deviceId } of this.db.getRange(options)) {
+    for (const { key, value: shopper } of this.db.getRange(options)) {
       const eventId = keyTail(key, EVENT_ID_LENGTH);
       if (eventId === read.from) continue;
-      yield { eventId, deviceId };
+      yield { eventId, shopper };
       if (++n === read.limit) return;
     }
   }

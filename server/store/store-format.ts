@@ -10,7 +10,7 @@
  */
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
-import { deviceOf, linksOf } from "../events/links.ts";
+import { shopperKeyOf, linksOf } from "../events/links.ts";
 import type { Log } from "../telemetry/log.ts";
 import { DELIVERY_DBS, deliveryKey, type DeadLetter } from "./delivery-store.ts";
 import { EVENT_DBS } from "./event-store.ts";
@@ -75,8 +75,8 @@ function migrateFrom1(root: RootDatabase, meta: Database<unknown, string>, event
       for (const { value } of batch) {
         const event = JSON.parse(value) as TrackedEvent;
         const pairs = linksOf(event);
-        const device = deviceOf(event);
-        for (let i = 0; i < pairs.length; i += 2) links.putSync(linkKey(event.accountId, pairs[i]!, pairs[i + 1]!, event.eventId), device);
+        const shopper = shopperKeyOf(event);
+        for (let i = 0; i < pairs.length; i += 2) links.putSync(linkKey(event.accountId, pairs[i]!, pairs[i + 1]!, event.eventId), shopper);
       }
     });
     done += batch.length;

@@ -3,7 +3,7 @@ import type { RootDatabaseOptionsWithPath } from "lmdb";
 
 /**
  * Records travel as strings in one flat array (cheap to pass between threads). Each record:
- * eventId, JSON text, client key ("" if none), account ID, device ID ("" if none), the number
+ * eventId, JSON text, client key ("" if none), account ID, shopper key ("" if none), the number
  * of links N, then N pairs of link kind and value (events/links.ts).
  */
 export type WriterRecords = string[];

@@ -50,8 +50,8 @@ function commit(): void {
             clientIdsByTime.putSync(eventId, clientKey);
           }
           const accountId = records[i++]!;
-          const deviceId = records[i++]!;
-          for (let n = Number(records[i++]); n > 0; n--, i += 2) links.putSync(linkKey(accountId, records[i]!, records[i + 1]!, eventId), deviceId);
+          const shopper = records[i++]!;
+          for (let n = Number(records[i++]); n > 0; n--, i += 2) links.putSync(linkKey(accountId, records[i]!, records[i + 1]!, eventId), shopper);
         }
     }, txnFlags);
     reply({ kind: "committed", upTo });

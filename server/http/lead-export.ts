@@ -1,0 +1,68 @@
+/** Leads as CSV (a spreadsheet's view: one row per lead, its campaign in columns) and NDJSON (one summary per line). */
+import type { LeadSummary, Touch } from "../journey/leads.ts";
+
+const touchColumns = (prefix: string) => [`${prefix}_at`, `${prefix}_source`, `${prefix}_medium`, `${prefix}_campaign`, `${prefix}_referrer`, `${prefix}_landing_page`];
+
+export const LEAD_CSV_COLUMNS = [
+  "event_id",
+  "occurred_at",
+  "tracker_id",
+  "action",
+  "object",
+  "vendor",
+  "product",
+  "instance_id",
+  "label",
+  "matched",
+  "devices",
+  "visits_before",
+  "first_visit_at",
+  "last_visit_at",
+  ...touchColumns("first_touch"),
+  ...touchColumns("last_touch"),
+];
+
+const touchCells = (t: Touch | null) => (t ? [t.start, t.utm.source, t.utm.medium, t.utm.campaign, t.referrer, t.landingPage] : ["", "", "", "", "", ""]);
+
+/**
+ * One CSV cell (RFC 4180 quoting). A value that a spreadsheet would run as a formula
+ * (= + - @, tab, CR) gets a leading apostrophe: event fields come from clients.
+ */
+function cell(value: unknown): string {
+  let s = value === null || value === undefined ? "" : String(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The CSV row of one lead. */
+export function leadCsvRow(s: LeadSummary): string {
+  const l = s.lead;
+  return [
+    l.eventId,
+    l.occurredAt,
+    l.trackerId,
+    l.action,
+    l.object,
+    l.vendor,
+    l.product,
+    l.instanceId,
+    l.label,
+    s.matched,
+    s.devices,
+    s.visitsBefore,
+    s.firstVisitAt,
+    s.lastVisitAt,
+    ...touchCells(s.firstTouch),
+    ...touchCells(s.lastTouch),
+  ]
+    .map(cell)
+    .join(",");
+}
+
+export function leadsCsv(leads: LeadSummary[]): string {
+  return [LEAD_CSV_COLUMNS.join(","), ...leads.map(leadCsvRow)].join("\r\n") + "\r\n";
+}
+
+export function leadsNdjson(leads: LeadSummary[]): string {
+  return leads.map((l) => JSON.stringify(l) + "\n").join("");
+}

@@ -1,0 +1,151 @@
+/**
+ * The shopper behind an event, computed when asked. Starting from an event (or an instance
+ * ID), trackd follows the links its events carry, through the link index: the instance ID,
+ * the Web SDK's device ID, a user ID, hashed email and phone. Each identifier found leads to
+ * the other events of the same account that carry it, and so on, within bounds: an identifier
+ * that spans more shoppers than `maxDevicesPerIdentifier` (devices, or the user, email or phone
+ * of events that have no device) is shared (a dealership's test email, a showroom tablet, one
+ * instance ID for every phone call) and is reported, not followed. Every link says how it was reached, so a
+ * wrong join can be traced and fixed by changing the rule; stored events are never rewritten.
+ */
+import type { JourneyLimits } from "../config/schema.ts";
+import type { TrackedEvent } from "../events/event.model.ts";
+import { deviceInKey, linksOf, SERVER_EVENTS, type LinkKind } from "../events/links.ts";
+import type { LinkIndex } from "../store/link-index.ts";
+import type { IsLead } from "./lead-rule.ts";
+import { byOccurrence, groupVisits, type Visit } from "./visits.ts";
+
+/** What the journey reads: stored events and the link index. */
+export interface JourneyReader {
+  get(eventId: string): TrackedEvent | undefined;
+  links: Pick<LinkIndex, "entries">;
+}
+
+export type JourneySeed = { eventId: string } | { instanceId: string };
+
+/** How one identifier was reached, and whether it was followed. */
+export interface LinkStep {
+  kind: LinkKind;
+  value: string;
+  /** The event that carried it, and the identifier that event was reached by (null: the seed itself). */
+  via: { eventId: string; kind: LinkKind | "event"; value: string } | null;
+  /** Events found under it, and the distinct shoppers (devices, or the user, email or phone of events without one) among them; counted up to maxEventsPerIdentifier + 1 events. */
+  events: number;
+  shoppers: number;
+  followed: boolean;
+  /** Why it was not followed. */
+  reason?: "shared" | "too_many_events" | "too_many_devices";
+}
+
+export interface Journey {
+  accountId: string;
+  seed: JourneySeed;
+  deviceIds: string[];
+  identifiers: { kind: LinkKind; value: string }[];
+  visits: Visit[];
+  /** Every matched event, oldest first. */
+  events: TrackedEvent[];
+  /** The leads among them (lead-rule.ts), oldest first. */
+  leads: TrackedEvent[];
+  /** True if a bound stopped the search: some identifier was not followed or events were left out. */
+  truncated: boolean;
+  why: LinkStep[];
+}
+
+interface Pending {
+  kind: LinkKind;
+  value: string;
+  via: LinkStep["via"];
+}
+
+/** The journey behind `seed` in `accountId`, or null if the seed event is not in that account. */
+export function findJourney(reader: JourneyReader, accountId: string, seed: JourneySeed, limits: JourneyLimits, isLead: IsLead): Journey | null {
+  const events = new Map<string, TrackedEvent>();
+  const devices = new Set<string>();
+  const seen = new Set<string>();
+  const queue: Pending[] = [];
+  const why: LinkStep[] = [];
+  let truncated = false;
+
+  const enqueue = (kind: LinkKind, value: string, via: Pending["via"]) => {
+    const key = `${kind}\u0000${value}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    queue.push({ kind, value, via });
+  };
+  /** Adds an event and queues the identifiers it carries; `by` is how it was reached. */
+  const add = (event: TrackedEvent, by: { kind: LinkKind | "event"; value: string }) => {
+    if (events.has(event.eventId)) return;
+    if (events.size >= limits.maxEvents) {
+      truncated = true;
+      return;
+    }
+    events.set(event.eventId, event);
+    const pairs = linksOf(event);
+    for (let i = 0; i < pairs.length; i += 2) {
+      const kind = pairs[i]!;
+      if (kind === SERVER_EVENTS) continue;
+      if (kind === "device") devices.add(pairs[i + 1]!);
+      enqueue(kind as LinkKind, pairs[i + 1]!, { eventId: event.eventId, kind: by.kind, value: by.value });
+    }
+  };
+
+  if ("eventId" in seed) {
+    const event = reader.get(seed.eventId);
+    if (!event || event.accountId !== accountId) return null;
+    add(event, { kind: "event", value: event.eventId });
+  } else enqueue("instance", seed.instanceId, null);
+
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    const step = follow(reader, accountId, next, devices, limits);
+    why.push(step.step);
+    if (!step.step.followed) {
+      truncated = true;
+      continue;
+    }
+    if (step.cut) truncated = true;
+    for (const event of step.events) add(event, next);
+  }
+
+  const all = [...events.values()].sort(byOccurrence);
+  const identifiers: Journey["identifiers"] = [];
+  for (const { kind, value } of why) if (kind !== "device") identifiers.push({ kind, value });
+  return {
+    accountId,
+    seed,
+    deviceIds: [...new Set(all.map((e) => e.properties.deviceId).filter((d): d is string => typeof d === "string" && d !== ""))],
+    identifiers,
+    visits: groupVisits(all),
+    events: all,
+    leads: all.filter(isLead),
+    truncated,
+    why,
+  };
+}
+
+/** Reads one identifier's events and decides whether to follow it. */
+function follow(reader: JourneyReader, accountId: string, link: Pending, known: Set<string>, limits: JourneyLimits): { step: LinkStep; events: TrackedEvent[]; cut: boolean } {
+  const entries = [...reader.links.entries(accountId, link.kind, link.value, { limit: limits.maxEventsPerIdentifier + 1 })];
+  const shoppers = new Set<string>();
+  let newDevices = 0;
+  for (const e of entries) {
+    if (e.shopper === "" || shoppers.has(e.shopper)) continue;
+    shoppers.add(e.shopper);
+    const device = deviceInKey(e.shopper);
+    if (device !== null && !known.has(device)) newDevices++;
+  }
+  const step: LinkStep = { kind: link.kind, value: link.value, via: link.via, events: entries.length, shoppers: shoppers.size, followed: false };
+  const tooMany = entries.length > limits.maxEventsPerIdentifier;
+  // A device is one shopper by construction: it is never "shared", only cut at the event bound.
+  if (link.kind !== "device" && shoppers.size > limits.maxDevicesPerIdentifier) step.reason = "shared";
+  else if (link.kind !== "device" && tooMany) step.reason = "too_many_events";
+  else if (known.size + newDevices > limits.maxDevices) step.reason = "too_many_devices";
+  if (step.reason) return { step, events: [], cut: true };
+  step.followed = true;
+  const events: TrackedEvent[] = [];
+  for (const { eventId } of tooMany ? entries.slice(0, limits.maxEventsPerIdentifier) : entries) {
+    const event = reader.get(eventId);
+    if (event) events.push(event);
+  }
+  return { step, events, cut: tooMany };
+}

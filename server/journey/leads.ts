@@ -1,0 +1,84 @@
+/**
+ * Leads and where they came from: every lead of an account in a time range (lead-rule.ts),
+ * each with its shopper's journey summed up: how many devices, the first and last visit, and
+ * the first-touch and last-touch referrer and UTM campaign among the visits that began before
+ * the lead. A lead whose journey holds no visit is "unmatched".
+ */
+import type { JourneyLimits } from "../config/schema.ts";
+import type { TrackedEvent } from "../events/event.model.ts";
+import { SERVER_EVENTS } from "../events/links.ts";
+import { findJourney, type JourneyReader } from "./journey.ts";
+import type { IsLead } from "./lead-rule.ts";
+import type { Utm, Visit } from "./visits.ts";
+
+export interface Touch {
+  visitId: string;
+  start: string;
+  landingPage: string | null;
+  referrer: string | null;
+  utm: Utm;
+}
+
+export interface LeadSummary {
+  lead: TrackedEvent;
+  matched: boolean;
+  devices: number;
+  /** Visits that began before the lead. */
+  visitsBefore: number;
+  firstVisitAt: string | null;
+  lastVisitAt: string | null;
+  firstTouch: Touch | null;
+  lastTouch: Touch | null;
+  /** The journey hit a bound (journey.ts): the summary may miss visits. */
+  truncated: boolean;
+}
+
+export interface LeadPage {
+  accountId: string;
+  from: string;
+  to: string;
+  leads: LeadSummary[];
+  /** Pass as `after` for the next page, or null when this page reached `to`. */
+  next: string | null;
+}
+
+const touch = (v: Visit): Touch => ({ visitId: v.visitId, start: v.start, landingPage: v.landingPage, referrer: v.referrer, utm: v.utm });
+
+/** Sums up the journey behind one lead. */
+export function summarizeLead(reader: JourneyReader, lead: TrackedEvent, limits: JourneyLimits, isLead: IsLead): LeadSummary {
+  const journey = findJourney(reader, lead.accountId, { eventId: lead.eventId }, limits, isLead)!;
+  const before = journey.visits.filter((v) => v.start <= lead.occurredAt);
+  return {
+    lead,
+    matched: journey.visits.length > 0,
+    devices: journey.deviceIds.length,
+    visitsBefore: before.length,
+    firstVisitAt: journey.visits[0]?.start ?? null,
+    lastVisitAt: journey.visits.at(-1)?.start ?? null,
+    firstTouch: before.length > 0 ? touch(before[0]!) : null,
+    lastTouch: before.length > 0 ? touch(before.at(-1)!) : null,
+    truncated: journey.truncated,
+  };
+}
+
+/**
+ * The leads of an account whose event IDs fall in [fromKey, toKey) (time keys: event IDs are
+ * time-ordered), oldest first, at most `limit`, after the event ID `after` if given. Reads only
+ * the account's server-side events, through their link index entry.
+ */
+export function listLeads(
+  reader: JourneyReader,
+  query: { accountId: string; fromKey: string; toKey: string; after?: string; limit: number },
+  limits: JourneyLimits,
+  isLead: IsLead,
+): { leads: LeadSummary[]; next: string | null } {
+  const leads: LeadSummary[] = [];
+  const from = query.after && query.after > query.fromKey ? query.after : query.fromKey;
+  for (const { eventId } of reader.links.entries(query.accountId, SERVER_EVENTS, "", { from, below: query.toKey })) {
+    const event = reader.get(eventId);
+    if (!event || !isLead(event)) continue;
+    if (leads.length === query.limit) return { leads, next: leads.at(-1)!.lead.eventId };
+    leads.push(summarizeLead(reader, event, limits, isLead));
+  }
+  return { leads, next: null };
+}
