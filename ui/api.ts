@@ -6,7 +6,11 @@ import type { DeadLetter } from "../server/store/delivery-store.ts";
 import type { Account, Tracker, Vendor } from "../server/store/registry-store.ts";
 import type { TrackerCounters } from "../server/store/tracker-stats.ts";
 import type { Suggestion } from "../server/registry/suggest.ts";
+import type { Journey, LinkStep } from "../server/journey/journey.ts";
+import type { LeadPage, LeadSummary, Touch } from "../server/journey/leads.ts";
+import type { Visit } from "../server/journey/visits.ts";
 
+export type { Journey, LinkStep, LeadPage, LeadSummary, Touch, Visit };
 export type { TrackedEvent, RejectRecord, SinkReport, EventDelivery, DeadLetter, Account, Tracker, Vendor, TrackerCounters, Suggestion };
 
 export class ApiError extends Error {

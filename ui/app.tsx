@@ -4,6 +4,8 @@ import { api, ApiError } from "./api.ts";
 import { CheckPage } from "./pages/check.tsx";
 import { EventsPage } from "./pages/events.tsx";
 import { InstancePage } from "./pages/instance.tsx";
+import { JourneyPage } from "./pages/journey.tsx";
+import { LeadsPage } from "./pages/leads.tsx";
 import { LoginPage } from "./pages/login.tsx";
 import { OverviewPage } from "./pages/overview.tsx";
 import { RegistryPage } from "./pages/registry.tsx";
@@ -14,6 +16,8 @@ const PAGES = [
   { path: "check", label: "Check IDs", Page: CheckPage },
   { path: "events", label: "Events", Page: EventsPage },
   { path: "instance", label: "Instance", Page: InstancePage },
+  { path: "journey", label: "Journey", Page: JourneyPage },
+  { path: "leads", label: "Leads", Page: LeadsPage },
   { path: "rejects", label: "Rejected", Page: RejectsPage },
   { path: "registry", label: "Registry", Page: RegistryPage },
 ] as const;

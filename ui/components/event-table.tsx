@@ -2,7 +2,20 @@
 import type { TrackedEvent } from "../api.ts";
 import { localTime } from "../format.ts";
 
-export function EventTable({ events, onSelect, selected, showInstance = true }: { events: TrackedEvent[]; onSelect?: (e: TrackedEvent) => void; selected?: string | null; showInstance?: boolean }) {
+export function EventTable({
+  events,
+  onSelect,
+  selected,
+  showInstance = true,
+  showJourney = false,
+}: {
+  events: TrackedEvent[];
+  onSelect?: (e: TrackedEvent) => void;
+  selected?: string | null;
+  showInstance?: boolean;
+  /** A column linking each event to its shopper's journey. */
+  showJourney?: boolean;
+}) {
   if (events.length === 0) return <p class="muted">No events.</p>;
   return (
     <div class="table-wrap">
@@ -16,6 +29,7 @@ export function EventTable({ events, onSelect, selected, showInstance = true }: 
             <th scope="col">Vendor · product</th>
             {showInstance && <th scope="col">Instance</th>}
             <th scope="col">Source</th>
+            {showJourney && <th scope="col">Shopper</th>}
           </tr>
         </thead>
         <tbody>
@@ -44,6 +58,11 @@ export function EventTable({ events, onSelect, selected, showInstance = true }: 
               </td>
               {showInstance && <td class="mono">{e.instanceId}</td>}
               <td>{e.context.source}</td>
+              {showJourney && (
+                <td>
+                  <a href={`#/journey?${new URLSearchParams({ accountId: e.accountId, eventId: e.eventId })}`}>Shopper journey</a>
+                </td>
+              )}
             </tr>
           ))}
         </tbody>

@@ -136,7 +136,7 @@ function CheckReport({ result, onPick }: { result: CheckResult; onPick: (aid: st
       {result.latestEvents.length > 0 && (
         <>
           <h3>Latest events</h3>
-          <EventTable events={result.latestEvents} onSelect={(e) => navigate("events", { accountId: e.accountId, trackerId: e.trackerId, event: e.eventId })} />
+          <EventTable events={result.latestEvents} showJourney onSelect={(e) => navigate("events", { accountId: e.accountId, trackerId: e.trackerId, event: e.eventId })} />
         </>
       )}
       {result.latestRejects.length > 0 && (

@@ -127,7 +127,9 @@ function EventDetail({ eventId, onClose }: { eventId: string; onClose: () => voi
         <>
           <p class="mono">{data.event.eventId}</p>
           <p>
-            <a href={`#/instance?accountId=${encodeURIComponent(data.event.accountId)}&instanceId=${encodeURIComponent(data.event.instanceId)}`}>Timeline of instance {data.event.instanceId}</a>
+            <a href={`#/journey${query({ accountId: data.event.accountId, eventId: data.event.eventId })}`}>Shopper journey</a>
+            {" · "}
+            <a href={`#/instance${query({ accountId: data.event.accountId, instanceId: data.event.instanceId })}`}>Timeline of instance {data.event.instanceId}</a>
           </p>
           <ul class="delivery">
             {data.delivery.map((d) => (

@@ -46,6 +46,12 @@ export function InstancePage({ params }: PageProps) {
       <ErrorLine error={error} />
       {events && events.length === 0 && <p class="muted">No events with this instance ID in this account.</p>}
       {events && events.length > 0 && (
+        <p>
+          <a href={`#/journey${query({ accountId: params.get("accountId"), instanceId: params.get("instanceId") })}`}>Shopper journey</a>
+          <span class="muted"> — the visits, campaign and leads of the shopper behind this instance</span>
+        </p>
+      )}
+      {events && events.length > 0 && (
         <ol class="timeline">
           {events.map((e) => (
             <li key={e.eventId} class={`source-${e.context.source}`}>
@@ -59,6 +65,7 @@ export function InstancePage({ params }: PageProps) {
               </span>
               {e.label && <span class="muted">“{e.label}”</span>}
               <a href={`#/events${query({ accountId: e.accountId, trackerId: e.trackerId, event: e.eventId })}`}>details</a>
+              <a href={`#/journey${query({ accountId: e.accountId, eventId: e.eventId })}`}>journey</a>
             </li>
           ))}
         </ol>
