@@ -26,6 +26,22 @@ for (const durability of ["durable", "relaxed"] as Durability[]) {
 }
 
 describe("store", () => {
+  test("deletes an event's link index entries with the event", async () => {
+    const store = openStore({ dataDir: tempDir(), durability: "durable", rejectLogSize: 10 });
+    const linked = { deviceId: "d-1", userId: "u-1", emailSha256: "A".repeat(64) };
+    const old = event({ instanceId: "5f0c6f5e-8d1c-4a7a-9e63-1b2f0a7d9c11", properties: linked });
+    const kept = event({ instanceId: "5f0c6f5e-8d1c-4a7a-9e63-1b2f0a7d9c11", properties: linked });
+    await store.events.append(old);
+    await store.events.append(kept);
+    const ids = (kind: string, value: string) => [...store.events.links.entries("1", kind, value)].map((e) => e.eventId);
+    expect(ids("email", "a".repeat(64))).toEqual([old.eventId, kept.eventId]);
+    expect([...store.events.links.entries("1", "device", "d-1")][0]!.shopper).toBe("d:d-1");
+    expect(await store.events.deleteUpTo(old.eventId, 100)).toBe(1);
+    await store.delivery.saveCursor("x", { cursor: "", delivered: 0, failed: 0, retries: 0 }); // a later write: the removals before it are committed
+    for (const [kind, value] of [["instance", old.instanceId], ["device", "d-1"], ["user", "u-1"], ["email", "a".repeat(64)], ["server", ""]] as const) expect(ids(kind, value)).toEqual([kept.eventId]);
+    await store.close();
+  });
+
   test("commits events in the order they were appended, and a failed commit fails only its own appends", async () => {
     const store = openStore({ dataDir: tempDir(), durability: "durable", rejectLogSize: 10 });
     // Appended across several event-loop turns while earlier commits are still in flight.
