@@ -16,6 +16,9 @@ export const IDENTIFIER_FIELDS = [
   { field: "phoneSha256", kind: "phone" },
 ] as const satisfies readonly { field: string; kind: LinkKind }[];
 
+/** Links a device's events repeat on every event: the writer indexes them once per device and day (link-index.ts). */
+export const PER_DEVICE_KINDS = new Set<string>(["user", "email", "phone"]);
+
 /** Hashed identifiers: 64 hex digits, indexed lowercase. */
 export const HASHED_FIELDS = new Set<string>(["emailSha256", "phoneSha256"]);
 

@@ -11,7 +11,7 @@
 import type { JourneyLimits } from "../config/schema.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { deviceInKey, linksOf, SERVER_EVENTS, type LinkKind } from "../events/links.ts";
-import type { LinkIndex } from "../store/link-index.ts";
+import type { LinkEntry, LinkIndex } from "../store/link-index.ts";
 import type { IsLead } from "./lead-rule.ts";
 import { byOccurrence, groupVisits, type Visit } from "./visits.ts";
 
@@ -29,7 +29,11 @@ export interface LinkStep {
   value: string;
   /** The event that carried it, and the identifier that event was reached by (null: the seed itself). */
   via: { eventId: string; kind: LinkKind | "event"; value: string } | null;
-  /** Events found under it, and the distinct shoppers (devices, or the user, email or phone of events without one) among them; counted up to maxEventsPerIdentifier + 1 events. */
+  /**
+   * Events found under it (a device's repeated user, email and phone count once a day: see
+   * link-index.ts), and the distinct shoppers among them (devices, or the user, email or phone
+   * of events without one). Counting stops once the identifier is known to be shared.
+   */
   events: number;
   shoppers: number;
   followed: boolean;
@@ -125,12 +129,15 @@ export function findJourney(reader: JourneyReader, accountId: string, seed: Jour
 
 /** Reads one identifier's events and decides whether to follow it. */
 function follow(reader: JourneyReader, accountId: string, link: Pending, known: Set<string>, limits: JourneyLimits): { step: LinkStep; events: TrackedEvent[]; cut: boolean } {
-  const entries = [...reader.links.entries(accountId, link.kind, link.value, { limit: limits.maxEventsPerIdentifier + 1 })];
+  const entries: LinkEntry[] = [];
   const shoppers = new Set<string>();
   let newDevices = 0;
-  for (const e of entries) {
+  for (const e of reader.links.entries(accountId, link.kind, link.value, { limit: limits.maxEventsPerIdentifier + 1 })) {
+    entries.push(e);
     if (e.shopper === "" || shoppers.has(e.shopper)) continue;
     shoppers.add(e.shopper);
+    // Known to be shared: reading the rest (up to a thousand entries) would change nothing.
+    if (link.kind !== "device" && shoppers.size > limits.maxDevicesPerIdentifier) break;
     const device = deviceInKey(e.shopper);
     if (device !== null && !known.has(device)) newDevices++;
   }

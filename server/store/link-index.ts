@@ -6,7 +6,7 @@
  * any account, kind and value, of any length the limits allow, range-reads exactly.
  */
 import type { Database } from "lmdb";
-import { linksOf } from "../events/links.ts";
+import { linksOf, PER_DEVICE_KINDS } from "../events/links.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { keyTail, tupleKey, tupleRange } from "./tuple-key.ts";
 
@@ -62,5 +62,49 @@ export class LinkIndex {
     let last: Promise<unknown> = Promise.resolve();
     for (let i = 0; i < links.length; i += 2) last = this.db.remove(linkKey(event.accountId, links[i]!, links[i + 1]!, event.eventId));
     return last;
+  }
+}
+
+const DAY_MS = 86_400_000;
+const MAX_REMEMBERED = 200_000;
+
+/**
+ * Which per-device entries the writer thread has written today. A device's events repeat its
+ * user ID and hashed email and phone on every event, but a journey needs one entry per
+ * (identifier, device) to reach the device, whose own entries give all its events. So such an
+ * entry is written for the device's first event each UTC day (by this process: a restart
+ * writes one more), which took most of the link index's cost off ingest. Events without a
+ * device (vendors' leads) get every entry. Retention deletes oldest first, so a day's later
+ * events lose the link only while that day itself is being deleted.
+ */
+export class DailyDeviceLinks {
+  private day = -1;
+  private readonly seen = new Set<string>();
+  private added: string[] = [];
+
+  /** True if this entry is to be written (and, until rollback(), counts as written). */
+  needs(accountId: string, kind: string, value: string, shopper: string, eventMs: number): boolean {
+    if (!shopper.startsWith("d:") || !PER_DEVICE_KINDS.has(kind)) return true;
+    const day = Math.floor(eventMs / DAY_MS);
+    if (day !== this.day || this.seen.size >= MAX_REMEMBERED) {
+      this.day = day;
+      this.seen.clear();
+    }
+    const key = `${accountId}\u0000${kind}\u0000${value}\u0000${shopper}`;
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    this.added.push(key);
+    return true;
+  }
+
+  /** The transaction committed: what it wrote stays remembered. */
+  committed(): void {
+    this.added = [];
+  }
+
+  /** The transaction failed: forget what it was to write. */
+  rolledBack(): void {
+    for (const key of this.added) this.seen.delete(key);
+    this.added = [];
   }
 }

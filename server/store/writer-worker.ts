@@ -8,7 +8,8 @@
  */
 import { setImmediate } from "node:timers";
 import { open, type Database, type RootDatabase } from "lmdb";
-import { linkKey } from "./link-index.ts";
+import { uuidv7Time } from "../events/ids.ts";
+import { DailyDeviceLinks, linkKey } from "./link-index.ts";
 import type { WriterMessage, WriterReply } from "./writer-protocol.ts";
 
 declare const self: Worker;
@@ -17,6 +18,7 @@ let root: RootDatabase | null = null;
 let dbs: { events: Database<string, string>; links: Database<string, Uint8Array>; clientIds: Database<string, string>; clientIdsByTime: Database<string, string> } | null = null;
 let queue: { seq: number; records: string[] }[] = [];
 let scheduled = false;
+const daily = new DailyDeviceLinks();
 /**
  * lmdb-js transaction flags: its default (3) plus LMDB's MDB_NOSYNC (0x10000). In an
  * environment opened with overlappingSync (durable mode), LMDB then fsyncs *inside* the
@@ -51,11 +53,15 @@ function commit(): void {
           }
           const accountId = records[i++]!;
           const shopper = records[i++]!;
-          for (let n = Number(records[i++]); n > 0; n--, i += 2) links.putSync(linkKey(accountId, records[i]!, records[i + 1]!, eventId), shopper);
+          const ms = uuidv7Time(eventId);
+          for (let n = Number(records[i++]); n > 0; n--, i += 2)
+            if (daily.needs(accountId, records[i]!, records[i + 1]!, shopper, ms)) links.putSync(linkKey(accountId, records[i]!, records[i + 1]!, eventId), shopper);
         }
     }, txnFlags);
+    daily.committed();
     reply({ kind: "committed", upTo });
   } catch (err) {
+    daily.rolledBack();
     reply({ kind: "failed", upTo, error: String(err) });
   }
 }

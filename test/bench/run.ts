@@ -10,9 +10,12 @@
  *  4. Ingest while a backlog drains, against the durable figure of (1); RSS with the backlog stored.
  *  5. Faults: repeated SIGKILL under load; every 204 is found and reaches the file sink.
  *  6. Soak: sustained load, heap and RSS sampled.
+ *  7. Matching: journeys and a month's leads export with 1,000,000 events and 50,000 shoppers
+ *     stored; durable ingest with and without identifier fields, interleaved (the link index's cost).
  *
  *   npm run bench -- [--rounds 3] [--seconds 10] [--connections 64] [--backlog 1000000]
- *                    [--kill-cycles 20] [--soak-seconds 300] [--only http,batch,drain,ingest,faults,soak]
+ *                    [--kill-cycles 20] [--soak-seconds 300] [--shoppers 50000]
+ *                    [--only http,batch,drain,ingest,faults,soak,journey]
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +26,7 @@ import { requireCommand } from "../helpers/system-package.ts";
 import { buildBacklog } from "./backlog.ts";
 import { drainRate } from "./drain.ts";
 import { killCycles } from "./kill-cycles.ts";
+import { journeyBench } from "./journey.ts";
 import { underIdleConnections } from "./idle-connections.ts";
 import { startTarget, stopTarget, wrk, peakRssMb, type Target, type WrkResult } from "./targets.ts";
 
@@ -35,7 +39,8 @@ const { values: opts } = parseArgs({
     backlog: { type: "string", default: "1000000" },
     "kill-cycles": { type: "string", default: "20" },
     "soak-seconds": { type: "string", default: "300" },
-    only: { type: "string", default: "http,batch,drain,ingest,faults,soak" },
+    shoppers: { type: "string", default: "50000" },
+    only: { type: "string", default: "http,batch,drain,ingest,faults,soak,journey" },
   },
 });
 const rounds = Number(opts.rounds);
@@ -156,6 +161,30 @@ try {
       report.push("", `soak, ${soak} s of load (durable, default file sink):`, ...samples.map((s) => `  ${s}`));
     } finally {
       await stopTarget(t);
+    }
+  }
+  if (sections.has("journey")) {
+    console.log(`[${elapsed()}] matching: ${backlog} events with ${opts.shoppers} shoppers stored; journeys and a month's leads export`);
+    const j = await journeyBench(join(dataRoot, "journey"), backlog, Number(opts.shoppers));
+    report.push(
+      "",
+      `journeys with ${j.events} events and ${j.shoppers} shoppers stored (${j.leads} leads; built in ${j.buildSeconds.toFixed(0)} s): p50 ${j.p50Ms.toFixed(2)} ms, p99 ${j.p99Ms.toFixed(2)} ms, max ${j.maxMs.toFixed(1)} ms per journey (found and serialised, in process)`,
+      `leads export of a month for one account, as CSV: ${j.leads} leads in ${j.exportSeconds.toFixed(1)} s = ${Math.round(j.exportLeadsPerSecond)} leads/s, each with its journey summed up`,
+    );
+    const ids: Target[] = [
+      { name: "durable, no identifiers", cmd: trackdCmd("ids-off"), env, results: [] },
+      { name: "durable, 5 identifiers", cmd: trackdCmd("ids-on"), env, results: [] },
+    ];
+    try {
+      for (const t of ids) await startTarget(t);
+      const scripts = ["post-unidentified.lua", "post-identified.lua"];
+      ids.forEach((t, i) => wrk(t, 3, connections, scripts[i]!));
+      for (let r = 0; r < rounds; r++) ids.forEach((t, i) => t.results.push(wrk(t, seconds, connections, scripts[i]!)));
+      const [off, on] = ids.map((t) => median(t.results.map((x) => x.rps))) as [number, number];
+      const p99 = ids.map((t) => median(t.results.map((x) => x.p99)));
+      report.push(`link index cost: durable ingest of the same event with 5 identifier fields ${on.toFixed(0)} requests/s (p99 ${p99[1]!.toFixed(1)} ms) vs the same bytes without them ${off.toFixed(0)} (p99 ${p99[0]!.toFixed(1)} ms): ${((on / off) * 100).toFixed(0)}%`);
+    } finally {
+      for (const t of ids) await stopTarget(t);
     }
   }
 } finally {

@@ -28,17 +28,34 @@ for (const durability of ["durable", "relaxed"] as Durability[]) {
 describe("store", () => {
   test("deletes an event's link index entries with the event", async () => {
     const store = openStore({ dataDir: tempDir(), durability: "durable", rejectLogSize: 10 });
-    const linked = { deviceId: "d-1", userId: "u-1", emailSha256: "A".repeat(64) };
+    const linked = { userId: "u-1", emailSha256: "A".repeat(64) }; // no device: every entry is written
     const old = event({ instanceId: "5f0c6f5e-8d1c-4a7a-9e63-1b2f0a7d9c11", properties: linked });
     const kept = event({ instanceId: "5f0c6f5e-8d1c-4a7a-9e63-1b2f0a7d9c11", properties: linked });
     await store.events.append(old);
     await store.events.append(kept);
     const ids = (kind: string, value: string) => [...store.events.links.entries("1", kind, value)].map((e) => e.eventId);
     expect(ids("email", "a".repeat(64))).toEqual([old.eventId, kept.eventId]);
-    expect([...store.events.links.entries("1", "device", "d-1")][0]!.shopper).toBe("d:d-1");
+    expect([...store.events.links.entries("1", "user", "u-1")][0]!.shopper).toBe("u:u-1");
     expect(await store.events.deleteUpTo(old.eventId, 100)).toBe(1);
     await store.delivery.saveCursor("x", { cursor: "", delivered: 0, failed: 0, retries: 0 }); // a later write: the removals before it are committed
-    for (const [kind, value] of [["instance", old.instanceId], ["device", "d-1"], ["user", "u-1"], ["email", "a".repeat(64)], ["server", ""]] as const) expect(ids(kind, value)).toEqual([kept.eventId]);
+    for (const [kind, value] of [["instance", old.instanceId], ["user", "u-1"], ["email", "a".repeat(64)], ["server", ""]] as const) expect(ids(kind, value)).toEqual([kept.eventId]);
+    await store.close();
+  });
+
+  test("indexes a device's repeated user, email and phone once a day, and every event's instance and device", async () => {
+    const store = openStore({ dataDir: tempDir(), durability: "durable", rejectLogSize: 10 });
+    const identified = { deviceId: "d-1", userId: "u-1", emailSha256: "b".repeat(64), phoneSha256: "c".repeat(64) };
+    const browser = Array.from({ length: 3 }, (_, i) => event({ instanceId: `visit-${i}`, properties: identified, context: { ip: null, userAgent: null, origin: null, referer: null, source: "browser" } }));
+    const lead = event({ instanceId: "lead-1", properties: { emailSha256: "b".repeat(64) } });
+    for (const e of [...browser, lead]) await store.events.append(e);
+    const entries = (kind: string, value: string) => [...store.events.links.entries("1", kind, value)].map((e) => [e.eventId, e.shopper]);
+    expect(entries("device", "d-1").map(([id]) => id)).toEqual(browser.map((e) => e.eventId));
+    for (const [i, e] of browser.entries()) expect(entries("instance", `visit-${i}`)).toEqual([[e.eventId, "d:d-1"]]);
+    for (const [kind, value] of [["user", "u-1"], ["phone", "c".repeat(64)]]) expect(entries(kind!, value!)).toEqual([[browser[0]!.eventId, "d:d-1"]]);
+    expect(entries("email", "b".repeat(64))).toEqual([
+      [browser[0]!.eventId, "d:d-1"],
+      [lead.eventId, `e:${"b".repeat(64)}`],
+    ]);
     await store.close();
   });
 

@@ -1,0 +1,107 @@
+/**
+ * Matching at scale: a store holding `shoppers` planned shoppers (test/helpers/shoppers.ts) in
+ * one account, topped up with other accounts' events to `total`, then the journey of random
+ * leads (find plus JSON, as the API answers) and a leads export of the last month as CSV.
+ */
+import { Value } from "@sinclair/typebox/value";
+import { JourneySchema, LeadsSchema, type JourneyLimits, type LeadRule } from "../../server/config/schema.ts";
+import type { TrackedEvent } from "../../server/events/event.model.ts";
+import { uuidv7 } from "../../server/events/ids.ts";
+import { findJourney } from "../../server/journey/journey.ts";
+import { leadRule } from "../../server/journey/lead-rule.ts";
+import { listLeads } from "../../server/journey/leads.ts";
+import { leadsCsv } from "../../server/http/lead-export.ts";
+import { openStore } from "../../server/store/open-store.ts";
+import { timeKey } from "../../server/store/event-store.ts";
+import { makeEvent } from "../helpers/events.ts";
+import { planShoppers } from "../helpers/shoppers.ts";
+
+const ACCOUNT = "2001";
+
+export interface JourneyFigures {
+  events: number;
+  shoppers: number;
+  leads: number;
+  buildSeconds: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  exportLeadsPerSecond: number;
+  exportSeconds: number;
+}
+
+/** An event as the collect route stores it, from a planned body. */
+function stored(body: Record<string, unknown>, source: "browser" | "server"): TrackedEvent {
+  const { action, object, vendor, product, label, instanceId, instance_id, eventId: _client, timestamp, ...properties } = body as Record<string, string | number | undefined>;
+  const receivedAt = new Date().toISOString();
+  return makeEvent({
+    eventId: uuidv7(),
+    receivedAt,
+    occurredAt: typeof timestamp === "number" ? new Date(timestamp).toISOString() : receivedAt,
+    accountId: ACCOUNT,
+    trackerId: "1",
+    action: String(action),
+    object: String(object),
+    vendor: String(vendor),
+    product: String(product),
+    instanceId: String(instanceId ?? instance_id),
+    ...(label !== undefined && { label: String(label) }),
+    properties,
+    context: { ip: "203.0.113.7", userAgent: "bench", origin: null, referer: null, source },
+  });
+}
+
+export async function journeyBench(dataDir: string, total: number, shoppers: number, samples = 2000): Promise<JourneyFigures> {
+  const store = openStore({ dataDir, durability: "relaxed", rejectLogSize: 10 });
+  const built = performance.now();
+  const plan = planShoppers(shoppers, 7, Date.now() - 20 * 86_400_000);
+  let n = 0;
+  let pending: Promise<void> = Promise.resolve();
+  const append = async (event: TrackedEvent) => {
+    pending = store.events.append(event);
+    if (++n % 2000 === 0) await pending;
+  };
+  const leadIds: string[] = [];
+  for (const s of plan.shoppers) {
+    for (const v of s.visits) for (const body of v.events) await append(stored(body, "browser"));
+    for (const l of s.leads) {
+      const lead = stored(l.body, "server");
+      leadIds.push(lead.eventId);
+      await append(lead);
+    }
+  }
+  for (const l of plan.orphanLeads) await append(stored(l.body, "server"));
+  while (n < total) await append(makeEvent({ accountId: String(3000 + (n % 50)), instanceId: `other-${n}`, properties: { deviceId: `dev-${n % 100000}` } }));
+  await pending;
+  const buildSeconds = (performance.now() - built) / 1000;
+
+  const limits = Value.Default(JourneySchema, {}) as JourneyLimits;
+  const isLead = leadRule(Value.Default(LeadsSchema, {}) as LeadRule);
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const eventId = leadIds[Math.floor(Math.random() * leadIds.length)]!;
+    const t0 = performance.now();
+    JSON.stringify(findJourney(store.events, ACCOUNT, { eventId }, limits, isLead));
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+
+  const t0 = performance.now();
+  const now = Date.now();
+  const page = listLeads(store.events, { accountId: ACCOUNT, fromKey: timeKey(now - 30 * 86_400_000), toKey: timeKey(now + 60_000), limit: 1_000_000 }, limits, isLead);
+  const csv = leadsCsv(page.leads);
+  const exportSeconds = (performance.now() - t0) / 1000;
+  if (csv.length === 0 || page.leads.length !== leadIds.length + plan.orphanLeads.length) throw new Error(`export found ${page.leads.length} leads, expected ${leadIds.length + plan.orphanLeads.length}`);
+  await store.close();
+  return {
+    events: n,
+    shoppers,
+    leads: page.leads.length,
+    buildSeconds,
+    p50Ms: times[Math.floor(times.length / 2)]!,
+    p99Ms: times[Math.floor(times.length * 0.99)]!,
+    maxMs: times.at(-1)!,
+    exportLeadsPerSecond: page.leads.length / exportSeconds,
+    exportSeconds,
+  };
+}
