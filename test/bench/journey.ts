@@ -1,7 +1,8 @@
 /**
  * Matching at scale: a store holding `shoppers` planned shoppers (test/helpers/shoppers.ts) in
  * one account, topped up with other accounts' events to `total`, then the journey of random
- * leads (find plus JSON, as the API answers) and a leads export of the last month as CSV.
+ * leads (find plus JSON, as the API answers), a leads export of the last month as CSV, and
+ * the migration from store format 1 at start.
  */
 import { Value } from "@sinclair/typebox/value";
 import { JourneySchema, LeadsSchema, type JourneyLimits, type LeadRule } from "../../server/config/schema.ts";
@@ -11,6 +12,8 @@ import { findJourney } from "../../server/journey/journey.ts";
 import { leadRule } from "../../server/journey/lead-rule.ts";
 import { listLeads } from "../../server/journey/leads.ts";
 import { leadsCsv } from "../../server/http/lead-export.ts";
+import { open } from "lmdb";
+import { join } from "node:path";
 import { openStore } from "../../server/store/open-store.ts";
 import { timeKey } from "../../server/store/event-store.ts";
 import { makeEvent } from "../helpers/events.ts";
@@ -28,6 +31,8 @@ export interface JourneyFigures {
   maxMs: number;
   exportLeadsPerSecond: number;
   exportSeconds: number;
+  /** Opening the same store marked as format 1: the link index rebuilt from every stored event. */
+  migrationSeconds: number;
 }
 
 /** An event as the collect route stores it, from a planned body. */
@@ -93,6 +98,14 @@ export async function journeyBench(dataDir: string, total: number, shoppers: num
   const exportSeconds = (performance.now() - t0) / 1000;
   if (csv.length === 0 || page.leads.length !== leadIds.length + plan.orphanLeads.length) throw new Error(`export found ${page.leads.length} leads, expected ${leadIds.length + plan.orphanLeads.length}`);
   await store.close();
+
+  // The same store as 0.1.0 would have left it, for the migration at start (the old index is dropped unread).
+  const root = open({ path: join(dataDir, "trackd.mdb"), maxDbs: 16, mapSize: 256 * 1024 ** 3 });
+  root.openDB({ name: "meta" }).putSync("schema", 1);
+  await root.close();
+  const m0 = performance.now();
+  await openStore({ dataDir, durability: "relaxed", rejectLogSize: 10 }).close();
+  const migrationSeconds = (performance.now() - m0) / 1000;
   return {
     events: n,
     shoppers,
@@ -103,5 +116,6 @@ export async function journeyBench(dataDir: string, total: number, shoppers: num
     maxMs: times.at(-1)!,
     exportLeadsPerSecond: page.leads.length / exportSeconds,
     exportSeconds,
+    migrationSeconds,
   };
 }

@@ -170,6 +170,7 @@ try {
       "",
       `journeys with ${j.events} events and ${j.shoppers} shoppers stored (${j.leads} leads; built in ${j.buildSeconds.toFixed(0)} s): p50 ${j.p50Ms.toFixed(2)} ms, p99 ${j.p99Ms.toFixed(2)} ms, max ${j.maxMs.toFixed(1)} ms per journey (found and serialised, in process)`,
       `leads export of a month for one account, as CSV: ${j.leads} leads in ${j.exportSeconds.toFixed(1)} s = ${Math.round(j.exportLeadsPerSecond)} leads/s, each with its journey summed up`,
+      `migrating those ${j.events} events from store format 1 at start: ${j.migrationSeconds.toFixed(1)} s`,
     );
     const ids: Target[] = [
       { name: "durable, no identifiers", cmd: trackdCmd("ids-off"), env, results: [] },
