@@ -80,7 +80,7 @@ export function LeadsPage({ params }: PageProps) {
             <p class="muted">No leads in this range. A lead is a server-side event whose action or object is configured as one (by default action “submit” or object “lead”).</p>
           ) : (
             <div class="table-wrap">
-              <table>
+              <table class="stack">
                 <thead>
                   <tr>
                     <th scope="col">Lead</th>
@@ -102,10 +102,10 @@ export function LeadsPage({ params }: PageProps) {
                         </strong>
                         {s.lead.label && <span class="muted"> “{s.lead.label}”</span>}
                       </td>
-                      <td>
+                      <td data-label="Vendor · product">
                         {s.lead.vendor} · {s.lead.product}
                       </td>
-                      <td>
+                      <td data-label="Shopper">
                         {s.matched ? (
                           <span class="badge ok">
                             {s.visitsBefore} visit{s.visitsBefore === 1 ? "" : "s"}, {s.devices} device{s.devices === 1 ? "" : "s"}
@@ -114,13 +114,13 @@ export function LeadsPage({ params }: PageProps) {
                           <span class="badge">unmatched</span>
                         )}
                       </td>
-                      <td>
+                      <td data-label="First touch">
                         <Campaign touch={s.firstTouch} />
                       </td>
-                      <td>
+                      <td data-label="Last touch">
                         <Campaign touch={s.lastTouch} />
                       </td>
-                      <td>
+                      <td data-label="Journey">
                         <a href={`#/journey${query({ accountId: s.lead.accountId, eventId: s.lead.eventId })}`}>Shopper journey</a>
                       </td>
                     </tr>
