@@ -56,12 +56,12 @@ export class LinkIndex {
     }
   }
 
-  /** Removes every entry of a stored event (retention). */
+  /** Removes every entry of a stored event (retention); rejects if any removal failed. */
   remove(event: TrackedEvent): Promise<unknown> {
     const links = linksOf(event);
-    let last: Promise<unknown> = Promise.resolve();
-    for (let i = 0; i < links.length; i += 2) last = this.db.remove(linkKey(event.accountId, links[i]!, links[i + 1]!, event.eventId));
-    return last;
+    const removals: Promise<unknown>[] = [];
+    for (let i = 0; i < links.length; i += 2) removals.push(this.db.remove(linkKey(event.accountId, links[i]!, links[i + 1]!, event.eventId)));
+    return Promise.all(removals);
   }
 }
 

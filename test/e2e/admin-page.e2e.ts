@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
-import { launchBrowser } from "../helpers/browser.ts";
+import { launchBrowser, watchPage } from "../helpers/browser.ts";
 
 const artifacts = join(import.meta.dir, "artifacts");
 let server: Running;
@@ -29,15 +29,7 @@ async function post(aid: string, tid: string, body: Record<string, unknown>, hea
 /** A page that records dialogs and console errors, so a test can prove nothing executed. */
 async function openPage(): Promise<{ page: Page; dialogs: string[]; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const dialogs: string[] = [];
-  const errors: string[] = [];
-  page.on("dialog", (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => m.type() === "error" && !m.text().includes("401") && errors.push(m.text()));
-  return { page, dialogs, errors };
+  return { page, ...watchPage(page) };
 }
 
 async function login(page: Page, with_ = token): Promise<void> {

@@ -14,7 +14,7 @@ import type { Server } from "bun";
 import type { Journey } from "../../server/journey/journey.ts";
 import type { LeadPage } from "../../server/journey/leads.ts";
 import { adminAuth, BINARY_TOKEN, binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
-import { launchBrowser } from "../helpers/browser.ts";
+import { launchBrowser, watchPage } from "../helpers/browser.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { planShoppers, sha256 } from "../helpers/shoppers.ts";
 
@@ -119,13 +119,7 @@ describe("from a lead to the shopper", () => {
   for (const width of [1280, 390]) {
     test(`a lead opens its shopper's journey with the visits and campaign, at ${width} px, hostile values inert`, async () => {
       const page = await browser.newPage({ viewport: { width, height: 900 } });
-      const dialogs: string[] = [];
-      const errors: string[] = [];
-      page.on("dialog", (d) => {
-        dialogs.push(d.message());
-        void d.dismiss();
-      });
-      page.on("pageerror", (e) => errors.push(e.message));
+      const { dialogs, errors } = watchPage(page);
       await page.goto(`${trackd.url}/admin`);
       await page.getByLabel("Admin token").fill(BINARY_TOKEN);
       await page.getByRole("button", { name: "Log in" }).click();

@@ -1,5 +1,5 @@
 /** Debian's Chromium driven by playwright-core (no browser download), with flags that suit a closed sandbox. */
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { requireCommand } from "./system-package.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -9,4 +9,21 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: requireCommand(CHROMIUM, "chromium"),
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+}
+
+/**
+ * Records what a page must never do: open a dialog (dismissed) or throw; console errors too,
+ * except 401s (the admin page's session check before login). A test proves nothing ran by
+ * finding both lists empty.
+ */
+export function watchPage(page: Page): { dialogs: string[]; errors: string[] } {
+  const dialogs: string[] = [];
+  const errors: string[] = [];
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => m.type() === "error" && !m.text().includes("401") && errors.push(m.text()));
+  return { dialogs, errors };
 }
