@@ -74,4 +74,13 @@ describe("instance timelines for every real ID", () => {
     for (const s of naughty) await post(aid, "2", s);
     for (const s of naughty) expect((await timelineOf(aid, s.trim())).timeline).toEqual(posted.get(pairKey(aid, s.trim()))!);
   }, 60000);
+
+  test("remembers a client's event ID under UUID account and tracker IDs sent in either case", async () => {
+    const [aid, tid] = ["0B6F3A52-7C1E-4D2A-9F4B-3E8D2C1A5B7F", "9E8D7C6B-5A4F-4E3D-8C2B-1A0F9E8D7C6B"];
+    const body = validEvent({ eventId: crypto.randomUUID(), instance_id: "retry-uuid" });
+    const first = await t.collect(body, { aid, tid });
+    const again = await t.collect(body, { aid: aid.toLowerCase(), tid: tid.toLowerCase() });
+    expect(again.headers.get("x-duplicate")).toBe("true");
+    expect(again.headers.get("x-event-id")).toBe(first.headers.get("x-event-id"));
+  });
 });
