@@ -5,6 +5,7 @@
  */
 import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import type { ErrorCode, ErrorDetail } from "../errors.ts";
+import { tooDeepAt } from "./json-depth.ts";
 
 export type BodyResult =
   | { ok: true; body: Record<string, unknown> | unknown[]; text: string; bytes: number }
@@ -74,8 +75,11 @@ async function readCapped(request: Request, cap: number): Promise<Uint8Array | n
   return out;
 }
 
+/** The deepest nesting parsed at all: well past the limit, so validation still says where it was passed. */
+export const deepestParsed = (maxDepth: number) => 2 * maxDepth + 32;
+
 /** Reads, inflates, decodes and parses the body of `request` under `maxBytes`: one object, or (batch) an array. */
-export async function readEventBody(request: Request, maxBytes: number, maxDepthHint: number, shape: "object" | "array" = "object"): Promise<BodyResult> {
+export async function readEventBody(request: Request, maxBytes: number, maxDepth: number, shape: "object" | "array" = "object"): Promise<BodyResult> {
   const headers = request.headers;
   const contentType = headers.get("content-type");
   if (contentType !== null && contentType !== "application/json" && !acceptedContentType(contentType))
@@ -115,12 +119,17 @@ export async function readEventBody(request: Request, maxBytes: number, maxDepth
   }
   if (BLANK.test(text)) return fail("empty_body");
 
+  // An event nests at most maxDepth levels (validation names the property that goes past
+  // that); a body nesting far deeper than that is refused whole before it is parsed, so
+  // nothing of such a batch is stored and nothing after the parser recurses that deep.
+  const deep = tooDeepAt(text, deepestParsed(maxDepth) + (shape === "array" ? 1 : 0));
+  if (deep >= 0)
+    return fail("invalid_event", text.slice(0, 512), [{ path: shape === "array" ? `/${deep}` : "", code: "too_deep", message: `Nested deeper than ${maxDepth} levels.` }]);
+
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (err) {
-    if (err instanceof RangeError)
-      return fail("invalid_event", text, [{ path: "", code: "too_deep", message: `Nested deeper than ${maxDepthHint} levels.` }]);
     return fail("invalid_json", text, [], `The body is not valid JSON: ${(err as Error).message}`);
   }
   const got = Array.isArray(body) ? "array" : body === null ? "null" : typeof body;

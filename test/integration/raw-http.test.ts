@@ -93,4 +93,30 @@ describe("raw HTTP from devices", () => {
     expect(res).toMatch(/^HTTP\/1\.1 400/);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
+
+  test("a batch 50,001 arrays deep is a 400 at once, stores nothing of the batch, and valid events keep flowing", async () => {
+    const marker = `deep-${Date.now()}`;
+    const valid = JSON.stringify({ action: "view", object: "page", vendor: "V", product: "P", instance_id: marker });
+    const deep = `[${valid},${"[".repeat(50001)}${"]".repeat(50001)}]`;
+    const attack = () => fetch(`${server.url}/collect/1/1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: deep });
+    const answers = await Promise.all([attack(), attack(), attack(), attack()]);
+    for (const res of answers) {
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { details: { path: string; code: string }[] } }).error.details[0]).toEqual(expect.objectContaining({ path: "/1", code: "too_deep" }));
+    }
+    const stored = await fetch(`${server.url}/admin/api/events?instanceId=${marker}&accountId=1`, { headers: adminAuth });
+    expect(((await stored.json()) as { events: unknown[] }).events).toEqual([]);
+    // While four clients keep sending it, valid events are stored and /healthz answers (how fast: npm run bench).
+    let attacking = true;
+    const attackers = Array.from({ length: 4 }, async () => {
+      while (attacking) await (await attack()).arrayBuffer();
+    });
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${server.url}/collect/1/1/event`, { method: "POST", headers: { "content-type": "application/json" }, body: valid });
+      expect(res.status).toBe(204);
+    }
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    attacking = false;
+    await Promise.all(attackers);
+  }, 60000);
 });
