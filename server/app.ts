@@ -16,6 +16,7 @@ import { Metrics } from "./telemetry/metrics.ts";
 import type { Flusher } from "./flusher/flusher.ts";
 import { deliveryAdminRoutes } from "./http/delivery-admin.ts";
 import { adminSessionRoutes } from "./http/admin-session.ts";
+import { AdminAuth } from "./http/admin-auth.ts";
 import { checkAdminRoutes } from "./http/check-admin.ts";
 import { eventStreamRoutes } from "./http/event-stream.ts";
 import { overviewAdminRoutes } from "./http/overview-admin.ts";
@@ -104,15 +105,18 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
       .get("/metrics", () => new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }));
 
   if (parts.admin) {
+    const auth = new AdminAuth({ adminToken, revoked: deps.store.revokedSessions, log: deps.log, now, peerAddress: deps.peerAddress ?? serverPeerAddress });
     app
-      .use(adminSessionRoutes({ adminToken, now, peerAddress: deps.peerAddress ?? serverPeerAddress }))
-      .use(eventStreamRoutes({ events: deps.store.events, adminToken }))
-      .use(adminRoutes({ store: deps.store, adminToken, whereIs: flusher && ((id, json) => flusher.whereIs(id, json)) }))
-      .use(registryAdminRoutes({ registry, adminToken }))
-      .use(checkAdminRoutes({ registry, store: deps.store, adminToken, now }))
-      .use(journeyAdminRoutes({ reader: deps.store.events, journey: deps.config.journey, leads: deps.config.leads, adminToken, now }))
-      .use(overviewAdminRoutes({ store: deps.store, registry, flusher, capBytes: deps.config.storageMaxBytes, adminToken, now }));
-    if (flusher) app.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery, adminToken }));
+      // Before any body is read: every /admin/api route is behind this one check.
+      .onRequest(({ request, server }) => auth.guard({ request, server }))
+      .use(adminSessionRoutes(auth))
+      .use(eventStreamRoutes({ events: deps.store.events }))
+      .use(adminRoutes({ store: deps.store, whereIs: flusher && ((id, json) => flusher.whereIs(id, json)) }))
+      .use(registryAdminRoutes({ registry }))
+      .use(checkAdminRoutes({ registry, store: deps.store, now }))
+      .use(journeyAdminRoutes({ reader: deps.store.events, journey: deps.config.journey, leads: deps.config.leads, now }))
+      .use(overviewAdminRoutes({ store: deps.store, registry, flusher, capBytes: deps.config.storageMaxBytes, now }));
+    if (flusher) app.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery }));
   }
   return app;
 }

@@ -85,10 +85,9 @@ export async function start(runtime: Runtime): Promise<void> {
   // With admin.port set, the admin page and API listen apart (say on loopback only) and the
   // public listener serves only the collect side.
   const separateAdmin = config.admin.port > 0;
-  const app = createApp(deps, { collect: true, admin: !separateAdmin });
-  if (!separateAdmin) app.use(runtime.adminPage());
+  const app = separateAdmin ? createApp(deps, { collect: true, admin: false }) : runtime.withAdminPage(createApp(deps));
   const server = runtime.serve(app, { hostname: config.host, port: config.port, ...listen });
-  const adminServer = separateAdmin ? runtime.serve(createApp(deps, { collect: false, admin: true }).use(runtime.adminPage()), { hostname: config.admin.host, port: config.admin.port, ...listen }) : null;
+  const adminServer = separateAdmin ? runtime.serve(runtime.withAdminPage(createApp(deps, { collect: false, admin: true })), { hostname: config.admin.host, port: config.admin.port, ...listen }) : null;
   const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
   const adminUrl = adminServer ? `http://${config.admin.host === "0.0.0.0" ? "localhost" : config.admin.host}:${adminServer.port}` : url;
   if (admin.created)

@@ -6,13 +6,11 @@ import { Elysia, t } from "elysia";
 import { errorResponse } from "../errors.ts";
 import type { Flusher } from "../flusher/flusher.ts";
 import type { DeliveryStore } from "../store/delivery-store.ts";
-import { requireAdmin } from "./admin-auth.ts";
 import { json } from "./json.ts";
 
 export interface DeliveryAdminDeps {
   flusher: Flusher;
   delivery: DeliveryStore;
-  adminToken: string;
 }
 
 
@@ -20,7 +18,6 @@ export function deliveryAdminRoutes(deps: DeliveryAdminDeps) {
   const unknownSink = (sink: string | undefined) =>
     sink !== undefined && !deps.flusher.sinkNames().includes(sink) ? errorResponse("sink_not_found", [{ path: "sink", code: "invalid_value", message: `No sink named ${sink}.` }]) : null;
   return new Elysia({ name: "delivery-admin", prefix: "/admin/api" })
-    .onBeforeHandle(requireAdmin(deps.adminToken))
     .get("/sinks", async ({ query }) => json({ sinks: await deps.flusher.report(query.check === "true") }), {
       query: t.Object({ check: t.Optional(t.Union([t.Literal("true"), t.Literal("false")])) }),
     })

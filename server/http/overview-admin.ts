@@ -3,14 +3,12 @@ import { Elysia, t } from "elysia";
 import type { Flusher } from "../flusher/flusher.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Store } from "../store/open-store.ts";
-import { requireAdmin } from "./admin-auth.ts";
 import { json } from "./json.ts";
 
 
-export function overviewAdminRoutes(deps: { store: Store; registry: Registry; flusher?: Flusher; capBytes: number; adminToken: string; now: () => number }) {
+export function overviewAdminRoutes(deps: { store: Store; registry: Registry; flusher?: Flusher; capBytes: number; now: () => number }) {
   const { store, registry } = deps;
   return new Elysia({ name: "overview-admin", prefix: "/admin/api" })
-    .onBeforeHandle(requireAdmin(deps.adminToken))
     .get(
       "/overview",
       async ({ query }) => {

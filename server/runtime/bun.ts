@@ -1,7 +1,7 @@
 /** trackd on Bun: Elysia's Bun adapter (Bun.serve with native routes), the page from Bun's HTML import. */
 import type { AnyElysia } from "elysia";
 import { serverPeerAddress } from "../http/client-ip.ts";
-import { adminPageRoutes } from "../http/ui.ts";
+import { adminPageBundle, adminPageRoutes } from "../http/ui.ts";
 import type { Listener, Runtime, ServeOptions } from "./runtime.ts";
 
 export const bunRuntime: Runtime = {
@@ -20,6 +20,11 @@ export const bunRuntime: Runtime = {
     const server = app.server!;
     return { port: server.port!, stop: (force) => server.stop(force) };
   },
-  adminPage: adminPageRoutes,
+  withAdminPage(app) {
+    // The page and its assets are served by Bun's router, beside the app's native routes.
+    const config = app.config as { serve?: { routes?: Record<string, unknown> } };
+    config.serve = { ...config.serve, routes: { ...config.serve?.routes, "/admin": adminPageBundle } };
+    return app.use(adminPageRoutes());
+  },
   peerAddress: serverPeerAddress,
 };

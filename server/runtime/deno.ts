@@ -45,10 +45,12 @@ export const denoRuntime: Runtime = {
     });
     return { port: server.addr.port, stop: () => server.shutdown() };
   },
-  adminPage: () =>
-    new Elysia({ name: "admin-page" })
-      .get("/admin", () => uiFile("index.html"))
-      .get("/admin/assets/:file", ({ params }) => uiFile(params.file))
-      .get("/", ({ redirect }) => redirect("/admin", 302)),
+  withAdminPage: (app) =>
+    app.use(
+      new Elysia({ name: "admin-page" })
+        .get("/admin", () => uiFile("index.html"))
+        .get("/admin/assets/:file", ({ params }) => uiFile(params.file))
+        .get("/", ({ redirect }) => redirect("/admin", 302)),
+    ),
   peerAddress: (request) => peers.get(request) ?? null,
 };

@@ -27,8 +27,8 @@ export interface Runtime {
   name: "bun" | "deno";
   version: string;
   serve(app: AnyElysia, options: ServeOptions): Listener;
-  /** GET /admin (the page, its assets) and / redirecting to it. */
-  adminPage(): AnyElysia;
+  /** The app with GET /admin (the page, its assets) and / redirecting to it. */
+  withAdminPage(app: AnyElysia): AnyElysia;
   /** The address of the socket a request came in on, if the runtime says. */
   peerAddress(request: Request, server: unknown): string | null;
 }

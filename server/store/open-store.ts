@@ -22,6 +22,7 @@ import { LinkIndex } from "./link-index.ts";
 import { ensureStoreFormat } from "./store-format.ts";
 import { createLog, type Log } from "../telemetry/log.ts";
 import { RejectLog, type RejectRecord } from "./reject-log.ts";
+import { RevokedSessions } from "./revoked-sessions.ts";
 import { TrackerStats } from "./tracker-stats.ts";
 
 const MAP_SIZE = 256 * 1024 ** 3;
@@ -35,6 +36,8 @@ export interface Store {
   delivery: DeliveryStore;
   registry: RegistryStore;
   clientIds: ClientIds;
+  /** Admin sessions ended by logging out. */
+  revokedSessions: RevokedSessions;
   durability: Durability;
   path: string;
   /** Resolves once the event writer thread has the environment open; rejects if it cannot. */
@@ -101,13 +104,14 @@ export function openStore(options: StoreOptions): Store {
   const delivery = new DeliveryStore(root);
   const registry = new RegistryStore(root);
   const clientIds = new ClientIds(root, options.dedupeWindowMs ?? 86_400_000);
+  const revokedSessions = new RevokedSessions(root);
   // Event IDs must keep increasing across restarts even if the clock stepped back, or a sink
   // cursor past the newest stored event would skip the next ones.
   const newest = events.lastEventId();
   if (newest) seedUuidv7(newest);
   // The last day's per-tracker activity lives in memory: rebuilt in the background.
   const activityReady = events.replayActivity(Date.now() - 24 * 3600_000);
-  const all = [meta, rejectDb, ...events.databases, ...delivery.databases, ...registry.databases, ...clientIds.databases] as { getStats(): unknown }[];
+  const all = [meta, rejectDb, ...events.databases, ...delivery.databases, ...registry.databases, ...clientIds.databases, revokedSessions.database] as { getStats(): unknown }[];
 
   return {
     events,
@@ -116,6 +120,7 @@ export function openStore(options: StoreOptions): Store {
     delivery,
     registry,
     clientIds,
+    revokedSessions,
     activityReady,
     writerReady: writer.opened(),
     durability: options.durability,
