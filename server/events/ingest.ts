@@ -170,7 +170,7 @@ export async function acceptOne(scope: Scope, body: Record<string, unknown>): Pr
 }
 
 /** Records a refusal in the reject log (counted against the tracker when its IDs were valid). */
-export function recordRefusal(deps: IngestDeps, input: IngestInput, ids: { accountId: string | null; trackerId: string | null }, receivedAt: number, code: ErrorCode, details: ErrorDetail[], sample: string): void {
+export function recordRefusal(deps: Pick<IngestDeps, "rejects">, input: Pick<IngestInput, "aid" | "tid" | "context">, ids: { accountId: string | null; trackerId: string | null }, receivedAt: number, code: ErrorCode, details: ErrorDetail[], sample: string): void {
   deps.rejects.record(
     {
       at: isoTime(receivedAt),

@@ -12,7 +12,16 @@ import { json } from "./json.ts";
 /** aid and tid from a pasted collect URL (any host, any query). */
 export function idsFromUrl(url: string): { aid: string; tid: string } | null {
   const m = /\/collect\/([^/?#]+)\/([^/?#]+)\/event/.exec(url);
-  return m ? { aid: decodeURIComponent(m[1]!), tid: decodeURIComponent(m[2]!) } : null;
+  return m ? { aid: decodeSegment(m[1]!), tid: decodeSegment(m[2]!) } : null;
+}
+
+/** A path segment's percent-escapes decoded; a malformed one ("%", "%E0%A4%A") is kept as typed, and the check says it is no ID. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 export function checkAdminRoutes(deps: { registry: Registry; store: Store; now: () => number }) {

@@ -7,7 +7,7 @@ import { Elysia } from "elysia";
 import type { BunRequest, Server } from "bun";
 import { ERRORS, errorResponse } from "../errors.ts";
 import type { EventContext } from "../events/event.model.ts";
-import { ingest, type IngestDeps, type IngestInput } from "../events/ingest.ts";
+import { ingest, recordRefusal, type IngestDeps, type IngestInput } from "../events/ingest.ts";
 import { ingestBatch } from "../events/ingest-batch.ts";
 import { parsePathId } from "../events/ids.ts";
 import type { RateLimits } from "../config/schema.ts";
@@ -109,11 +109,18 @@ export function collectHandler(deps: CollectDeps) {
     const tid = parsePathId(params.tid);
     // Limits are off by default: skip building their keys then.
     const wait = Math.max(perIp.enabled ? perIp.take(context.ip ?? "unknown", now) : 0, perTracker.enabled && aid && tid ? perTracker.take(`${aid}/${tid}`, now) : 0);
-    if (wait > 0) return refuse("rate_limited", [], { "retry-after": String(Math.ceil(wait / 1000)) });
+    // These two are refused before the pipeline, which records its own refusals: recorded here.
+    if (wait > 0) {
+      recordRefusal(deps, { aid: params.aid, tid: params.tid, context }, { accountId: aid, trackerId: tid }, now, "rate_limited", [], "");
+      return refuse("rate_limited", [], { "retry-after": String(Math.ceil(wait / 1000)) });
+    }
     if (aid && tid && context.origin !== null) {
       const allowed = deps.registry.tracker(aid, tid)?.allowedOrigins ?? [];
-      if (allowed.length > 0 && !allowed.includes(context.origin))
-        return refuse("origin_not_allowed", [{ path: "origin", code: "invalid_value", message: `Origin ${context.origin} is not among this tracker's allowed origins.` }]);
+      if (allowed.length > 0 && !allowed.includes(context.origin)) {
+        const details = [{ path: "origin", code: "invalid_value" as const, message: `Origin ${context.origin} is not among this tracker's allowed origins.` }];
+        recordRefusal(deps, { aid: params.aid, tid: params.tid, context }, { accountId: aid, trackerId: tid }, now, "origin_not_allowed", details, "");
+        return refuse("origin_not_allowed", details);
+      }
     }
 
     const input: IngestInput = {

@@ -3,7 +3,8 @@
  * directory. Screenshots of every page land in test/e2e/artifacts/ (ignored by git).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
@@ -165,6 +166,22 @@ describe("the admin page", () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0); // wide tables scroll inside their own box
     await shot(page, "events-390px");
+    await page.close();
+  });
+
+  test("quotes every value in the copy-paste curl snippet: a hostile address runs nothing when pasted", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await login(page);
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    await page.goto(`${server.url}/admin#/events?accountId=1'%24(touch%20PWNED)'&trackerId=1%22%60touch%20PWNED2%60`);
+    await page.getByText(/Send a test event to/).click();
+    const snippet = (await page.locator("details pre").first().textContent())!;
+    const dir = mkdtempSync(join(tmpdir(), "snippet-"));
+    // curl stands in as a function that prints its arguments: the snippet runs as pasted.
+    const run = Bun.spawnSync(["bash", "-c", `curl() { printf '%s\\n' "$@"; }\n${snippet}`], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    expect(run.exitCode).toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(run.stdout.toString()).toContain("/collect/1'%24(touch%20PWNED)'/");
     await page.close();
   });
 });

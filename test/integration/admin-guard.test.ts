@@ -90,4 +90,10 @@ describe("the admin API's gate", () => {
     expect(warnings.every((w) => w.level === "warn" && w.ip === "127.0.0.1")).toBe(true);
     expect(new Set(warnings.map((w) => w.via))).toEqual(new Set(["login", "bearer"]));
   });
+
+  test("checks a pasted URL with a malformed escape as a 200 that says the ID is invalid", async () => {
+    const res = await fetch(url("/check?url=/collect/%25/1/event"), { headers: adminAuth });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { aid: { valid: boolean } }).aid.valid).toBe(false);
+  });
 });

@@ -150,6 +150,9 @@ describe("back-pressure and origins", () => {
     expect(res.headers.get("retry-after")).toBe("1");
     expect((await errorOf(res)).code).toBe("rate_limited");
     expect((await limited.collect(validEvent(), { tid: "2" })).status).toBe(204); // another tracker has its own bucket
+    await limited.store.rejects.written();
+    expect(limited.store.rejects.list({ limit: 10, code: "rate_limited" })).toHaveLength(3); // every refusal is in the reject log
+    expect(limited.store.stats.get("1", "1")!.rejected).toBe(3);
     await limited.close();
   });
 
@@ -160,6 +163,8 @@ describe("back-pressure and origins", () => {
     const refused = await app.collect(validEvent(), { headers: { origin: "https://evil.example" } });
     expect(refused.status).toBe(403);
     expect((await errorOf(refused)).code).toBe("origin_not_allowed");
+    await app.store.rejects.written();
+    expect(app.store.rejects.list({ limit: 10, code: "origin_not_allowed" }).map((r) => r.details[0]!.message)).toEqual(["Origin https://evil.example is not among this tracker's allowed origins."]);
     expect((await app.collect(validEvent())).status).toBe(204); // servers send no Origin
     expect((await app.collect(validEvent(), { tid: "2", headers: { origin: "https://evil.example" } })).status).toBe(204); // no list: any origin
     await app.close();

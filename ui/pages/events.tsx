@@ -6,6 +6,7 @@ import { CopyButton } from "../components/copy-button.tsx";
 import { EventTable } from "../components/event-table.tsx";
 import { JsonView } from "../components/json-view.tsx";
 import { ErrorLine } from "../components/status.tsx";
+import { shellQuote } from "../shell.ts";
 
 const FILTERS = [
   ["accountId", "Account ID"],
@@ -147,9 +148,15 @@ function EventDetail({ eventId, onClose }: { eventId: string; onClose: () => voi
 
 /** How to send a test event to this tracker: checked only (oa_debug) or stored as a test (oa_track=false). */
 function Snippet({ aid, tid }: { aid: string; tid: string }) {
-  const base = `${location.origin}/collect/${aid}/${tid}/event`;
-  const body = `'{"action":"view","object":"page","vendor":"Vendor A","product":"Product 1","instance_id":"test-123"}'`;
-  const text = [`# check only, nothing stored:`, `curl -s -X POST '${base}?oa_debug=true' -H 'Content-Type: application/json' -d ${body}`, `# store as a test event (never delivered):`, `curl -i -X POST '${base}?oa_track=false' -H 'Content-Type: application/json' -d ${body}`].join("\n");
+  // aid and tid come from the page's address, which anyone can write: every value is quoted.
+  const base = `${location.origin}/collect/${encodeURIComponent(aid)}/${encodeURIComponent(tid)}/event`;
+  const body = shellQuote(JSON.stringify({ action: "view", object: "page", vendor: "Vendor A", product: "Product 1", instance_id: "test-123" }));
+  const text = [
+    `# check only, nothing stored:`,
+    `curl -s -X POST ${shellQuote(`${base}?oa_debug=true`)} -H 'Content-Type: application/json' -d ${body}`,
+    `# store as a test event (never delivered):`,
+    `curl -i -X POST ${shellQuote(`${base}?oa_track=false`)} -H 'Content-Type: application/json' -d ${body}`,
+  ].join("\n");
   return (
     <details class="card">
       <summary>Send a test event to {aid} / {tid}</summary>
