@@ -21,6 +21,9 @@ const TRANSPORT_BODY_CAP = 1024 ** 3;
 
 /** Loads the configuration, opens the store, serves, and handles SIGTERM/SIGINT until exit. */
 export async function start(runtime: Runtime): Promise<void> {
+  // Everything trackd creates is its own: events hold client IP addresses. Files 0600,
+  // directories 0700 (LMDB's, the sinks' files, the admin token).
+  process.umask(0o077);
 
   let loaded;
   try {

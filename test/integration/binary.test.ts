@@ -3,10 +3,10 @@
  * stops cleanly on SIGTERM, and keeps every acknowledged event across a restart and a SIGKILL.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { adminAuth, binaryInEmptyDir, buildBinary, killAll, startBinary } from "../helpers/binary.ts";
-import { freePort } from "../helpers/ports.ts";
+import { freePort, waitFor } from "../helpers/ports.ts";
 
 const body = (instance: string) => JSON.stringify({ action: "submit", object: "form", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: instance });
 
@@ -41,8 +41,14 @@ describe("the compiled binary", () => {
 
     const acked = new Map<string, string>();
     await Promise.all(Array.from({ length: 50 }, async (_, i) => acked.set(await post(server.url, `term-${i}`), `term-${i}`)));
+    await waitFor("the file sink's first file", () => existsSync(join(data, "events")) && readdirSync(join(data, "events")).length > 0);
     expect(await server.stop("SIGTERM")).toBe(0);
     expect(server.logs()).toContain('"msg":"stopped"');
+    // Events hold client addresses: nothing trackd made is readable by other users.
+    const mode = (path: string) => statSync(path).mode & 0o777;
+    const files = readdirSync(join(data, "events"));
+    expect(files.length).toBeGreaterThan(0);
+    expect([mode(data), mode(join(data, "events")), mode(join(data, "trackd.mdb")), ...files.map((f) => mode(join(data, "events", f)))]).toEqual([0o700, 0o700, 0o600, ...files.map(() => 0o600)]);
 
     server = await startBinary(binary, dir, ["--data-dir", data], { TRACKD_ADMIN_TOKEN: "" });
     expect(server.logs()).not.toContain("Admin token (shown once"); // printed once, on creation
