@@ -7,7 +7,7 @@
 import type { DeliveryConfig } from "../config/schema.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { Log } from "../telemetry/log.ts";
-import type { DeliveryStore, SinkCursor } from "../store/delivery-store.ts";
+import type { DeadLetter, DeliveryStore, SinkCursor } from "../store/delivery-store.ts";
 import type { EventStore } from "../store/event-store.ts";
 import { causeOf, type DeliveryItem, type SendOutcome, type Sink } from "../sinks/types.ts";
 import { backoffMs } from "./backoff.ts";
@@ -74,7 +74,8 @@ export class SinkWorker {
     const timer = setTimeout(() => this.abandon?.(), graceMs);
     await this.running;
     clearTimeout(timer);
-    await this.deps.delivery.saveCursor(this.sink.name, this.cursor);
+    // Every batch's cursor is already committed; this stores the counters once more.
+    await this.deps.delivery.saveCursor(this.sink.name, this.cursor).catch((err) => this.deps.log.error("sink cursor not stored at stop", { sink: this.sink.name, error: causeOf(err) }));
     this.state = "stopped";
   }
 
@@ -124,27 +125,33 @@ export class SinkWorker {
     const name = this.sink.name;
     let done = 0;
     let retry: Extract<SendOutcome, { kind: "retry" }> | null = null;
-    const writes: Promise<unknown>[] = [];
+    const deadLetters: DeadLetter[] = [];
     for (const outcome of outcomes) {
       if (outcome.kind === "retry") {
         retry = outcome;
         break;
       }
       const item = items[done]!;
-      if (outcome.kind === "fatal") {
-        this.cursor.failed++;
-        this.deps.metrics.failed.inc({ sink: name });
-        writes.push(this.deps.delivery.deadLetter({ sink: name, eventId: item.eventId, at: new Date(this.deps.now()).toISOString(), cause: outcome.cause, attempts: this.attempts + 1, json: item.json }));
-        this.deps.log.warn("event dead-lettered", { sink: name, eventId: item.eventId, cause: outcome.cause });
-      } else {
-        this.cursor.delivered++;
-        this.deps.metrics.delivered.inc({ sink: name });
-      }
+      if (outcome.kind === "fatal") deadLetters.push({ sink: name, eventId: item.eventId, at: new Date(this.deps.now()).toISOString(), cause: outcome.cause, attempts: this.attempts + 1, json: item.json });
       done++;
     }
-    if (last === null) writes.push(this.deps.delivery.replayed(name, items.slice(0, done).map((i) => i.eventId)));
-    else if (done > 0) writes.push(this.advance(done === items.length ? last : items[done - 1]!.eventId));
-    await Promise.all(writes); // dead letters and the cursor are committed before the next batch
+    // The dead letters and the cursor (or the replay marks) are committed together before the
+    // next batch; if that fails, nothing of it was, and the batch is sent again (at least once).
+    const cursor = { ...this.cursor, delivered: this.cursor.delivered + done - deadLetters.length, failed: this.cursor.failed + deadLetters.length };
+    if (last !== null && done > 0) cursor.cursor = done === items.length ? last : items[done - 1]!.eventId;
+    try {
+      if (done > 0) await this.deps.delivery.commitBatch(name, { deadLetters, cursor, replayed: last === null ? items.slice(0, done).map((i) => i.eventId) : [] });
+    } catch (err) {
+      this.deps.log.error("delivery bookkeeping not stored; the batch will be sent again", { sink: name, events: done, error: causeOf(err) });
+      retry = { kind: "retry", cause: `bookkeeping not stored: ${causeOf(err)}` };
+      done = 0;
+    }
+    if (done > 0) {
+      Object.assign(this.cursor, cursor);
+      this.deps.metrics.delivered.inc({ sink: name }, done - deadLetters.length);
+      if (deadLetters.length > 0) this.deps.metrics.failed.inc({ sink: name }, deadLetters.length);
+      for (const d of deadLetters) this.deps.log.warn("event dead-lettered", { sink: name, eventId: d.eventId, cause: d.cause });
+    }
 
     if (!retry) {
       this.attempts = 0;
@@ -181,9 +188,14 @@ export class SinkWorker {
     return items.map((_, i) => result.perEvent[i] ?? { kind: "retry", cause: "no outcome from the sink for this event" });
   }
 
-  private advance(to: string): Promise<unknown> {
-    this.cursor.cursor = to;
-    return this.deps.delivery.saveCursor(this.sink.name, this.cursor);
+  /** Moves the cursor past events it passes over (test events); a failed write is logged and tried again next time. */
+  private async advance(to: string): Promise<void> {
+    try {
+      await this.deps.delivery.saveCursor(this.sink.name, { ...this.cursor, cursor: to });
+      this.cursor.cursor = to;
+    } catch (err) {
+      this.deps.log.error("sink cursor not stored", { sink: this.sink.name, error: causeOf(err) });
+    }
   }
 
   /** Sleeps up to `ms`; shutdown always ends it, new events end it if `wakeable`. True if woken by new events. */

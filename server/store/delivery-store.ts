@@ -53,14 +53,22 @@ export class DeliveryStore {
     return this.cursors.get(sink) ?? { cursor: "", delivered: 0, failed: 0, retries: 0 };
   }
 
-  /** Persists a sink's cursor and counters (ordered after earlier writes; a crash at worst resends). */
-  saveCursor(sink: string, state: SinkCursor): Promise<unknown> {
-    return this.cursors.put(sink, { ...state }).catch(() => {});
+  /** Persists a sink's cursor and counters; rejects if that could not be committed. */
+  async saveCursor(sink: string, state: SinkCursor): Promise<void> {
+    await this.cursors.put(sink, { ...state });
   }
 
-  /** Moves an event to the dead letters of a sink. */
-  deadLetter(letter: DeadLetter): Promise<unknown> {
-    return this.dead.put(deliveryKey(letter.sink, letter.eventId), letter).catch(() => {});
+  /**
+   * A delivered batch's bookkeeping, in one transaction: its dead letters, and the sink's cursor
+   * moved past it (or, for replays, their queue entries removed). Rejects if it could not be
+   * committed, and then none of it was: the batch is to be sent again.
+   */
+  async commitBatch(sink: string, batch: { deadLetters: DeadLetter[]; cursor: SinkCursor; replayed: string[] }): Promise<void> {
+    await this.cursors.transaction(() => {
+      for (const letter of batch.deadLetters) this.dead.put(deliveryKey(letter.sink, letter.eventId), letter);
+      for (const eventId of batch.replayed) this.replay.remove(deliveryKey(sink, eventId));
+      this.cursors.put(sink, { ...batch.cursor });
+    });
   }
 
   /** Dead letters, newest first, of one sink or all. */
@@ -97,13 +105,6 @@ export class DeliveryStore {
     const out: DeliveryItem[] = [];
     for (const { key: k, value } of this.replay.getRange({ ...range([sink]), limit })) out.push({ eventId: keyTail(k, EVENT_ID_LENGTH), json: value });
     return out;
-  }
-
-  /** Removes delivered replays. */
-  replayed(sink: string, eventIds: string[]): Promise<unknown> {
-    let last: Promise<unknown> = Promise.resolve();
-    for (const id of eventIds) last = this.replay.remove(deliveryKey(sink, id)).catch(() => {});
-    return last;
   }
 
   replayCount(sink: string): number {

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createDeliveryApp, postMany } from "../helpers/delivery-app.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { ScriptedSink } from "../helpers/scripted-sink.ts";
+import type { DeliveryItem } from "../../server/sinks/types.ts";
 
 describe("the flusher", () => {
   test("delivers every stored event to every sink in order, and never test events", async () => {
@@ -159,6 +160,29 @@ describe("retention and the storage cap", () => {
     down = false;
     await waitFor("delivery to drain and retention to free space", async () => (await d.post(undefined)).status === 204, 20000, 100);
     expect(sink.accepted.length).toBeGreaterThanOrEqual(accepted);
+    await d.destroy();
+  });
+
+  test("sends a batch again when its bookkeeping cannot be stored: nothing lost, each dead letter kept once", async () => {
+    const sink = new ScriptedSink("hook");
+    const fatalSecond = (batch: DeliveryItem[]) => ({ perEvent: batch.map((_, i) => (i === 1 ? { kind: "fatal" as const, cause: "HTTP 400" } : { kind: "ok" as const })) });
+    sink.script.push(fatalSecond, fatalSecond);
+    const d = await createDeliveryApp([sink], { paused: true });
+    const ids = await postMany(d, 3, "bookkeeping");
+    // The injected fault: the first commit of a batch's dead letters and cursor fails.
+    const commit = d.store.delivery.commitBatch.bind(d.store.delivery);
+    let failures = 0;
+    d.store.delivery.commitBatch = async (...args) => {
+      if (failures++ === 0) throw new Error("MDB_MAP_FULL (injected)");
+      return commit(...args);
+    };
+    d.flusher.start();
+    await waitFor("the batch to be sent again and committed", async () => ((await (await d.admin("/sinks")).json()) as { sinks: { cursor: string }[] }).sinks[0]!.cursor === ids[2]);
+    expect(sink.batches.map((b) => b.map((i) => i.eventId))).toEqual([ids, ids]); // sent twice: at least once
+    expect(d.store.delivery.deadLetters("hook", 10).map((l) => l.eventId)).toEqual([ids[1]!]);
+    const [status] = ((await (await d.admin("/sinks")).json()) as { sinks: { delivered: number; failed: number; retries: number; lastError: string }[] }).sinks;
+    expect(status).toMatchObject({ delivered: 2, failed: 1, retries: 1 });
+    expect(status!.lastError).toContain("bookkeeping not stored");
     await d.destroy();
   });
 });
