@@ -6,6 +6,13 @@ import { Type, type Static } from "@sinclair/typebox";
 
 const Id = Type.String({ description: "A positive integer or a UUID, as in the collect URL." });
 
+/**
+ * A browser origin as browsers send it in the Origin header: scheme and host (and port),
+ * lower-case, no path or trailing slash. Anything else could never match, so it is refused.
+ */
+export const ORIGIN_PATTERN = "^https?://(\\[[0-9a-f:.]+\\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:[0-9]{1,5})?$";
+export const OriginSchema = Type.String({ pattern: ORIGIN_PATTERN, maxLength: 200, description: "A browser origin: https://dealer.example or http://localhost:3000, lower-case, no path." });
+
 export const LimitsSchema = Type.Object(
   {
     maxBodyBytes: Type.Integer({ minimum: 256, maximum: 16 * 1024 * 1024, default: 65536, description: "Largest event body in bytes, after decompression." }),
@@ -30,7 +37,7 @@ export const RegistrySchema = Type.Object(
       { default: [] },
     ),
     trackers: Type.Array(
-      Type.Object({ id: Id, accountId: Id, name: Type.String(), allowedOrigins: Type.Array(Type.String(), { default: [] }) }, { additionalProperties: false }),
+      Type.Object({ id: Id, accountId: Id, name: Type.String(), allowedOrigins: Type.Array(OriginSchema, { default: [] }) }, { additionalProperties: false }),
       { default: [] },
     ),
     vendors: Type.Array(

@@ -1,5 +1,6 @@
 /** Editing the registry (accounts, trackers, vendors) from the admin page. PUT creates or renames. */
 import { Elysia, t } from "elysia";
+import { OriginSchema } from "../config/schema.ts";
 import { errorResponse, type ErrorDetail } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
 import type { Registry } from "../registry/registry.ts";
@@ -49,7 +50,7 @@ export function registryAdminRoutes(deps: { registry: Registry }) {
         await registry.putTracker({ id: r.id!, accountId: r.accountId!, name: body.name, allowedOrigins: body.allowedOrigins ?? [] });
         return json(registry.tracker(r.accountId!, r.id!));
       },
-      { body: t.Object({ name: Name, allowedOrigins: t.Optional(t.Array(t.String({ maxLength: 200 }), { maxItems: 50 })) }) },
+      { body: t.Object({ name: Name, allowedOrigins: t.Optional(t.Array(OriginSchema, { maxItems: 50 })) }) },
     )
     .delete("/trackers/:accountId/:id", async ({ params: raw }) => {
       const params = pathParams(raw);

@@ -69,6 +69,7 @@ describe("the registry", () => {
     expect((await asAdmin("/registry/accounts/3003", { method: "PUT", body: JSON.stringify({ name: "Hill Auto", type: "dealership" }) })).status).toBe(200);
     expect(await (await asAdmin("/registry/accounts/3003", { method: "PUT", body: JSON.stringify({ name: "Hill Auto Group" }) })).json()).toMatchObject({ id: "3003", name: "Hill Auto Group" });
     expect((await asAdmin("/registry/trackers/3003/9", { method: "PUT", body: JSON.stringify({ name: "Kiosk", allowedOrigins: ["https://hill.example"] }) })).status).toBe(200);
+    expect((await asAdmin("/registry/trackers/3003/9", { method: "PUT", body: JSON.stringify({ name: "Kiosk", allowedOrigins: ["https://hill.example/"] }) })).status).toBe(400);
     const orphan = await asAdmin("/registry/trackers/4004/9", { method: "PUT", body: JSON.stringify({ name: "No account" }) });
     expect(orphan.status).toBe(400);
     expect((await asAdmin("/registry/accounts/abc", { method: "PUT", body: JSON.stringify({ name: "Bad" }) })).status).toBe(400);

@@ -84,6 +84,15 @@ describe("configuration", () => {
     for (const fragment of ["/sinks/0/kind: must be one of file, webhook, nats, stdout", "/sinks/1/url", "/sinks/1/timeoutMs", '/sinks/3/name: "a" is used by another sink']) expect(text).toContain(fragment);
   });
 
+  test("refuses allowed origins that no browser would send: a path, a trailing slash, capitals, no scheme", () => {
+    const file = join(tempDir(), "origins.json");
+    const trackers = [{ id: "1", accountId: "1", name: "site", allowedOrigins: ["https://dealer.example", "http://localhost:3000", "https://dealer.example/", "https://Dealer.example", "dealer.example", "https://dealer.example/vdp"] }];
+    writeFileSync(file, JSON.stringify({ registry: { trackers } }));
+    const text = problemsOf(() => loadConfig(["--config", file], {})).join("\n");
+    for (const i of [2, 3, 4, 5]) expect(text).toContain(`/registry/trackers/0/allowedOrigins/${i}`);
+    for (const i of [0, 1]) expect(text).not.toContain(`/registry/trackers/0/allowedOrigins/${i}`);
+  });
+
   test("every example config in the repo is valid", () => {
     const files = readdirSync(examples);
     expect(files.length).toBeGreaterThanOrEqual(2);
