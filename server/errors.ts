@@ -59,6 +59,7 @@ export const DETAIL_CODES = {
   invalid_type: "The field has the wrong JSON type.",
   empty: "The field must not be empty or only whitespace.",
   too_long: "The string is longer than its limit.",
+  lone_surrogate: "The string holds an unpaired UTF-16 surrogate, which is not Unicode text.",
   conflict: "Two spellings of the same field carry different values.",
   not_finite: "The number must be finite.",
   unsafe_integer: "The integer cannot be represented exactly; send it as a string.",

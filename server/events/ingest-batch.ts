@@ -39,7 +39,7 @@ export async function ingestBatch(deps: IngestDeps, input: IngestInput, maxEvent
   const outcomes = await Promise.all(
     items.map((item, i): Promise<EventOutcome> =>
       item !== null && typeof item === "object" && !Array.isArray(item)
-        ? acceptOne({ deps, input, ...scope, receivedAt }, item as Record<string, unknown>)
+        ? acceptOne({ deps, input, ...scope, receivedAt }, item as Record<string, unknown>, body.unsafeInteger)
         : Promise.resolve({ kind: "rejected", code: "invalid_event", details: [{ path: `/${i}`, code: "invalid_type", message: "Each event must be a JSON object." }], event: null, warnings: [] }),
     ),
   );

@@ -129,11 +129,14 @@ export type EventOutcome =
   | { kind: "rejected"; code: ErrorCode; details: ErrorDetail[]; event: TrackedEvent | null; warnings: Warning[] }
   | { kind: "unavailable" };
 
-/** Validates, normalizes, checks the registry and the client's event ID, and stores one event. */
-export async function acceptOne(scope: Scope, body: Record<string, unknown>): Promise<EventOutcome> {
+/**
+ * Validates, normalizes, checks the registry and the client's event ID, and stores one event.
+ * `unsafeIntegers`: the body's text wrote an integer beyond ±2^53 (see normalizeEvent).
+ */
+export async function acceptOne(scope: Scope, body: Record<string, unknown>, unsafeIntegers: boolean): Promise<EventOutcome> {
   const { deps, input, accountId, trackerId, receivedAt } = scope;
   const warnings: Warning[] = [];
-  const normalized = normalizeEvent(body, deps.limits);
+  const normalized = normalizeEvent(body, deps.limits, unsafeIntegers);
   warnings.push(...normalized.warnings);
   const fields = normalized.fields;
   if (!fields) return { kind: "rejected", code: "invalid_event", details: normalized.problems, event: null, warnings };
@@ -224,7 +227,7 @@ export async function ingest(deps: IngestDeps, input: IngestInput): Promise<Inge
   if (!body.ok) return refuse(body.code, body.details, scope, body.sample, body.message);
   bytes = body.bytes;
 
-  const outcome = await acceptOne({ deps, input, ...scope, receivedAt }, body.body as Record<string, unknown>);
+  const outcome = await acceptOne({ deps, input, ...scope, receivedAt }, body.body as Record<string, unknown>, body.unsafeInteger);
   switch (outcome.kind) {
     case "stored":
       return { kind: "stored", eventId: outcome.eventId };

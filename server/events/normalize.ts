@@ -24,6 +24,7 @@ export interface Normalized {
 }
 
 const REQUIRED = ["action", "object", "vendor", "product"] as const;
+const LONE_SURROGATE = "The string holds an unpaired UTF-16 surrogate (\\ud800 to \\udfff), which is not Unicode text: databases and JSON libraries downstream refuse it.";
 const INSTANCE_ID_SPELLINGS = ["instance_id", "instanceID", "instanceId"] as const;
 const KNOWN = new Set<string>([...REQUIRED, ...INSTANCE_ID_SPELLINGS, "label", "score", "eventId", "timestamp", "sentAt"]);
 
@@ -56,6 +57,10 @@ function requiredString(body: Record<string, unknown>, key: string, path: string
     problems.push({ path, code: "too_long", message: `${key} is longer than ${limits.maxFieldLength} characters.` });
     return undefined;
   }
+  if (!trimmed.isWellFormed()) {
+    problems.push({ path, code: "lone_surrogate", message: LONE_SURROGATE });
+    return undefined;
+  }
   if (trimmed !== value) warnings.push({ path, code: "trimmed", message: `Leading or trailing whitespace was removed from ${key}.` });
   return trimmed;
 }
@@ -79,22 +84,26 @@ function instanceId(body: Record<string, unknown>, limits: Limits, problems: Err
   return values[0];
 }
 
-/** True if a property value is within every limit; the fast path, building no paths. */
-function withinLimits(value: unknown, depth: number, limits: Limits): boolean {
+/**
+ * True if a property value is within every limit; the fast path, building no paths.
+ * `unsafeIntegers`: the text wrote an integer beyond ±2^53 (json-scan.ts), so an integral
+ * number beyond it was rounded by the parser; otherwise such a number is a float (1e22).
+ */
+function withinLimits(value: unknown, depth: number, limits: Limits, unsafeIntegers: boolean): boolean {
   switch (typeof value) {
     case "string":
-      return value.length <= limits.maxStringLength;
+      return value.length <= limits.maxStringLength && value.isWellFormed();
     case "number":
-      return Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value));
+      return Number.isFinite(value) && (!unsafeIntegers || !Number.isInteger(value) || Number.isSafeInteger(value));
     case "object": {
       if (value === null) return true;
       if (depth >= limits.maxDepth) return false;
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (!withinLimits(value[i], depth + 1, limits)) return false;
+        for (let i = 0; i < value.length; i++) if (!withinLimits(value[i], depth + 1, limits, unsafeIntegers)) return false;
         return true;
       }
       for (const key in value) {
-        if (key.length > limits.maxKeyLength || !withinLimits((value as Record<string, unknown>)[key], depth + 1, limits)) return false;
+        if (key.length > limits.maxKeyLength || !key.isWellFormed() || !withinLimits((value as Record<string, unknown>)[key], depth + 1, limits, unsafeIntegers)) return false;
       }
       return true;
     }
@@ -104,14 +113,15 @@ function withinLimits(value: unknown, depth: number, limits: Limits): boolean {
 }
 
 /** The slow path, only for values that failed withinLimits: lists each problem with its path. */
-function checkValue(value: unknown, path: string, depth: number, limits: Limits, problems: ErrorDetail[]): void {
+function checkValue(value: unknown, path: string, depth: number, limits: Limits, unsafeIntegers: boolean, problems: ErrorDetail[]): void {
   switch (typeof value) {
     case "string":
       if (value.length > limits.maxStringLength) problems.push({ path, code: "too_long", message: `String longer than ${limits.maxStringLength} characters.` });
+      else if (!value.isWellFormed()) problems.push({ path, code: "lone_surrogate", message: LONE_SURROGATE });
       return;
     case "number":
       if (!Number.isFinite(value)) problems.push({ path, code: "not_finite", message: "Number is too large to represent." });
-      else if (Number.isInteger(value) && !Number.isSafeInteger(value))
+      else if (unsafeIntegers && Number.isInteger(value) && !Number.isSafeInteger(value))
         problems.push({ path, code: "unsafe_integer", message: "Integer beyond ±2^53 would lose precision; send it as a string." });
       return;
     case "object": {
@@ -121,13 +131,14 @@ function checkValue(value: unknown, path: string, depth: number, limits: Limits,
         return;
       }
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) checkValue(value[i], `${path}/${i}`, depth + 1, limits, problems);
+        for (let i = 0; i < value.length; i++) checkValue(value[i], `${path}/${i}`, depth + 1, limits, unsafeIntegers, problems);
         return;
       }
       for (const key of Object.keys(value)) {
         const childPath = path + pointer(key);
         if (key.length > limits.maxKeyLength) problems.push({ path: childPath, code: "key_too_long", message: `Property name longer than ${limits.maxKeyLength} characters.` });
-        checkValue((value as Record<string, unknown>)[key], childPath, depth + 1, limits, problems);
+        if (!key.isWellFormed()) problems.push({ path: childPath, code: "lone_surrogate", message: LONE_SURROGATE });
+        checkValue((value as Record<string, unknown>)[key], childPath, depth + 1, limits, unsafeIntegers, problems);
       }
     }
   }
@@ -154,8 +165,12 @@ function checkIdentifiers(body: Record<string, unknown>, limits: Limits, problem
   }
 }
 
-/** Validates and normalizes one event body (already parsed, known to be a plain object). */
-export function normalizeEvent(body: Record<string, unknown>, limits: Limits): Normalized {
+/**
+ * Validates and normalizes one event body (already parsed, known to be a plain object).
+ * `unsafeIntegers`: its text wrote an integer beyond ±2^53 (then integral numbers beyond it
+ * are refused, the parser having rounded them); false for a text that wrote none.
+ */
+export function normalizeEvent(body: Record<string, unknown>, limits: Limits, unsafeIntegers = true): Normalized {
   const problems: ErrorDetail[] = [];
   const warnings: Warning[] = [];
 
@@ -169,6 +184,7 @@ export function normalizeEvent(body: Record<string, unknown>, limits: Limits): N
   if (body.label !== undefined && body.label !== null) {
     if (typeof body.label !== "string") problems.push({ path: "/label", code: "invalid_type", message: `label must be a string, got ${typeName(body.label)}.` });
     else if (body.label.length > limits.maxLabelLength) problems.push({ path: "/label", code: "too_long", message: `label is longer than ${limits.maxLabelLength} characters.` });
+    else if (!body.label.isWellFormed()) problems.push({ path: "/label", code: "lone_surrogate", message: LONE_SURROGATE });
     else label = body.label;
   } else if (body.label === null) warnings.push({ path: "/label", code: "null_ignored", message: "label was null and is treated as absent." });
 
@@ -176,6 +192,8 @@ export function normalizeEvent(body: Record<string, unknown>, limits: Limits): N
   if (body.score !== undefined && body.score !== null) {
     if (typeof body.score !== "number") problems.push({ path: "/score", code: "invalid_type", message: `score must be a number, got ${typeName(body.score)}.` });
     else if (!Number.isFinite(body.score)) problems.push({ path: "/score", code: "not_finite", message: "score must be a finite number." });
+    else if (unsafeIntegers && Number.isInteger(body.score) && !Number.isSafeInteger(body.score))
+      problems.push({ path: "/score", code: "unsafe_integer", message: "Integer beyond ±2^53 would lose precision; send it as a string." });
     else score = body.score;
   } else if (body.score === null) warnings.push({ path: "/score", code: "null_ignored", message: "score was null and is treated as absent." });
 
@@ -198,10 +216,11 @@ export function normalizeEvent(body: Record<string, unknown>, limits: Limits): N
       break;
     }
     const value = body[key];
-    if (key.length > limits.maxKeyLength || !withinLimits(value, 1, limits)) {
+    if (key.length > limits.maxKeyLength || !key.isWellFormed() || !withinLimits(value, 1, limits, unsafeIntegers)) {
       const path = pointer(key);
       if (key.length > limits.maxKeyLength) problems.push({ path, code: "key_too_long", message: `Property name longer than ${limits.maxKeyLength} characters.` });
-      checkValue(value, path, 1, limits, problems);
+      if (!key.isWellFormed()) problems.push({ path, code: "lone_surrogate", message: LONE_SURROGATE });
+      checkValue(value, path, 1, limits, unsafeIntegers, problems);
     }
     properties[key] = value;
   }

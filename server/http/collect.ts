@@ -76,11 +76,18 @@ function requestContext(request: Request, query: Record<string, string | undefin
 const PIXEL = Uint8Array.from(atob("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"), (c) => c.charCodeAt(0));
 
 /** Event fields from a GET query string (everything but the oa_ switches and sdk); a numeric score becomes a number. */
-function queryBody(url: string): { body: Record<string, unknown>; text: string } {
+function queryBody(url: string): { body: Record<string, unknown>; text: string; unsafeInteger: boolean } {
   const params = new URL(url).searchParams;
   const body: Record<string, unknown> = Object.create(null);
-  for (const [k, v] of params) if (!k.startsWith("oa_") && k !== "sdk") body[k] = k === "score" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
-  return { body, text: params.toString() };
+  let unsafeInteger = false;
+  for (const [k, v] of params) {
+    if (k.startsWith("oa_") || k === "sdk") continue;
+    const numeric = k === "score" && v.trim() !== "" && Number.isFinite(Number(v));
+    body[k] = numeric ? Number(v) : v;
+    // An integer written past 2^53 is refused, as in a JSON body (json-scan.ts).
+    if (numeric && /^\s*-?\d+\s*$/.test(v) && !Number.isSafeInteger(Number(v))) unsafeInteger = true;
+  }
+  return { body, text: params.toString(), unsafeInteger };
 }
 
 type Route = "event" | "events" | "get" | "pixel";

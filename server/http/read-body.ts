@@ -5,10 +5,11 @@
  */
 import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import type { ErrorCode, ErrorDetail } from "../errors.ts";
-import { tooDeepAt } from "./json-depth.ts";
+import { scanJson } from "./json-scan.ts";
 
 export type BodyResult =
-  | { ok: true; body: Record<string, unknown> | unknown[]; text: string; bytes: number }
+  /** `unsafeInteger`: the text writes an integer beyond ±2^53 (json-scan.ts): such numbers are refused, not rounded. */
+  | { ok: true; body: Record<string, unknown> | unknown[]; text: string; bytes: number; unsafeInteger: boolean }
   | { ok: false; code: ErrorCode; details: ErrorDetail[]; message?: string; sample: string };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -122,9 +123,9 @@ export async function readEventBody(request: Request, maxBytes: number, maxDepth
   // An event nests at most maxDepth levels (validation names the property that goes past
   // that); a body nesting far deeper than that is refused whole before it is parsed, so
   // nothing of such a batch is stored and nothing after the parser recurses that deep.
-  const deep = tooDeepAt(text, deepestParsed(maxDepth) + (shape === "array" ? 1 : 0));
-  if (deep >= 0)
-    return fail("invalid_event", text.slice(0, 512), [{ path: shape === "array" ? `/${deep}` : "", code: "too_deep", message: `Nested deeper than ${maxDepth} levels.` }]);
+  const scan = scanJson(text, deepestParsed(maxDepth) + (shape === "array" ? 1 : 0));
+  if (scan.tooDeepAt >= 0)
+    return fail("invalid_event", text.slice(0, 512), [{ path: shape === "array" ? `/${scan.tooDeepAt}` : "", code: "too_deep", message: `Nested deeper than ${maxDepth} levels.` }]);
 
   let body: unknown;
   try {
@@ -136,5 +137,5 @@ export async function readEventBody(request: Request, maxBytes: number, maxDepth
   if (shape === "array" && !Array.isArray(body)) return fail("body_not_array", text, [{ path: "", code: "invalid_type", message: `Expected a JSON array of events, got ${got}.` }]);
   if (shape === "object" && (body === null || typeof body !== "object" || Array.isArray(body)))
     return fail("body_not_object", text, [{ path: "", code: "invalid_type", message: `Expected a JSON object, got ${got}.` }]);
-  return { ok: true, body: body as Record<string, unknown> | unknown[], text, bytes: bytes.byteLength };
+  return { ok: true, body: body as Record<string, unknown> | unknown[], text, bytes: bytes.byteLength, unsafeInteger: scan.unsafeInteger };
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { createApp } from "../../server/app.ts";
 import { createLog } from "../../server/telemetry/log.ts";
-import { createTestApp, errorOf, testConfig, validEvent, type TestApp } from "../helpers/test-app.ts";
+import { BASE, createTestApp, errorOf, testConfig, validEvent, type TestApp } from "../helpers/test-app.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -86,12 +86,28 @@ describe("accepting events", () => {
   });
 
   test("round-trips unicode and emoji byte for byte", async () => {
-    const text = "Šárka 😀 中文 \u200d 👩‍👩‍👧 \ud800 ﷽";
+    const text = "Šárka 😀 中文 \u200d 👩‍👩‍👧 \ud83d\ude00 ﷽";
     const body = validEvent({ label: text, nested: { [text]: [text] } });
     const event = await storedEvent(await t.collect(body));
     expect(event.label).toBe(text);
     expect(event.properties).toEqual({ nested: { [text]: [text] } });
     expect(JSON.stringify(event.properties.nested)).toBe(JSON.stringify(body.nested));
+  });
+
+  test("refuses unpaired surrogates wherever they are, naming each place: they are not Unicode text", async () => {
+    const res = await t.collect(`{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"chat-\\ud800","label":"a\\udc00","x\\ud800":1,"nested":{"list":["ok","\\ud83d"]}}`);
+    expect(res.status).toBe(400);
+    const details = (await errorOf(res)).details;
+    expect(details.map((d) => [d.path, d.code])).toEqual([["/instance_id", "lone_surrogate"], ["/label", "lone_surrogate"], ["/x\ud800", "lone_surrogate"], ["/nested/list/1", "lone_surrogate"]]);
+  });
+
+  test("refuses integers beyond 2^53 the same way everywhere, score included, and keeps floats written with an exponent", async () => {
+    const refused = await t.collect(`{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","score":9007199254740993,"n":{"big":-12345678901234567890}}`);
+    expect((await errorOf(refused)).details.map((d) => [d.path, d.code])).toEqual([["/score", "unsafe_integer"], ["/n/big", "unsafe_integer"]]);
+    const floats = await storedEvent(await t.collect(`{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","score":1e22,"f":1.5e300,"g":12345678901234567.5,"safe":9007199254740991}`));
+    expect([floats.score, floats.properties.f, floats.properties.safe]).toEqual([1e22, 1.5e300, 9007199254740991]);
+    const get = await t.app.handle(new Request(`${BASE}/collect/1/1/event?action=view&object=o&vendor=v&product=p&instance_id=i&score=9007199254740993`));
+    expect((await errorOf(get)).details[0]).toMatchObject({ path: "/score", code: "unsafe_integer" });
   });
 
   test("keeps __proto__ and constructor keys as plain data without polluting anything", async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { tooDeepAt } from "../../server/http/json-depth.ts";
+import { scanJson } from "../../server/http/json-scan.ts";
 import { deepestParsed } from "../../server/http/read-body.ts";
 import { BASE, createTestApp, errorOf, validEvent, type TestApp } from "../helpers/test-app.ts";
 
@@ -31,6 +31,7 @@ const batch = (body: string) => t.app.handle(new Request(`${BASE}/collect/1/1/ev
 
 describe("nesting", () => {
   test("the depth scan finds the first top-level element too deep, ignoring brackets in strings", () => {
+    const tooDeepAt = (text: string, max: number) => scanJson(text, max).tooDeepAt;
     expect(tooDeepAt('[1,{"a":[[2]]},3]', 3)).toBe(1);
     expect(tooDeepAt('[1,{"a":"[[[[[[["},3]', 2)).toBe(-1);
     expect(tooDeepAt('{"a":"\\"[[[[","b":[]}', 2)).toBe(-1);
