@@ -1,0 +1,113 @@
+/**
+ * Pipelined HTTP/1.1: every request on a connection answered, in order. The compiled binary
+ * alone cannot (Bun 1.4.5 closes the connection when a request arrives while the previous
+ * answer awaits its commit: Bun pull requests 33664, 35036, 38128, 43273), so it is checked
+ * as a known failure that will flip when Bun is fixed; behind nginx with docs/nginx-trackd.conf
+ * (run as it is, with a certificate made here by openssl) it holds, for random mixes of valid
+ * and invalid requests.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { connect as tcpConnect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
+import type { Subprocess } from "bun";
+import fc from "fast-check";
+import { binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import { freePort, waitFor } from "../helpers/ports.ts";
+import { requireCommand } from "../helpers/system-package.ts";
+
+const CONFIG = join(import.meta.dir, "../../docs/nginx-trackd.conf");
+let trackd: Running;
+let nginx: Subprocess;
+let proxyPort = 0;
+
+const event = (instance: string) => JSON.stringify({ action: "view", object: "page", vendor: "V", product: "P", instance_id: instance });
+const post = (body: string, close = false) => `POST /collect/1/1/event HTTP/1.1\r\nHost: trackd.example.com\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${close ? "Connection: close\r\n" : ""}\r\n${body}`;
+const get = (path: string, close = false) => `GET ${path} HTTP/1.1\r\nHost: trackd.example.com\r\n${close ? "Connection: close\r\n" : ""}\r\n`;
+
+/** The kinds of request a pipeline mixes, and the status each must get. */
+const KINDS = {
+  valid: { request: (close: boolean) => post(event("pipelined"), close), status: 204 },
+  invalid: { request: (close: boolean) => post('{"action":"view"}', close), status: 400 },
+  broken: { request: (close: boolean) => post("{oops", close), status: 400 },
+  health: { request: (close: boolean) => get("/healthz", close), status: 200 },
+  missing: { request: (close: boolean) => get("/nope", close), status: 404 },
+} as const;
+type Kind = keyof typeof KINDS;
+
+/** Writes every request in one write, reads until the server closes, returns the status codes in order. */
+function pipeline(socket: Socket, kinds: Kind[]): Promise<number[]> {
+  const payload = kinds.map((k, i) => KINDS[k].request(i === kinds.length - 1)).join("");
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => socket.destroy(), 10000);
+    socket.on("data", (d) => (out += d.toString("latin1")));
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve([...out.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1])));
+    });
+    socket.on("error", reject);
+    socket.write(payload);
+  });
+}
+
+const direct = (kinds: Kind[]) => pipeline(tcpConnect(trackd.port, "127.0.0.1"), kinds);
+const proxied = (kinds: Kind[]) => pipeline(tlsConnect({ host: "127.0.0.1", port: proxyPort, servername: "trackd.example.com", rejectUnauthorized: false }), kinds);
+
+beforeAll(async () => {
+  const nginxBin = requireCommand("nginx", "nginx");
+  const openssl = requireCommand("openssl", "openssl");
+  await buildBinary();
+  const { dir, binary } = await binaryInEmptyDir();
+  trackd = await startBinary(binary, dir, ["--data-dir", join(dir, "data"), "--trusted-proxies", "127.0.0.1"]);
+
+  const home = mkdtempSync(join(tmpdir(), "trackd-nginx-"));
+  const [cert, key] = [join(home, "cert.pem"), join(home, "key.pem")];
+  const made = Bun.spawnSync([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=trackd.example.com", "-keyout", key, "-out", cert], { stdout: "ignore", stderr: "pipe" });
+  if (made.exitCode !== 0) throw new Error(`openssl: ${made.stderr}`);
+  proxyPort = await freePort();
+  const site = readFileSync(CONFIG, "utf8")
+    .replace("server 127.0.0.1:8080;", `server 127.0.0.1:${trackd.port};`)
+    .replace("listen 443 ssl;", `listen 127.0.0.1:${proxyPort} ssl;`)
+    .replace("/etc/ssl/trackd/fullchain.pem", cert)
+    .replace("/etc/ssl/trackd/privkey.pem", key);
+  writeFileSync(join(home, "trackd.conf"), site);
+  writeFileSync(join(home, "nginx.conf"), `pid ${home}/nginx.pid;\nerror_log stderr warn;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path ${home}/body;\n  proxy_temp_path ${home}/proxy;\n  include ${home}/trackd.conf;\n}\n`);
+  nginx = Bun.spawn([nginxBin, "-p", home, "-c", join(home, "nginx.conf"), "-g", "daemon off;"], { stdout: "ignore", stderr: "pipe" });
+  await waitFor("nginx", async () => (await proxied(["health"]).catch(() => [])).length === 1);
+}, 120000);
+
+afterAll(() => {
+  nginx?.kill();
+  killAll();
+});
+
+describe("pipelined requests", () => {
+  test("behind nginx: valid and invalid requests pipelined on one connection are each answered, in order", async () => {
+    const kinds: Kind[] = ["valid", "invalid", "health", "broken", "valid", "missing", "valid"];
+    expect(await proxied(kinds)).toEqual(kinds.map((k) => KINDS[k].status));
+  });
+
+  test("behind nginx: any mix, any length", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom(...(Object.keys(KINDS) as Kind[])), { minLength: 1, maxLength: 12 }), async (kinds) => {
+        expect(await proxied(kinds)).toEqual(kinds.map((k) => KINDS[k].status));
+      }),
+      { numRuns: 25 },
+    );
+  }, 60000);
+
+  // Known failure (Bun 1.4.5, upstream: oven-sh/bun pull requests 33664, 35036, 38128, 43273):
+  // when this starts passing, the workaround above is no longer needed; remove `.failing`.
+  test.failing("the binary alone answers a request pipelined behind an event it is storing", async () => {
+    const kinds: Kind[] = ["valid", "health"];
+    expect(await direct(kinds)).toEqual([204, 200]);
+  });
+
+  test("the binary alone answers pipelined requests that need no commit, in order", async () => {
+    const kinds: Kind[] = ["health", "missing", "invalid", "health"];
+    expect(await direct(kinds)).toEqual(kinds.map((k) => KINDS[k].status));
+  });
+});
