@@ -5,10 +5,7 @@
 import { Elysia } from "elysia";
 import page from "../../ui/index.html";
 
-/**
- * The page, for Bun's router (runtime/bun.ts): Elysia serves such a bundle natively only while
- * the app has no onRequest hook, and the admin guard is one (otherwise it sends the bundle as JSON).
- */
+/** The page, for the Bun runtime (runtime/bun.ts), which serves it from Bun's router. */
 export const adminPageBundle = page;
 
 /** A redirect from / to the page. */

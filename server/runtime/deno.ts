@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Elysia, type AnyElysia } from "elysia";
+import { ADMIN_PAGE_HEADERS } from "../http/admin-page-headers.ts";
 import type { Listener, Runtime, ServeOptions } from "./runtime.ts";
 
 /** The part of Deno's API used here (the project is type-checked against Bun's types). */
@@ -27,7 +28,8 @@ function uiFile(name: string): Response {
   try {
     const body = readFileSync(new URL(name, UI_DIR));
     const cache = name === "index.html" ? "no-cache" : "public, max-age=31536000, immutable";
-    return new Response(body, { headers: { "content-type": TYPES[name.split(".").pop()!] ?? "application/octet-stream", "cache-control": cache } });
+    const headers = { "content-type": TYPES[name.split(".").pop()!] ?? "application/octet-stream", "cache-control": cache, "x-content-type-options": "nosniff" };
+    return new Response(body, { headers: name === "index.html" ? { ...ADMIN_PAGE_HEADERS, ...headers } : headers });
   } catch {
     return new Response(name === "index.html" ? "The admin page is not built: run npm run build:ui" : "not found", { status: 404 });
   }

@@ -96,4 +96,15 @@ describe("the admin API's gate", () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { aid: { valid: boolean } }).aid.valid).toBe(false);
   });
+
+  test("serves the admin page with a CSP without inline script, no framing, no sniffing, no referrer", async () => {
+    const res = await fetch(`${server.url}/admin`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<div id="app">');
+    const csp = res.headers.get("content-security-policy")!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect([res.headers.get("x-frame-options"), res.headers.get("x-content-type-options"), res.headers.get("referrer-policy")]).toEqual(["DENY", "nosniff", "no-referrer"]);
+  });
 });
