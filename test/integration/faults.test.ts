@@ -115,3 +115,28 @@ describe("a webhook that is down", () => {
     await receiver.stop();
   }, 120000);
 });
+
+describe("a temp directory mounted noexec", () => {
+  test("loads the native addons from the data directory instead, and says why; with nowhere to load them, says so", async () => {
+    if (process.getuid?.() !== 0) throw new Error("this test mounts a noexec tmpfs and needs root (CI runs as root)");
+    const { dir, binary } = await binaryInEmptyDir();
+    const noexec = join(dir, "noexec-tmp");
+    mkdirSync(noexec);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "noexec,size=64m", "tmpfs", noexec]);
+    try {
+      const server = await startBinary(binary, dir, ["--data-dir", join(dir, "data")], { TMPDIR: noexec });
+      expect(server.logs()).toContain('"msg":"TMPDIR does not allow executing files: native addons go to the data directory"');
+      expect((await post(server.url, "noexec")).status).toBe(204);
+      expect(await server.stop()).toBe(0);
+
+      // The data directory on the same noexec filesystem: a clear message, exit 1.
+      const proc = Bun.spawn([binary, "--port", "0", "--data-dir", join(noexec, "data")], { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: noexec }, stderr: "pipe", stdout: "ignore" });
+      expect(await proc.exited).toBe(1);
+      const err = await new Response(proc.stderr).text();
+      expect(err).toContain(`trackd: cannot load the native storage library: files in ${noexec} (TMPDIR) and ${join(noexec, "data", ".native")} cannot be executed`);
+    } finally {
+      killAll();
+      execFileSync("umount", ["-l", noexec]);
+    }
+  }, 60000);
+});
