@@ -105,7 +105,7 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
       .get("/metrics", () => new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }));
 
   if (parts.admin) {
-    const auth = new AdminAuth({ adminToken, revoked: deps.store.revokedSessions, log: deps.log, now, peerAddress: deps.peerAddress ?? serverPeerAddress });
+    const auth = new AdminAuth({ adminToken, revoked: deps.store.revokedSessions, log: deps.log, now, peerAddress: deps.peerAddress ?? serverPeerAddress, isTrustedProxy: collectDeps.isTrustedProxy });
     app
       // Before any body is read: every /admin/api route is behind this one check.
       .onRequest(({ request, server }) => auth.guard({ request, server }))

@@ -19,6 +19,8 @@ export interface AdminAuthDeps {
   log: Log;
   now: () => number;
   peerAddress: PeerAddress;
+  /** Proxies whose X-Forwarded-Proto is believed (trustedProxies): behind TLS there, cookies are Secure. */
+  isTrustedProxy: (ip: string) => boolean;
 }
 
 const PREFIX = "/admin/api/";
@@ -64,18 +66,22 @@ export class AdminAuth {
   login(request: Request, server: unknown, token: string): Response {
     const client = this.deps.peerAddress(request, server) ?? "unknown";
     const now = this.deps.now();
-    if (tokenMatches(token, this.deps.adminToken)) {
-      const secure = new URL(request.url).protocol === "https:";
-      return new Response(null, { status: 204, headers: { "set-cookie": sessionCookie(createSession(this.deps.adminToken, now), secure) } });
-    }
+    if (tokenMatches(token, this.deps.adminToken)) return new Response(null, { status: 204, headers: { "set-cookie": sessionCookie(createSession(this.deps.adminToken, now), this.overTls(request, server)) } });
     return this.failed(client, "login") ?? errorResponse("invalid_token", [{ path: "/token", code: "invalid_value", message: "That is not the admin token." }]);
   }
 
   /** POST /admin/api/logout: ends the session for good (not only in this browser). */
-  async logout(request: Request): Promise<Response> {
+  async logout(request: Request, server: unknown): Promise<Response> {
     const session = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
     if (session && validSession(session, this.deps.adminToken, this.deps.now())) await this.deps.revoked.revoke(session, this.deps.now() + SESSION_TTL_MS);
-    return new Response(null, { status: 204, headers: { "set-cookie": sessionCookie(null, new URL(request.url).protocol === "https:") } });
+    return new Response(null, { status: 204, headers: { "set-cookie": sessionCookie(null, this.overTls(request, server)) } });
+  }
+
+  /** True if the browser reached trackd over TLS: directly, or through a trusted proxy that says so. */
+  private overTls(request: Request, server: unknown): boolean {
+    if (new URL(request.url).protocol === "https:") return true;
+    const peer = this.deps.peerAddress(request, server);
+    return peer !== null && this.deps.isTrustedProxy(peer) && request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() === "https";
   }
 
   private authenticate(request: Request, server: unknown): Response | undefined {

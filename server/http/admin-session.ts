@@ -11,6 +11,6 @@ import { json } from "./json.ts";
 export function adminSessionRoutes(auth: AdminAuth) {
   return new Elysia({ name: "admin-session", prefix: "/admin/api" })
     .post("/login", ({ body, request, server }) => auth.login(request, server, body.token.trim()), { body: t.Object({ token: t.String({ minLength: 1, maxLength: 512 }) }) })
-    .post("/logout", ({ request }) => auth.logout(request))
+    .post("/logout", ({ request, server }) => auth.logout(request, server))
     .get("/session", ({ request }) => (auth.isAdmin(request) ? json({ authenticated: true }) : errorResponse("unauthorized")));
 }

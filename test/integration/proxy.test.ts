@@ -4,7 +4,7 @@
  * answer awaits its commit: Bun pull requests 33664, 35036, 38128, 43273), so it is checked
  * as a known failure that will flip when Bun is fixed; behind nginx with docs/nginx-trackd.conf
  * (run as it is, with a certificate made here by openssl) it holds, for random mixes of valid
- * and invalid requests.
+ * and invalid requests; and the admin session cookie is Secure there.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import type { Subprocess } from "bun";
 import fc from "fast-check";
-import { binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import { BINARY_TOKEN, binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 
@@ -109,5 +109,17 @@ describe("pipelined requests", () => {
   test("the binary alone answers pipelined requests that need no commit, in order", async () => {
     const kinds: Kind[] = ["health", "missing", "invalid", "health"];
     expect(await direct(kinds)).toEqual(kinds.map((k) => KINDS[k].status));
+  });
+
+  test("behind nginx over TLS, the admin session cookie is Secure and the login works from the page's origin", async () => {
+    const origin = `https://127.0.0.1:${proxyPort}`;
+    const res = await fetch(`${origin}/admin/api/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin },
+      body: JSON.stringify({ token: BINARY_TOKEN }),
+      tls: { rejectUnauthorized: false },
+    } as RequestInit);
+    expect(res.status).toBe(204);
+    expect(res.headers.get("set-cookie")).toMatch(/; Secure/);
   });
 });
