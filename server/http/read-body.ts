@@ -123,9 +123,13 @@ export async function readEventBody(request: Request, maxBytes: number, maxDepth
   // An event nests at most maxDepth levels (validation names the property that goes past
   // that); a body nesting far deeper than that is refused whole before it is parsed, so
   // nothing of such a batch is stored and nothing after the parser recurses that deep.
-  const scan = scanJson(text, deepestParsed(maxDepth) + (shape === "array" ? 1 : 0));
-  if (scan.tooDeepAt >= 0)
-    return fail("invalid_event", text.slice(0, 512), [{ path: shape === "array" ? `/${scan.tooDeepAt}` : "", code: "too_deep", message: `Nested deeper than ${maxDepth} levels.` }]);
+  const batch = shape === "array";
+  const scan = scanJson(text, deepestParsed(maxDepth) + (batch ? 1 : 0), batch ? 2 : 1);
+  if (scan.tooDeepAt >= 0) return fail("invalid_event", text.slice(0, 512), [{ path: batch ? `/${scan.tooDeepAt}` : "", code: "too_deep", message: `Nested deeper than ${maxDepth} levels.` }]);
+  // Other repeated keys: the last one counts, as JSON.parse has it. A repeated eventId would
+  // dedupe retries on an ID the client may not mean: refused (the whole batch, nothing stored).
+  if (scan.duplicateEventIdAt >= 0)
+    return fail("invalid_event", text.slice(0, 512), [{ path: `${batch ? `/${scan.duplicateEventIdAt}` : ""}/eventId`, code: "conflict", message: "eventId is given more than once in one event." }]);
 
   let body: unknown;
   try {

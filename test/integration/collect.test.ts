@@ -110,6 +110,20 @@ describe("accepting events", () => {
     expect((await errorOf(get)).details[0]).toMatchObject({ path: "/score", code: "unsafe_integer" });
   });
 
+  test("takes the last of a repeated key, but refuses an event that names its eventId twice", async () => {
+    const [a, b] = [crypto.randomUUID(), crypto.randomUUID()];
+    const last = await storedEvent(await t.collect(`{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","label":"first","label":"second","n":{"eventId":1,"eventId":2}}`));
+    expect([last.label, last.properties.n]).toEqual(["second", { eventId: 2 }]);
+    const twice = await t.collect(`{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","eventId":"${a}", "eventId" : "${b}"}`);
+    expect((await errorOf(twice)).details).toEqual([{ path: "/eventId", code: "conflict", message: "eventId is given more than once in one event." }]);
+    const before = t.store.events.count();
+    const batch = await t.app.handle(
+      new Request(`${BASE}/collect/1/1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: `[${JSON.stringify(validEvent({ eventId: a }))},{"eventId":"${a}","action":"a","object":"o","vendor":"v","product":"p","instance_id":"i","eventId":"${b}"}]` }),
+    );
+    expect((await errorOf(batch)).details[0]!.path).toBe("/1/eventId");
+    expect(t.store.events.count()).toBe(before);
+  });
+
   test("keeps __proto__ and constructor keys as plain data without polluting anything", async () => {
     const raw = `{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"nested":{"__proto__":{"polluted":true}}}`;
     const event = await storedEvent(await t.collect(raw));
