@@ -2,6 +2,7 @@
  * The batch route's pipeline: the path checks once, then each event through the same steps as
  * the single route (acceptOne), independently, so one bad event never rejects the others.
  */
+import { setImmediate } from "node:timers";
 import type { ErrorCode, ErrorDetail } from "../errors.ts";
 import type { TrackedEvent, Warning } from "./event.model.ts";
 import { acceptOne, precheck, recordRefusal, type EventOutcome, type IngestDeps, type IngestInput } from "./ingest.ts";
@@ -19,9 +20,12 @@ export type BatchOutcome =
   | { kind: "results"; results: BatchResult[] }
   | { kind: "error"; code: ErrorCode; details: ErrorDetail[]; message?: string };
 
+/** Events of a batch taken between two yields to the event loop. */
+const SLICE = 50;
+
 /**
  * The batch route: each event is validated and stored on its own (one bad event never rejects
- * the others), all in one LMDB transaction since they are appended in the same tick.
+ * the others); a batch's events are committed together or in a few consecutive commits.
  */
 export async function ingestBatch(deps: IngestDeps, input: IngestInput, maxEvents: number): Promise<BatchOutcome> {
   const receivedAt = deps.now();
@@ -36,14 +40,25 @@ export async function ingestBatch(deps: IngestDeps, input: IngestInput, maxEvent
   const items = body.body as unknown as unknown[]; // readBody was asked for an array
   if (items.length > maxEvents) return refuse("too_many_events", [{ path: "", code: "too_many_events", message: `At most ${maxEvents} events per batch.` }], scope, body.text.slice(0, 512));
 
-  const outcomes = await Promise.all(
-    items.map((item, i): Promise<EventOutcome> =>
+  // Events are taken in slices, yielding to the event loop between them: a full batch (500
+  // events, 1 MiB) took ~25 ms of the request thread in one piece, and every other request
+  // waited behind it. Events keep their order (and ID order) across slices.
+  const scoped = { deps, input, ...scope, receivedAt };
+  const pending: Promise<EventOutcome>[] = [];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+    const item = items[i];
+    pending.push(
       item !== null && typeof item === "object" && !Array.isArray(item)
-        ? acceptOne({ deps, input, ...scope, receivedAt }, item as Record<string, unknown>, body.unsafeInteger)
+        ? acceptOne(scoped, item as Record<string, unknown>, body.unsafeInteger)
         : Promise.resolve({ kind: "rejected", code: "invalid_event", details: [{ path: `/${i}`, code: "invalid_type", message: "Each event must be a JSON object." }], event: null, warnings: [] }),
-    ),
-  );
-  if (outcomes.some((o) => o.kind === "unavailable")) return { kind: "error", code: "storage_unavailable", details: [] };
+    );
+  }
+  const outcomes = await Promise.all(pending);
+  // Nothing stored: the whole batch is a 503 to retry. Some stored: each event says what
+  // became of it (a 503 now would have the client send the stored ones again).
+  if (outcomes.some((o) => o.kind === "unavailable") && !outcomes.some((o) => o.kind === "stored" || o.kind === "duplicate"))
+    return { kind: "error", code: "storage_unavailable", details: [] };
   return {
     kind: "results",
     results: outcomes.map((o, index): BatchResult => {
@@ -58,7 +73,7 @@ export async function ingestBatch(deps: IngestDeps, input: IngestInput, maxEvent
           if (!input.debug) recordRefusal(deps, input, scope, receivedAt, o.code, o.details, JSON.stringify(items[index]) ?? "");
           return { index, status: "rejected", error: { code: o.code, details: o.details }, ...(input.debug && { event: o.event, warnings: o.warnings }) };
         case "unavailable":
-          throw new Error("unreachable");
+          return { index, status: "rejected", error: { code: "storage_unavailable", details: [] } };
       }
     }),
   };

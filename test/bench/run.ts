@@ -10,12 +10,14 @@
  *  4. Ingest while a backlog drains, against the durable figure of (1); RSS with the backlog stored.
  *  5. Faults: repeated SIGKILL under load; every 204 is found and reaches the file sink.
  *  6. Soak: sustained load, heap and RSS sampled.
+ *  8. Abuse: valid-event latency while 4 clients send the heaviest bodies the limits allow, and
+ *     peak RSS while unauthenticated clients post 100 MB bodies to the admin API.
  *  7. Matching: journeys and a month's leads export with 1,000,000 events and 50,000 shoppers
  *     stored; durable ingest with and without identifier fields, interleaved (the link index's cost).
  *
  *   npm run bench -- [--rounds 3] [--seconds 10] [--connections 64] [--backlog 1000000]
  *                    [--kill-cycles 20] [--soak-seconds 300] [--shoppers 50000]
- *                    [--only http,batch,drain,ingest,faults,soak,journey]
+ *                    [--only http,batch,drain,ingest,faults,soak,journey,abuse]
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +29,7 @@ import { buildBacklog } from "./backlog.ts";
 import { drainRate } from "./drain.ts";
 import { killCycles } from "./kill-cycles.ts";
 import { journeyBench } from "./journey.ts";
+import { abuse } from "./abuse.ts";
 import { underIdleConnections } from "./idle-connections.ts";
 import { startTarget, stopTarget, wrk, peakRssMb, type Target, type WrkResult } from "./targets.ts";
 
@@ -40,7 +43,7 @@ const { values: opts } = parseArgs({
     "kill-cycles": { type: "string", default: "20" },
     "soak-seconds": { type: "string", default: "300" },
     shoppers: { type: "string", default: "50000" },
-    only: { type: "string", default: "http,batch,drain,ingest,faults,soak,journey" },
+    only: { type: "string", default: "http,batch,drain,ingest,faults,soak,journey,abuse" },
   },
 });
 const rounds = Number(opts.rounds);
@@ -187,6 +190,16 @@ try {
     } finally {
       for (const t of ids) await stopTarget(t);
     }
+  }
+  if (sections.has("abuse")) {
+    console.log(`[${elapsed()}] abuse: valid events while 4 clients send the heaviest bodies the limits allow; 100 MB unauthenticated admin posts`);
+    const a = await abuse(binary, join(dataRoot, "abuse"), seconds, rounds);
+    const statuses = (s: Record<string, number>) => Object.entries(s).map(([k, v]) => `${v} x ${k}`).join(", ");
+    report.push(
+      "",
+      `valid events (wrk -c16) alone: ${a.quiet.rps.toFixed(0)} requests/s, p99 ${a.quiet.p99.toFixed(1)} ms; while 4 clients send 64 KiB events nested to the limit, 1 MiB batches and 50,000-deep batches: ${a.attacked.rps.toFixed(0)} requests/s, p99 ${a.attacked.p99.toFixed(1)} ms (goal: under 50 ms); the attack: ${a.attackRequests} requests, ${statuses(a.attackStatuses)}`,
+      `100 unauthenticated 100 MB admin posts, 4 at a time: ${statuses(a.adminStatuses)}; trackd's RSS ${a.rssBeforeMb.toFixed(0)} MB before, peak ${a.rssPeakMb.toFixed(0)} MB (goal: under 150 MB)`,
+    );
   }
 } finally {
   rmSync(dataRoot, { recursive: true, force: true });

@@ -37,6 +37,24 @@ describe("the batch route", () => {
     expect(big.status).toBe(413);
   });
 
+  test("never answers 5xx after storing part of a batch: each event says what became of it, and 503 only when nothing was stored", async () => {
+    const append = t.store.events.append.bind(t.store.events);
+    let n = 0;
+    // The injected fault: every other event cannot be stored.
+    t.store.events.append = (event, ...rest) => (n++ % 2 === 1 ? Promise.reject(new Error("MDB_MAP_FULL (injected)")) : append(event, ...rest));
+    try {
+      const res = await batch([validEvent({ instance_id: "half-0" }), validEvent({ instance_id: "half-1" }), validEvent({ instance_id: "half-2" })]);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as BatchBody;
+      expect(body.results.map((r) => [r.status, r.error?.code])).toEqual([["accepted", undefined], ["rejected", "storage_unavailable"], ["accepted", undefined]]);
+      n = 1; // the next append fails, and it is the only one
+      const none = await batch([validEvent({ instance_id: "none-0" })]);
+      expect(none.status).toBe(503);
+    } finally {
+      t.store.events.append = append;
+    }
+  });
+
   test("accepts 500 events in one request", async () => {
     const before = t.store.events.count();
     const body = (await (await batch(Array.from({ length: 500 }, (_, i) => validEvent({ instance_id: `full-${i}` })))).json()) as BatchBody;
