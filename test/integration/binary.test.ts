@@ -3,7 +3,7 @@
  * stops cleanly on SIGTERM, and keeps every acknowledged event across a restart and a SIGKILL.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { adminAuth, binaryInEmptyDir, buildBinary, killAll, startBinary } from "../helpers/binary.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
@@ -164,5 +164,11 @@ describe("the compiled binary", () => {
     expect(await proc.exited).toBe(2);
     const err = await new Response(proc.stderr).text();
     for (const fragment of ["--nope", "/port", "/durability"]) expect(err).toContain(fragment);
+
+    // An allowed origin no browser would send (a path) stops it at start, naming the entry.
+    writeFileSync(join(dir, "bad.json"), JSON.stringify({ registry: { trackers: [{ id: "1", accountId: "1", name: "site", allowedOrigins: ["https://dealer.example/vdp"] }] } }));
+    const bad = Bun.spawn([binary, "--config", join(dir, "bad.json")], { cwd: dir, stderr: "pipe", stdout: "ignore" });
+    expect(await bad.exited).toBe(2);
+    expect(await new Response(bad.stderr).text()).toContain("/registry/trackers/0/allowedOrigins/0");
   }, 60000);
 });

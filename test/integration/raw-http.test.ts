@@ -119,4 +119,17 @@ describe("raw HTTP from devices", () => {
     attacking = false;
     await Promise.all(attackers);
   }, 60000);
+
+  test("odd JSON gets the same answers from the binary: unpaired surrogates, integers past 2^53, floats, a repeated eventId", async () => {
+    const send = async (text: string) => {
+      const res = await fetch(`${server.url}/collect/1/1/event`, { method: "POST", headers: { "content-type": "application/json" }, body: text });
+      return res.status === 204 ? { status: 204 } : { status: res.status, details: ((await res.json()) as { error: { details: { path: string; code: string }[] } }).error.details.map((d) => `${d.path} ${d.code}`) };
+    };
+    const base = '"action":"view","object":"o","vendor":"v","product":"p","instance_id":"odd"';
+    expect(await send(`{${base},"label":"\\ud800"}`)).toEqual({ status: 400, details: ["/label lone_surrogate"] });
+    expect(await send(`{${base},"score":9007199254740993}`)).toEqual({ status: 400, details: ["/score unsafe_integer"] });
+    expect(await send(`{${base},"score":1e22,"big":1.5e300}`)).toEqual({ status: 204 });
+    const id = crypto.randomUUID();
+    expect(await send(`{${base},"eventId":"${id}","eventId":"${crypto.randomUUID()}"}`)).toEqual({ status: 400, details: ["/eventId conflict"] });
+  });
 });
