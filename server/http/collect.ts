@@ -109,14 +109,16 @@ export function collectHandler(deps: CollectDeps) {
       deps.log[ERRORS[code].level]("event refused", { code, aid: params.aid.slice(0, 64), tid: params.tid.slice(0, 64), ip: context.ip });
       return errorResponse(code, details, undefined, { ...cors, ...headers });
     };
-    if (deps.draining() && !debug) return errorResponse("shutting_down", [], undefined, cors);
-
     const now = deps.now();
     const aid = parsePathId(params.aid);
     const tid = parsePathId(params.tid);
+    if (deps.draining() && !debug) {
+      recordRefusal(deps, { aid: params.aid, tid: params.tid, context }, { accountId: aid, trackerId: tid }, now, "shutting_down", [], "");
+      return refuse("shutting_down");
+    }
     // Limits are off by default: skip building their keys then.
     const wait = Math.max(perIp.enabled ? perIp.take(context.ip ?? "unknown", now) : 0, perTracker.enabled && aid && tid ? perTracker.take(`${aid}/${tid}`, now) : 0);
-    // These two are refused before the pipeline, which records its own refusals: recorded here.
+    // Refused before the pipeline, which records its own refusals: recorded here, like those.
     if (wait > 0) {
       recordRefusal(deps, { aid: params.aid, tid: params.tid, context }, { accountId: aid, trackerId: tid }, now, "rate_limited", [], "");
       return refuse("rate_limited", [], { "retry-after": String(Math.ceil(wait / 1000)) });

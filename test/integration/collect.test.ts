@@ -426,6 +426,8 @@ describe("routes and CORS", () => {
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("5");
     expect((await errorOf(res)).code).toBe("shutting_down");
+    await draining.store.rejects.written();
+    expect(draining.store.rejects.list({ limit: 5 }).map((r) => r.code)).toEqual(["shutting_down"]); // recorded like every refusal
     expect((await draining.app.handle(new Request("http://localhost/readyz"))).status).toBe(503);
     expect((await draining.app.handle(new Request("http://localhost/healthz"))).status).toBe(200);
     await draining.close();
