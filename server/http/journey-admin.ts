@@ -69,6 +69,11 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
     const page = listLeads(deps.reader, { accountId, fromKey: timeKey(r.from), toKey: timeKey(r.to), after: q.after?.toLowerCase(), limit: q.limit ?? 1000 }, deps.journey, isLead);
     return { accountId, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), ...page };
   };
+  /** The leads page in one format, or the query's refusal. */
+  const answer = (query: typeof LeadsQuery.static, format: (page: Exclude<ReturnType<typeof leadsOf>, Response>) => Response) => {
+    const page = leadsOf(query);
+    return page instanceof Response ? page : format(page);
+  };
   const download = (body: string, type: string, name: string) =>
     new Response(body, { headers: { "content-type": type, "content-disposition": `attachment; filename="${name}"`, "cache-control": "no-store" } });
 
@@ -87,28 +92,7 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
       },
       { query: JourneyQuery },
     )
-    .get(
-      "/leads",
-      ({ query }) => {
-        const page = leadsOf(query);
-        return page instanceof Response ? page : json(page);
-      },
-      { query: LeadsQuery },
-    )
-    .get(
-      "/leads.csv",
-      ({ query }) => {
-        const page = leadsOf(query);
-        return page instanceof Response ? page : download(leadsCsv(page.leads), "text/csv; charset=utf-8", `leads-${page.accountId}.csv`);
-      },
-      { query: LeadsQuery },
-    )
-    .get(
-      "/leads.ndjson",
-      ({ query }) => {
-        const page = leadsOf(query);
-        return page instanceof Response ? page : download(leadsNdjson(page.leads), "application/x-ndjson", `leads-${page.accountId}.ndjson`);
-      },
-      { query: LeadsQuery },
-    );
+    .get("/leads", ({ query }) => answer(query, json), { query: LeadsQuery })
+    .get("/leads.csv", ({ query }) => answer(query, (page) => download(leadsCsv(page.leads), "text/csv; charset=utf-8", `leads-${page.accountId}.csv`)), { query: LeadsQuery })
+    .get("/leads.ndjson", ({ query }) => answer(query, (page) => download(leadsNdjson(page.leads), "application/x-ndjson", `leads-${page.accountId}.ndjson`)), { query: LeadsQuery });
 }

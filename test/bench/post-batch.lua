@@ -6,10 +6,5 @@ local events = {}
 for i = 1, 50 do events[i] = event end
 wrk.body = "[" .. table.concat(events, ",") .. "]"
 
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    '{"requests":%d,"durationUs":%d,"p50":%d,"p99":%d,"p999":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
-    e.connect, e.read, e.write, e.status, e.timeout))
-end
+-- The JSON summary line (report.lua, beside this file).
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
