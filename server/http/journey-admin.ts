@@ -61,17 +61,17 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
     return problems.length > 0 || from === null || to === null ? problems : { from, to };
   };
 
-  const leadsOf = (q: typeof LeadsQuery.static) => {
+  const leadsOf = async (q: typeof LeadsQuery.static) => {
     const accountId = parsePathId(q.accountId);
     if (accountId === null) return badAccount(q.accountId);
     const r = range(q);
     if (Array.isArray(r)) return errorResponse("invalid_request", r);
-    const page = listLeads(deps.reader, { accountId, fromKey: timeKey(r.from), toKey: timeKey(r.to), after: q.after?.toLowerCase(), limit: q.limit ?? 1000 }, deps.journey, isLead);
+    const page = await listLeads(deps.reader, { accountId, fromKey: timeKey(r.from), toKey: timeKey(r.to), after: q.after?.toLowerCase(), limit: q.limit ?? 1000 }, deps.journey, isLead);
     return { accountId, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), ...page };
   };
   /** The leads page in one format, or the query's refusal. */
-  const answer = (query: typeof LeadsQuery.static, format: (page: Exclude<ReturnType<typeof leadsOf>, Response>) => Response) => {
-    const page = leadsOf(query);
+  const answer = async (query: typeof LeadsQuery.static, format: (page: Exclude<Awaited<ReturnType<typeof leadsOf>>, Response>) => Response) => {
+    const page = await leadsOf(query);
     return page instanceof Response ? page : format(page);
   };
   const download = (body: string, type: string, name: string) =>

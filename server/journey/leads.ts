@@ -6,6 +6,7 @@
  */
 import type { JourneyLimits } from "../config/schema.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
+import { setImmediate } from "node:timers";
 import { SERVER_EVENTS } from "../events/links.ts";
 import { findJourney, type JourneyReader } from "./journey.ts";
 import type { IsLead } from "./lead-rule.ts";
@@ -42,6 +43,9 @@ export interface LeadPage {
   next: string | null;
 }
 
+/** Server events read (and their leads summed up) between two yields to the event loop. */
+const YIELD_EVERY = 50;
+
 const touch = (v: Visit): Touch => ({ visitId: v.visitId, start: v.start, landingPage: v.landingPage, referrer: v.referrer, utm: v.utm });
 
 /** Sums up the journey behind one lead. */
@@ -66,19 +70,27 @@ export function summarizeLead(reader: JourneyReader, lead: TrackedEvent, limits:
  * time-ordered), oldest first, at most `limit`, after the event ID `after` if given. Reads only
  * the account's server-side events, through their link index entry.
  */
-export function listLeads(
+export async function listLeads(
   reader: JourneyReader,
   query: { accountId: string; fromKey: string; toKey: string; after?: string; limit: number },
   limits: JourneyLimits,
   isLead: IsLead,
-): { leads: LeadSummary[]; next: string | null } {
+): Promise<{ leads: LeadSummary[]; next: string | null }> {
   const leads: LeadSummary[] = [];
   const from = query.after && query.after > query.fromKey ? query.after : query.fromKey;
-  for (const { eventId } of reader.links.entries(query.accountId, SERVER_EVENTS, "", { from, below: query.toKey })) {
-    const event = reader.get(eventId);
-    if (!event || !isLead(event)) continue;
-    if (leads.length === query.limit) return { leads, next: leads.at(-1)!.lead.eventId };
-    leads.push(summarizeLead(reader, event, limits, isLead));
+  // The index is read in slices between yields to the event loop: thousands of journeys take
+  // seconds, and ingest must not wait for them. (A slice's read ends where the next begins.)
+  for (let after = from, more = true; more; ) {
+    more = false;
+    for (const { eventId } of reader.links.entries(query.accountId, SERVER_EVENTS, "", { from: after, below: query.toKey, limit: YIELD_EVERY })) {
+      after = eventId;
+      more = true;
+      const event = reader.get(eventId);
+      if (!event || !isLead(event)) continue;
+      if (leads.length === query.limit) return { leads, next: leads.at(-1)!.lead.eventId };
+      leads.push(summarizeLead(reader, event, limits, isLead));
+    }
+    if (more) await new Promise((resolve) => setImmediate(resolve));
   }
   return { leads, next: null };
 }

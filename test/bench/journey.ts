@@ -93,7 +93,7 @@ export async function journeyBench(dataDir: string, total: number, shoppers: num
 
   const t0 = performance.now();
   const now = Date.now();
-  const page = listLeads(store.events, { accountId: ACCOUNT, fromKey: timeKey(now - 30 * 86_400_000), toKey: timeKey(now + 60_000), limit: 1_000_000 }, limits, isLead);
+  const page = await listLeads(store.events, { accountId: ACCOUNT, fromKey: timeKey(now - 30 * 86_400_000), toKey: timeKey(now + 60_000), limit: 1_000_000 }, limits, isLead);
   const csv = leadsCsv(page.leads);
   const exportSeconds = (performance.now() - t0) / 1000;
   if (csv.length === 0 || page.leads.length !== leadIds.length + plan.orphanLeads.length) throw new Error(`export found ${page.leads.length} leads, expected ${leadIds.length + plan.orphanLeads.length}`);
