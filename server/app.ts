@@ -10,6 +10,7 @@ import { serverPeerAddress, trustedProxyMatcher, type PeerAddress } from "./http
 import { collectHandler, collectRoutes, nativeCollectRoutes, type CollectDeps } from "./http/collect.ts";
 import { healthRoutes } from "./http/health.ts";
 import { Registry } from "./registry/registry.ts";
+import { RateLimits } from "./events/rate-limit.ts";
 import type { Store } from "./store/open-store.ts";
 import type { Log } from "./telemetry/log.ts";
 import { Metrics } from "./telemetry/metrics.ts";
@@ -67,7 +68,8 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
     now,
     storageFull: deps.storageFull ?? (() => false),
     clientIds: deps.store.clientIds,
-    rateLimits: deps.config.rateLimits,
+    rateLimits: new RateLimits(deps.config.rateLimits),
+    allowedOrigins: (accountId, trackerId) => registry.tracker(accountId, trackerId)?.allowedOrigins ?? [],
     metrics,
     isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
     peerAddress: deps.peerAddress ?? serverPeerAddress,

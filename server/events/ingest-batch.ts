@@ -18,7 +18,7 @@ export interface BatchResult {
 
 export type BatchOutcome =
   | { kind: "results"; results: BatchResult[] }
-  | { kind: "error"; code: ErrorCode; details: ErrorDetail[]; message?: string };
+  | { kind: "error"; code: ErrorCode; details: ErrorDetail[]; message?: string; retryAfterSeconds?: number };
 
 /** Events of a batch taken between two yields to the event loop. */
 const SLICE = 50;
@@ -33,8 +33,11 @@ export async function ingestBatch(deps: IngestDeps, input: IngestInput, maxEvent
     if (!input.debug) recordRefusal(deps, input, ids, receivedAt, code, details, sample);
     return { kind: "error", code, details, message };
   };
-  const scope = precheck(deps, input);
-  if ("code" in scope) return refuse(scope.code, scope.details, scope.ids, "");
+  const scope = precheck(deps, input, receivedAt);
+  if ("code" in scope) {
+    if (!input.debug || scope.hard) recordRefusal(deps, input, scope.ids, receivedAt, scope.code, scope.details, "");
+    return { kind: "error", code: scope.code, details: scope.details, retryAfterSeconds: scope.retryAfterSeconds };
+  }
   const body = await input.readBody();
   if (!body.ok) return refuse(body.code, body.details, scope, body.sample, body.message);
   const items = body.body as unknown as unknown[]; // readBody was asked for an array

@@ -1,7 +1,10 @@
 /**
- * The collect pipeline on plain values: check the path IDs, read the body, validate and
- * normalize, consult the registry, give the event its ID, and store it durably (or, with
- * oa_debug, report what would happen). Every refusal is recorded in the reject log.
+ * The collect pipeline on plain values, every policy in one place and one order: draining,
+ * path IDs, rate limits, allowed origins, storage room (precheck), then the body (read,
+ * decoded, parsed within the limits), validation, the registry, the client's event ID, and
+ * the durable store (or, with oa_debug, a report of what would happen). The policies that
+ * need no body come first, so a refused request's body is never decoded or parsed. Every
+ * refusal is recorded in the reject log here; the HTTP layer counts it and answers it.
  */
 import type { Limits } from "../config/schema.ts";
 import { ERRORS, type ErrorCode, type ErrorDetail } from "../errors.ts";
@@ -10,6 +13,7 @@ import type { Registry } from "../registry/registry.ts";
 import type { EventStore } from "../store/event-store.ts";
 import type { RejectLog } from "../store/reject-log.ts";
 import { clientKey, type ClientIds } from "../store/client-ids.ts";
+import type { RateLimits } from "./rate-limit.ts";
 import type { Log } from "../telemetry/log.ts";
 import type { EventContext, RegistryFlags, TrackedEvent, Warning } from "./event.model.ts";
 import { parsePathId, uuidv7 } from "./ids.ts";
@@ -26,6 +30,11 @@ export interface IngestDeps {
   /** True while storage is at its cap: new events are refused with 503 until space frees. */
   storageFull: () => boolean;
   clientIds: Pick<ClientIds, "lookup" | "remember">;
+  /** True once shutdown has begun: new events are refused with 503. */
+  draining: () => boolean;
+  rateLimits: Pick<RateLimits, "take">;
+  /** A tracker's allowed browser origins (none listed: any). */
+  allowedOrigins: (accountId: string, trackerId: string) => string[];
 }
 
 export interface IngestInput {
@@ -56,7 +65,7 @@ export type IngestOutcome =
   | { kind: "stored"; eventId: string }
   | { kind: "duplicate"; eventId: string }
   | { kind: "debug"; report: DebugReport }
-  | { kind: "error"; code: ErrorCode; details: ErrorDetail[]; message?: string };
+  | { kind: "error"; code: ErrorCode; details: ErrorDetail[]; message?: string; retryAfterSeconds?: number };
 
 let lastMs = -1;
 let lastIso = "";
@@ -190,12 +199,31 @@ export function recordRefusal(deps: Pick<IngestDeps, "rejects">, input: Pick<Ing
   );
 }
 
-/** The checks before any body is read: path IDs and the storage cap. */
-export function precheck(deps: IngestDeps, input: IngestInput): { accountId: string; trackerId: string } | { code: ErrorCode; details: ErrorDetail[]; ids: { accountId: string | null; trackerId: string | null } } {
+/** A refusal before the body is read; `hard` ones are answered as such even to oa_debug. */
+export interface Precheck {
+  code: ErrorCode;
+  details: ErrorDetail[];
+  ids: { accountId: string | null; trackerId: string | null };
+  hard?: boolean;
+  retryAfterSeconds?: number;
+}
+
+/** The policies before the body: draining, path IDs, rate limits, allowed origins, storage room. */
+export function precheck(deps: IngestDeps, input: IngestInput, now: number): { accountId: string; trackerId: string } | Precheck {
   const accountId = input.ids ? input.ids.accountId : parsePathId(input.aid);
   const trackerId = input.ids ? input.ids.trackerId : parsePathId(input.tid);
-  if (accountId === null || trackerId === null) return { code: "invalid_id", details: pathIdProblems(accountId, trackerId), ids: { accountId, trackerId } };
-  if (deps.storageFull()) return { code: "storage_full", details: [], ids: { accountId, trackerId } };
+  const ids = { accountId, trackerId };
+  if (!input.debug && deps.draining()) return { code: "shutting_down", details: [], ids };
+  if (accountId === null || trackerId === null) return { code: "invalid_id", details: pathIdProblems(accountId, trackerId), ids };
+  const wait = deps.rateLimits.take(input.context.ip, accountId, trackerId, now);
+  if (wait > 0) return { code: "rate_limited", details: [], ids, hard: true, retryAfterSeconds: Math.ceil(wait / 1000) };
+  const origin = input.context.origin;
+  if (origin !== null) {
+    const allowed = deps.allowedOrigins(accountId, trackerId);
+    if (allowed.length > 0 && !allowed.includes(origin))
+      return { code: "origin_not_allowed", details: [{ path: "origin", code: "invalid_value", message: `Origin ${origin} is not among this tracker's allowed origins.` }], ids, hard: true };
+  }
+  if (deps.storageFull()) return { code: "storage_full", details: [], ids };
   return { accountId, trackerId };
 }
 
@@ -221,8 +249,12 @@ export async function ingest(deps: IngestDeps, input: IngestInput): Promise<Inge
     return { kind: "error", code, details, message };
   };
 
-  const scope = precheck(deps, input);
-  if ("code" in scope) return refuse(scope.code, scope.details, scope.ids, "");
+  const scope = precheck(deps, input, receivedAt);
+  if ("code" in scope) {
+    if (!scope.hard) return refuse(scope.code, scope.details, scope.ids, "");
+    recordRefusal(deps, input, scope.ids, receivedAt, scope.code, scope.details, "");
+    return { kind: "error", code: scope.code, details: scope.details, retryAfterSeconds: scope.retryAfterSeconds };
+  }
   const body = await input.readBody();
   if (!body.ok) return refuse(body.code, body.details, scope, body.sample, body.message);
   bytes = body.bytes;

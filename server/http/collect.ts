@@ -7,11 +7,9 @@ import { Elysia } from "elysia";
 import type { BunRequest, Server } from "bun";
 import { ERRORS, errorResponse } from "../errors.ts";
 import type { EventContext } from "../events/event.model.ts";
-import { ingest, recordRefusal, type IngestDeps, type IngestInput } from "../events/ingest.ts";
+import { ingest, type IngestDeps, type IngestInput } from "../events/ingest.ts";
 import { ingestBatch } from "../events/ingest-batch.ts";
 import { parsePathId } from "../events/ids.ts";
-import type { RateLimits } from "../config/schema.ts";
-import { TokenBuckets } from "./rate-limit.ts";
 import { pathParams } from "./params.ts";
 import { clientIp, type PeerAddress } from "./client-ip.ts";
 import { readEventBody } from "./read-body.ts";
@@ -19,11 +17,8 @@ import type { Metrics } from "../telemetry/metrics.ts";
 
 export interface CollectDeps extends IngestDeps {
   metrics: Metrics;
-  rateLimits: RateLimits;
   isTrustedProxy: (ip: string) => boolean;
   peerAddress: PeerAddress;
-  /** True once shutdown has begun: new events are refused with 503. */
-  draining: () => boolean;
 }
 
 /**
@@ -94,43 +89,22 @@ type Route = "event" | "events" | "get" | "pixel";
 
 /** The collect handler: one function for every collect route, wired to its dependencies. */
 export function collectHandler(deps: CollectDeps) {
-  const perIp = new TokenBuckets(deps.rateLimits.perIp.ratePerSecond, deps.rateLimits.perIp.burst);
-  const perTracker = new TokenBuckets(deps.rateLimits.perTracker.ratePerSecond, deps.rateLimits.perTracker.burst);
-
-  /** Everything the routes share: metrics, CORS, draining, rate limits, origins, and the answer. */
+  /** Everything the routes share: the request's context, the pipeline (ingest.ts), metrics, CORS and the answer. */
   const handle = async (route: Route, request: Request, params: { aid: string; tid: string }, query: Record<string, string | undefined>, server: Server<unknown> | null): Promise<Response> => {
     const started = performance.now();
     deps.metrics.received.inc();
     const debug = query.oa_debug === "true";
     const context = requestContext(request, query, deps.peerAddress(request, server), deps.isTrustedProxy);
     const cors = context.origin === null ? NO_HEADERS : CORS_HEADERS;
-    const refuse = (code: Parameters<typeof errorResponse>[0], details: Parameters<typeof errorResponse>[1] = [], headers: Record<string, string> = {}) => {
+    /** Every refusal is answered here, counted and logged (the pipeline has recorded it). */
+    const refuse = (outcome: { code: Parameters<typeof errorResponse>[0]; details: Parameters<typeof errorResponse>[1]; retryAfterSeconds?: number }) => {
+      const { code } = outcome;
       deps.metrics.rejected.inc({ code });
       deps.log[ERRORS[code].level]("event refused", { code, aid: params.aid.slice(0, 64), tid: params.tid.slice(0, 64), ip: context.ip });
-      return errorResponse(code, details, undefined, { ...cors, ...headers });
+      return errorResponse(code, outcome.details, undefined, outcome.retryAfterSeconds === undefined ? cors : { ...cors, "retry-after": String(outcome.retryAfterSeconds) });
     };
-    const now = deps.now();
     const aid = parsePathId(params.aid);
     const tid = parsePathId(params.tid);
-    if (deps.draining() && !debug) {
-      recordRefusal(deps, { aid: params.aid, tid: params.tid, context }, { accountId: aid, trackerId: tid }, now, "shutting_down", [], "");
-      return refuse("shutting_down");
-    }
-    // Limits are off by default: skip building their keys then.
-    const wait = Math.max(perIp.enabled ? perIp.take(context.ip ?? "unknown", now) : 0, perTracker.enabled && aid && tid ? perTracker.take(`${aid}/${tid}`, now) : 0);
-    // Refused before the pipeline, which records its own refusals: recorded here, like those.
-    if (wait > 0) {
-      recordRefusal(deps, { aid: params.aid, tid: params.tid, context }, { accountId: aid, trackerId: tid }, now, "rate_limited", [], "");
-      return refuse("rate_limited", [], { "retry-after": String(Math.ceil(wait / 1000)) });
-    }
-    if (aid && tid && context.origin !== null) {
-      const allowed = deps.registry.tracker(aid, tid)?.allowedOrigins ?? [];
-      if (allowed.length > 0 && !allowed.includes(context.origin)) {
-        const details = [{ path: "origin", code: "invalid_value" as const, message: `Origin ${context.origin} is not among this tracker's allowed origins.` }];
-        recordRefusal(deps, { aid: params.aid, tid: params.tid, context }, { accountId: aid, trackerId: tid }, now, "origin_not_allowed", details, "");
-        return refuse("origin_not_allowed", details);
-      }
-    }
 
     const input: IngestInput = {
       aid: params.aid,
@@ -150,7 +124,7 @@ export function collectHandler(deps: CollectDeps) {
     if (route === "events") {
       const outcome = await ingestBatch(deps, input, deps.limits.maxBatchEvents);
       deps.metrics.latency.observe((performance.now() - started) / 1000);
-      if (outcome.kind === "error") return refuse(outcome.code, outcome.details);
+      if (outcome.kind === "error") return refuse(outcome);
       const count = (status: string) => outcome.results.filter((r) => r.status === status).length;
       deps.metrics.stored.inc(undefined, count("accepted"));
       for (const r of outcome.results) if (r.error) deps.metrics.rejected.inc({ code: r.error.code });
@@ -172,7 +146,7 @@ export function collectHandler(deps: CollectDeps) {
       case "debug":
         return new Response(JSON.stringify(outcome.report), { status: 200, headers: { ...cors, "content-type": "application/json" } });
       case "error":
-        return refuse(outcome.code, outcome.details);
+        return refuse(outcome);
     }
   };
 
