@@ -42,7 +42,7 @@ describe("the Web SDK", () => {
     trackd("track", { action: "view", object: "vehicle", vendor: "Website", product: "VDP" });
     expect(queued()[0]).toMatchObject({ userId: "u-42", emailSha256: hex("shopper@example.com"), phoneSha256: hex("15550100199") });
     expect(JSON.stringify(queued())).not.toContain("Shopper@");
-    expect(JSON.stringify(queued())).not.toContain("0199");
+    expect(JSON.stringify(queued())).not.toMatch(/555.?010.?0199/); // the raw phone, in any spelling
     for (const [phone, digits] of [["+44 20 7946 0958", "442079460958"], ["0044 20 7946 0958", "442079460958"], ["1-555-010-0199", "15550100199"]]) {
       trackd("identify", { phone });
       trackd("track", { action: "view", object: "page", vendor: "Website", product: "Page" });
