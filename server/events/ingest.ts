@@ -8,7 +8,7 @@
  */
 import type { Limits } from "../config/schema.ts";
 import { ERRORS, type ErrorCode, type ErrorDetail } from "../errors.ts";
-import type { BodyResult } from "../http/read-body.ts";
+import type { BodyResult } from "./body.model.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { EventStore } from "../store/event-store.ts";
 import type { RejectLog } from "../store/reject-log.ts";

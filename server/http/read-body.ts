@@ -5,12 +5,9 @@
  */
 import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import type { ErrorCode, ErrorDetail } from "../errors.ts";
+import type { BodyResult } from "../events/body.model.ts";
 import { scanJson } from "./json-scan.ts";
 
-export type BodyResult =
-  /** `unsafeInteger`: the text writes an integer beyond ±2^53 (json-scan.ts): such numbers are refused, not rounded. */
-  | { ok: true; body: Record<string, unknown> | unknown[]; text: string; bytes: number; unsafeInteger: boolean }
-  | { ok: false; code: ErrorCode; details: ErrorDetail[]; message?: string; sample: string };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const lenient = new TextDecoder("utf-8");
