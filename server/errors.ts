@@ -3,7 +3,7 @@
  * mapped to its HTTP status and the log level it is recorded at. Nothing else picks statuses.
  */
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
+import type { LogLevel } from "./telemetry/log.ts";
 
 interface ErrorSpec {
   status: number;

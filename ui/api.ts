@@ -3,7 +3,7 @@ import type { TrackedEvent } from "../server/events/event.model.ts";
 import type { RejectRecord } from "../server/store/reject-log.ts";
 import type { SinkReport, EventDelivery } from "../server/flusher/flusher.ts";
 import type { DeadLetter } from "../server/store/delivery-store.ts";
-import type { Account, Tracker, Vendor } from "../server/store/registry-store.ts";
+import type { Account, Tracker, Vendor } from "../server/registry/registry.model.ts";
 import type { TrackerCounters } from "../server/store/tracker-stats.ts";
 import type { Suggestion } from "../server/registry/suggest.ts";
 import type { Journey, LinkStep } from "../server/journey/journey.ts";

@@ -1,6 +1,7 @@
 /** The shell: login gate, navigation and hash routes (#/overview, #/check, #/events, ...). */
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError } from "./api.ts";
+import { api } from "./api.ts";
+import { parseHash } from "./routing.ts";
 import { CheckPage } from "./pages/check.tsx";
 import { EventsPage } from "./pages/events.tsx";
 import { InstancePage } from "./pages/instance.tsx";
@@ -22,17 +23,6 @@ const PAGES = [
   { path: "registry", label: "Registry", Page: RegistryPage },
 ] as const;
 
-/** The current route: "#/events?accountId=1" -> { path: "events", params }. */
-function parseHash(): { path: string; params: URLSearchParams } {
-  const [path, search] = location.hash.replace(/^#\/?/, "").split("?");
-  return { path: path || "overview", params: new URLSearchParams(search ?? "") };
-}
-
-export function navigate(path: string, params: Record<string, string> = {}): void {
-  const q = new URLSearchParams(params).toString();
-  location.hash = `#/${path}${q ? `?${q}` : ""}`;
-}
-
 export function App() {
   const [auth, setAuth] = useState<"checking" | "in" | "out">("checking");
   const [route, setRoute] = useState(parseHash);
@@ -40,7 +30,7 @@ export function App() {
   useEffect(() => {
     api("/session").then(
       () => setAuth("in"),
-      (e) => setAuth(e instanceof ApiError && e.status === 401 ? "out" : "out"),
+      () => setAuth("out"), // 401, or the API unreachable: the login form says what is wrong
     );
     const onHash = () => setRoute(parseHash());
     addEventListener("hashchange", onHash);
@@ -77,4 +67,3 @@ export function App() {
   );
 }
 
-export type PageProps = { params: URLSearchParams };

@@ -51,3 +51,19 @@ export interface Warning {
   code: string;
   message: string;
 }
+
+/** One event as stored: its ID and its JSON text, exactly what every sink delivers. */
+export interface DeliveryItem {
+  eventId: string;
+  json: string;
+}
+
+/**
+ * True for a test event (oa_track=false), read from the stored JSON without parsing it.
+ * `test` is the second-to-last field of the format and nothing after it (`registry`, with
+ * fixed boolean keys) contains `,"test":`, so its last occurrence is the top-level one.
+ */
+export function isTestEventJson(json: string): boolean {
+  const at = json.lastIndexOf(',"test":');
+  return at >= 0 && json.startsWith("true", at + 8);
+}

@@ -5,7 +5,7 @@
 import type { DeliveryConfig } from "../config/schema.ts";
 import { uuidv7Time } from "../events/ids.ts";
 import type { Sink } from "../sinks/types.ts";
-import { isTestEventJson } from "../store/event-store.ts";
+import { isTestEventJson } from "../events/event.model.ts";
 import { SinkWorker, type WorkerDeps, type WorkerStatus } from "./sink-worker.ts";
 
 export interface SinkReport extends WorkerStatus {

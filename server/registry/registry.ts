@@ -6,7 +6,7 @@
 import type { RegistryConfig } from "../config/schema.ts";
 import type { RegistryFlags } from "../events/event.model.ts";
 import { parsePathId } from "../events/ids.ts";
-import type { Account, RegistryStore, Tracker, Vendor } from "../store/registry-store.ts";
+import type { Account, RegistryTables, Tracker, Vendor } from "./registry.model.ts";
 import { suggestPairs, type Suggestion } from "./suggest.ts";
 
 const pair = (accountId: string, trackerId: string) => `${accountId}/${trackerId}`;
@@ -20,7 +20,7 @@ export class Registry {
   private readonly vendors = new Map<string, Vendor>();
 
   constructor(
-    private readonly store: RegistryStore | null,
+    private readonly store: RegistryTables | null,
     private readonly config: RegistryConfig,
   ) {
     if (store) {

@@ -3,11 +3,9 @@
  * retries or drops anything itself: the flusher decides (Vector's and PostHog's split).
  */
 
-/** One event as stored: its ID and its JSON text, exactly what every sink delivers. */
-export interface DeliveryItem {
-  eventId: string;
-  json: string;
-}
+import type { DeliveryItem } from "../events/event.model.ts";
+
+export type { DeliveryItem };
 
 export type SendOutcome =
   | { kind: "ok" }

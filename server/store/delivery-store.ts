@@ -4,7 +4,7 @@
  * event so retention never loses them), and dead letters queued for replay.
  */
 import type { Database, RootDatabase } from "lmdb";
-import type { DeliveryItem } from "../sinks/types.ts";
+import type { DeliveryItem } from "../events/event.model.ts";
 import { keyTail, tupleKey, tupleRange } from "./tuple-key.ts";
 
 export interface SinkCursor {

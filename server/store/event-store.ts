@@ -5,9 +5,8 @@
  */
 import { setImmediate } from "node:timers";
 import type { Database } from "lmdb";
-import type { TrackedEvent } from "../events/event.model.ts";
+import { isTestEventJson, type DeliveryItem, type TrackedEvent } from "../events/event.model.ts";
 import { shopperKeyOf, linksOf } from "../events/links.ts";
-import type { DeliveryItem } from "../sinks/types.ts";
 import type { EventWriter } from "./event-writer.ts";
 import { LINKS_DB, type LinkIndex } from "./link-index.ts";
 import type { TrackerStats } from "./tracker-stats.ts";
@@ -42,16 +41,6 @@ export interface DeliveryRead {
   last: string | null;
   /** True if the read stopped at a limit (more events are waiting), false if it reached the newest. */
   full: boolean;
-}
-
-/**
- * True for a test event (oa_track=false), read from the stored JSON without parsing it.
- * `test` is the second-to-last field of the format and nothing after it (`registry`, with
- * fixed boolean keys) contains `,"test":`, so its last occurrence is the top-level one.
- */
-export function isTestEventJson(json: string): boolean {
-  const at = json.lastIndexOf(',"test":');
-  return at >= 0 && json.startsWith("true", at + 8);
 }
 
 /** A key that sorts before every event ID made at or after `ms` (a UUIDv7 time prefix). */

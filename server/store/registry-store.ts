@@ -1,23 +1,6 @@
 /** The registry's persistence: accounts, trackers and vendors in LMDB. */
 import type { Database, RootDatabase } from "lmdb";
-
-export interface Account {
-  id: string;
-  name: string;
-  type: "dealership" | "vendor";
-}
-
-export interface Tracker {
-  id: string;
-  accountId: string;
-  name: string;
-  allowedOrigins: string[];
-}
-
-export interface Vendor {
-  name: string;
-  products: string[];
-}
+import type { Account, Tracker, Vendor } from "../registry/registry.model.ts";
 
 export class RegistryStore {
   readonly accounts: Database<Account, string>;

@@ -1,5 +1,5 @@
 /** Structured one-line JSON logs on stderr (stdout is left free for event output). */
-import type { LogLevel } from "../errors.ts";
+export type LogLevel = "debug" | "info" | "warn" | "error";
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

@@ -1,6 +1,6 @@
 /** Check an aid/tid pair (or a pasted collect URL) against the registry, and see what arrives. */
 import { useEffect, useState } from "preact/hooks";
-import { navigate, type PageProps } from "../app.tsx";
+import { navigate, type PageProps } from "../routing.ts";
 import { api, query, type CheckResult, type UnregisteredPair } from "../api.ts";
 import { EventTable } from "../components/event-table.tsx";
 import { Badge, ErrorLine } from "../components/status.tsx";

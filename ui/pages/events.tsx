@@ -1,6 +1,6 @@
 /** Events newest first, live, filtered, paged back, with a detail view and a test-event snippet. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { PageProps } from "../app.tsx";
+import type { PageProps } from "../routing.ts";
 import { api, query, type EventDelivery, type TrackedEvent } from "../api.ts";
 import { CopyButton } from "../components/copy-button.tsx";
 import { EventTable } from "../components/event-table.tsx";

@@ -1,6 +1,6 @@
 /** One timeline of every event sharing an instance ID within an account: browser and server joined. */
 import { useEffect, useState } from "preact/hooks";
-import { navigate, type PageProps } from "../app.tsx";
+import { navigate, type PageProps } from "../routing.ts";
 import { api, query, type TrackedEvent } from "../api.ts";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";

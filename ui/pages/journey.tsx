@@ -4,7 +4,7 @@
  * was linked. Everything from events is rendered as text.
  */
 import { useEffect, useState } from "preact/hooks";
-import { navigate, type PageProps } from "../app.tsx";
+import { navigate, type PageProps } from "../routing.ts";
 import { api, query, type Journey, type LinkStep, type TrackedEvent, type Visit } from "../api.ts";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";

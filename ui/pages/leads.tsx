@@ -1,6 +1,6 @@
 /** Leads of an account over a time range with the shopper and campaign behind each, and CSV / NDJSON downloads. */
 import { useEffect, useState } from "preact/hooks";
-import { navigate, type PageProps } from "../app.tsx";
+import { navigate, type PageProps } from "../routing.ts";
 import { api, query, type LeadPage, type Touch } from "../api.ts";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";

@@ -1,6 +1,6 @@
 /** What was refused: when, from where, the error code and field paths, a sample of the body. */
 import { useEffect, useState } from "preact/hooks";
-import type { PageProps } from "../app.tsx";
+import type { PageProps } from "../routing.ts";
 import { api, query, type RejectRecord } from "../api.ts";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";

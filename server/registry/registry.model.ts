@@ -1,0 +1,32 @@
+/** The registry's entries: accounts (dealerships and vendors), their trackers, vendors and their products. */
+
+export interface Account {
+  id: string;
+  name: string;
+  type: "dealership" | "vendor";
+}
+
+export interface Tracker {
+  id: string;
+  accountId: string;
+  name: string;
+  allowedOrigins: string[];
+}
+
+export interface Vendor {
+  name: string;
+  products: string[];
+}
+
+/** Where entries are kept, one table per kind (store/registry-store.ts, in LMDB). */
+export interface RegistryTable<T> {
+  getRange(): Iterable<{ key: string; value: T }>;
+  put(key: string, value: T): Promise<unknown>;
+  remove(key: string): Promise<unknown>;
+}
+
+export interface RegistryTables {
+  accounts: RegistryTable<Account>;
+  trackers: RegistryTable<Tracker>;
+  vendors: RegistryTable<Vendor>;
+}
