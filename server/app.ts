@@ -10,7 +10,7 @@ import { serverPeerAddress, trustedProxyMatcher, type PeerAddress } from "./http
 import { collectHandler, collectRoutes, nativeCollectRoutes, type CollectDeps } from "./http/collect.ts";
 import { healthRoutes } from "./http/health.ts";
 import { Registry } from "./registry/registry.ts";
-import { RateLimits } from "./events/rate-limit.ts";
+import { RateLimits } from "./ingest/rate-limit.ts";
 import type { Store } from "./store/open-store.ts";
 import type { Log } from "./telemetry/log.ts";
 import { Metrics } from "./telemetry/metrics.ts";

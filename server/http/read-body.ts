@@ -5,7 +5,7 @@
  */
 import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import type { ErrorCode, ErrorDetail } from "../errors.ts";
-import type { BodyResult } from "../events/body.model.ts";
+import type { BodyResult } from "../ingest/body.model.ts";
 import { scanJson } from "./json-scan.ts";
 
 

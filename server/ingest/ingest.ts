@@ -15,10 +15,10 @@ import type { RejectLog } from "../store/reject-log.ts";
 import { clientKey, type ClientIds } from "../store/client-ids.ts";
 import type { RateLimits } from "./rate-limit.ts";
 import type { Log } from "../telemetry/log.ts";
-import type { EventContext, RegistryFlags, TrackedEvent, Warning } from "./event.model.ts";
-import { parsePathId, uuidv7 } from "./ids.ts";
-import { normalizeEvent, type BodyFields } from "./normalize.ts";
-import { occurredAt } from "./time.ts";
+import type { EventContext, RegistryFlags, TrackedEvent, Warning } from "../events/event.model.ts";
+import { parsePathId, uuidv7 } from "../events/ids.ts";
+import { normalizeEvent, type BodyFields } from "../events/normalize.ts";
+import { occurredAt } from "../events/time.ts";
 
 export interface IngestDeps {
   events: Pick<EventStore, "append">;

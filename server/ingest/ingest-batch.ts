@@ -4,7 +4,7 @@
  */
 import { setImmediate } from "node:timers";
 import type { ErrorCode, ErrorDetail } from "../errors.ts";
-import type { TrackedEvent, Warning } from "./event.model.ts";
+import type { TrackedEvent, Warning } from "../events/event.model.ts";
 import { acceptOne, precheck, recordRefusal, type EventOutcome, type IngestDeps, type IngestInput } from "./ingest.ts";
 
 export interface BatchResult {
