@@ -6,8 +6,8 @@ import { Elysia, type AnyElysia } from "elysia";
 import type { Config } from "./config/schema.ts";
 import { ApiError, errorResponse, type ErrorDetail } from "./errors.ts";
 import { adminRoutes } from "./http/admin.ts";
-import { serverPeerAddress, trustedProxyMatcher, type PeerAddress } from "./http/client-ip.ts";
-import { collectHandler, collectRoutes, nativeCollectRoutes, type CollectDeps } from "./http/collect.ts";
+import { trustedProxyMatcher, type PeerAddress } from "./http/client-ip.ts";
+import { collectEndpoint, collectHandler, collectRoutes, type CollectDeps, type CollectEndpoint } from "./http/collect.ts";
 import { healthRoutes } from "./http/health.ts";
 import { Registry } from "./registry/registry.ts";
 import { RateLimits } from "./ingest/rate-limit.ts";
@@ -39,8 +39,15 @@ export interface AppDeps {
   registry?: Registry;
   /** True while storage is at its cap (from Retention). */
   storageFull?: () => boolean;
-  /** The socket peer of a request (the runtime's way; Bun's by default). */
+  /** The socket peer of a request, the runtime's way (runtime/); none without one (in-process). */
   peerAddress?: PeerAddress;
+}
+
+const endpoints = new WeakMap<AnyElysia, CollectEndpoint>();
+
+/** The collect endpoint of an app built with its collect side, for a runtime that routes it natively (runtime/bun.ts). */
+export function collectEndpointOf(app: AnyElysia): CollectEndpoint | undefined {
+  return endpoints.get(app);
 }
 
 /**
@@ -53,6 +60,7 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
   const flusher = deps.flusher;
   const registry = deps.registry ?? new Registry(deps.store.registry, deps.config.registry);
   const now = deps.now ?? Date.now;
+  const peerAddress = deps.peerAddress ?? (() => null);
   const adminToken = deps.adminToken;
   metrics.onScrape(() => {
     metrics.storageBytes.set({}, deps.store.usedBytes());
@@ -72,12 +80,12 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
     allowedOrigins: (accountId, trackerId) => registry.tracker(accountId, trackerId)?.allowedOrigins ?? [],
     metrics,
     isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
-    peerAddress: deps.peerAddress ?? serverPeerAddress,
+    peerAddress,
     draining,
   };
   const collect = collectHandler(collectDeps);
-  // Bun.serve routes given here take precedence over Elysia's own for the same path and method.
-  const app: AnyElysia = new Elysia(parts.collect ? { serve: { routes: nativeCollectRoutes(collect.handle, deps.log) } } : {})
+  const endpoint = collectEndpoint(collect.handle, deps.log);
+  const app: AnyElysia = new Elysia()
     .onError(({ code, error }) => {
       if (error instanceof ApiError) return errorResponse(error.code, error.details, error.message);
       switch (code) {
@@ -100,14 +108,15 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
     })
     .use(healthRoutes({ draining, writable: () => deps.store.writable() }));
 
+  if (parts.collect) endpoints.set(app, endpoint);
   if (parts.collect)
     app
-      .use(collectRoutes(collect))
+      .use(collectRoutes(endpoint, collect.preflight))
       .use(sdkRoutes())
       .get("/metrics", () => new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }));
 
   if (parts.admin) {
-    const auth = new AdminAuth({ adminToken, revoked: deps.store.revokedSessions, log: deps.log, now, peerAddress: deps.peerAddress ?? serverPeerAddress, isTrustedProxy: collectDeps.isTrustedProxy });
+    const auth = new AdminAuth({ adminToken, revoked: deps.store.revokedSessions, log: deps.log, now, peerAddress, isTrustedProxy: collectDeps.isTrustedProxy });
     app
       // Before any body is read: every /admin/api route is behind this one check.
       .onRequest(({ request, server }) => auth.guard({ request, server }))

@@ -7,9 +7,6 @@
 /** How the socket peer of a request is found: runtimes differ (see server/runtime/). */
 export type PeerAddress = (request: Request, server: unknown) => string | null;
 
-/** The peer as a Bun server reports it (`server.requestIP`); null without a server. */
-export const serverPeerAddress: PeerAddress = (request, server) => (server as { requestIP?: (r: Request) => { address: string } | null } | null)?.requestIP?.(request)?.address ?? null;
-
 interface Range {
   bits: bigint;
   prefix: number;

@@ -4,7 +4,6 @@
  * compressed bodies are all handled by read-body.ts rather than Elysia's parsers.
  */
 import { Elysia } from "elysia";
-import type { BunRequest, Server } from "bun";
 import { ERRORS, errorResponse } from "../errors.ts";
 import type { EventContext } from "../events/event.model.ts";
 import { ingest, type IngestDeps, type IngestInput } from "../ingest/ingest.ts";
@@ -85,12 +84,12 @@ function queryBody(url: string): { body: Record<string, unknown>; text: string; 
   return { body, text: params.toString(), unsafeInteger };
 }
 
-type Route = "event" | "events" | "get" | "pixel";
+export type Route = "event" | "events" | "get" | "pixel";
 
 /** The collect handler: one function for every collect route, wired to its dependencies. */
 export function collectHandler(deps: CollectDeps) {
   /** Everything the routes share: the request's context, the pipeline (ingest.ts), metrics, CORS and the answer. */
-  const handle = async (route: Route, request: Request, params: { aid: string; tid: string }, query: Record<string, string | undefined>, server: Server<unknown> | null): Promise<Response> => {
+  const handle = async (route: Route, request: Request, params: { aid: string; tid: string }, query: Record<string, string | undefined>, server: unknown): Promise<Response> => {
     const started = performance.now();
     deps.metrics.received.inc();
     const debug = query.oa_debug === "true";
@@ -169,36 +168,31 @@ function queryOf(url: string): Record<string, string | undefined> {
   return query;
 }
 
-/**
- * POST /collect/{aid}/{tid}/event served by Bun's router directly, ahead of Elysia's route for
- * it (which app.handle and the in-process tests use): the same handler without Elysia's
- * per-request context, which measured ~8 µs of the ~60 µs a request costs.
- */
-export function nativeCollectRoutes(handle: Handle, log: CollectDeps["log"]) {
-  return {
-    "/collect/:aid/:tid/event": {
-      POST: async (request: BunRequest<string>, server: Server<unknown>) => {
-        try {
-          return await handle("event", request, pathParams(request.params as { aid: string; tid: string }), queryOf(request.url), server);
-        } catch (err) {
-          log.error("unhandled error", { route: "collect", error: String(err) });
-          return errorResponse("internal_error");
-        }
-      },
-    },
+/** One collect request end to end, whichever router took it (Elysia's, or a runtime's own: runtime/bun.ts). */
+export type CollectEndpoint = (route: Route, request: Request, params: Record<string, string>, server: unknown) => Promise<Response>;
+
+/** The path IDs and query read the same way for every router, the handler, and a JSON 500 for the unexpected. */
+export function collectEndpoint(handle: Handle, log: CollectDeps["log"]): CollectEndpoint {
+  return async (route, request, params, server) => {
+    try {
+      return await handle(route, request, pathParams(params as { aid: string; tid: string }), queryOf(request.url), server);
+    } catch (err) {
+      log.error("unhandled error", { route: "collect", error: String(err) });
+      return errorResponse("internal_error");
+    }
   };
 }
 
-/** The collect routes around the collect handler (shared with nativeCollectRoutes). */
-export function collectRoutes({ handle, preflight }: ReturnType<typeof collectHandler>) {
+/** The collect routes around the collect endpoint (a runtime may also serve POST .../event natively). */
+export function collectRoutes(endpoint: CollectEndpoint, preflight: () => Response) {
   const path = "/collect/:aid/:tid/event";
   return new Elysia({ name: "collect" })
     .options(path, preflight)
     .options(`${path}s`, preflight)
-    .post(path, ({ request, params, query, server }) => handle("event", request, pathParams(params), query, server), { parse: "none" })
-    .post(`${path}s`, ({ request, params, query, server }) => handle("events", request, pathParams(params), query, server), { parse: "none" })
-    .get(path, ({ request, params, query, server }) => handle("get", request, pathParams(params), query, server))
-    .get(`${path}.gif`, ({ request, params, query, server }) => handle("pixel", request, pathParams(params), query, server))
+    .post(path, ({ request, params, server }) => endpoint("event", request, params, server), { parse: "none" })
+    .post(`${path}s`, ({ request, params, server }) => endpoint("events", request, params, server), { parse: "none" })
+    .get(path, ({ request, params, server }) => endpoint("get", request, params, server))
+    .get(`${path}.gif`, ({ request, params, server }) => endpoint("pixel", request, params, server))
     .all(path, () => errorResponse("method_not_allowed", [], undefined, { allow: "GET, POST, OPTIONS" }))
     .all(`${path}s`, () => errorResponse("method_not_allowed", [], undefined, { allow: "POST, OPTIONS" }));
 }

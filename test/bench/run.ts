@@ -57,7 +57,7 @@ const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
 requireCommand("wrk", "wrk"); // installs it with apt-get when missing and root, else says how
 console.log("building dist/trackd ...");
-if (Bun.spawnSync([process.execPath, join(root, "server/build.ts")], { stdout: "inherit", stderr: "inherit" }).exitCode !== 0) process.exit(1);
+if (Bun.spawnSync([process.execPath, join(root, "server/runtime/build.ts")], { stdout: "inherit", stderr: "inherit" }).exitCode !== 0) process.exit(1);
 const binary = join(root, "dist/trackd");
 const dataRoot = mkdtempSync(join(tmpdir(), "trackd-bench-"));
 const env = { TRACKD_ADMIN_TOKEN: "bench" };

@@ -18,10 +18,10 @@ export function killAll(): void {
   running.clear();
 }
 
-/** Runs `bun server/build.ts` (once) and returns the binary's path. */
+/** Runs `bun server/runtime/build.ts` (once) and returns the binary's path. */
 export function buildBinary(): Promise<string> {
   built ??= (async () => {
-    const proc = Bun.spawn([process.execPath, join(root, "server/build.ts")], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([process.execPath, join(root, "server/runtime/build.ts")], { cwd: root, stdout: "pipe", stderr: "pipe" });
     if ((await proc.exited) !== 0) throw new Error(`build failed: ${await new Response(proc.stderr).text()}`);
     return join(root, "dist/trackd");
   })();

@@ -37,7 +37,7 @@ async function post(url: string, body: BodyInit, headers: Record<string, string>
  * skipped and says why; any other build failure fails it.
  */
 function buildDenoBinary(): { ok: true; binary: string } | { ok: false; reason: string } {
-  const built = Bun.spawnSync([process.execPath, join(root, "server/build-deno.ts")], { cwd: root });
+  const built = Bun.spawnSync([process.execPath, join(root, "server/runtime/build-deno.ts")], { cwd: root });
   const stderr = built.stderr.toString();
   if (built.exitCode === 0) return { ok: true, binary: join(root, "dist/trackd-deno") };
   if (/could not fetch denort/.test(stderr)) return { ok: false, reason: stderr.trim().split("\n").pop()! };

@@ -6,10 +6,10 @@
  */
 import { join } from "node:path";
 
-const root = join(import.meta.dir, "..");
+const root = join(import.meta.dir, "../..");
 const run = (cmd: string[]) => Bun.spawnSync(cmd, { cwd: root, stdout: "inherit", stderr: "pipe" });
 
-const ui = run([process.execPath, join(root, "server/build-ui.ts")]);
+const ui = run([process.execPath, join(root, "server/runtime/build-ui.ts")]);
 if (ui.exitCode !== 0) {
   process.stderr.write(ui.stderr);
   process.exit(1);

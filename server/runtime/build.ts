@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BunPlugin } from "bun";
 
-const root = join(import.meta.dir, "..");
+const root = join(import.meta.dir, "../..");
 const platform = `${process.platform}-${process.arch}`;
 const libc = process.platform === "linux" && !existsSync("/lib/ld-musl-x86_64.so.1") ? "glibc" : "musl";
 

@@ -1,12 +1,12 @@
 /**
  * Builds the admin page into dist/ui for runtimes without Bun's HTML import (Deno): an
  * index.html whose script and stylesheet live under /admin/assets/, as server/runtime/deno.ts
- * serves them. (On Bun, server/http/ui.ts imports ui/index.html and Bun bundles it.)
+ * serves them. (On Bun, server/runtime/bun.ts imports ui/index.html and Bun bundles it.)
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 
-const root = join(import.meta.dir, "..");
+const root = join(import.meta.dir, "../..");
 const outdir = join(root, "dist", "ui");
 rmSync(outdir, { recursive: true, force: true });
 const result = await Bun.build({
