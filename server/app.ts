@@ -4,7 +4,7 @@
  */
 import { Elysia, type AnyElysia } from "elysia";
 import type { Config } from "./config/schema.ts";
-import { ApiError, errorResponse, type ErrorDetail } from "./errors.ts";
+import { errorResponse, type ErrorDetail } from "./errors.ts";
 import { adminRoutes } from "./http/admin.ts";
 import { trustedProxyMatcher, type PeerAddress } from "./http/client-ip.ts";
 import { collectEndpoint, collectHandler, collectRoutes, type CollectDeps, type CollectEndpoint } from "./http/collect.ts";
@@ -35,7 +35,7 @@ export interface AppDeps {
   metrics?: Metrics;
   /** The running flusher; without one, the delivery routes are absent. */
   flusher?: Flusher;
-  /** Shared when main.ts builds two apps (collect and admin on separate addresses). */
+  /** Shared when start.ts builds two apps (collect and admin on separate addresses). */
   registry?: Registry;
   /** True while storage is at its cap (from Retention). */
   storageFull?: () => boolean;
@@ -52,7 +52,7 @@ export function collectEndpointOf(app: AnyElysia): CollectEndpoint | undefined {
 
 /**
  * Builds the app: the collect side (collect route, /metrics) and the admin side (/admin/api),
- * both by default; main.ts splits them when the admin listens on its own address.
+ * both by default; start.ts splits them when the admin listens on its own address.
  */
 export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boolean } = { collect: true, admin: true }): AnyElysia {
   const draining = deps.draining ?? (() => false);
@@ -87,7 +87,6 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
   const endpoint = collectEndpoint(collect.handle, deps.log);
   const app: AnyElysia = new Elysia()
     .onError(({ code, error }) => {
-      if (error instanceof ApiError) return errorResponse(error.code, error.details, error.message);
       switch (code) {
         case "NOT_FOUND":
           return errorResponse("not_found");

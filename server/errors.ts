@@ -1,6 +1,7 @@
 /**
  * The one error table: every error trackd answers with has a stable snake_case code here,
- * mapped to its HTTP status and the log level it is recorded at. Nothing else picks statuses.
+ * mapped to its HTTP status and the log level it is recorded at. Every error response comes
+ * from here (errorResponse); /healthz and /readyz answer plain statuses of their own.
  */
 
 import type { LogLevel } from "./telemetry/log.ts";
@@ -77,21 +78,6 @@ export type DetailCode = keyof typeof DETAIL_CODES;
 
 /** Seconds a client should wait before retrying a 503. */
 export const RETRY_AFTER_SECONDS = 5;
-
-/** A thrown, typed API error; the app's error handler renders it in the one envelope. */
-export class ApiError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    readonly details: ErrorDetail[] = [],
-    message?: string,
-  ) {
-    super(message ?? ERRORS[code].message);
-  }
-
-  get status(): number {
-    return ERRORS[this.code].status;
-  }
-}
 
 /** The JSON envelope for an error response. */
 export function errorBody(code: ErrorCode, details: ErrorDetail[] = [], message?: string) {

@@ -117,7 +117,7 @@ export const NatsSinkSchema = Type.Object(
     servers: Type.Array(Type.String(), { minItems: 1, default: ["127.0.0.1:4222"] }),
     subject: Type.String({ default: "trackd.events.{accountId}.{trackerId}", description: "Subject template: {accountId} and {trackerId} are replaced." }),
     stream: Type.String({ default: "TRACKD", description: "The JetStream stream that must capture the subjects." }),
-    createStream: Type.Boolean({ default: false, description: "Create the stream (subjects trackd.events.>) if it does not exist." }),
+    createStream: Type.Boolean({ default: false, description: "Create the stream, capturing the subject template with * for each placeholder (trackd.events.*.* by default), if it does not exist." }),
     duplicateWindowSeconds: Type.Integer({ minimum: 1, default: 86400, description: "Deduplication window of a stream trackd creates." }),
     timeoutMs: Type.Integer({ minimum: 1, default: 10000 }),
     user: Type.Optional(Type.String()),

@@ -20,6 +20,7 @@ export const RegistryFlagsSchema = Type.Object({
   vendor: Type.Boolean(),
 });
 
+/** The stored format, field by field (the tests check every event they store against it). */
 export const TrackedEventSchema = Type.Object({
   eventId: Type.String({ format: "uuid" }),
   clientEventId: Type.Optional(Type.String({ format: "uuid" })),

@@ -1,14 +1,14 @@
 /**
- * The background flusher: one SinkWorker per configured sink, woken when events are stored,
+ * The background flusher: one SinkLoop per configured sink, woken when events are stored,
  * plus what the operator asks of delivery (status, lag, where one event is, replay).
  */
 import type { DeliveryConfig } from "../config/schema.ts";
 import { uuidv7Time } from "../events/ids.ts";
 import type { Sink } from "../sinks/types.ts";
 import { isTestEventJson } from "../events/event.model.ts";
-import { SinkWorker, type WorkerDeps, type WorkerStatus } from "./sink-worker.ts";
+import { SinkLoop, type SinkLoopDeps, type SinkLoopStatus } from "./sink-loop.ts";
 
-export interface SinkReport extends WorkerStatus {
+export interface SinkReport extends SinkLoopStatus {
   lag: { events: number; oldestAgeMs: number | null };
   deadLetters: number;
   queuedReplays: number;
@@ -18,48 +18,48 @@ export interface SinkReport extends WorkerStatus {
 export type EventDelivery = { sink: string; status: "delivered" | "pending" | "dead_lettered" | "replaying" | "not_delivered_test_event"; cause?: string };
 
 export class Flusher {
-  private readonly workers: SinkWorker[];
+  private readonly loops: SinkLoop[];
   private unsubscribe: (() => void) | null = null;
 
   constructor(
     sinks: { sink: Sink; delivery: DeliveryConfig }[],
-    private readonly deps: WorkerDeps,
+    private readonly deps: SinkLoopDeps,
   ) {
-    this.workers = sinks.map(({ sink, delivery }) => new SinkWorker(sink, delivery, deps));
+    this.loops = sinks.map(({ sink, delivery }) => new SinkLoop(sink, delivery, deps));
     deps.metrics.onScrape(() => this.refreshGauges());
   }
 
   start(): void {
     this.unsubscribe = this.deps.events.onAppend(() => this.notify());
-    for (const w of this.workers) w.start();
+    for (const w of this.loops) w.start();
   }
 
-  /** Wakes idle workers (new events, or replays queued). */
+  /** Wakes idle loops (new events, or replays queued). */
   notify(): void {
-    for (const w of this.workers) w.notify();
+    for (const w of this.loops) w.notify();
   }
 
   /** Finishes or abandons each in-flight batch (within `graceMs`), saves cursors, closes sinks. */
   async stop(graceMs: number): Promise<void> {
     this.unsubscribe?.();
-    await Promise.all(this.workers.map((w) => w.stop(graceMs)));
-    await Promise.all(this.workers.map((w) => w.sink.close()));
+    await Promise.all(this.loops.map((w) => w.stop(graceMs)));
+    await Promise.all(this.loops.map((w) => w.sink.close()));
   }
 
   /** The lowest cursor over all sinks (what every sink has), or null when there are no sinks. */
   minCursor(): string | null {
-    if (this.workers.length === 0) return null;
-    return this.workers.map((w) => w.status().cursor).reduce((a, b) => (a < b ? a : b));
+    if (this.loops.length === 0) return null;
+    return this.loops.map((w) => w.status().cursor).reduce((a, b) => (a < b ? a : b));
   }
 
   sinkNames(): string[] {
-    return this.workers.map((w) => w.sink.name);
+    return this.loops.map((w) => w.sink.name);
   }
 
   /** Every sink's state, lag and counters; with `check`, also runs each sink's health check. */
   async report(check: boolean): Promise<SinkReport[]> {
     return Promise.all(
-      this.workers.map(async (w) => {
+      this.loops.map(async (w) => {
         const status = w.status();
         const after = this.deps.events.after(status.cursor);
         const report: SinkReport = {
@@ -78,7 +78,7 @@ export class Flusher {
   whereIs(eventId: string, json: string): EventDelivery[] {
     const test = isTestEventJson(json);
     const dead = new Map(this.deps.delivery.deadLettersOf(eventId, this.sinkNames()).map((d) => [d.sink, d]));
-    return this.workers.map((w) => {
+    return this.loops.map((w) => {
       const sink = w.sink.name;
       const letter = dead.get(sink);
       if (letter) return { sink, status: "dead_lettered", cause: letter.cause };
@@ -97,7 +97,7 @@ export class Flusher {
 
   private refreshGauges(): void {
     const now = this.deps.now();
-    for (const w of this.workers) {
+    for (const w of this.loops) {
       const s = w.status();
       const after = this.deps.events.after(s.cursor);
       const labels = { sink: s.name };

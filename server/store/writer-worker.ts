@@ -27,7 +27,9 @@ const daily = new DailyDeviceLinks();
  * writes use the same mode.) Without overlappingSync (relaxed), the environment's noSync
  * applies and the default flags are used.
  */
-const OVERLAPPING_SYNC_TXN = 0x10003;
+const LMDB_JS_DEFAULT_TXN_FLAGS = 0x3; // lmdb-js's transactionSync default (lmdb-js exports no names for these)
+const MDB_NOSYNC = 0x10000; // LMDB's own flag (lmdb.h)
+const OVERLAPPING_SYNC_TXN = LMDB_JS_DEFAULT_TXN_FLAGS | MDB_NOSYNC;
 let txnFlags: number | undefined;
 
 const reply = (message: WriterReply) => postMessage(message);

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Value } from "@sinclair/typebox/value";
+import { TrackedEventSchema } from "../../server/events/event.model.ts";
 import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { createApp } from "../../server/app.ts";
 import { createLog } from "../../server/telemetry/log.ts";
@@ -16,6 +18,7 @@ async function storedEvent(res: Response) {
   expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   const event = t.store.events.get(id!);
   expect(event).toBeDefined();
+  expect([...Value.Errors(TrackedEventSchema, event)].map((e) => `${e.path}: ${e.message}`)).toEqual([]); // the documented format
   return event!;
 }
 

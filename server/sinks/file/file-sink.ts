@@ -34,7 +34,7 @@ export class FileSink implements Sink {
     this.now = options.now ?? Date.now;
   }
 
-  /** The file currently written to (for tests and the admin API). */
+  /** The file currently written to (the health check names it). */
   get currentFile(): string | null {
     return this.handle ? join(this.options.dir, fileName(this.day, this.seq)) : null;
   }

@@ -12,7 +12,7 @@ import type { EventStore } from "../store/event-store.ts";
 import { causeOf, type DeliveryItem, type SendOutcome, type Sink } from "../sinks/types.ts";
 import { backoffMs } from "./backoff.ts";
 
-export interface WorkerDeps {
+export interface SinkLoopDeps {
   events: EventStore;
   delivery: DeliveryStore;
   metrics: Metrics;
@@ -20,7 +20,7 @@ export interface WorkerDeps {
   now: () => number;
 }
 
-export interface WorkerStatus extends SinkCursor {
+export interface SinkLoopStatus extends SinkCursor {
   name: string;
   kind: string;
   state: "idle" | "sending" | "backoff" | "stopped";
@@ -35,9 +35,9 @@ export interface WorkerStatus extends SinkCursor {
 /** How often an idle loop looks for events even without a wake-up. */
 const IDLE_POLL_MS = 1000;
 
-export class SinkWorker {
+export class SinkLoop {
   private readonly cursor: SinkCursor;
-  private state: WorkerStatus["state"] = "idle";
+  private state: SinkLoopStatus["state"] = "idle";
   private attempts = 0;
   private lastError: string | null = null;
   private lastErrorAt: string | null = null;
@@ -52,7 +52,7 @@ export class SinkWorker {
   constructor(
     readonly sink: Sink,
     private readonly config: DeliveryConfig,
-    private readonly deps: WorkerDeps,
+    private readonly deps: SinkLoopDeps,
   ) {
     this.cursor = deps.delivery.cursorOf(sink.name);
   }
@@ -79,7 +79,7 @@ export class SinkWorker {
     this.state = "stopped";
   }
 
-  status(): WorkerStatus {
+  status(): SinkLoopStatus {
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     return {
       name: this.sink.name,
