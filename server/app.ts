@@ -116,17 +116,20 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
 
   if (parts.admin) {
     const auth = new AdminAuth({ adminToken, revoked: deps.store.revokedSessions, log: deps.log, now, peerAddress, isTrustedProxy: collectDeps.isTrustedProxy });
-    app
-      // Before any body is read: every /admin/api route is behind this one check.
-      .onRequest(({ request, server }) => auth.guard({ request, server }))
-      .use(adminSessionRoutes(auth))
-      .use(eventStreamRoutes({ events: deps.store.events }))
-      .use(adminRoutes({ store: deps.store, whereIs: flusher && ((id, json) => flusher.whereIs(id, json)) }))
-      .use(registryAdminRoutes({ registry }))
-      .use(checkAdminRoutes({ registry, store: deps.store, now }))
-      .use(journeyAdminRoutes({ reader: deps.store.events, journey: deps.config.journey, leads: deps.config.leads, now }))
-      .use(overviewAdminRoutes({ store: deps.store, registry, flusher, capBytes: deps.config.storageMaxBytes, now }));
-    if (flusher) app.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery }));
+    // The admin API, mounted once under one prefix, behind one gate that runs before any body
+    // is read (AdminAuth: the token or a live session, body limits, same-origin changes).
+    app.onRequest(({ request, server }) => auth.guard({ request, server })).group("/admin/api", (api) => {
+      api
+        .use(adminSessionRoutes(auth))
+        .use(eventStreamRoutes({ events: deps.store.events }))
+        .use(adminRoutes({ store: deps.store, whereIs: flusher && ((id, json) => flusher.whereIs(id, json)) }))
+        .use(registryAdminRoutes({ registry }))
+        .use(checkAdminRoutes({ registry, store: deps.store, now }))
+        .use(journeyAdminRoutes({ reader: deps.store.events, journey: deps.config.journey, leads: deps.config.leads, now }))
+        .use(overviewAdminRoutes({ store: deps.store, registry, flusher, capBytes: deps.config.storageMaxBytes, now }));
+      if (flusher) api.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery }));
+      return api;
+    });
   }
   return app;
 }

@@ -10,7 +10,9 @@ import type { Journey, LinkStep } from "../server/journey/journey.ts";
 import type { LeadPage, LeadSummary, Touch } from "../server/journey/leads.ts";
 import type { Visit } from "../server/journey/visits.ts";
 
-export type { Journey, LinkStep, LeadPage, LeadSummary, Touch, Visit };
+import type { CheckResult, Overview, UnregisteredPair } from "../server/http/admin.model.ts";
+
+export type { Journey, LinkStep, LeadPage, LeadSummary, Touch, Visit, CheckResult, Overview, UnregisteredPair };
 export type { TrackedEvent, RejectRecord, SinkReport, EventDelivery, DeadLetter, Account, Tracker, Vendor, TrackerCounters, Suggestion };
 
 export class ApiError extends Error {
@@ -42,32 +44,6 @@ export function query(params: Record<string, string | number | undefined | null>
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
   const s = q.toString();
   return s ? `?${s}` : "";
-}
-
-export interface CheckResult {
-  aid: { raw: string; valid: boolean; id: string | null };
-  tid: { raw: string; valid: boolean; id: string | null };
-  account: { registered: boolean; name?: string; type?: string };
-  tracker: { registered: boolean; name?: string; allowedOrigins?: string[]; registeredUnder?: string[] };
-  activity: { lastHour: number; lastDay: number; accepted: number; test: number; rejected: number; lastEventAt: string | null; lastRejectAt: string | null } | null;
-  latestEvents: TrackedEvent[];
-  latestRejects: RejectRecord[];
-  suggestions: Suggestion[];
-}
-
-export interface UnregisteredPair extends TrackerCounters {
-  lastHour: number;
-  lastDay: number;
-  accountRegistered: boolean;
-  suggestions: Suggestion[];
-}
-
-export interface Overview {
-  perMinute: { at: string; count: number }[];
-  trackers: (TrackerCounters & { lastHour: number; lastDay: number; accountName: string | null; trackerName: string | null })[];
-  storage: { usedBytes: number; fileBytes: number; capBytes: number; storedEvents: number };
-  sinks: SinkReport[];
-  deadLetters: number;
 }
 
 export interface Registry {

@@ -1,5 +1,10 @@
-/** Query schemas of the admin API. */
+/** Query schemas and response types of the admin API; the page (ui/api.ts) imports the types, so tsc checks both sides. */
 import { t } from "elysia";
+import type { TrackedEvent } from "../events/event.model.ts";
+import type { SinkReport } from "../flusher/flusher.ts";
+import type { Suggestion } from "../registry/suggest.ts";
+import type { RejectRecord } from "../store/reject-log.ts";
+import type { TrackerCounters } from "../store/tracker-stats.ts";
 import type { EventFilter } from "../store/event-store.ts";
 
 const Limit = t.Integer({ minimum: 1, maximum: 500, default: 50 });
@@ -41,3 +46,32 @@ export const RejectListQuery = t.Object({
   trackerId: t.Optional(t.String({ maxLength: 64 })),
   code: t.Optional(t.String({ maxLength: 64 })),
 });
+
+/** GET /admin/api/check */
+export interface CheckResult {
+  aid: { raw: string; valid: boolean; id: string | null };
+  tid: { raw: string; valid: boolean; id: string | null };
+  account: { registered: boolean; name?: string; type?: string };
+  tracker: { registered: boolean; name?: string; allowedOrigins?: string[]; registeredUnder?: string[] };
+  activity: { lastHour: number; lastDay: number; accepted: number; test: number; rejected: number; lastEventAt: string | null; lastRejectAt: string | null } | null;
+  latestEvents: TrackedEvent[];
+  latestRejects: RejectRecord[];
+  suggestions: Suggestion[];
+}
+
+/** One of GET /admin/api/unregistered's pairs. */
+export interface UnregisteredPair extends TrackerCounters {
+  lastHour: number;
+  lastDay: number;
+  accountRegistered: boolean;
+  suggestions: Suggestion[];
+}
+
+/** GET /admin/api/overview */
+export interface Overview {
+  perMinute: { at: string; count: number }[];
+  trackers: (TrackerCounters & { lastHour: number; lastDay: number; accountName: string | null; trackerName: string | null })[];
+  storage: { usedBytes: number; fileBytes: number; capBytes: number; storedEvents: number };
+  sinks: SinkReport[];
+  deadLetters: number;
+}

@@ -24,7 +24,7 @@ export function adminRoutes(deps: AdminDeps) {
     const tooLong = accountId.length > 64 || instanceId.length > 400;
     return json({ accountId: accountId.toLowerCase(), instanceId, events: tooLong ? [] : events.timeline(accountId.toLowerCase(), instanceId, 1000) });
   };
-  return new Elysia({ name: "admin-api", prefix: "/admin/api" })
+  return new Elysia({ name: "admin-api" })
     .get(
       "/events",
       ({ query }) => json(events.list(toFilter(query), query.limit ?? 50, query.before)),

@@ -7,6 +7,7 @@ import { parsePathId } from "../events/ids.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Store } from "../store/open-store.ts";
 import { json } from "./json.ts";
+import type { CheckResult, UnregisteredPair } from "./admin.model.ts";
 
 
 /** aid and tid from a pasted collect URL (any host, any query). */
@@ -26,7 +27,7 @@ function decodeSegment(segment: string): string {
 
 export function checkAdminRoutes(deps: { registry: Registry; store: Store; now: () => number }) {
   const { registry, store } = deps;
-  return new Elysia({ name: "check-admin", prefix: "/admin/api" })
+  return new Elysia({ name: "check-admin" })
     .get(
       "/check",
       ({ query }) => {
@@ -49,7 +50,7 @@ export function checkAdminRoutes(deps: { registry: Registry; store: Store; now: 
           latestEvents: aid && tid ? store.events.list({ accountId: aid, trackerId: tid }, 10).events : [],
           latestRejects: aid && tid ? store.rejects.list({ limit: 10, accountId: aid, trackerId: tid }) : [],
           suggestions: aid && tid && !tracker ? registry.suggest(aid, tid) : [],
-        });
+        } satisfies CheckResult);
       },
       { query: t.Object({ aid: t.Optional(t.String({ maxLength: 100 })), tid: t.Optional(t.String({ maxLength: 100 })), url: t.Optional(t.String({ maxLength: 2000 })) }) },
     )
@@ -60,7 +61,7 @@ export function checkAdminRoutes(deps: { registry: Registry; store: Store; now: 
         .filter((c) => !registry.tracker(c.accountId, c.trackerId))
         .sort((a, b) => b.accepted + b.test + b.rejected - (a.accepted + a.test + a.rejected))
         .slice(0, 100)
-        .map((c) => ({ ...c, ...store.stats.recent(c.accountId, c.trackerId, now), accountRegistered: registry.account(c.accountId) !== undefined, suggestions: registry.suggest(c.accountId, c.trackerId) }));
+        .map((c): UnregisteredPair => ({ ...c, ...store.stats.recent(c.accountId, c.trackerId, now), accountRegistered: registry.account(c.accountId) !== undefined, suggestions: registry.suggest(c.accountId, c.trackerId) }));
       return json({ pairs });
     });
 }

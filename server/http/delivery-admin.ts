@@ -17,7 +17,7 @@ export interface DeliveryAdminDeps {
 export function deliveryAdminRoutes(deps: DeliveryAdminDeps) {
   const unknownSink = (sink: string | undefined) =>
     sink !== undefined && !deps.flusher.sinkNames().includes(sink) ? errorResponse("sink_not_found", [{ path: "sink", code: "invalid_value", message: `No sink named ${sink}.` }]) : null;
-  return new Elysia({ name: "delivery-admin", prefix: "/admin/api" })
+  return new Elysia({ name: "delivery-admin" })
     .get("/sinks", async ({ query }) => json({ sinks: await deps.flusher.report(query.check === "true") }), {
       query: t.Object({ check: t.Optional(t.Union([t.Literal("true"), t.Literal("false")])) }),
     })

@@ -10,7 +10,7 @@ import { EventStreamQuery, toFilter } from "./admin.model.ts";
 const HEARTBEAT_MS = 5000;
 
 export function eventStreamRoutes(deps: { events: EventStore }) {
-  return new Elysia({ name: "event-stream", prefix: "/admin/api" }).get(
+  return new Elysia({ name: "event-stream" }).get(
     "/events/stream",
     ({ query, request }) => {
       const filter: EventFilter = toFilter(query);

@@ -77,7 +77,7 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
   const download = (body: string, type: string, name: string) =>
     new Response(body, { headers: { "content-type": type, "content-disposition": `attachment; filename="${name}"`, "cache-control": "no-store" } });
 
-  return new Elysia({ name: "journey-admin", prefix: "/admin/api" })
+  return new Elysia({ name: "journey-admin" })
     .get(
       "/journey",
       ({ query }) => {

@@ -4,11 +4,12 @@ import type { Flusher } from "../flusher/flusher.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Store } from "../store/open-store.ts";
 import { json } from "./json.ts";
+import type { Overview } from "./admin.model.ts";
 
 
 export function overviewAdminRoutes(deps: { store: Store; registry: Registry; flusher?: Flusher; capBytes: number; now: () => number }) {
   const { store, registry } = deps;
-  return new Elysia({ name: "overview-admin", prefix: "/admin/api" })
+  return new Elysia({ name: "overview-admin" })
     .get(
       "/overview",
       async ({ query }) => {
@@ -26,7 +27,7 @@ export function overviewAdminRoutes(deps: { store: Store; registry: Registry; fl
           storage: { usedBytes: store.usedBytes(), fileBytes: store.fileBytes(), capBytes: deps.capBytes, storedEvents: store.events.count() },
           sinks,
           deadLetters: sinks.reduce((n, s) => n + s.deadLetters, 0),
-        });
+        } satisfies Overview);
       },
       { query: t.Object({ minutes: t.Optional(t.Integer({ minimum: 1, maximum: 1440 })) }) },
     )

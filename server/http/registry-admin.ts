@@ -25,7 +25,7 @@ const missing = (what: string) => errorResponse("not_found", [{ path: "", code: 
 
 export function registryAdminRoutes(deps: { registry: Registry }) {
   const { registry } = deps;
-  return new Elysia({ name: "registry-admin", prefix: "/admin/api/registry" })
+  return new Elysia({ name: "registry-admin", prefix: "/registry" })
     .get("/", () => json(registry.list()))
     .put(
       "/accounts/:id",
