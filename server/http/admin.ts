@@ -11,7 +11,7 @@ import { EventListQuery, InstanceQuery, RejectListQuery, toFilter } from "./admi
 import { json } from "./json.ts";
 
 export interface AdminDeps {
-  store: Store;
+  store: Pick<Store, "events" | "rejects" | "stats" | "usedBytes" | "fileBytes">;
   /** Where an event is per sink (from the flusher); absent when nothing delivers. */
   whereIs?: (eventId: string, json: string) => EventDelivery[];
 }

@@ -25,7 +25,7 @@ function decodeSegment(segment: string): string {
   }
 }
 
-export function checkAdminRoutes(deps: { registry: Registry; store: Store; now: () => number }) {
+export function checkAdminRoutes(deps: { registry: Registry; store: Pick<Store, "events" | "rejects" | "stats">; now: () => number }) {
   const { registry, store } = deps;
   return new Elysia({ name: "check-admin" })
     .get(

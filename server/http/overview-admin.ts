@@ -7,7 +7,7 @@ import { json } from "./json.ts";
 import type { Overview } from "./admin.model.ts";
 
 
-export function overviewAdminRoutes(deps: { store: Store; registry: Registry; flusher?: Flusher; capBytes: number; now: () => number }) {
+export function overviewAdminRoutes(deps: { store: Pick<Store, "events" | "rejects" | "stats" | "usedBytes" | "fileBytes">; registry: Registry; flusher?: Flusher; capBytes: number; now: () => number }) {
   const { store, registry } = deps;
   return new Elysia({ name: "overview-admin" })
     .get(

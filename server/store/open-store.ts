@@ -38,14 +38,10 @@ export interface Store {
   clientIds: ClientIds;
   /** Admin sessions ended by logging out. */
   revokedSessions: RevokedSessions;
-  durability: Durability;
-  path: string;
   /** Resolves once the event writer thread has the environment open; rejects if it cannot. */
   writerReady: Promise<void>;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
   activityReady: Promise<number>;
-  /** Resolves when every write so far is on disk (a no-op promise in relaxed mode). */
-  flushed(): Promise<void>;
   /** Bytes the database file takes on disk (LMDB files never shrink; freed pages are reused). */
   fileBytes(): number;
   /** Bytes of pages holding data now: what the storage cap is measured against. */
@@ -123,11 +119,6 @@ export function openStore(options: StoreOptions): Store {
     revokedSessions,
     activityReady,
     writerReady: writer.opened(),
-    durability: options.durability,
-    path,
-    async flushed() {
-      await root.flushed;
-    },
     fileBytes() {
       const s = root.getStats() as { pageSize: number; lastPageNumber: number };
       return s.pageSize * (s.lastPageNumber + 1);
