@@ -7,7 +7,13 @@ import type { Config } from "./config/schema.ts";
 import { errorResponse, type ErrorDetail } from "./errors.ts";
 import { adminRoutes } from "./http/admin.ts";
 import { trustedProxyMatcher, type PeerAddress } from "./http/client-ip.ts";
-import { collectEndpoint, collectHandler, collectRoutes, type CollectDeps, type CollectEndpoint } from "./http/collect.ts";
+import {
+  collectEndpoint,
+  collectHandler,
+  collectRoutes,
+  type CollectDeps,
+  type CollectEndpoint,
+} from "./http/collect.ts";
 import { healthRoutes } from "./http/health.ts";
 import { Registry } from "./registry/registry.ts";
 import { RateLimits } from "./ingest/rate-limit.ts";
@@ -54,7 +60,10 @@ export function collectEndpointOf(app: AnyElysia): CollectEndpoint | undefined {
  * Builds the app: the collect side (collect route, /metrics) and the admin side (/admin/api),
  * both by default; start.ts splits them when the admin listens on its own address.
  */
-export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boolean } = { collect: true, admin: true }): AnyElysia {
+export function createApp(
+  deps: AppDeps,
+  parts: { collect: boolean; admin: boolean } = { collect: true, admin: true },
+): AnyElysia {
   const draining = deps.draining ?? (() => false);
   const metrics = deps.metrics ?? new Metrics();
   const flusher = deps.flusher;
@@ -77,7 +86,8 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
     storageFull: deps.storageFull ?? (() => false),
     clientIds: deps.store.clientIds,
     rateLimits: new RateLimits(deps.config.rateLimits),
-    allowedOrigins: (accountId, trackerId) => registry.tracker(accountId, trackerId)?.allowedOrigins ?? [],
+    allowedOrigins: (accountId, trackerId) =>
+      registry.tracker(accountId, trackerId)?.allowedOrigins ?? [],
     metrics,
     isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
     peerAddress,
@@ -112,24 +122,59 @@ export function createApp(deps: AppDeps, parts: { collect: boolean; admin: boole
     app
       .use(collectRoutes(endpoint, collect.preflight))
       .use(sdkRoutes())
-      .get("/metrics", () => new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }));
+      .get(
+        "/metrics",
+        () =>
+          new Response(metrics.render(), {
+            headers: { "content-type": "text/plain; version=0.0.4" },
+          }),
+      );
 
   if (parts.admin) {
-    const auth = new AdminAuth({ adminToken, revoked: deps.store.revokedSessions, log: deps.log, now, peerAddress, isTrustedProxy: collectDeps.isTrustedProxy });
+    const auth = new AdminAuth({
+      adminToken,
+      revoked: deps.store.revokedSessions,
+      log: deps.log,
+      now,
+      peerAddress,
+      isTrustedProxy: collectDeps.isTrustedProxy,
+    });
     // The admin API, mounted once under one prefix, behind one gate that runs before any body
     // is read (AdminAuth: the token or a live session, body limits, same-origin changes).
-    app.onRequest(({ request, server }) => auth.guard({ request, server })).group("/admin/api", (api) => {
-      api
-        .use(adminSessionRoutes(auth))
-        .use(eventStreamRoutes({ events: deps.store.events }))
-        .use(adminRoutes({ store: deps.store, whereIs: flusher && ((id, json) => flusher.whereIs(id, json)) }))
-        .use(registryAdminRoutes({ registry }))
-        .use(checkAdminRoutes({ registry, store: deps.store, now }))
-        .use(journeyAdminRoutes({ reader: deps.store.events, journey: deps.config.journey, leads: deps.config.leads, now }))
-        .use(overviewAdminRoutes({ store: deps.store, registry, flusher, capBytes: deps.config.storageMaxBytes, now }));
-      if (flusher) api.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery }));
-      return api;
-    });
+    app
+      .onRequest(({ request, server }) => auth.guard({ request, server }))
+      .group("/admin/api", (api) => {
+        api
+          .use(adminSessionRoutes(auth))
+          .use(eventStreamRoutes({ events: deps.store.events }))
+          .use(
+            adminRoutes({
+              store: deps.store,
+              whereIs: flusher && ((id, json) => flusher.whereIs(id, json)),
+            }),
+          )
+          .use(registryAdminRoutes({ registry }))
+          .use(checkAdminRoutes({ registry, store: deps.store, now }))
+          .use(
+            journeyAdminRoutes({
+              reader: deps.store.events,
+              journey: deps.config.journey,
+              leads: deps.config.leads,
+              now,
+            }),
+          )
+          .use(
+            overviewAdminRoutes({
+              store: deps.store,
+              registry,
+              flusher,
+              capBytes: deps.config.storageMaxBytes,
+              now,
+            }),
+          );
+        if (flusher) api.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery }));
+        return api;
+      });
   }
   return app;
 }

@@ -13,35 +13,114 @@ interface ErrorSpec {
 }
 
 export const ERRORS = {
-  invalid_id: { status: 400, level: "debug", message: "The account or tracker ID in the path is not a positive integer or a UUID." },
+  invalid_id: {
+    status: 400,
+    level: "debug",
+    message: "The account or tracker ID in the path is not a positive integer or a UUID.",
+  },
   invalid_json: { status: 400, level: "debug", message: "The body is not valid JSON." },
   invalid_utf8: { status: 400, level: "debug", message: "The body is not valid UTF-8." },
-  body_unreadable: { status: 400, level: "debug", message: "The body could not be read: the client closed the connection before sending all of it." },
+  body_unreadable: {
+    status: 400,
+    level: "debug",
+    message:
+      "The body could not be read: the client closed the connection before sending all of it.",
+  },
   empty_body: { status: 400, level: "debug", message: "The body is empty; send one JSON object." },
   body_not_object: { status: 400, level: "debug", message: "The body must be one JSON object." },
-  invalid_event: { status: 400, level: "debug", message: "The event has invalid or missing fields." },
-  unregistered_id: { status: 400, level: "debug", message: "The account or tracker ID is not registered, and this server rejects unregistered IDs." },
-  invalid_encoding: { status: 400, level: "debug", message: "The body could not be decompressed with the declared Content-Encoding." },
+  invalid_event: {
+    status: 400,
+    level: "debug",
+    message: "The event has invalid or missing fields.",
+  },
+  unregistered_id: {
+    status: 400,
+    level: "debug",
+    message:
+      "The account or tracker ID is not registered, and this server rejects unregistered IDs.",
+  },
+  invalid_encoding: {
+    status: 400,
+    level: "debug",
+    message: "The body could not be decompressed with the declared Content-Encoding.",
+  },
   unauthorized: { status: 401, level: "info", message: "A valid admin token is required." },
   invalid_token: { status: 401, level: "info", message: "That is not the admin token." },
   rate_limited: { status: 429, level: "warn", message: "Too many attempts; retry later." },
-  origin_not_allowed: { status: 403, level: "info", message: "This tracker does not accept events from this origin." },
-  cross_origin_request: { status: 403, level: "warn", message: "Admin changes are accepted only from the admin page's own origin (or from API clients with a bearer token)." },
+  origin_not_allowed: {
+    status: 403,
+    level: "info",
+    message: "This tracker does not accept events from this origin.",
+  },
+  cross_origin_request: {
+    status: 403,
+    level: "warn",
+    message:
+      "Admin changes are accepted only from the admin page's own origin (or from API clients with a bearer token).",
+  },
   not_found: { status: 404, level: "debug", message: "No such route." },
   sink_not_found: { status: 404, level: "debug", message: "No sink has this name." },
   event_not_found: { status: 404, level: "debug", message: "No stored event has this ID." },
-  method_not_allowed: { status: 405, level: "debug", message: "This route does not accept that method." },
-  too_many_events: { status: 413, level: "debug", message: "The batch has more events than the limit." },
-  body_not_array: { status: 400, level: "debug", message: "The batch body must be a JSON array of event objects." },
-  payload_too_large: { status: 413, level: "debug", message: "The body is larger than the limit (checked after decompression)." },
-  unsupported_media_type: { status: 415, level: "debug", message: "Send the event as application/json, text/plain or without a Content-Type." },
-  unsupported_encoding: { status: 415, level: "debug", message: "Content-Encoding must be gzip, deflate or identity." },
-  json_required: { status: 415, level: "debug", message: "Admin changes take a JSON body (Content-Type: application/json)." },
-  length_required: { status: 411, level: "debug", message: "Admin requests with a body must give its Content-Length." },
-  invalid_request: { status: 400, level: "debug", message: "A query parameter or the request body is invalid." },
-  storage_full: { status: 503, level: "warn", message: "Storage is at its cap or the disk is nearly full; retry later." },
-  storage_unavailable: { status: 503, level: "error", message: "The event could not be stored; retry later." },
-  shutting_down: { status: 503, level: "info", message: "The server is shutting down; retry later." },
+  method_not_allowed: {
+    status: 405,
+    level: "debug",
+    message: "This route does not accept that method.",
+  },
+  too_many_events: {
+    status: 413,
+    level: "debug",
+    message: "The batch has more events than the limit.",
+  },
+  body_not_array: {
+    status: 400,
+    level: "debug",
+    message: "The batch body must be a JSON array of event objects.",
+  },
+  payload_too_large: {
+    status: 413,
+    level: "debug",
+    message: "The body is larger than the limit (checked after decompression).",
+  },
+  unsupported_media_type: {
+    status: 415,
+    level: "debug",
+    message: "Send the event as application/json, text/plain or without a Content-Type.",
+  },
+  unsupported_encoding: {
+    status: 415,
+    level: "debug",
+    message: "Content-Encoding must be gzip, deflate or identity.",
+  },
+  json_required: {
+    status: 415,
+    level: "debug",
+    message: "Admin changes take a JSON body (Content-Type: application/json).",
+  },
+  length_required: {
+    status: 411,
+    level: "debug",
+    message: "Admin requests with a body must give its Content-Length.",
+  },
+  invalid_request: {
+    status: 400,
+    level: "debug",
+    message: "A query parameter or the request body is invalid.",
+  },
+  storage_full: {
+    status: 503,
+    level: "warn",
+    message: "Storage is at its cap or the disk is nearly full; retry later.",
+  },
+  storage_unavailable: {
+    status: 503,
+    level: "error",
+    message: "The event could not be stored; retry later.",
+  },
+  shutting_down: {
+    status: 503,
+    level: "info",
+    message: "The server is shutting down; retry later.",
+  },
   internal_error: { status: 500, level: "error", message: "Unexpected error." },
 } as const satisfies Record<string, ErrorSpec>;
 
@@ -93,6 +172,7 @@ export function errorResponse(
 ): Response {
   const status: number = ERRORS[code].status;
   const all: Record<string, string> = { "content-type": "application/json", ...headers };
-  if ((status === 503 || status === 429) && !all["retry-after"]) all["retry-after"] = String(RETRY_AFTER_SECONDS);
+  if ((status === 503 || status === 429) && !all["retry-after"])
+    all["retry-after"] = String(RETRY_AFTER_SECONDS);
   return new Response(JSON.stringify(errorBody(code, details, message)), { status, headers: all });
 }

@@ -11,7 +11,9 @@ if (isMainThread) {
       process.exit(1);
     }
     if (dir.kind === "restart") {
-      process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: "warn", msg: "TMPDIR does not allow executing files: native addons go to the data directory", tmpdir: dir.instead, using: dir.tmpdir })}\n`);
+      process.stderr.write(
+        `${JSON.stringify({ time: new Date().toISOString(), level: "warn", msg: "TMPDIR does not allow executing files: native addons go to the data directory", tmpdir: dir.instead, using: dir.tmpdir })}\n`,
+      );
       process.exit(await runWithTmpdir(dir.tmpdir));
     }
   }

@@ -41,11 +41,19 @@ export async function start(runtime: Runtime): Promise<void> {
   const log = createLog(config.logLevel);
   const dataDir = resolve(config.dataDir);
 
-  process.on("unhandledRejection", (reason) => log.error("unhandled rejection", { error: String(reason) }));
+  process.on("unhandledRejection", (reason) =>
+    log.error("unhandled rejection", { error: String(reason) }),
+  );
 
   let store: Store;
   try {
-    store = openStore({ dataDir, durability: config.durability, rejectLogSize: config.rejectLogSize, dedupeWindowMs: config.dedupeWindowSeconds * 1000, log });
+    store = openStore({
+      dataDir,
+      durability: config.durability,
+      rejectLogSize: config.rejectLogSize,
+      dedupeWindowMs: config.dedupeWindowSeconds * 1000,
+      log,
+    });
   } catch (err) {
     if (!(err instanceof StoreFormatError)) throw err;
     log.error("cannot open the data directory", { dataDir, error: err.message });
@@ -76,7 +84,18 @@ export async function start(runtime: Runtime): Promise<void> {
   });
 
   let draining = false;
-  const deps = { config, store, adminToken: admin.token, log, metrics, flusher, registry: new Registry(store.registry, config.registry), storageFull: () => retention.isFull(), draining: () => draining, peerAddress: runtime.peerAddress };
+  const deps = {
+    config,
+    store,
+    adminToken: admin.token,
+    log,
+    metrics,
+    flusher,
+    registry: new Registry(store.registry, config.registry),
+    storageFull: () => retention.isFull(),
+    draining: () => draining,
+    peerAddress: runtime.peerAddress,
+  };
   const listen = {
     // Far above the event limits: the collect route checks Content-Length before reading and
     // caps chunked bodies while streaming, so every oversized body gets the error envelope.
@@ -88,11 +107,21 @@ export async function start(runtime: Runtime): Promise<void> {
   // With admin.port set, the admin page and API listen apart (say on loopback only) and the
   // public listener serves only the collect side.
   const separateAdmin = config.admin.port > 0;
-  const app = separateAdmin ? createApp(deps, { collect: true, admin: false }) : runtime.withAdminPage(createApp(deps));
+  const app = separateAdmin
+    ? createApp(deps, { collect: true, admin: false })
+    : runtime.withAdminPage(createApp(deps));
   const server = runtime.serve(app, { hostname: config.host, port: config.port, ...listen });
-  const adminServer = separateAdmin ? runtime.serve(runtime.withAdminPage(createApp(deps, { collect: false, admin: true })), { hostname: config.admin.host, port: config.admin.port, ...listen }) : null;
+  const adminServer = separateAdmin
+    ? runtime.serve(runtime.withAdminPage(createApp(deps, { collect: false, admin: true })), {
+        hostname: config.admin.host,
+        port: config.admin.port,
+        ...listen,
+      })
+    : null;
   const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
-  const adminUrl = adminServer ? `http://${config.admin.host === "0.0.0.0" ? "localhost" : config.admin.host}:${adminServer.port}` : url;
+  const adminUrl = adminServer
+    ? `http://${config.admin.host === "0.0.0.0" ? "localhost" : config.admin.host}:${adminServer.port}`
+    : url;
   if (admin.created)
     process.stderr.write(
       `\nAdmin token (shown once, kept in ${admin.file}):\n  ${admin.token}\nAdmin page: ${adminUrl}/admin (log in with the token)\nAdmin API:  curl -H "Authorization: Bearer ${admin.token}" ${adminUrl}/admin/api/events\n\n`,
@@ -115,7 +144,9 @@ export async function start(runtime: Runtime): Promise<void> {
     draining = true;
     log.info("shutting down", { signal });
     const timeout = setTimeout(() => {
-      log.warn("in-flight requests did not finish in time; closing", { timeoutMs: config.shutdownTimeoutMs });
+      log.warn("in-flight requests did not finish in time; closing", {
+        timeoutMs: config.shutdownTimeoutMs,
+      });
       void server.stop(true);
     }, config.shutdownTimeoutMs);
     await Promise.all([server.stop(false), adminServer?.stop(true)]); // stop accepting; in-flight collect requests are answered

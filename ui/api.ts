@@ -12,8 +12,29 @@ import type { Visit } from "../server/journey/visits.ts";
 
 import type { CheckResult, Overview, UnregisteredPair } from "../server/http/admin.model.ts";
 
-export type { Journey, LinkStep, LeadPage, LeadSummary, Touch, Visit, CheckResult, Overview, UnregisteredPair };
-export type { TrackedEvent, RejectRecord, SinkReport, EventDelivery, DeadLetter, Account, Tracker, Vendor, TrackerCounters, Suggestion };
+export type {
+  Journey,
+  LinkStep,
+  LeadPage,
+  LeadSummary,
+  Touch,
+  Visit,
+  CheckResult,
+  Overview,
+  UnregisteredPair,
+};
+export type {
+  TrackedEvent,
+  RejectRecord,
+  SinkReport,
+  EventDelivery,
+  DeadLetter,
+  Account,
+  Tracker,
+  Vendor,
+  TrackerCounters,
+  Suggestion,
+};
 
 export class ApiError extends Error {
   constructor(
@@ -30,18 +51,28 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(`/admin/api${path}`, {
     ...init,
     credentials: "same-origin",
-    headers: init.body ? { "content-type": "application/json", ...(init.headers ?? {}) } : init.headers,
+    headers: init.body
+      ? { "content-type": "application/json", ...(init.headers ?? {}) }
+      : init.headers,
   });
   if (res.status === 204) return undefined as T;
-  const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
-  if (!res.ok) throw new ApiError(res.status, body?.error?.code ?? "error", body?.error?.message ?? `HTTP ${res.status}`);
+  const body = (await res.json().catch(() => null)) as {
+    error?: { code: string; message: string };
+  } | null;
+  if (!res.ok)
+    throw new ApiError(
+      res.status,
+      body?.error?.code ?? "error",
+      body?.error?.message ?? `HTTP ${res.status}`,
+    );
   return body as T;
 }
 
 /** Query string from the set fields only. */
 export function query(params: Record<string, string | number | undefined | null>): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
   const s = q.toString();
   return s ? `?${s}` : "";
 }

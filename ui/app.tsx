@@ -66,4 +66,3 @@ export function App() {
     </div>
   );
 }
-

@@ -9,7 +9,10 @@ import { join } from "node:path";
 export const TOKEN_FILE = "admin-token";
 
 /** Returns the admin token and whether this call created it (so the caller prints it once). */
-export function ensureAdminToken(dataDir: string, fromEnv: string | undefined): { token: string; created: boolean; file: string | null } {
+export function ensureAdminToken(
+  dataDir: string,
+  fromEnv: string | undefined,
+): { token: string; created: boolean; file: string | null } {
   if (fromEnv) return { token: fromEnv, created: false, file: null };
   const file = join(dataDir, TOKEN_FILE);
   if (existsSync(file)) {

@@ -9,7 +9,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 export const SESSION_COOKIE = "trackd_session";
 export const SESSION_TTL_MS = 12 * 3600_000;
 
-const mac = (adminToken: string, expires: number) => createHmac("sha256", adminToken).update(`trackd-session:${expires}`).digest("base64url");
+const mac = (adminToken: string, expires: number) =>
+  createHmac("sha256", adminToken).update(`trackd-session:${expires}`).digest("base64url");
 
 /** A new session value valid until now + ttl. */
 export function createSession(adminToken: string, now: number, ttlMs = SESSION_TTL_MS): string {
@@ -29,9 +30,15 @@ export function validSession(value: string | undefined, adminToken: string, now:
 }
 
 /** The Set-Cookie header for a session (or, with null, for clearing it). */
-export function sessionCookie(value: string | null, secure: boolean, ttlMs = SESSION_TTL_MS): string {
+export function sessionCookie(
+  value: string | null,
+  secure: boolean,
+  ttlMs = SESSION_TTL_MS,
+): string {
   const attrs = ["Path=/admin", "HttpOnly", "SameSite=Strict", ...(secure ? ["Secure"] : [])];
-  return value === null ? `${SESSION_COOKIE}=; Max-Age=0; ${attrs.join("; ")}` : `${SESSION_COOKIE}=${value}; Max-Age=${Math.floor(ttlMs / 1000)}; ${attrs.join("; ")}`;
+  return value === null
+    ? `${SESSION_COOKIE}=; Max-Age=0; ${attrs.join("; ")}`
+    : `${SESSION_COOKIE}=${value}; Max-Age=${Math.floor(ttlMs / 1000)}; ${attrs.join("; ")}`;
 }
 
 /** Reads one cookie from a Cookie header. */

@@ -7,9 +7,21 @@ import { parse as parseToml } from "smol-toml";
 import { readFileSync } from "node:fs";
 import { Value } from "@sinclair/typebox/value";
 import type { TSchema } from "@sinclair/typebox";
-import { ConfigSchema, FileSinkSchema, NatsSinkSchema, StdoutSinkSchema, WebhookSinkSchema, type Config } from "./schema.ts";
+import {
+  ConfigSchema,
+  FileSinkSchema,
+  NatsSinkSchema,
+  StdoutSinkSchema,
+  WebhookSinkSchema,
+  type Config,
+} from "./schema.ts";
 
-const SINK_SCHEMAS: Record<string, TSchema> = { file: FileSinkSchema, webhook: WebhookSinkSchema, nats: NatsSinkSchema, stdout: StdoutSinkSchema };
+const SINK_SCHEMAS: Record<string, TSchema> = {
+  file: FileSinkSchema,
+  webhook: WebhookSinkSchema,
+  nats: NatsSinkSchema,
+  stdout: StdoutSinkSchema,
+};
 
 /**
  * Sinks are a union keyed by `kind`; TypeBox reports a bad member only as "Expected union
@@ -26,9 +38,11 @@ function checkSinks(sinks: unknown, problems: string[]): unknown {
       return sink;
     }
     const value = Value.Default(schema, Value.Convert(schema, sink));
-    for (const e of Value.Errors(schema, value)) problems.push(`/sinks/${i}${e.path}: ${e.message}`);
+    for (const e of Value.Errors(schema, value))
+      problems.push(`/sinks/${i}${e.path}: ${e.message}`);
     const name = (value as { name?: string }).name;
-    if (name && names.has(name)) problems.push(`/sinks/${i}/name: "${name}" is used by another sink`);
+    if (name && names.has(name))
+      problems.push(`/sinks/${i}/name: "${name}" is used by another sink`);
     if (name) names.add(name);
     return value;
   });
@@ -57,7 +71,8 @@ export function settings(schema: TSchema = ConfigSchema, prefix: string[] = []):
   for (const [key, sub] of Object.entries(schema.properties ?? {}) as [string, TSchema][]) {
     const path = [...prefix, key];
     if (sub.type === "object") out.push(...settings(sub, path));
-    else if (sub.type === "array" && sub.items?.type !== "string") continue; // registry lists: file only
+    else if (sub.type === "array" && sub.items?.type !== "string")
+      continue; // registry lists: file only
     else
       out.push({
         path,
@@ -73,7 +88,9 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   let node = target;
   for (const key of path.slice(0, -1)) {
     const next = node[key];
-    node = (next && typeof next === "object" && !Array.isArray(next) ? next : (node[key] = {})) as Record<string, unknown>;
+    node = (
+      next && typeof next === "object" && !Array.isArray(next) ? next : (node[key] = {})
+    ) as Record<string, unknown>;
   }
   node[path[path.length - 1]!] = value;
 }
@@ -83,12 +100,15 @@ function readConfigFile(file: string, problems: string[]): Record<string, unknow
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    problems.push(`config file ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
+    problems.push(
+      `config file ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`,
+    );
     return {};
   }
   try {
     const parsed: unknown = file.endsWith(".toml") ? parseToml(text) : JSON.parse(text);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
     problems.push(`config file ${file}: must contain an object`);
   } catch (err) {
     problems.push(`config file ${file}: ${(err as Error).message}`);
@@ -131,12 +151,24 @@ function parseArgs(argv: string[], known: Set<string>, problems: string[]): Pars
 
 /** Usage text listing every flag and variable. */
 export function usage(): string {
-  const rows = settings().map((s) => `  ${s.flag.padEnd(32)} ${s.env}${s.list ? "  (comma-separated)" : ""}`);
-  return ["usage: trackd [--config FILE] [flags]", "", "  --config FILE                    TRACKD_CONFIG  (JSON or TOML)", ...rows, "", "  TRACKD_ADMIN_TOKEN sets the admin token (otherwise one is created in the data directory)."].join("\n");
+  const rows = settings().map(
+    (s) => `  ${s.flag.padEnd(32)} ${s.env}${s.list ? "  (comma-separated)" : ""}`,
+  );
+  return [
+    "usage: trackd [--config FILE] [flags]",
+    "",
+    "  --config FILE                    TRACKD_CONFIG  (JSON or TOML)",
+    ...rows,
+    "",
+    "  TRACKD_ADMIN_TOKEN sets the admin token (otherwise one is created in the data directory).",
+  ].join("\n");
 }
 
 /** Builds the effective configuration or throws ConfigError listing every problem. */
-export function loadConfig(argv: string[], env: Record<string, string | undefined>): { config: Config; help: boolean } {
+export function loadConfig(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): { config: Config; help: boolean } {
   const problems: string[] = [];
   const all = settings();
   const args = parseArgs(argv, new Set(all.map((s) => s.flag)), problems);
@@ -144,11 +176,23 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const raw: Record<string, unknown> = file ? readConfigFile(file, problems) : {};
 
   const overlay = (setting: Setting, value: string) =>
-    setPath(raw, setting.path, setting.list ? value.split(",").map((v) => v.trim()).filter(Boolean) : value);
+    setPath(
+      raw,
+      setting.path,
+      setting.list
+        ? value
+            .split(",")
+            .map((v) => v.trim())
+            .filter(Boolean)
+        : value,
+    );
   for (const s of all) if (env[s.env] !== undefined && env[s.env] !== "") overlay(s, env[s.env]!);
   for (const s of all) if (args.flags.has(s.flag)) overlay(s, args.flags.get(s.flag)!);
 
-  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw)) as Record<string, unknown>;
+  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw)) as Record<
+    string,
+    unknown
+  >;
   const sinkProblems: string[] = [];
   converted.sinks = checkSinks(converted.sinks, sinkProblems);
   problems.push(...sinkProblems);

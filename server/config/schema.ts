@@ -10,38 +10,108 @@ const Id = Type.String({ description: "A positive integer or a UUID, as in the c
  * A browser origin as browsers send it in the Origin header: scheme and host (and port),
  * lower-case, no path or trailing slash. Anything else could never match, so it is refused.
  */
-export const ORIGIN_PATTERN = "^https?://(\\[[0-9a-f:.]+\\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:[0-9]{1,5})?$";
-export const OriginSchema = Type.String({ pattern: ORIGIN_PATTERN, maxLength: 200, description: "A browser origin: https://dealer.example or http://localhost:3000, lower-case, no path." });
+export const ORIGIN_PATTERN =
+  "^https?://(\\[[0-9a-f:.]+\\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:[0-9]{1,5})?$";
+export const OriginSchema = Type.String({
+  pattern: ORIGIN_PATTERN,
+  maxLength: 200,
+  description:
+    "A browser origin: https://dealer.example or http://localhost:3000, lower-case, no path.",
+});
 
 export const LimitsSchema = Type.Object(
   {
-    maxBodyBytes: Type.Integer({ minimum: 256, maximum: 16 * 1024 * 1024, default: 65536, description: "Largest event body in bytes, after decompression." }),
+    maxBodyBytes: Type.Integer({
+      minimum: 256,
+      maximum: 16 * 1024 * 1024,
+      default: 65536,
+      description: "Largest event body in bytes, after decompression.",
+    }),
     // At most 400: an instance ID goes into an LMDB key (at most 1978 bytes, 4 per character).
-    maxFieldLength: Type.Integer({ minimum: 1, maximum: 400, default: 256, description: "Longest action, object, vendor, product or instance ID, in characters." }),
-    maxLabelLength: Type.Integer({ minimum: 1, default: 1024, description: "Longest label, in characters." }),
-    maxStringLength: Type.Integer({ minimum: 1, default: 8192, description: "Longest string anywhere under properties, in characters." }),
-    maxDepth: Type.Integer({ minimum: 1, maximum: 256, default: 16, description: "Deepest nesting of objects and arrays in the body." }),
-    maxProperties: Type.Integer({ minimum: 1, default: 256, description: "Most properties (other than the known fields) at the top level of an event." }),
-    maxKeyLength: Type.Integer({ minimum: 1, default: 128, description: "Longest property name, in characters." }),
-    maxBatchEvents: Type.Integer({ minimum: 1, maximum: 10000, default: 500, description: "Most events in one batch request." }),
-    maxBatchBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: "Largest batch body in bytes, after decompression." }),
+    maxFieldLength: Type.Integer({
+      minimum: 1,
+      maximum: 400,
+      default: 256,
+      description: "Longest action, object, vendor, product or instance ID, in characters.",
+    }),
+    maxLabelLength: Type.Integer({
+      minimum: 1,
+      default: 1024,
+      description: "Longest label, in characters.",
+    }),
+    maxStringLength: Type.Integer({
+      minimum: 1,
+      default: 8192,
+      description: "Longest string anywhere under properties, in characters.",
+    }),
+    maxDepth: Type.Integer({
+      minimum: 1,
+      maximum: 256,
+      default: 16,
+      description: "Deepest nesting of objects and arrays in the body.",
+    }),
+    maxProperties: Type.Integer({
+      minimum: 1,
+      default: 256,
+      description: "Most properties (other than the known fields) at the top level of an event.",
+    }),
+    maxKeyLength: Type.Integer({
+      minimum: 1,
+      default: 128,
+      description: "Longest property name, in characters.",
+    }),
+    maxBatchEvents: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      default: 500,
+      description: "Most events in one batch request.",
+    }),
+    maxBatchBytes: Type.Integer({
+      minimum: 1024,
+      maximum: 64 * 1024 * 1024,
+      default: 1024 * 1024,
+      description: "Largest batch body in bytes, after decompression.",
+    }),
   },
   { additionalProperties: false, default: {} },
 );
 
 export const RegistrySchema = Type.Object(
   {
-    unknownIds: Type.Union([Type.Literal("accept"), Type.Literal("reject")], { default: "accept", description: "accept: store events for unregistered IDs and flag them; reject: refuse them." }),
+    unknownIds: Type.Union([Type.Literal("accept"), Type.Literal("reject")], {
+      default: "accept",
+      description: "accept: store events for unregistered IDs and flag them; reject: refuse them.",
+    }),
     accounts: Type.Array(
-      Type.Object({ id: Id, name: Type.String(), type: Type.Union([Type.Literal("dealership"), Type.Literal("vendor")], { default: "dealership" }) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          id: Id,
+          name: Type.String(),
+          type: Type.Union([Type.Literal("dealership"), Type.Literal("vendor")], {
+            default: "dealership",
+          }),
+        },
+        { additionalProperties: false },
+      ),
       { default: [] },
     ),
     trackers: Type.Array(
-      Type.Object({ id: Id, accountId: Id, name: Type.String(), allowedOrigins: Type.Array(OriginSchema, { default: [] }) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          id: Id,
+          accountId: Id,
+          name: Type.String(),
+          allowedOrigins: Type.Array(OriginSchema, { default: [] }),
+        },
+        { additionalProperties: false },
+      ),
       { default: [] },
     ),
     vendors: Type.Array(
-      Type.Object({ name: Type.String(), products: Type.Array(Type.String(), { default: [] }) }, { additionalProperties: false }),
+      Type.Object(
+        { name: Type.String(), products: Type.Array(Type.String(), { default: [] }) },
+        { additionalProperties: false },
+      ),
       { default: [] },
     ),
   },
@@ -54,11 +124,27 @@ export const JourneySchema = Type.Object(
     maxDevicesPerIdentifier: Type.Integer({
       minimum: 1,
       default: 5,
-      description: "An identifier (instance ID, user ID, email or phone hash) seen on more devices than this is shared (a test email, a showroom tablet): reported, not followed.",
+      description:
+        "An identifier (instance ID, user ID, email or phone hash) seen on more devices than this is shared (a test email, a showroom tablet): reported, not followed.",
     }),
-    maxEventsPerIdentifier: Type.Integer({ minimum: 1, maximum: 100000, default: 1000, description: "An identifier on more events than this is not followed (a device's newest events past it are left out)." }),
-    maxDevices: Type.Integer({ minimum: 1, default: 25, description: "Most devices one journey joins." }),
-    maxEvents: Type.Integer({ minimum: 1, maximum: 100000, default: 5000, description: "Most events one journey returns." }),
+    maxEventsPerIdentifier: Type.Integer({
+      minimum: 1,
+      maximum: 100000,
+      default: 1000,
+      description:
+        "An identifier on more events than this is not followed (a device's newest events past it are left out).",
+    }),
+    maxDevices: Type.Integer({
+      minimum: 1,
+      default: 25,
+      description: "Most devices one journey joins.",
+    }),
+    maxEvents: Type.Integer({
+      minimum: 1,
+      maximum: 100000,
+      default: 5000,
+      description: "Most events one journey returns.",
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -66,21 +152,47 @@ export const JourneySchema = Type.Object(
 /** What counts as a lead: a server-side event whose action or object is listed (matched case-insensitively). */
 export const LeadsSchema = Type.Object(
   {
-    actions: Type.Array(Type.String({ minLength: 1 }), { default: ["submit"], description: "Server-side events with one of these actions are leads." }),
-    objects: Type.Array(Type.String({ minLength: 1 }), { default: ["lead"], description: "Server-side events with one of these objects are leads." }),
+    actions: Type.Array(Type.String({ minLength: 1 }), {
+      default: ["submit"],
+      description: "Server-side events with one of these actions are leads.",
+    }),
+    objects: Type.Array(Type.String({ minLength: 1 }), {
+      default: ["lead"],
+      description: "Server-side events with one of these objects are leads.",
+    }),
   },
   { additionalProperties: false, default: {} },
 );
 
-const Name = Type.String({ pattern: "^[a-z0-9][a-z0-9_-]{0,62}$", description: "Operator-chosen sink name: lowercase letters, digits, - and _." });
+const Name = Type.String({
+  pattern: "^[a-z0-9][a-z0-9_-]{0,62}$",
+  description: "Operator-chosen sink name: lowercase letters, digits, - and _.",
+});
 
 /** How the flusher batches and retries for one sink. */
 export const DeliverySchema = Type.Object(
   {
-    maxEvents: Type.Integer({ minimum: 1, maximum: 100000, default: 500, description: "Most events in one batch." }),
-    maxBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: "Most bytes of event JSON in one batch." }),
-    lingerMs: Type.Integer({ minimum: 0, default: 20, description: "How long to wait for a batch to fill once an event is waiting." }),
-    retryInitialMs: Type.Integer({ minimum: 1, default: 500, description: "First retry delay; doubles each attempt, with jitter." }),
+    maxEvents: Type.Integer({
+      minimum: 1,
+      maximum: 100000,
+      default: 500,
+      description: "Most events in one batch.",
+    }),
+    maxBytes: Type.Integer({
+      minimum: 1024,
+      default: 1024 * 1024,
+      description: "Most bytes of event JSON in one batch.",
+    }),
+    lingerMs: Type.Integer({
+      minimum: 0,
+      default: 20,
+      description: "How long to wait for a batch to fill once an event is waiting.",
+    }),
+    retryInitialMs: Type.Integer({
+      minimum: 1,
+      default: 500,
+      description: "First retry delay; doubles each attempt, with jitter.",
+    }),
     retryMaxMs: Type.Integer({ minimum: 1, default: 60000, description: "Longest retry delay." }),
   },
   { additionalProperties: false, default: {} },
@@ -92,8 +204,17 @@ export const FileSinkSchema = Type.Object(
   {
     kind: Type.Literal("file"),
     ...sinkBase,
-    dir: Type.Optional(Type.String({ minLength: 1, description: "Directory for NDJSON files; default <dataDir>/events." })),
-    maxFileBytes: Type.Integer({ minimum: 1024, default: 128 * 1024 * 1024, description: "Rotate to a new file past this size (files also rotate each UTC day)." }),
+    dir: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "Directory for NDJSON files; default <dataDir>/events.",
+      }),
+    ),
+    maxFileBytes: Type.Integer({
+      minimum: 1024,
+      default: 128 * 1024 * 1024,
+      description: "Rotate to a new file past this size (files also rotate each UTC day).",
+    }),
   },
   { additionalProperties: false },
 );
@@ -103,9 +224,17 @@ export const WebhookSinkSchema = Type.Object(
     kind: Type.Literal("webhook"),
     ...sinkBase,
     url: Type.String({ pattern: "^https?://", description: "Where batches are POSTed." }),
-    headers: Type.Record(Type.String(), Type.String(), { default: {}, description: "Extra request headers." }),
+    headers: Type.Record(Type.String(), Type.String(), {
+      default: {},
+      description: "Extra request headers.",
+    }),
     timeoutMs: Type.Integer({ minimum: 1, default: 10000 }),
-    secret: Type.Optional(Type.String({ minLength: 1, description: "Shared secret for the X-Trackd-Signature HMAC-SHA256 header." })),
+    secret: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "Shared secret for the X-Trackd-Signature HMAC-SHA256 header.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -115,10 +244,24 @@ export const NatsSinkSchema = Type.Object(
     kind: Type.Literal("nats"),
     ...sinkBase,
     servers: Type.Array(Type.String(), { minItems: 1, default: ["127.0.0.1:4222"] }),
-    subject: Type.String({ default: "trackd.events.{accountId}.{trackerId}", description: "Subject template: {accountId} and {trackerId} are replaced." }),
-    stream: Type.String({ default: "TRACKD", description: "The JetStream stream that must capture the subjects." }),
-    createStream: Type.Boolean({ default: false, description: "Create the stream, capturing the subject template with * for each placeholder (trackd.events.*.* by default), if it does not exist." }),
-    duplicateWindowSeconds: Type.Integer({ minimum: 1, default: 86400, description: "Deduplication window of a stream trackd creates." }),
+    subject: Type.String({
+      default: "trackd.events.{accountId}.{trackerId}",
+      description: "Subject template: {accountId} and {trackerId} are replaced.",
+    }),
+    stream: Type.String({
+      default: "TRACKD",
+      description: "The JetStream stream that must capture the subjects.",
+    }),
+    createStream: Type.Boolean({
+      default: false,
+      description:
+        "Create the stream, capturing the subject template with * for each placeholder (trackd.events.*.* by default), if it does not exist.",
+    }),
+    duplicateWindowSeconds: Type.Integer({
+      minimum: 1,
+      default: 86400,
+      description: "Deduplication window of a stream trackd creates.",
+    }),
     timeoutMs: Type.Integer({ minimum: 1, default: 10000 }),
     user: Type.Optional(Type.String()),
     pass: Type.Optional(Type.String()),
@@ -127,44 +270,100 @@ export const NatsSinkSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const StdoutSinkSchema = Type.Object({ kind: Type.Literal("stdout"), ...sinkBase }, { additionalProperties: false });
+export const StdoutSinkSchema = Type.Object(
+  { kind: Type.Literal("stdout"), ...sinkBase },
+  { additionalProperties: false },
+);
 
-export const SinkConfigSchema = Type.Union([FileSinkSchema, WebhookSinkSchema, NatsSinkSchema, StdoutSinkSchema]);
+export const SinkConfigSchema = Type.Union([
+  FileSinkSchema,
+  WebhookSinkSchema,
+  NatsSinkSchema,
+  StdoutSinkSchema,
+]);
 
 const Bucket = (what: string) =>
   Type.Object(
     {
-      ratePerSecond: Type.Number({ minimum: 0, default: 0, description: `Requests per second per ${what} (0: no limit).` }),
-      burst: Type.Integer({ minimum: 1, default: 100, description: "Requests allowed at once before the rate applies." }),
+      ratePerSecond: Type.Number({
+        minimum: 0,
+        default: 0,
+        description: `Requests per second per ${what} (0: no limit).`,
+      }),
+      burst: Type.Integer({
+        minimum: 1,
+        default: 100,
+        description: "Requests allowed at once before the rate applies.",
+      }),
     },
     { additionalProperties: false, default: {} },
   );
 
-export const RateLimitSchema = Type.Object({ perIp: Bucket("client address"), perTracker: Bucket("tracker") }, { additionalProperties: false, default: {} });
+export const RateLimitSchema = Type.Object(
+  { perIp: Bucket("client address"), perTracker: Bucket("tracker") },
+  { additionalProperties: false, default: {} },
+);
 
 export const ConfigSchema = Type.Object(
   {
     host: Type.String({ default: "0.0.0.0", description: "Address to listen on." }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: "Port to listen on (0 picks a free one)." }),
-    dataDir: Type.String({ minLength: 1, default: "./data", description: "Directory for the LMDB store and the admin token." }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 8080,
+      description: "Port to listen on (0 picks a free one).",
+    }),
+    dataDir: Type.String({
+      minLength: 1,
+      default: "./data",
+      description: "Directory for the LMDB store and the admin token.",
+    }),
     durability: Type.Union([Type.Literal("durable"), Type.Literal("relaxed")], {
       default: "durable",
-      description: "durable: answer only after the event is flushed to disk; relaxed: after it is committed (survives a process crash, not a power cut).",
+      description:
+        "durable: answer only after the event is flushed to disk; relaxed: after it is committed (survives a process crash, not a power cut).",
     }),
-    trustedProxies: Type.Array(Type.String(), { default: [], description: "Addresses or CIDR ranges whose X-Forwarded-For is believed." }),
-    logLevel: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], { default: "info" }),
-    rejectLogSize: Type.Integer({ minimum: 0, default: 10000, description: "How many rejected requests are kept for the admin page." }),
+    trustedProxies: Type.Array(Type.String(), {
+      default: [],
+      description: "Addresses or CIDR ranges whose X-Forwarded-For is believed.",
+    }),
+    logLevel: Type.Union(
+      [Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")],
+      { default: "info" },
+    ),
+    rejectLogSize: Type.Integer({
+      minimum: 0,
+      default: 10000,
+      description: "How many rejected requests are kept for the admin page.",
+    }),
     admin: Type.Object(
       {
-        host: Type.String({ default: "127.0.0.1", description: "Address of the admin listener, when admin.port is set." }),
-        port: Type.Integer({ minimum: 0, maximum: 65535, default: 0, description: "Serve the admin page and API on their own port (0: on the main listener)." }),
+        host: Type.String({
+          default: "127.0.0.1",
+          description: "Address of the admin listener, when admin.port is set.",
+        }),
+        port: Type.Integer({
+          minimum: 0,
+          maximum: 65535,
+          default: 0,
+          description: "Serve the admin page and API on their own port (0: on the main listener).",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
-    shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10000, description: "How long SIGTERM waits for in-flight requests." }),
+    shutdownTimeoutMs: Type.Integer({
+      minimum: 0,
+      default: 10000,
+      description: "How long SIGTERM waits for in-flight requests.",
+    }),
     limits: LimitsSchema,
     rateLimits: RateLimitSchema,
-    idleTimeoutSeconds: Type.Integer({ minimum: 6, maximum: 255, default: 10, description: "Close connections idle (or stalled mid-request) this long." }),
+    idleTimeoutSeconds: Type.Integer({
+      minimum: 6,
+      maximum: 255,
+      default: 10,
+      description: "Close connections idle (or stalled mid-request) this long.",
+    }),
     registry: RegistrySchema,
     journey: JourneySchema,
     leads: LeadsSchema,
@@ -172,10 +371,28 @@ export const ConfigSchema = Type.Object(
       default: [{ kind: "file", name: "files" }],
       description: "Where events are delivered; by default NDJSON files in <dataDir>/events.",
     }),
-    dedupeWindowSeconds: Type.Integer({ minimum: 1, default: 86400, description: "How long a client's eventId is remembered, so a retry is stored once." }),
-    retentionSeconds: Type.Integer({ minimum: 0, default: 7 * 86400, description: "Delivered events are kept this long, then deleted." }),
-    storageMinFreeBytes: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024, description: "Refuse new events (503) while the data directory's disk has less free space than this." }),
-    storageMaxBytes: Type.Integer({ minimum: 0, default: 10 * 1024 ** 3, description: "Storage cap; at the cap new events get 503 until delivery frees space (0: no cap)." }),
+    dedupeWindowSeconds: Type.Integer({
+      minimum: 1,
+      default: 86400,
+      description: "How long a client's eventId is remembered, so a retry is stored once.",
+    }),
+    retentionSeconds: Type.Integer({
+      minimum: 0,
+      default: 7 * 86400,
+      description: "Delivered events are kept this long, then deleted.",
+    }),
+    storageMinFreeBytes: Type.Integer({
+      minimum: 0,
+      default: 64 * 1024 * 1024,
+      description:
+        "Refuse new events (503) while the data directory's disk has less free space than this.",
+    }),
+    storageMaxBytes: Type.Integer({
+      minimum: 0,
+      default: 10 * 1024 ** 3,
+      description:
+        "Storage cap; at the cap new events get 503 until delivery frees space (0: no cap).",
+    }),
   },
   { additionalProperties: false },
 );

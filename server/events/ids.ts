@@ -55,11 +55,26 @@ export function createUuidv7(): { next(now?: number): string; seed(id: string): 
       const hi = Math.floor(lastMs / 0x10000); // top 32 bits of the 48-bit timestamp
       const lo = lastMs % 0x10000;
       return (
-        h(hi >>> 24) + h(hi >>> 16) + h(hi >>> 8) + h(hi) + "-" +
-        h(lo >>> 8) + h(lo) + "-" +
-        h(0x70 | (sequence >>> 8)) + h(sequence) + "-" +
-        h(0x80 | (random[at]! & 0x3f)) + h(random[at + 1]!) + "-" +
-        h(random[at + 2]!) + h(random[at + 3]!) + h(random[at + 4]!) + h(random[at + 5]!) + h(random[at + 6]!) + h(random[at + 7]!)
+        h(hi >>> 24) +
+        h(hi >>> 16) +
+        h(hi >>> 8) +
+        h(hi) +
+        "-" +
+        h(lo >>> 8) +
+        h(lo) +
+        "-" +
+        h(0x70 | (sequence >>> 8)) +
+        h(sequence) +
+        "-" +
+        h(0x80 | (random[at]! & 0x3f)) +
+        h(random[at + 1]!) +
+        "-" +
+        h(random[at + 2]!) +
+        h(random[at + 3]!) +
+        h(random[at + 4]!) +
+        h(random[at + 5]!) +
+        h(random[at + 6]!) +
+        h(random[at + 7]!)
       );
     },
     seed(id) {

@@ -52,13 +52,15 @@ export function shopperKeyOf(event: TrackedEvent): string {
   if (device !== null) return `d:${device}`;
   for (const { field, kind } of IDENTIFIER_FIELDS) {
     const value = stringField(event, field);
-    if (value !== null) return `${kind[0]}:${HASHED_FIELDS.has(field) ? value.toLowerCase() : value}`;
+    if (value !== null)
+      return `${kind[0]}:${HASHED_FIELDS.has(field) ? value.toLowerCase() : value}`;
   }
   return "";
 }
 
 /** The device ID in a shopper key, or null if the key is not a device's. */
-export const deviceInKey = (key: string): string | null => (key.startsWith("d:") ? key.slice(2) : null);
+export const deviceInKey = (key: string): string | null =>
+  key.startsWith("d:") ? key.slice(2) : null;
 
 /** The event's visit ID, or null. */
 export function visitOf(event: TrackedEvent): string | null {

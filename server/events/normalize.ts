@@ -11,7 +11,19 @@ import { parseClientTime } from "./time.ts";
 import type { TrackedEvent, Warning } from "./event.model.ts";
 
 /** The event fields that come from the body. */
-export type BodyFields = Pick<TrackedEvent, "action" | "actionType" | "object" | "vendor" | "product" | "instanceId" | "label" | "score" | "properties" | "clientEventId"> & {
+export type BodyFields = Pick<
+  TrackedEvent,
+  | "action"
+  | "actionType"
+  | "object"
+  | "vendor"
+  | "product"
+  | "instanceId"
+  | "label"
+  | "score"
+  | "properties"
+  | "clientEventId"
+> & {
   /** Client times in epoch milliseconds, when sent. */
   timestamp?: number;
   sentAt?: number;
@@ -24,13 +36,24 @@ export interface Normalized {
 }
 
 const REQUIRED = ["action", "object", "vendor", "product"] as const;
-const LONE_SURROGATE = "The string holds an unpaired UTF-16 surrogate (\\ud800 to \\udfff), which is not Unicode text: databases and JSON libraries downstream refuse it.";
+const LONE_SURROGATE =
+  "The string holds an unpaired UTF-16 surrogate (\\ud800 to \\udfff), which is not Unicode text: databases and JSON libraries downstream refuse it.";
 const INSTANCE_ID_SPELLINGS = ["instance_id", "instanceID", "instanceId"] as const;
-const KNOWN = new Set<string>([...REQUIRED, ...INSTANCE_ID_SPELLINGS, "label", "score", "eventId", "timestamp", "sentAt"]);
+const KNOWN = new Set<string>([
+  ...REQUIRED,
+  ...INSTANCE_ID_SPELLINGS,
+  "label",
+  "score",
+  "eventId",
+  "timestamp",
+  "sentAt",
+]);
 
 /** A JSON Pointer segment (RFC 6901). */
 export function pointer(key: string): string {
-  return key.includes("~") || key.includes("/") ? "/" + key.replace(/~/g, "~0").replace(/\//g, "~1") : "/" + key;
+  return key.includes("~") || key.includes("/")
+    ? "/" + key.replace(/~/g, "~0").replace(/\//g, "~1")
+    : "/" + key;
 }
 
 function typeName(value: unknown): string {
@@ -38,14 +61,25 @@ function typeName(value: unknown): string {
 }
 
 /** Checks a required string: present, a string, non-empty after trimming, within the length limit. */
-function requiredString(body: Record<string, unknown>, key: string, path: string, limits: Limits, problems: ErrorDetail[], warnings: Warning[]): string | undefined {
+function requiredString(
+  body: Record<string, unknown>,
+  key: string,
+  path: string,
+  limits: Limits,
+  problems: ErrorDetail[],
+  warnings: Warning[],
+): string | undefined {
   const value = body[key];
   if (value === undefined) {
     problems.push({ path, code: "required", message: `${key} is required.` });
     return undefined;
   }
   if (typeof value !== "string") {
-    problems.push({ path, code: "invalid_type", message: `${key} must be a string, got ${typeName(value)}.` });
+    problems.push({
+      path,
+      code: "invalid_type",
+      message: `${key} must be a string, got ${typeName(value)}.`,
+    });
     return undefined;
   }
   const trimmed = value.trim();
@@ -54,31 +88,59 @@ function requiredString(body: Record<string, unknown>, key: string, path: string
     return undefined;
   }
   if (trimmed.length > limits.maxFieldLength) {
-    problems.push({ path, code: "too_long", message: `${key} is longer than ${limits.maxFieldLength} characters.` });
+    problems.push({
+      path,
+      code: "too_long",
+      message: `${key} is longer than ${limits.maxFieldLength} characters.`,
+    });
     return undefined;
   }
   if (!trimmed.isWellFormed()) {
     problems.push({ path, code: "lone_surrogate", message: LONE_SURROGATE });
     return undefined;
   }
-  if (trimmed !== value) warnings.push({ path, code: "trimmed", message: `Leading or trailing whitespace was removed from ${key}.` });
+  if (trimmed !== value)
+    warnings.push({
+      path,
+      code: "trimmed",
+      message: `Leading or trailing whitespace was removed from ${key}.`,
+    });
   return trimmed;
 }
 
 /** Resolves the one instance ID from its accepted spellings; two different values are a conflict. */
-function instanceId(body: Record<string, unknown>, limits: Limits, problems: ErrorDetail[], warnings: Warning[]): string | undefined {
-  if (body.instance_id !== undefined && body.instanceID === undefined && body.instanceId === undefined)
+function instanceId(
+  body: Record<string, unknown>,
+  limits: Limits,
+  problems: ErrorDetail[],
+  warnings: Warning[],
+): string | undefined {
+  if (
+    body.instance_id !== undefined &&
+    body.instanceID === undefined &&
+    body.instanceId === undefined
+  )
     return requiredString(body, "instance_id", "/instance_id", limits, problems, warnings); // the common case
   const present = INSTANCE_ID_SPELLINGS.filter((k) => body[k] !== undefined);
   if (present.length === 0) {
-    problems.push({ path: "/instance_id", code: "required", message: "instance_id (or instanceID / instanceId) is required." });
+    problems.push({
+      path: "/instance_id",
+      code: "required",
+      message: "instance_id (or instanceID / instanceId) is required.",
+    });
     return undefined;
   }
-  const values = present.map((k) => requiredString(body, k, pointer(k), limits, problems, warnings));
+  const values = present.map((k) =>
+    requiredString(body, k, pointer(k), limits, problems, warnings),
+  );
   if (values.some((v) => v === undefined)) return undefined;
   if (new Set(values).size > 1) {
     for (const k of present)
-      problems.push({ path: pointer(k), code: "conflict", message: `${present.join(", ")} are spellings of one field and carry different values.` });
+      problems.push({
+        path: pointer(k),
+        code: "conflict",
+        message: `${present.join(", ")} are spellings of one field and carry different values.`,
+      });
     return undefined;
   }
   return values[0];
@@ -89,21 +151,35 @@ function instanceId(body: Record<string, unknown>, limits: Limits, problems: Err
  * `unsafeIntegers`: the text wrote an integer beyond ±2^53 (json-scan.ts), so an integral
  * number beyond it was rounded by the parser; otherwise such a number is a float (1e22).
  */
-function withinLimits(value: unknown, depth: number, limits: Limits, unsafeIntegers: boolean): boolean {
+function withinLimits(
+  value: unknown,
+  depth: number,
+  limits: Limits,
+  unsafeIntegers: boolean,
+): boolean {
   switch (typeof value) {
     case "string":
       return value.length <= limits.maxStringLength && value.isWellFormed();
     case "number":
-      return Number.isFinite(value) && (!unsafeIntegers || !Number.isInteger(value) || Number.isSafeInteger(value));
+      return (
+        Number.isFinite(value) &&
+        (!unsafeIntegers || !Number.isInteger(value) || Number.isSafeInteger(value))
+      );
     case "object": {
       if (value === null) return true;
       if (depth >= limits.maxDepth) return false;
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (!withinLimits(value[i], depth + 1, limits, unsafeIntegers)) return false;
+        for (let i = 0; i < value.length; i++)
+          if (!withinLimits(value[i], depth + 1, limits, unsafeIntegers)) return false;
         return true;
       }
       for (const key in value) {
-        if (key.length > limits.maxKeyLength || !key.isWellFormed() || !withinLimits((value as Record<string, unknown>)[key], depth + 1, limits, unsafeIntegers)) return false;
+        if (
+          key.length > limits.maxKeyLength ||
+          !key.isWellFormed() ||
+          !withinLimits((value as Record<string, unknown>)[key], depth + 1, limits, unsafeIntegers)
+        )
+          return false;
       }
       return true;
     }
@@ -113,32 +189,68 @@ function withinLimits(value: unknown, depth: number, limits: Limits, unsafeInteg
 }
 
 /** The slow path, only for values that failed withinLimits: lists each problem with its path. */
-function checkValue(value: unknown, path: string, depth: number, limits: Limits, unsafeIntegers: boolean, problems: ErrorDetail[]): void {
+function checkValue(
+  value: unknown,
+  path: string,
+  depth: number,
+  limits: Limits,
+  unsafeIntegers: boolean,
+  problems: ErrorDetail[],
+): void {
   switch (typeof value) {
     case "string":
-      if (value.length > limits.maxStringLength) problems.push({ path, code: "too_long", message: `String longer than ${limits.maxStringLength} characters.` });
-      else if (!value.isWellFormed()) problems.push({ path, code: "lone_surrogate", message: LONE_SURROGATE });
+      if (value.length > limits.maxStringLength)
+        problems.push({
+          path,
+          code: "too_long",
+          message: `String longer than ${limits.maxStringLength} characters.`,
+        });
+      else if (!value.isWellFormed())
+        problems.push({ path, code: "lone_surrogate", message: LONE_SURROGATE });
       return;
     case "number":
-      if (!Number.isFinite(value)) problems.push({ path, code: "not_finite", message: "Number is too large to represent." });
+      if (!Number.isFinite(value))
+        problems.push({ path, code: "not_finite", message: "Number is too large to represent." });
       else if (unsafeIntegers && Number.isInteger(value) && !Number.isSafeInteger(value))
-        problems.push({ path, code: "unsafe_integer", message: "Integer beyond ±2^53 would lose precision; send it as a string." });
+        problems.push({
+          path,
+          code: "unsafe_integer",
+          message: "Integer beyond ±2^53 would lose precision; send it as a string.",
+        });
       return;
     case "object": {
       if (value === null) return;
       if (depth >= limits.maxDepth) {
-        problems.push({ path, code: "too_deep", message: `Nested deeper than ${limits.maxDepth} levels.` });
+        problems.push({
+          path,
+          code: "too_deep",
+          message: `Nested deeper than ${limits.maxDepth} levels.`,
+        });
         return;
       }
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) checkValue(value[i], `${path}/${i}`, depth + 1, limits, unsafeIntegers, problems);
+        for (let i = 0; i < value.length; i++)
+          checkValue(value[i], `${path}/${i}`, depth + 1, limits, unsafeIntegers, problems);
         return;
       }
       for (const key of Object.keys(value)) {
         const childPath = path + pointer(key);
-        if (key.length > limits.maxKeyLength) problems.push({ path: childPath, code: "key_too_long", message: `Property name longer than ${limits.maxKeyLength} characters.` });
-        if (!key.isWellFormed()) problems.push({ path: childPath, code: "lone_surrogate", message: LONE_SURROGATE });
-        checkValue((value as Record<string, unknown>)[key], childPath, depth + 1, limits, unsafeIntegers, problems);
+        if (key.length > limits.maxKeyLength)
+          problems.push({
+            path: childPath,
+            code: "key_too_long",
+            message: `Property name longer than ${limits.maxKeyLength} characters.`,
+          });
+        if (!key.isWellFormed())
+          problems.push({ path: childPath, code: "lone_surrogate", message: LONE_SURROGATE });
+        checkValue(
+          (value as Record<string, unknown>)[key],
+          childPath,
+          depth + 1,
+          limits,
+          unsafeIntegers,
+          problems,
+        );
       }
     }
   }
@@ -152,16 +264,40 @@ const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
  * properties, but events are linked by them, so they are checked: a string within the field
  * length, and the hashes 64 hex digits, so a raw email or phone is refused rather than stored.
  */
-function checkIdentifiers(body: Record<string, unknown>, limits: Limits, problems: ErrorDetail[], warnings: Warning[]): void {
+function checkIdentifiers(
+  body: Record<string, unknown>,
+  limits: Limits,
+  problems: ErrorDetail[],
+  warnings: Warning[],
+): void {
   for (const field of IDENTITY_FIELDS) {
     const value = body[field];
     if (value === undefined) continue;
     const path = pointer(field);
-    if (value === null || value === "") warnings.push({ path, code: "null_ignored", message: `${field} is empty: the event is not linked by it.` });
-    else if (typeof value !== "string") problems.push({ path, code: "invalid_type", message: `${field} must be a string, got ${typeName(value)}.` });
+    if (value === null || value === "")
+      warnings.push({
+        path,
+        code: "null_ignored",
+        message: `${field} is empty: the event is not linked by it.`,
+      });
+    else if (typeof value !== "string")
+      problems.push({
+        path,
+        code: "invalid_type",
+        message: `${field} must be a string, got ${typeName(value)}.`,
+      });
     else if (HASHED_FIELDS.has(field) && !SHA256_HEX.test(value))
-      problems.push({ path, code: "invalid_value", message: `${field} must be the SHA-256 of the normalized value as 64 hex digits, never the value itself.` });
-    else if (value.length > limits.maxFieldLength) problems.push({ path, code: "too_long", message: `${field} is longer than ${limits.maxFieldLength} characters.` });
+      problems.push({
+        path,
+        code: "invalid_value",
+        message: `${field} must be the SHA-256 of the normalized value as 64 hex digits, never the value itself.`,
+      });
+    else if (value.length > limits.maxFieldLength)
+      problems.push({
+        path,
+        code: "too_long",
+        message: `${field} is longer than ${limits.maxFieldLength} characters.`,
+      });
   }
 }
 
@@ -170,7 +306,11 @@ function checkIdentifiers(body: Record<string, unknown>, limits: Limits, problem
  * `unsafeIntegers`: its text wrote an integer beyond ±2^53 (then integral numbers beyond it
  * are refused, the parser having rounded them); false for a text that wrote none.
  */
-export function normalizeEvent(body: Record<string, unknown>, limits: Limits, unsafeIntegers = true): Normalized {
+export function normalizeEvent(
+  body: Record<string, unknown>,
+  limits: Limits,
+  unsafeIntegers = true,
+): Normalized {
   const problems: ErrorDetail[] = [];
   const warnings: Warning[] = [];
 
@@ -182,24 +322,64 @@ export function normalizeEvent(body: Record<string, unknown>, limits: Limits, un
 
   let label: string | undefined;
   if (body.label !== undefined && body.label !== null) {
-    if (typeof body.label !== "string") problems.push({ path: "/label", code: "invalid_type", message: `label must be a string, got ${typeName(body.label)}.` });
-    else if (body.label.length > limits.maxLabelLength) problems.push({ path: "/label", code: "too_long", message: `label is longer than ${limits.maxLabelLength} characters.` });
-    else if (!body.label.isWellFormed()) problems.push({ path: "/label", code: "lone_surrogate", message: LONE_SURROGATE });
+    if (typeof body.label !== "string")
+      problems.push({
+        path: "/label",
+        code: "invalid_type",
+        message: `label must be a string, got ${typeName(body.label)}.`,
+      });
+    else if (body.label.length > limits.maxLabelLength)
+      problems.push({
+        path: "/label",
+        code: "too_long",
+        message: `label is longer than ${limits.maxLabelLength} characters.`,
+      });
+    else if (!body.label.isWellFormed())
+      problems.push({ path: "/label", code: "lone_surrogate", message: LONE_SURROGATE });
     else label = body.label;
-  } else if (body.label === null) warnings.push({ path: "/label", code: "null_ignored", message: "label was null and is treated as absent." });
+  } else if (body.label === null)
+    warnings.push({
+      path: "/label",
+      code: "null_ignored",
+      message: "label was null and is treated as absent.",
+    });
 
   let score: number | undefined;
   if (body.score !== undefined && body.score !== null) {
-    if (typeof body.score !== "number") problems.push({ path: "/score", code: "invalid_type", message: `score must be a number, got ${typeName(body.score)}.` });
-    else if (!Number.isFinite(body.score)) problems.push({ path: "/score", code: "not_finite", message: "score must be a finite number." });
+    if (typeof body.score !== "number")
+      problems.push({
+        path: "/score",
+        code: "invalid_type",
+        message: `score must be a number, got ${typeName(body.score)}.`,
+      });
+    else if (!Number.isFinite(body.score))
+      problems.push({
+        path: "/score",
+        code: "not_finite",
+        message: "score must be a finite number.",
+      });
     else if (unsafeIntegers && Number.isInteger(body.score) && !Number.isSafeInteger(body.score))
-      problems.push({ path: "/score", code: "unsafe_integer", message: "Integer beyond ±2^53 would lose precision; send it as a string." });
+      problems.push({
+        path: "/score",
+        code: "unsafe_integer",
+        message: "Integer beyond ±2^53 would lose precision; send it as a string.",
+      });
     else score = body.score;
-  } else if (body.score === null) warnings.push({ path: "/score", code: "null_ignored", message: "score was null and is treated as absent." });
+  } else if (body.score === null)
+    warnings.push({
+      path: "/score",
+      code: "null_ignored",
+      message: "score was null and is treated as absent.",
+    });
 
   let clientEventId: string | undefined;
   if (body.eventId !== undefined && body.eventId !== null) {
-    if (typeof body.eventId !== "string" || !isUuid(body.eventId)) problems.push({ path: "/eventId", code: "invalid_value", message: "eventId, when sent, must be a UUID (the client's own ID for retries)." });
+    if (typeof body.eventId !== "string" || !isUuid(body.eventId))
+      problems.push({
+        path: "/eventId",
+        code: "invalid_value",
+        message: "eventId, when sent, must be a UUID (the client's own ID for retries).",
+      });
     else clientEventId = body.eventId.toLowerCase();
   }
   checkIdentifiers(body, limits, problems, warnings);
@@ -212,24 +392,51 @@ export function normalizeEvent(body: Record<string, unknown>, limits: Limits, un
   for (const key of Object.keys(body)) {
     if (KNOWN.has(key)) continue;
     if (++count > limits.maxProperties) {
-      problems.push({ path: "", code: "too_many_properties", message: `More than ${limits.maxProperties} properties besides the known fields.` });
+      problems.push({
+        path: "",
+        code: "too_many_properties",
+        message: `More than ${limits.maxProperties} properties besides the known fields.`,
+      });
       break;
     }
     const value = body[key];
-    if (key.length > limits.maxKeyLength || !key.isWellFormed() || !withinLimits(value, 1, limits, unsafeIntegers)) {
+    if (
+      key.length > limits.maxKeyLength ||
+      !key.isWellFormed() ||
+      !withinLimits(value, 1, limits, unsafeIntegers)
+    ) {
       const path = pointer(key);
-      if (key.length > limits.maxKeyLength) problems.push({ path, code: "key_too_long", message: `Property name longer than ${limits.maxKeyLength} characters.` });
-      if (!key.isWellFormed()) problems.push({ path, code: "lone_surrogate", message: LONE_SURROGATE });
+      if (key.length > limits.maxKeyLength)
+        problems.push({
+          path,
+          code: "key_too_long",
+          message: `Property name longer than ${limits.maxKeyLength} characters.`,
+        });
+      if (!key.isWellFormed())
+        problems.push({ path, code: "lone_surrogate", message: LONE_SURROGATE });
       checkValue(value, path, 1, limits, unsafeIntegers, problems);
     }
     properties[key] = value;
   }
 
-  if (problems.length > 0 || !action || !object || !vendor || !product || !instance) return { fields: null, problems, warnings };
+  if (problems.length > 0 || !action || !object || !vendor || !product || !instance)
+    return { fields: null, problems, warnings };
   const classified = classifyAction(action);
   if (classified.actionType === "custom")
-    warnings.push({ path: "/action", code: "custom_action", message: `"${action}" is not a standard action; it is stored as a custom action.` });
-  const fields: BodyFields = { action: classified.action, actionType: classified.actionType, object, vendor, product, instanceId: instance, properties };
+    warnings.push({
+      path: "/action",
+      code: "custom_action",
+      message: `"${action}" is not a standard action; it is stored as a custom action.`,
+    });
+  const fields: BodyFields = {
+    action: classified.action,
+    actionType: classified.actionType,
+    object,
+    vendor,
+    product,
+    instanceId: instance,
+    properties,
+  };
   if (label !== undefined) fields.label = label;
   if (score !== undefined) fields.score = score;
   if (clientEventId !== undefined) fields.clientEventId = clientEventId;

@@ -15,7 +15,11 @@ export interface SinkReport extends SinkLoopStatus {
   health?: { ok: boolean; detail: string };
 }
 
-export type EventDelivery = { sink: string; status: "delivered" | "pending" | "dead_lettered" | "replaying" | "not_delivered_test_event"; cause?: string };
+export type EventDelivery = {
+  sink: string;
+  status: "delivered" | "pending" | "dead_lettered" | "replaying" | "not_delivered_test_event";
+  cause?: string;
+};
 
 export class Flusher {
   private readonly loops: SinkLoop[];
@@ -64,7 +68,12 @@ export class Flusher {
         const after = this.deps.events.after(status.cursor);
         const report: SinkReport = {
           ...status,
-          lag: { events: after.count, oldestAgeMs: after.first ? Math.max(0, this.deps.now() - uuidv7Time(after.first)) : null },
+          lag: {
+            events: after.count,
+            oldestAgeMs: after.first
+              ? Math.max(0, this.deps.now() - uuidv7Time(after.first))
+              : null,
+          },
           deadLetters: this.deps.delivery.deadLetterCount(status.name),
           queuedReplays: this.deps.delivery.replayCount(status.name),
         };
@@ -77,7 +86,9 @@ export class Flusher {
   /** Where one stored event is, per sink. */
   whereIs(eventId: string, json: string): EventDelivery[] {
     const test = isTestEventJson(json);
-    const dead = new Map(this.deps.delivery.deadLettersOf(eventId, this.sinkNames()).map((d) => [d.sink, d]));
+    const dead = new Map(
+      this.deps.delivery.deadLettersOf(eventId, this.sinkNames()).map((d) => [d.sink, d]),
+    );
     return this.loops.map((w) => {
       const sink = w.sink.name;
       const letter = dead.get(sink);
@@ -102,7 +113,10 @@ export class Flusher {
       const after = this.deps.events.after(s.cursor);
       const labels = { sink: s.name };
       this.deps.metrics.lagEvents.set(labels, after.count);
-      this.deps.metrics.lagSeconds.set(labels, after.first ? Math.max(0, (now - uuidv7Time(after.first)) / 1000) : 0);
+      this.deps.metrics.lagSeconds.set(
+        labels,
+        after.first ? Math.max(0, (now - uuidv7Time(after.first)) / 1000) : 0,
+      );
       this.deps.metrics.healthy.set(labels, s.attempts === 0 ? 1 : 0);
       this.deps.metrics.deadLetters.set(labels, this.deps.delivery.deadLetterCount(s.name));
     }

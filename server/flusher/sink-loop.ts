@@ -58,7 +58,9 @@ export class SinkLoop {
   }
 
   start(): void {
-    this.running = this.loop().catch((err) => this.deps.log.error("delivery loop failed", { sink: this.sink.name, error: causeOf(err) }));
+    this.running = this.loop().catch((err) =>
+      this.deps.log.error("delivery loop failed", { sink: this.sink.name, error: causeOf(err) }),
+    );
   }
 
   /** New events were stored: an idle loop looks at once. */
@@ -75,7 +77,14 @@ export class SinkLoop {
     await this.running;
     clearTimeout(timer);
     // Every batch's cursor is already committed; this stores the counters once more.
-    await this.deps.delivery.saveCursor(this.sink.name, this.cursor).catch((err) => this.deps.log.error("sink cursor not stored at stop", { sink: this.sink.name, error: causeOf(err) }));
+    await this.deps.delivery
+      .saveCursor(this.sink.name, this.cursor)
+      .catch((err) =>
+        this.deps.log.error("sink cursor not stored at stop", {
+          sink: this.sink.name,
+          error: causeOf(err),
+        }),
+      );
     this.state = "stopped";
   }
 
@@ -132,17 +141,39 @@ export class SinkLoop {
         break;
       }
       const item = items[done]!;
-      if (outcome.kind === "fatal") deadLetters.push({ sink: name, eventId: item.eventId, at: new Date(this.deps.now()).toISOString(), cause: outcome.cause, attempts: this.attempts + 1, json: item.json });
+      if (outcome.kind === "fatal")
+        deadLetters.push({
+          sink: name,
+          eventId: item.eventId,
+          at: new Date(this.deps.now()).toISOString(),
+          cause: outcome.cause,
+          attempts: this.attempts + 1,
+          json: item.json,
+        });
       done++;
     }
     // The dead letters and the cursor (or the replay marks) are committed together before the
     // next batch; if that fails, nothing of it was, and the batch is sent again (at least once).
-    const cursor = { ...this.cursor, delivered: this.cursor.delivered + done - deadLetters.length, failed: this.cursor.failed + deadLetters.length };
-    if (last !== null && done > 0) cursor.cursor = done === items.length ? last : items[done - 1]!.eventId;
+    const cursor = {
+      ...this.cursor,
+      delivered: this.cursor.delivered + done - deadLetters.length,
+      failed: this.cursor.failed + deadLetters.length,
+    };
+    if (last !== null && done > 0)
+      cursor.cursor = done === items.length ? last : items[done - 1]!.eventId;
     try {
-      if (done > 0) await this.deps.delivery.commitBatch(name, { deadLetters, cursor, replayed: last === null ? items.slice(0, done).map((i) => i.eventId) : [] });
+      if (done > 0)
+        await this.deps.delivery.commitBatch(name, {
+          deadLetters,
+          cursor,
+          replayed: last === null ? items.slice(0, done).map((i) => i.eventId) : [],
+        });
     } catch (err) {
-      this.deps.log.error("delivery bookkeeping not stored; the batch will be sent again", { sink: name, events: done, error: causeOf(err) });
+      this.deps.log.error("delivery bookkeeping not stored; the batch will be sent again", {
+        sink: name,
+        events: done,
+        error: causeOf(err),
+      });
       retry = { kind: "retry", cause: `bookkeeping not stored: ${causeOf(err)}` };
       done = 0;
     }
@@ -150,7 +181,12 @@ export class SinkLoop {
       Object.assign(this.cursor, cursor);
       this.deps.metrics.delivered.inc({ sink: name }, done - deadLetters.length);
       if (deadLetters.length > 0) this.deps.metrics.failed.inc({ sink: name }, deadLetters.length);
-      for (const d of deadLetters) this.deps.log.warn("event dead-lettered", { sink: name, eventId: d.eventId, cause: d.cause });
+      for (const d of deadLetters)
+        this.deps.log.warn("event dead-lettered", {
+          sink: name,
+          eventId: d.eventId,
+          cause: d.cause,
+        });
     }
 
     if (!retry) {
@@ -163,8 +199,14 @@ export class SinkLoop {
     this.deps.metrics.retries.inc({ sink: name });
     this.lastError = retry.cause;
     this.lastErrorAt = new Date(this.deps.now()).toISOString();
-    const delay = retry.delayMs ?? backoffMs(this.attempts, this.config.retryInitialMs, this.config.retryMaxMs);
-    this.deps.log.warn("delivery failed, will retry", { sink: name, attempt: this.attempts, delayMs: delay, cause: retry.cause });
+    const delay =
+      retry.delayMs ?? backoffMs(this.attempts, this.config.retryInitialMs, this.config.retryMaxMs);
+    this.deps.log.warn("delivery failed, will retry", {
+      sink: name,
+      attempt: this.attempts,
+      delayMs: delay,
+      cause: retry.cause,
+    });
     this.state = "backoff";
     this.nextAttemptAt = this.deps.now() + delay;
     await this.wait(Math.min(delay, this.config.retryMaxMs), false);
@@ -185,7 +227,10 @@ export class SinkLoop {
     if (result === null) return null;
     if (!("perEvent" in result)) return items.map(() => result);
     // A sink that answers for fewer events than it got has not taken the rest.
-    return items.map((_, i) => result.perEvent[i] ?? { kind: "retry", cause: "no outcome from the sink for this event" });
+    return items.map(
+      (_, i) =>
+        result.perEvent[i] ?? { kind: "retry", cause: "no outcome from the sink for this event" },
+    );
   }
 
   /** Moves the cursor past events it passes over (test events); a failed write is logged and tried again next time. */

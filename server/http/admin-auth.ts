@@ -7,7 +7,15 @@
  * warn with the address.
  */
 import { bearerToken, tokenMatches } from "../auth/admin-token.ts";
-import { createSession, LoginLimiter, readCookie, SESSION_COOKIE, SESSION_TTL_MS, sessionCookie, validSession } from "../auth/session.ts";
+import {
+  createSession,
+  LoginLimiter,
+  readCookie,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  sessionCookie,
+  validSession,
+} from "../auth/session.ts";
 import { errorResponse, type ErrorCode } from "../errors.ts";
 import type { RevokedSessions } from "../store/revoked-sessions.ts";
 import type { Log } from "../telemetry/log.ts";
@@ -29,7 +37,8 @@ const PUBLIC = new Set(["/admin/api/login", "/admin/api/logout", "/admin/api/ses
 /** The largest admin request body: registry edits and logins are small. */
 export const ADMIN_BODY_LIMIT = 64 * 1024;
 
-const refuse = (code: ErrorCode, message?: string, headers: Record<string, string> = {}) => errorResponse(code, [], message, headers);
+const refuse = (code: ErrorCode, message?: string, headers: Record<string, string> = {}) =>
+  errorResponse(code, [], message, headers);
 
 export class AdminAuth {
   private readonly failures = new LoginLimiter();
@@ -41,11 +50,20 @@ export class AdminAuth {
     const token = bearerToken(request.headers.get("authorization"));
     if (token) return tokenMatches(token, this.deps.adminToken);
     const session = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
-    return validSession(session, this.deps.adminToken, this.deps.now()) && !this.deps.revoked.has(session!);
+    return (
+      validSession(session, this.deps.adminToken, this.deps.now()) &&
+      !this.deps.revoked.has(session!)
+    );
   }
 
   /** The Elysia onRequest hook: a refusal, or undefined to let the request through. */
-  readonly guard = ({ request, server }: { request: Request; server: unknown }): Response | undefined => {
+  readonly guard = ({
+    request,
+    server,
+  }: {
+    request: Request;
+    server: unknown;
+  }): Response | undefined => {
     if (!request.url.includes(PREFIX)) return undefined; // most requests: no URL parsing
     const path = new URL(request.url).pathname;
     if (!path.startsWith(PREFIX)) return undefined;
@@ -55,9 +73,15 @@ export class AdminAuth {
     }
     if (request.method === "GET" || request.method === "HEAD") return undefined;
     const length = request.headers.get("content-length");
-    if (length === null && request.headers.has("transfer-encoding")) return refuse("length_required");
-    if (Number(length ?? 0) > ADMIN_BODY_LIMIT) return refuse("payload_too_large", `Admin requests take at most ${ADMIN_BODY_LIMIT} bytes.`);
-    if (Number(length ?? 0) > 0 && !/^application\/json\s*(;|$)/i.test(request.headers.get("content-type") ?? "")) return refuse("json_required");
+    if (length === null && request.headers.has("transfer-encoding"))
+      return refuse("length_required");
+    if (Number(length ?? 0) > ADMIN_BODY_LIMIT)
+      return refuse("payload_too_large", `Admin requests take at most ${ADMIN_BODY_LIMIT} bytes.`);
+    if (
+      Number(length ?? 0) > 0 &&
+      !/^application\/json\s*(;|$)/i.test(request.headers.get("content-type") ?? "")
+    )
+      return refuse("json_required");
     if (!this.sameOrigin(request, path)) return refuse("cross_origin_request");
     return undefined;
   };
@@ -66,22 +90,44 @@ export class AdminAuth {
   login(request: Request, server: unknown, token: string): Response {
     const client = this.deps.peerAddress(request, server) ?? "unknown";
     const now = this.deps.now();
-    if (tokenMatches(token, this.deps.adminToken)) return new Response(null, { status: 204, headers: { "set-cookie": sessionCookie(createSession(this.deps.adminToken, now), this.overTls(request, server)) } });
-    return this.failed(client, "login") ?? errorResponse("invalid_token", [{ path: "/token", code: "invalid_value", message: "That is not the admin token." }]);
+    if (tokenMatches(token, this.deps.adminToken))
+      return new Response(null, {
+        status: 204,
+        headers: {
+          "set-cookie": sessionCookie(
+            createSession(this.deps.adminToken, now),
+            this.overTls(request, server),
+          ),
+        },
+      });
+    return (
+      this.failed(client, "login") ??
+      errorResponse("invalid_token", [
+        { path: "/token", code: "invalid_value", message: "That is not the admin token." },
+      ])
+    );
   }
 
   /** POST /admin/api/logout: ends the session for good (not only in this browser). */
   async logout(request: Request, server: unknown): Promise<Response> {
     const session = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
-    if (session && validSession(session, this.deps.adminToken, this.deps.now())) await this.deps.revoked.revoke(session, this.deps.now() + SESSION_TTL_MS);
-    return new Response(null, { status: 204, headers: { "set-cookie": sessionCookie(null, this.overTls(request, server)) } });
+    if (session && validSession(session, this.deps.adminToken, this.deps.now()))
+      await this.deps.revoked.revoke(session, this.deps.now() + SESSION_TTL_MS);
+    return new Response(null, {
+      status: 204,
+      headers: { "set-cookie": sessionCookie(null, this.overTls(request, server)) },
+    });
   }
 
   /** True if the browser reached trackd over TLS: directly, or through a trusted proxy that says so. */
   private overTls(request: Request, server: unknown): boolean {
     if (new URL(request.url).protocol === "https:") return true;
     const peer = this.deps.peerAddress(request, server);
-    return peer !== null && this.deps.isTrustedProxy(peer) && request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() === "https";
+    return (
+      peer !== null &&
+      this.deps.isTrustedProxy(peer) &&
+      request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() === "https"
+    );
   }
 
   private authenticate(request: Request, server: unknown): Response | undefined {
@@ -98,7 +144,10 @@ export class AdminAuth {
     const now = this.deps.now();
     this.deps.log.warn("admin authentication failed", { ip: client, via });
     const wait = this.failures.blockedFor(client, now);
-    if (wait > 0) return refuse("rate_limited", "Too many wrong admin tokens from this address; retry later.", { "retry-after": String(Math.ceil(wait / 1000)) });
+    if (wait > 0)
+      return refuse("rate_limited", "Too many wrong admin tokens from this address; retry later.", {
+        "retry-after": String(Math.ceil(wait / 1000)),
+      });
     this.failures.fail(client, now);
     return undefined;
   }
@@ -109,7 +158,8 @@ export class AdminAuth {
    */
   private sameOrigin(request: Request, path: string): boolean {
     const origin = request.headers.get("origin");
-    if (origin === null) return PUBLIC.has(path) || bearerToken(request.headers.get("authorization")) !== null;
+    if (origin === null)
+      return PUBLIC.has(path) || bearerToken(request.headers.get("authorization")) !== null;
     try {
       return new URL(origin).host === request.headers.get("host");
     } catch {

@@ -10,7 +10,11 @@ import { json } from "./json.ts";
 
 export function adminSessionRoutes(auth: AdminAuth) {
   return new Elysia({ name: "admin-session" })
-    .post("/login", ({ body, request, server }) => auth.login(request, server, body.token.trim()), { body: t.Object({ token: t.String({ minLength: 1, maxLength: 512 }) }) })
+    .post("/login", ({ body, request, server }) => auth.login(request, server, body.token.trim()), {
+      body: t.Object({ token: t.String({ minLength: 1, maxLength: 512 }) }),
+    })
     .post("/logout", ({ request, server }) => auth.logout(request, server))
-    .get("/session", ({ request }) => (auth.isAdmin(request) ? json({ authenticated: true }) : errorResponse("unauthorized")));
+    .get("/session", ({ request }) =>
+      auth.isAdmin(request) ? json({ authenticated: true }) : errorResponse("unauthorized"),
+    );
 }

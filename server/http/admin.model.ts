@@ -20,7 +20,11 @@ const filterFields = {
   test: t.Optional(t.Union([t.Literal("true"), t.Literal("false")])),
 };
 
-export const EventListQuery = t.Object({ limit: t.Optional(Limit), before: t.Optional(t.String({ maxLength: 64 })), ...filterFields });
+export const EventListQuery = t.Object({
+  limit: t.Optional(Limit),
+  before: t.Optional(t.String({ maxLength: 64 })),
+  ...filterFields,
+});
 export const EventStreamQuery = t.Object(filterFields);
 export const InstanceQuery = t.Object({ instanceId: t.String({ minLength: 1, maxLength: 400 }) });
 
@@ -52,8 +56,21 @@ export interface CheckResult {
   aid: { raw: string; valid: boolean; id: string | null };
   tid: { raw: string; valid: boolean; id: string | null };
   account: { registered: boolean; name?: string; type?: string };
-  tracker: { registered: boolean; name?: string; allowedOrigins?: string[]; registeredUnder?: string[] };
-  activity: { lastHour: number; lastDay: number; accepted: number; test: number; rejected: number; lastEventAt: string | null; lastRejectAt: string | null } | null;
+  tracker: {
+    registered: boolean;
+    name?: string;
+    allowedOrigins?: string[];
+    registeredUnder?: string[];
+  };
+  activity: {
+    lastHour: number;
+    lastDay: number;
+    accepted: number;
+    test: number;
+    rejected: number;
+    lastEventAt: string | null;
+    lastRejectAt: string | null;
+  } | null;
   latestEvents: TrackedEvent[];
   latestRejects: RejectRecord[];
   suggestions: Suggestion[];
@@ -70,7 +87,12 @@ export interface UnregisteredPair extends TrackerCounters {
 /** GET /admin/api/overview */
 export interface Overview {
   perMinute: { at: string; count: number }[];
-  trackers: (TrackerCounters & { lastHour: number; lastDay: number; accountName: string | null; trackerName: string | null })[];
+  trackers: (TrackerCounters & {
+    lastHour: number;
+    lastDay: number;
+    accountName: string | null;
+    trackerName: string | null;
+  })[];
   storage: { usedBytes: number; fileBytes: number; capBytes: number; storedEvents: number };
   sinks: SinkReport[];
   deadLetters: number;

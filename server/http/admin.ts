@@ -16,33 +16,60 @@ export interface AdminDeps {
   whereIs?: (eventId: string, json: string) => EventDelivery[];
 }
 
-
 export function adminRoutes(deps: AdminDeps) {
   const { events, rejects, stats } = deps.store;
   const timeline = (accountId: string, instanceId: string) => {
     // IDs longer than any stored one simply have no timeline.
     const tooLong = accountId.length > 64 || instanceId.length > 400;
-    return json({ accountId: accountId.toLowerCase(), instanceId, events: tooLong ? [] : events.timeline(accountId.toLowerCase(), instanceId, 1000) });
+    return json({
+      accountId: accountId.toLowerCase(),
+      instanceId,
+      events: tooLong ? [] : events.timeline(accountId.toLowerCase(), instanceId, 1000),
+    });
   };
-  return new Elysia({ name: "admin-api" })
-    .get(
-      "/events",
-      ({ query }) => json(events.list(toFilter(query), query.limit ?? 50, query.before)),
-      { query: EventListQuery },
-    )
-    .get("/events/:eventId", ({ params: raw }) => {
-      const params = pathParams(raw);
-      const eventId = params.eventId.toLowerCase();
-      const stored = eventId.length <= 64 ? events.getJson(eventId) : undefined;
-      if (stored === undefined) return errorResponse("event_not_found", [{ path: "eventId", code: "invalid_value", message: `No event ${params.eventId}.` }]);
-      return json({ event: JSON.parse(stored), stored: true, delivery: deps.whereIs?.(eventId, stored) ?? [] });
-    })
-    .get("/instances/:accountId/:instanceId", ({ params: raw }) => {
-      const params = pathParams(raw);
-      return timeline(params.accountId, params.instanceId);
-    })
-    // The same with the instance ID in the query: URLs cannot carry "." or ".." as a path segment.
-    .get("/instances/:accountId", ({ params: raw, query }) => timeline(pathParams(raw).accountId, query.instanceId), { query: InstanceQuery })
-    .get("/rejects", ({ query }) => json({ rejects: rejects.list({ ...query, limit: query.limit ?? 50 }) }), { query: RejectListQuery })
-    .get("/trackers", () => json({ trackers: stats.list(), storedEvents: events.count(), storageBytes: deps.store.usedBytes(), fileBytes: deps.store.fileBytes() }));
+  return (
+    new Elysia({ name: "admin-api" })
+      .get(
+        "/events",
+        ({ query }) => json(events.list(toFilter(query), query.limit ?? 50, query.before)),
+        { query: EventListQuery },
+      )
+      .get("/events/:eventId", ({ params: raw }) => {
+        const params = pathParams(raw);
+        const eventId = params.eventId.toLowerCase();
+        const stored = eventId.length <= 64 ? events.getJson(eventId) : undefined;
+        if (stored === undefined)
+          return errorResponse("event_not_found", [
+            { path: "eventId", code: "invalid_value", message: `No event ${params.eventId}.` },
+          ]);
+        return json({
+          event: JSON.parse(stored),
+          stored: true,
+          delivery: deps.whereIs?.(eventId, stored) ?? [],
+        });
+      })
+      .get("/instances/:accountId/:instanceId", ({ params: raw }) => {
+        const params = pathParams(raw);
+        return timeline(params.accountId, params.instanceId);
+      })
+      // The same with the instance ID in the query: URLs cannot carry "." or ".." as a path segment.
+      .get(
+        "/instances/:accountId",
+        ({ params: raw, query }) => timeline(pathParams(raw).accountId, query.instanceId),
+        { query: InstanceQuery },
+      )
+      .get(
+        "/rejects",
+        ({ query }) => json({ rejects: rejects.list({ ...query, limit: query.limit ?? 50 }) }),
+        { query: RejectListQuery },
+      )
+      .get("/trackers", () =>
+        json({
+          trackers: stats.list(),
+          storedEvents: events.count(),
+          storageBytes: deps.store.usedBytes(),
+          fileBytes: deps.store.fileBytes(),
+        }),
+      )
+  );
 }

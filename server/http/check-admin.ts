@@ -9,7 +9,6 @@ import type { Store } from "../store/open-store.ts";
 import { json } from "./json.ts";
 import type { CheckResult, UnregisteredPair } from "./admin.model.ts";
 
-
 /** aid and tid from a pasted collect URL (any host, any query). */
 export function idsFromUrl(url: string): { aid: string; tid: string } | null {
   const m = /\/collect\/([^/?#]+)\/([^/?#]+)\/event/.exec(url);
@@ -25,7 +24,11 @@ function decodeSegment(segment: string): string {
   }
 }
 
-export function checkAdminRoutes(deps: { registry: Registry; store: Pick<Store, "events" | "rejects" | "stats">; now: () => number }) {
+export function checkAdminRoutes(deps: {
+  registry: Registry;
+  store: Pick<Store, "events" | "rejects" | "stats">;
+  now: () => number;
+}) {
   const { registry, store } = deps;
   return new Elysia({ name: "check-admin" })
     .get(
@@ -42,17 +45,37 @@ export function checkAdminRoutes(deps: { registry: Registry; store: Pick<Store, 
         return json({
           aid: { raw: rawAid, valid: aid !== null, id: aid },
           tid: { raw: rawTid, valid: tid !== null, id: tid },
-          account: account ? { registered: true, name: account.name, type: account.type } : { registered: false },
+          account: account
+            ? { registered: true, name: account.name, type: account.type }
+            : { registered: false },
           tracker: tracker
             ? { registered: true, name: tracker.name, allowedOrigins: tracker.allowedOrigins }
             : { registered: false, registeredUnder: tid ? registry.accountsWithTracker(tid) : [] },
-          activity: aid && tid ? { ...store.stats.recent(aid, tid, deps.now()), accepted: counters?.accepted ?? 0, test: counters?.test ?? 0, rejected: counters?.rejected ?? 0, lastEventAt: counters?.lastEventAt ?? null, lastRejectAt: counters?.lastRejectAt ?? null } : null,
-          latestEvents: aid && tid ? store.events.list({ accountId: aid, trackerId: tid }, 10).events : [],
-          latestRejects: aid && tid ? store.rejects.list({ limit: 10, accountId: aid, trackerId: tid }) : [],
+          activity:
+            aid && tid
+              ? {
+                  ...store.stats.recent(aid, tid, deps.now()),
+                  accepted: counters?.accepted ?? 0,
+                  test: counters?.test ?? 0,
+                  rejected: counters?.rejected ?? 0,
+                  lastEventAt: counters?.lastEventAt ?? null,
+                  lastRejectAt: counters?.lastRejectAt ?? null,
+                }
+              : null,
+          latestEvents:
+            aid && tid ? store.events.list({ accountId: aid, trackerId: tid }, 10).events : [],
+          latestRejects:
+            aid && tid ? store.rejects.list({ limit: 10, accountId: aid, trackerId: tid }) : [],
           suggestions: aid && tid && !tracker ? registry.suggest(aid, tid) : [],
         } satisfies CheckResult);
       },
-      { query: t.Object({ aid: t.Optional(t.String({ maxLength: 100 })), tid: t.Optional(t.String({ maxLength: 100 })), url: t.Optional(t.String({ maxLength: 2000 })) }) },
+      {
+        query: t.Object({
+          aid: t.Optional(t.String({ maxLength: 100 })),
+          tid: t.Optional(t.String({ maxLength: 100 })),
+          url: t.Optional(t.String({ maxLength: 2000 })),
+        }),
+      },
     )
     .get("/unregistered", () => {
       const now = deps.now();
@@ -61,7 +84,14 @@ export function checkAdminRoutes(deps: { registry: Registry; store: Pick<Store, 
         .filter((c) => !registry.tracker(c.accountId, c.trackerId))
         .sort((a, b) => b.accepted + b.test + b.rejected - (a.accepted + a.test + a.rejected))
         .slice(0, 100)
-        .map((c): UnregisteredPair => ({ ...c, ...store.stats.recent(c.accountId, c.trackerId, now), accountRegistered: registry.account(c.accountId) !== undefined, suggestions: registry.suggest(c.accountId, c.trackerId) }));
+        .map(
+          (c): UnregisteredPair => ({
+            ...c,
+            ...store.stats.recent(c.accountId, c.trackerId, now),
+            accountRegistered: registry.account(c.accountId) !== undefined,
+            suggestions: registry.suggest(c.accountId, c.trackerId),
+          }),
+        );
       return json({ pairs });
     });
 }

@@ -83,11 +83,18 @@ export function trustedProxyMatcher(specs: string[]): (ip: string) => boolean {
 }
 
 /** The client address given the socket peer and the X-Forwarded-For header. */
-export function clientIp(peer: string | null, forwardedFor: string | null | (() => string | null), isTrusted: (ip: string) => boolean): string | null {
+export function clientIp(
+  peer: string | null,
+  forwardedFor: string | null | (() => string | null),
+  isTrusted: (ip: string) => boolean,
+): string | null {
   if (!peer || !forwardedFor || !isTrusted(peer)) return peer;
   if (typeof forwardedFor === "function") forwardedFor = forwardedFor(); // read only when the peer is trusted
   if (!forwardedFor) return peer;
-  const hops = forwardedFor.split(",").map((h) => h.trim()).filter(Boolean);
+  const hops = forwardedFor
+    .split(",")
+    .map((h) => h.trim())
+    .filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) if (!isTrusted(hops[i]!)) return hops[i]!;
   return hops[0] ?? peer;
 }

@@ -40,7 +40,8 @@ const PREFLIGHT_HEADERS = {
 
 const MAX_HEADER_CHARS = 1024;
 
-const header = (request: Request, name: string) => request.headers.get(name)?.slice(0, MAX_HEADER_CHARS) ?? null;
+const header = (request: Request, name: string) =>
+  request.headers.get(name)?.slice(0, MAX_HEADER_CHARS) ?? null;
 
 /**
  * Browser or server. A browser is the Web SDK, which names itself with `?sdk=` on every send,
@@ -49,12 +50,26 @@ const header = (request: Request, name: string) => request.headers.get(name)?.sl
  * included). Everything else is a server. Sec-Fetch-Mode alone is not a browser: Node's fetch
  * sends it. Checked against Node's, Bun's and Deno's fetch, Python's urllib, PHP and curl.
  */
-function isBrowser(request: Request, origin: string | null, query: Record<string, string | undefined>): boolean {
-  return query.sdk !== undefined || origin !== null || request.headers.has("sec-fetch-site") || request.headers.has("sec-fetch-dest");
+function isBrowser(
+  request: Request,
+  origin: string | null,
+  query: Record<string, string | undefined>,
+): boolean {
+  return (
+    query.sdk !== undefined ||
+    origin !== null ||
+    request.headers.has("sec-fetch-site") ||
+    request.headers.has("sec-fetch-dest")
+  );
 }
 
 /** Who sent it and from where, as far as the request tells. */
-function requestContext(request: Request, query: Record<string, string | undefined>, peer: string | null, isTrusted: (ip: string) => boolean): EventContext {
+function requestContext(
+  request: Request,
+  query: Record<string, string | undefined>,
+  peer: string | null,
+  isTrusted: (ip: string) => boolean,
+): EventContext {
   const origin = header(request, "origin");
   const browser = isBrowser(request, origin, query);
   return {
@@ -67,10 +82,17 @@ function requestContext(request: Request, query: Record<string, string | undefin
 }
 
 /** A 1x1 transparent GIF, for devices and pages that can only load an image. */
-const PIXEL = Uint8Array.from(atob("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"), (c) => c.charCodeAt(0));
+const PIXEL = Uint8Array.from(
+  atob("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"),
+  (c) => c.charCodeAt(0),
+);
 
 /** Event fields from a GET query string (everything but the oa_ switches and sdk); a numeric score becomes a number. */
-function queryBody(url: string): { body: Record<string, unknown>; text: string; unsafeInteger: boolean } {
+function queryBody(url: string): {
+  body: Record<string, unknown>;
+  text: string;
+  unsafeInteger: boolean;
+} {
   const params = new URL(url).searchParams;
   const body: Record<string, unknown> = Object.create(null);
   let unsafeInteger = false;
@@ -79,7 +101,8 @@ function queryBody(url: string): { body: Record<string, unknown>; text: string; 
     const numeric = k === "score" && v.trim() !== "" && Number.isFinite(Number(v));
     body[k] = numeric ? Number(v) : v;
     // An integer written past 2^53 is refused, as in a JSON body (json-scan.ts).
-    if (numeric && /^\s*-?\d+\s*$/.test(v) && !Number.isSafeInteger(Number(v))) unsafeInteger = true;
+    if (numeric && /^\s*-?\d+\s*$/.test(v) && !Number.isSafeInteger(Number(v)))
+      unsafeInteger = true;
   }
   return { body, text: params.toString(), unsafeInteger };
 }
@@ -89,18 +112,45 @@ export type Route = "event" | "events" | "get" | "pixel";
 /** The collect handler: one function for every collect route, wired to its dependencies. */
 export function collectHandler(deps: CollectDeps) {
   /** Everything the routes share: the request's context, the pipeline (ingest.ts), metrics, CORS and the answer. */
-  const handle = async (route: Route, request: Request, params: { aid: string; tid: string }, query: Record<string, string | undefined>, server: unknown): Promise<Response> => {
+  const handle = async (
+    route: Route,
+    request: Request,
+    params: { aid: string; tid: string },
+    query: Record<string, string | undefined>,
+    server: unknown,
+  ): Promise<Response> => {
     const started = performance.now();
     deps.metrics.received.inc();
     const debug = query.oa_debug === "true";
-    const context = requestContext(request, query, deps.peerAddress(request, server), deps.isTrustedProxy);
+    const context = requestContext(
+      request,
+      query,
+      deps.peerAddress(request, server),
+      deps.isTrustedProxy,
+    );
     const cors = context.origin === null ? NO_HEADERS : CORS_HEADERS;
     /** Every refusal is answered here, counted and logged (the pipeline has recorded it). */
-    const refuse = (outcome: { code: Parameters<typeof errorResponse>[0]; details: Parameters<typeof errorResponse>[1]; retryAfterSeconds?: number }) => {
+    const refuse = (outcome: {
+      code: Parameters<typeof errorResponse>[0];
+      details: Parameters<typeof errorResponse>[1];
+      retryAfterSeconds?: number;
+    }) => {
       const { code } = outcome;
       deps.metrics.rejected.inc({ code });
-      deps.log[ERRORS[code].level]("event refused", { code, aid: params.aid.slice(0, 64), tid: params.tid.slice(0, 64), ip: context.ip });
-      return errorResponse(code, outcome.details, undefined, outcome.retryAfterSeconds === undefined ? cors : { ...cors, "retry-after": String(outcome.retryAfterSeconds) });
+      deps.log[ERRORS[code].level]("event refused", {
+        code,
+        aid: params.aid.slice(0, 64),
+        tid: params.tid.slice(0, 64),
+        ip: context.ip,
+      });
+      return errorResponse(
+        code,
+        outcome.details,
+        undefined,
+        outcome.retryAfterSeconds === undefined
+          ? cors
+          : { ...cors, "retry-after": String(outcome.retryAfterSeconds) },
+      );
     };
     const aid = parsePathId(params.aid);
     const tid = parsePathId(params.tid);
@@ -126,9 +176,19 @@ export function collectHandler(deps: CollectDeps) {
       if (outcome.kind === "error") return refuse(outcome);
       const count = (status: string) => outcome.results.filter((r) => r.status === status).length;
       deps.metrics.stored.inc(undefined, count("accepted"));
-      for (const r of outcome.results) if (r.error) deps.metrics.rejected.inc({ code: r.error.code });
-      const summary = { accepted: count("accepted"), duplicates: count("duplicate"), rejected: count("rejected"), ...(debug && { debug: true }), results: outcome.results };
-      return new Response(JSON.stringify(summary), { status: 200, headers: { ...cors, "content-type": "application/json" } });
+      for (const r of outcome.results)
+        if (r.error) deps.metrics.rejected.inc({ code: r.error.code });
+      const summary = {
+        accepted: count("accepted"),
+        duplicates: count("duplicate"),
+        rejected: count("rejected"),
+        ...(debug && { debug: true }),
+        results: outcome.results,
+      };
+      return new Response(JSON.stringify(summary), {
+        status: 200,
+        headers: { ...cors, "content-type": "application/json" },
+      });
     }
 
     const outcome = await ingest(deps, input);
@@ -137,13 +197,23 @@ export function collectHandler(deps: CollectDeps) {
       case "stored":
       case "duplicate": {
         if (outcome.kind === "stored") deps.metrics.stored.inc();
-        const headers: Record<string, string> = context.origin === null ? { "x-event-id": outcome.eventId } : { ...CORS_HEADERS, "x-event-id": outcome.eventId };
+        const headers: Record<string, string> =
+          context.origin === null
+            ? { "x-event-id": outcome.eventId }
+            : { ...CORS_HEADERS, "x-event-id": outcome.eventId };
         if (outcome.kind === "duplicate") headers["x-duplicate"] = "true";
-        if (route === "pixel") return new Response(PIXEL, { status: 200, headers: { ...headers, "content-type": "image/gif", "cache-control": "no-store" } });
+        if (route === "pixel")
+          return new Response(PIXEL, {
+            status: 200,
+            headers: { ...headers, "content-type": "image/gif", "cache-control": "no-store" },
+          });
         return new Response(null, { status: 204, headers });
       }
       case "debug":
-        return new Response(JSON.stringify(outcome.report), { status: 200, headers: { ...cors, "content-type": "application/json" } });
+        return new Response(JSON.stringify(outcome.report), {
+          status: 200,
+          headers: { ...cors, "content-type": "application/json" },
+        });
       case "error":
         return refuse(outcome);
     }
@@ -169,13 +239,24 @@ function queryOf(url: string): Record<string, string | undefined> {
 }
 
 /** One collect request end to end, whichever router took it (Elysia's, or a runtime's own: runtime/bun.ts). */
-export type CollectEndpoint = (route: Route, request: Request, params: Record<string, string>, server: unknown) => Promise<Response>;
+export type CollectEndpoint = (
+  route: Route,
+  request: Request,
+  params: Record<string, string>,
+  server: unknown,
+) => Promise<Response>;
 
 /** The path IDs and query read the same way for every router, the handler, and a JSON 500 for the unexpected. */
 export function collectEndpoint(handle: Handle, log: CollectDeps["log"]): CollectEndpoint {
   return async (route, request, params, server) => {
     try {
-      return await handle(route, request, pathParams(params as { aid: string; tid: string }), queryOf(request.url), server);
+      return await handle(
+        route,
+        request,
+        pathParams(params as { aid: string; tid: string }),
+        queryOf(request.url),
+        server,
+      );
     } catch (err) {
       log.error("unhandled error", { route: "collect", error: String(err) });
       return errorResponse("internal_error");
@@ -189,10 +270,20 @@ export function collectRoutes(endpoint: CollectEndpoint, preflight: () => Respon
   return new Elysia({ name: "collect" })
     .options(path, preflight)
     .options(`${path}s`, preflight)
-    .post(path, ({ request, params, server }) => endpoint("event", request, params, server), { parse: "none" })
-    .post(`${path}s`, ({ request, params, server }) => endpoint("events", request, params, server), { parse: "none" })
+    .post(path, ({ request, params, server }) => endpoint("event", request, params, server), {
+      parse: "none",
+    })
+    .post(
+      `${path}s`,
+      ({ request, params, server }) => endpoint("events", request, params, server),
+      { parse: "none" },
+    )
     .get(path, ({ request, params, server }) => endpoint("get", request, params, server))
     .get(`${path}.gif`, ({ request, params, server }) => endpoint("pixel", request, params, server))
-    .all(path, () => errorResponse("method_not_allowed", [], undefined, { allow: "GET, POST, OPTIONS" }))
-    .all(`${path}s`, () => errorResponse("method_not_allowed", [], undefined, { allow: "POST, OPTIONS" }));
+    .all(path, () =>
+      errorResponse("method_not_allowed", [], undefined, { allow: "GET, POST, OPTIONS" }),
+    )
+    .all(`${path}s`, () =>
+      errorResponse("method_not_allowed", [], undefined, { allow: "POST, OPTIONS" }),
+    );
 }

@@ -13,22 +13,37 @@ export interface DeliveryAdminDeps {
   delivery: DeliveryStore;
 }
 
-
 export function deliveryAdminRoutes(deps: DeliveryAdminDeps) {
   const unknownSink = (sink: string | undefined) =>
-    sink !== undefined && !deps.flusher.sinkNames().includes(sink) ? errorResponse("sink_not_found", [{ path: "sink", code: "invalid_value", message: `No sink named ${sink}.` }]) : null;
+    sink !== undefined && !deps.flusher.sinkNames().includes(sink)
+      ? errorResponse("sink_not_found", [
+          { path: "sink", code: "invalid_value", message: `No sink named ${sink}.` },
+        ])
+      : null;
   return new Elysia({ name: "delivery-admin" })
-    .get("/sinks", async ({ query }) => json({ sinks: await deps.flusher.report(query.check === "true") }), {
-      query: t.Object({ check: t.Optional(t.Union([t.Literal("true"), t.Literal("false")])) }),
-    })
+    .get(
+      "/sinks",
+      async ({ query }) => json({ sinks: await deps.flusher.report(query.check === "true") }),
+      {
+        query: t.Object({ check: t.Optional(t.Union([t.Literal("true"), t.Literal("false")])) }),
+      },
+    )
     .get(
       "/dead-letters",
-      ({ query }) => unknownSink(query.sink) ?? json({ deadLetters: deps.delivery.deadLetters(query.sink, query.limit ?? 100) }),
-      { query: t.Object({ sink: t.Optional(t.String({ maxLength: 64 })), limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000 })) }) },
+      ({ query }) =>
+        unknownSink(query.sink) ??
+        json({ deadLetters: deps.delivery.deadLetters(query.sink, query.limit ?? 100) }),
+      {
+        query: t.Object({
+          sink: t.Optional(t.String({ maxLength: 64 })),
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000 })),
+        }),
+      },
     )
     .post(
       "/dead-letters/replay",
-      async ({ query }) => unknownSink(query.sink) ?? json({ requeued: await deps.flusher.replay(query.sink) }),
+      async ({ query }) =>
+        unknownSink(query.sink) ?? json({ requeued: await deps.flusher.replay(query.sink) }),
       { query: t.Object({ sink: t.Optional(t.String({ maxLength: 64 })) }), parse: "none" },
     );
 }

@@ -40,7 +40,13 @@ export function eventStreamRoutes(deps: { events: EventStore }) {
           cleanup();
         },
       });
-      return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" } });
+      return new Response(stream, {
+        headers: {
+          "content-type": "text/event-stream",
+          "cache-control": "no-store",
+          connection: "keep-alive",
+        },
+      });
     },
     { query: EventStreamQuery },
   );

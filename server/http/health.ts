@@ -7,7 +7,6 @@ export interface HealthDeps {
   writable: () => Promise<boolean>;
 }
 
-
 export function healthRoutes(deps: HealthDeps) {
   return new Elysia({ name: "health" })
     .get("/healthz", () => json({ status: "ok" }))

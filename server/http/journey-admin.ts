@@ -45,19 +45,39 @@ function parseTime(value: string): number | null {
 }
 
 const badAccount = (raw: string) =>
-  errorResponse("invalid_request", [{ path: "accountId", code: "invalid_id", message: `accountId ${JSON.stringify(raw.slice(0, 64))} is not a positive integer or a UUID.` }]);
+  errorResponse("invalid_request", [
+    {
+      path: "accountId",
+      code: "invalid_id",
+      message: `accountId ${JSON.stringify(raw.slice(0, 64))} is not a positive integer or a UUID.`,
+    },
+  ]);
 
 export function journeyAdminRoutes(deps: JourneyAdminDeps) {
   const isLead = leadRule(deps.leads);
 
   /** The time range of a leads query: [from, to), by default the last 30 days. */
-  const range = (q: { from?: string; to?: string }): { from: number; to: number } | ErrorDetail[] => {
+  const range = (q: {
+    from?: string;
+    to?: string;
+  }): { from: number; to: number } | ErrorDetail[] => {
     const problems: ErrorDetail[] = [];
     const to = q.to ? parseTime(q.to) : deps.now();
     const from = q.from ? parseTime(q.from) : to === null ? null : to - DEFAULT_DAYS * DAY_MS;
-    if (q.to && to === null) problems.push({ path: "to", code: "invalid_value", message: "to must be an ISO 8601 date or time, or epoch milliseconds." });
-    if (q.from && from === null) problems.push({ path: "from", code: "invalid_value", message: "from must be an ISO 8601 date or time, or epoch milliseconds." });
-    if (from !== null && to !== null && from > to) problems.push({ path: "from", code: "invalid_value", message: "from is after to." });
+    if (q.to && to === null)
+      problems.push({
+        path: "to",
+        code: "invalid_value",
+        message: "to must be an ISO 8601 date or time, or epoch milliseconds.",
+      });
+    if (q.from && from === null)
+      problems.push({
+        path: "from",
+        code: "invalid_value",
+        message: "from must be an ISO 8601 date or time, or epoch milliseconds.",
+      });
+    if (from !== null && to !== null && from > to)
+      problems.push({ path: "from", code: "invalid_value", message: "from is after to." });
     return problems.length > 0 || from === null || to === null ? problems : { from, to };
   };
 
@@ -66,33 +86,92 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
     if (accountId === null) return badAccount(q.accountId);
     const r = range(q);
     if (Array.isArray(r)) return errorResponse("invalid_request", r);
-    const page = await listLeads(deps.reader, { accountId, fromKey: timeKey(r.from), toKey: timeKey(r.to), after: q.after?.toLowerCase(), limit: q.limit ?? 1000 }, deps.journey, isLead);
-    return { accountId, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), ...page };
+    const page = await listLeads(
+      deps.reader,
+      {
+        accountId,
+        fromKey: timeKey(r.from),
+        toKey: timeKey(r.to),
+        after: q.after?.toLowerCase(),
+        limit: q.limit ?? 1000,
+      },
+      deps.journey,
+      isLead,
+    );
+    return {
+      accountId,
+      from: new Date(r.from).toISOString(),
+      to: new Date(r.to).toISOString(),
+      ...page,
+    };
   };
   /** The leads page in one format, or the query's refusal. */
-  const answer = async (query: typeof LeadsQuery.static, format: (page: Exclude<Awaited<ReturnType<typeof leadsOf>>, Response>) => Response) => {
+  const answer = async (
+    query: typeof LeadsQuery.static,
+    format: (page: Exclude<Awaited<ReturnType<typeof leadsOf>>, Response>) => Response,
+  ) => {
     const page = await leadsOf(query);
     return page instanceof Response ? page : format(page);
   };
   const download = (body: string, type: string, name: string) =>
-    new Response(body, { headers: { "content-type": type, "content-disposition": `attachment; filename="${name}"`, "cache-control": "no-store" } });
+    new Response(body, {
+      headers: {
+        "content-type": type,
+        "content-disposition": `attachment; filename="${name}"`,
+        "cache-control": "no-store",
+      },
+    });
 
   return new Elysia({ name: "journey-admin" })
     .get(
       "/journey",
       ({ query }) => {
         if ((query.eventId === undefined) === (query.instanceId === undefined))
-          return errorResponse("invalid_request", [{ path: "eventId", code: "invalid_value", message: "Give exactly one of eventId and instanceId." }]);
-        const seed: JourneySeed = query.eventId !== undefined ? { eventId: query.eventId.toLowerCase() } : { instanceId: query.instanceId! };
+          return errorResponse("invalid_request", [
+            {
+              path: "eventId",
+              code: "invalid_value",
+              message: "Give exactly one of eventId and instanceId.",
+            },
+          ]);
+        const seed: JourneySeed =
+          query.eventId !== undefined
+            ? { eventId: query.eventId.toLowerCase() }
+            : { instanceId: query.instanceId! };
         const accountId = parsePathId(query.accountId);
         if (accountId === null) return badAccount(query.accountId);
         const journey = findJourney(deps.reader, accountId, seed, deps.journey, isLead);
-        if (!journey) return errorResponse("event_not_found", [{ path: "eventId", code: "invalid_value", message: `No event ${query.eventId} in account ${query.accountId}.` }]);
+        if (!journey)
+          return errorResponse("event_not_found", [
+            {
+              path: "eventId",
+              code: "invalid_value",
+              message: `No event ${query.eventId} in account ${query.accountId}.`,
+            },
+          ]);
         return json(journey);
       },
       { query: JourneyQuery },
     )
     .get("/leads", ({ query }) => answer(query, json), { query: LeadsQuery })
-    .get("/leads.csv", ({ query }) => answer(query, (page) => download(leadsCsv(page.leads), "text/csv; charset=utf-8", `leads-${page.accountId}.csv`)), { query: LeadsQuery })
-    .get("/leads.ndjson", ({ query }) => answer(query, (page) => download(leadsNdjson(page.leads), "application/x-ndjson", `leads-${page.accountId}.ndjson`)), { query: LeadsQuery });
+    .get(
+      "/leads.csv",
+      ({ query }) =>
+        answer(query, (page) =>
+          download(leadsCsv(page.leads), "text/csv; charset=utf-8", `leads-${page.accountId}.csv`),
+        ),
+      { query: LeadsQuery },
+    )
+    .get(
+      "/leads.ndjson",
+      ({ query }) =>
+        answer(query, (page) =>
+          download(
+            leadsNdjson(page.leads),
+            "application/x-ndjson",
+            `leads-${page.accountId}.ndjson`,
+          ),
+        ),
+      { query: LeadsQuery },
+    );
 }

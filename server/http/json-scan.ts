@@ -54,10 +54,15 @@ export function scanJson(text: string, maxDepth: number, eventDepth = 1): JsonSc
         if (s === BACKSLASH) i++;
         else if (s === QUOTE) break;
       }
-      if (depth === eventDepth && i - start === EVENT_ID_KEY.length && text.startsWith(EVENT_ID_KEY, start)) {
+      if (
+        depth === eventDepth &&
+        i - start === EVENT_ID_KEY.length &&
+        text.startsWith(EVENT_ID_KEY, start)
+      ) {
         let next = i + 1;
         while (next < text.length && isSpace(text.charCodeAt(next))) next++;
-        if (text.charCodeAt(next) === 0x3a /* : */ && ++eventIds === 2 && duplicateEventIdAt < 0) duplicateEventIdAt = element;
+        if (text.charCodeAt(next) === 0x3a /* : */ && ++eventIds === 2 && duplicateEventIdAt < 0)
+          duplicateEventIdAt = element;
       }
     } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (++depth > maxDepth) return { tooDeepAt: element, unsafeInteger, duplicateEventIdAt };
@@ -67,10 +72,18 @@ export function scanJson(text: string, maxDepth: number, eventDepth = 1): JsonSc
     else if (c === MINUS || (c >= ZERO && c <= NINE)) {
       const start = c === MINUS ? i + 1 : i;
       let end = start;
-      while (end < text.length && text.charCodeAt(end) >= ZERO && text.charCodeAt(end) <= NINE) end++;
+      while (end < text.length && text.charCodeAt(end) >= ZERO && text.charCodeAt(end) <= NINE)
+        end++;
       const next = text.charCodeAt(end);
       const digits = end - start;
-      if (next !== DOT && next !== E_LOWER && next !== E_UPPER && (digits > MAX_SAFE.length || (digits === MAX_SAFE.length && text.slice(start, end) > MAX_SAFE))) unsafeInteger = true;
+      if (
+        next !== DOT &&
+        next !== E_LOWER &&
+        next !== E_UPPER &&
+        (digits > MAX_SAFE.length ||
+          (digits === MAX_SAFE.length && text.slice(start, end) > MAX_SAFE))
+      )
+        unsafeInteger = true;
       i = end - 1;
     }
   }

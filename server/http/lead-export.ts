@@ -1,7 +1,14 @@
 /** Leads as CSV (a spreadsheet's view: one row per lead, its campaign in columns) and NDJSON (one summary per line). */
 import type { LeadSummary, Touch } from "../journey/leads.ts";
 
-const touchColumns = (prefix: string) => [`${prefix}_at`, `${prefix}_source`, `${prefix}_medium`, `${prefix}_campaign`, `${prefix}_referrer`, `${prefix}_landing_page`];
+const touchColumns = (prefix: string) => [
+  `${prefix}_at`,
+  `${prefix}_source`,
+  `${prefix}_medium`,
+  `${prefix}_campaign`,
+  `${prefix}_referrer`,
+  `${prefix}_landing_page`,
+];
 
 export const LEAD_CSV_COLUMNS = [
   "event_id",
@@ -22,7 +29,10 @@ export const LEAD_CSV_COLUMNS = [
   ...touchColumns("last_touch"),
 ];
 
-const touchCells = (t: Touch | null) => (t ? [t.start, t.utm.source, t.utm.medium, t.utm.campaign, t.referrer, t.landingPage] : ["", "", "", "", "", ""]);
+const touchCells = (t: Touch | null) =>
+  t
+    ? [t.start, t.utm.source, t.utm.medium, t.utm.campaign, t.referrer, t.landingPage]
+    : ["", "", "", "", "", ""];
 
 /**
  * One CSV cell (RFC 4180 quoting). A value that a spreadsheet would run as a formula

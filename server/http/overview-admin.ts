@@ -6,8 +6,13 @@ import type { Store } from "../store/open-store.ts";
 import { json } from "./json.ts";
 import type { Overview } from "./admin.model.ts";
 
-
-export function overviewAdminRoutes(deps: { store: Pick<Store, "events" | "rejects" | "stats" | "usedBytes" | "fileBytes">; registry: Registry; flusher?: Flusher; capBytes: number; now: () => number }) {
+export function overviewAdminRoutes(deps: {
+  store: Pick<Store, "events" | "rejects" | "stats" | "usedBytes" | "fileBytes">;
+  registry: Registry;
+  flusher?: Flusher;
+  capBytes: number;
+  now: () => number;
+}) {
   const { store, registry } = deps;
   return new Elysia({ name: "overview-admin" })
     .get(
@@ -24,7 +29,12 @@ export function overviewAdminRoutes(deps: { store: Pick<Store, "events" | "rejec
             accountName: registry.account(c.accountId)?.name ?? null,
             trackerName: registry.tracker(c.accountId, c.trackerId)?.name ?? null,
           })),
-          storage: { usedBytes: store.usedBytes(), fileBytes: store.fileBytes(), capBytes: deps.capBytes, storedEvents: store.events.count() },
+          storage: {
+            usedBytes: store.usedBytes(),
+            fileBytes: store.fileBytes(),
+            capBytes: deps.capBytes,
+            storedEvents: store.events.count(),
+          },
           sinks,
           deadLetters: sinks.reduce((n, s) => n + s.deadLetters, 0),
         } satisfies Overview);

@@ -5,6 +5,7 @@
  */
 export function pathParams<T extends Record<string, string>>(params: T): T {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(params)) out[key] = typeof value === "string" ? value : "\uFFFD";
+  for (const [key, value] of Object.entries(params))
+    out[key] = typeof value === "string" ? value : "\uFFFD";
   return out as T;
 }

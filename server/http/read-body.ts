@@ -8,7 +8,6 @@ import type { ErrorCode, ErrorDetail } from "../errors.ts";
 import type { BodyResult } from "../ingest/body.model.ts";
 import { scanJson } from "./json-scan.ts";
 
-
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const lenient = new TextDecoder("utf-8");
 const BLANK = /^\s*$/;
@@ -16,18 +15,36 @@ const BLANK = /^\s*$/;
 /** Media types an event body may declare (sendBeacon sends text/plain; some devices send none). */
 function acceptedContentType(header: string | null): boolean {
   if (!header) return true;
-  const [type, ...params] = header.toLowerCase().split(";").map((s) => s.trim());
-  if (type !== "application/json" && type !== "text/plain" && !/^application\/[a-z0-9.+-]*\+json$/.test(type!)) return false;
-  const charset = params.find((p) => p.startsWith("charset="))?.slice(8).replace(/"/g, "");
+  const [type, ...params] = header
+    .toLowerCase()
+    .split(";")
+    .map((s) => s.trim());
+  if (
+    type !== "application/json" &&
+    type !== "text/plain" &&
+    !/^application\/[a-z0-9.+-]*\+json$/.test(type!)
+  )
+    return false;
+  const charset = params
+    .find((p) => p.startsWith("charset="))
+    ?.slice(8)
+    .replace(/"/g, "");
   return charset === undefined || charset === "utf-8" || charset === "utf8";
 }
 
 function contentTypeHint(type: string): string {
-  const hint = type.startsWith("application/x-www-form-urlencoded") ? " (curl -d sends it by default: add -H 'Content-Type: application/json')" : "";
+  const hint = type.startsWith("application/x-www-form-urlencoded")
+    ? " (curl -d sends it by default: add -H 'Content-Type: application/json')"
+    : "";
   return `Content-Type ${type} is not accepted${hint}.`;
 }
 
-function fail(code: ErrorCode, sample = "", details: ErrorDetail[] = [], message?: string): BodyResult {
+function fail(
+  code: ErrorCode,
+  sample = "",
+  details: ErrorDetail[] = [],
+  message?: string,
+): BodyResult {
   return { ok: false, code, details, message, sample };
 }
 
@@ -77,15 +94,32 @@ async function readCapped(request: Request, cap: number): Promise<Uint8Array | n
 export const deepestParsed = (maxDepth: number) => 2 * maxDepth + 32;
 
 /** Reads, inflates, decodes and parses the body of `request` under `maxBytes`: one object, or (batch) an array. */
-export async function readEventBody(request: Request, maxBytes: number, maxDepth: number, shape: "object" | "array" = "object"): Promise<BodyResult> {
+export async function readEventBody(
+  request: Request,
+  maxBytes: number,
+  maxDepth: number,
+  shape: "object" | "array" = "object",
+): Promise<BodyResult> {
   const headers = request.headers;
   const contentType = headers.get("content-type");
-  if (contentType !== null && contentType !== "application/json" && !acceptedContentType(contentType))
-    return fail("unsupported_media_type", "", [{ path: "content-type", code: "invalid_value", message: contentTypeHint(contentType) }]);
+  if (
+    contentType !== null &&
+    contentType !== "application/json" &&
+    !acceptedContentType(contentType)
+  )
+    return fail("unsupported_media_type", "", [
+      { path: "content-type", code: "invalid_value", message: contentTypeHint(contentType) },
+    ]);
   const encodingHeader = headers.get("content-encoding");
   const encoding = encodingHeader === null ? "" : encodingHeader.trim().toLowerCase();
   if (encoding !== "" && !["identity", "gzip", "x-gzip", "deflate"].includes(encoding))
-    return fail("unsupported_encoding", "", [{ path: "content-encoding", code: "invalid_value", message: `Content-Encoding ${encoding} is not accepted.` }]);
+    return fail("unsupported_encoding", "", [
+      {
+        path: "content-encoding",
+        code: "invalid_value",
+        message: `Content-Encoding ${encoding} is not accepted.`,
+      },
+    ]);
 
   const declared = Number(headers.get("content-length") ?? NaN);
   // A compressed body larger than the limit cannot inflate to less (beyond pathological cases).
@@ -103,7 +137,8 @@ export async function readEventBody(request: Request, maxBytes: number, maxDepth
   try {
     bytes = decode(raw, encoding, maxBytes);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || err instanceof RangeError) return fail("payload_too_large");
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || err instanceof RangeError)
+      return fail("payload_too_large");
     return fail("invalid_encoding");
   }
   if (bytes === null) return fail("unsupported_encoding");
@@ -122,11 +157,24 @@ export async function readEventBody(request: Request, maxBytes: number, maxDepth
   // nothing of such a batch is stored and nothing after the parser recurses that deep.
   const batch = shape === "array";
   const scan = scanJson(text, deepestParsed(maxDepth) + (batch ? 1 : 0), batch ? 2 : 1);
-  if (scan.tooDeepAt >= 0) return fail("invalid_event", text.slice(0, 512), [{ path: batch ? `/${scan.tooDeepAt}` : "", code: "too_deep", message: `Nested deeper than ${maxDepth} levels.` }]);
+  if (scan.tooDeepAt >= 0)
+    return fail("invalid_event", text.slice(0, 512), [
+      {
+        path: batch ? `/${scan.tooDeepAt}` : "",
+        code: "too_deep",
+        message: `Nested deeper than ${maxDepth} levels.`,
+      },
+    ]);
   // Other repeated keys: the last one counts, as JSON.parse has it. A repeated eventId would
   // dedupe retries on an ID the client may not mean: refused (the whole batch, nothing stored).
   if (scan.duplicateEventIdAt >= 0)
-    return fail("invalid_event", text.slice(0, 512), [{ path: `${batch ? `/${scan.duplicateEventIdAt}` : ""}/eventId`, code: "conflict", message: "eventId is given more than once in one event." }]);
+    return fail("invalid_event", text.slice(0, 512), [
+      {
+        path: `${batch ? `/${scan.duplicateEventIdAt}` : ""}/eventId`,
+        code: "conflict",
+        message: "eventId is given more than once in one event.",
+      },
+    ]);
 
   let body: unknown;
   try {
@@ -135,8 +183,19 @@ export async function readEventBody(request: Request, maxBytes: number, maxDepth
     return fail("invalid_json", text, [], `The body is not valid JSON: ${(err as Error).message}`);
   }
   const got = Array.isArray(body) ? "array" : body === null ? "null" : typeof body;
-  if (shape === "array" && !Array.isArray(body)) return fail("body_not_array", text, [{ path: "", code: "invalid_type", message: `Expected a JSON array of events, got ${got}.` }]);
+  if (shape === "array" && !Array.isArray(body))
+    return fail("body_not_array", text, [
+      { path: "", code: "invalid_type", message: `Expected a JSON array of events, got ${got}.` },
+    ]);
   if (shape === "object" && (body === null || typeof body !== "object" || Array.isArray(body)))
-    return fail("body_not_object", text, [{ path: "", code: "invalid_type", message: `Expected a JSON object, got ${got}.` }]);
-  return { ok: true, body: body as Record<string, unknown> | unknown[], text, bytes: bytes.byteLength, unsafeInteger: scan.unsafeInteger };
+    return fail("body_not_object", text, [
+      { path: "", code: "invalid_type", message: `Expected a JSON object, got ${got}.` },
+    ]);
+  return {
+    ok: true,
+    body: body as Record<string, unknown> | unknown[],
+    text,
+    bytes: bytes.byteLength,
+    unsafeInteger: scan.unsafeInteger,
+  };
 }

@@ -6,6 +6,10 @@ import { trackdSdk } from "../../ui/sdk/sdk.ts";
 export const SDK_SOURCE = `/* trackd Web SDK */\n(${trackdSdk.toString()})(window);\n`;
 
 export function sdkRoutes() {
-  const headers = { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600", "access-control-allow-origin": "*" };
+  const headers = {
+    "content-type": "text/javascript; charset=utf-8",
+    "cache-control": "public, max-age=3600",
+    "access-control-allow-origin": "*",
+  };
   return new Elysia({ name: "sdk" }).get("/sdk.js", () => new Response(SDK_SOURCE, { headers }));
 }

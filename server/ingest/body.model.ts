@@ -3,5 +3,11 @@ import type { ErrorCode, ErrorDetail } from "../errors.ts";
 
 export type BodyResult =
   /** `unsafeInteger`: the text writes an integer beyond ±2^53 (http/json-scan.ts): such numbers are refused, not rounded. */
-  | { ok: true; body: Record<string, unknown> | unknown[]; text: string; bytes: number; unsafeInteger: boolean }
+  | {
+      ok: true;
+      body: Record<string, unknown> | unknown[];
+      text: string;
+      bytes: number;
+      unsafeInteger: boolean;
+    }
   | { ok: false; code: ErrorCode; details: ErrorDetail[]; message?: string; sample: string };

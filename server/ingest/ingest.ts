@@ -65,7 +65,13 @@ export type IngestOutcome =
   | { kind: "stored"; eventId: string }
   | { kind: "duplicate"; eventId: string }
   | { kind: "debug"; report: DebugReport }
-  | { kind: "error"; code: ErrorCode; details: ErrorDetail[]; message?: string; retryAfterSeconds?: number };
+  | {
+      kind: "error";
+      code: ErrorCode;
+      details: ErrorDetail[];
+      message?: string;
+      retryAfterSeconds?: number;
+    };
 
 let lastMs = -1;
 let lastIso = "";
@@ -78,27 +84,58 @@ function isoTime(ms: number): string {
   return lastIso;
 }
 
-const PATH_ID_MESSAGE = "must be a positive integer without leading zeros (at most 18 digits) or a UUID";
+const PATH_ID_MESSAGE =
+  "must be a positive integer without leading zeros (at most 18 digits) or a UUID";
 
 /** Problems with the path IDs, naming `aid` and/or `tid`. */
 function pathIdProblems(accountId: string | null, trackerId: string | null): ErrorDetail[] {
   const details: ErrorDetail[] = [];
-  if (accountId === null) details.push({ path: "aid", code: "invalid_id", message: `aid ${PATH_ID_MESSAGE}.` });
-  if (trackerId === null) details.push({ path: "tid", code: "invalid_id", message: `tid ${PATH_ID_MESSAGE}.` });
+  if (accountId === null)
+    details.push({ path: "aid", code: "invalid_id", message: `aid ${PATH_ID_MESSAGE}.` });
+  if (trackerId === null)
+    details.push({ path: "tid", code: "invalid_id", message: `tid ${PATH_ID_MESSAGE}.` });
   return details;
 }
 
 /** What the registry does not know: warnings under policy accept, errors (IDs only) under reject. */
-function unregistered(flags: RegistryFlags, accountId: string, trackerId: string, vendor: string): ErrorDetail[] {
+function unregistered(
+  flags: RegistryFlags,
+  accountId: string,
+  trackerId: string,
+  vendor: string,
+): ErrorDetail[] {
   const notes: ErrorDetail[] = [];
-  if (!flags.account) notes.push({ path: "aid", code: "unregistered", message: `Account ${accountId} is not registered.` });
-  if (!flags.tracker) notes.push({ path: "tid", code: "unregistered", message: `Tracker ${trackerId} is not registered under account ${accountId}.` });
-  if (!flags.vendor) notes.push({ path: "/vendor", code: "unregistered", message: `Vendor "${vendor}" is not registered.` });
+  if (!flags.account)
+    notes.push({
+      path: "aid",
+      code: "unregistered",
+      message: `Account ${accountId} is not registered.`,
+    });
+  if (!flags.tracker)
+    notes.push({
+      path: "tid",
+      code: "unregistered",
+      message: `Tracker ${trackerId} is not registered under account ${accountId}.`,
+    });
+  if (!flags.vendor)
+    notes.push({
+      path: "/vendor",
+      code: "unregistered",
+      message: `Vendor "${vendor}" is not registered.`,
+    });
   return notes;
 }
 
 /** Assembles the internal event (field order is the documented one). */
-function buildEvent(f: BodyFields, receivedAt: number, occurred: number, accountId: string, trackerId: string, input: IngestInput, registry: RegistryFlags): TrackedEvent {
+function buildEvent(
+  f: BodyFields,
+  receivedAt: number,
+  occurred: number,
+  accountId: string,
+  trackerId: string,
+  input: IngestInput,
+  registry: RegistryFlags,
+): TrackedEvent {
   return {
     eventId: uuidv7(receivedAt),
     ...(f.clientEventId !== undefined && { clientEventId: f.clientEventId }),
@@ -135,35 +172,70 @@ export type EventOutcome =
   | { kind: "stored"; eventId: string }
   | { kind: "duplicate"; eventId: string }
   | { kind: "valid"; event: TrackedEvent; warnings: Warning[] } // oa_debug: would be stored
-  | { kind: "rejected"; code: ErrorCode; details: ErrorDetail[]; event: TrackedEvent | null; warnings: Warning[] }
+  | {
+      kind: "rejected";
+      code: ErrorCode;
+      details: ErrorDetail[];
+      event: TrackedEvent | null;
+      warnings: Warning[];
+    }
   | { kind: "unavailable" };
 
 /**
  * Validates, normalizes, checks the registry and the client's event ID, and stores one event.
  * `unsafeIntegers`: the body's text wrote an integer beyond ±2^53 (see normalizeEvent).
  */
-export async function acceptOne(scope: Scope, body: Record<string, unknown>, unsafeIntegers: boolean): Promise<EventOutcome> {
+export async function acceptOne(
+  scope: Scope,
+  body: Record<string, unknown>,
+  unsafeIntegers: boolean,
+): Promise<EventOutcome> {
   const { deps, input, accountId, trackerId, receivedAt } = scope;
   const warnings: Warning[] = [];
   const normalized = normalizeEvent(body, deps.limits, unsafeIntegers);
   warnings.push(...normalized.warnings);
   const fields = normalized.fields;
-  if (!fields) return { kind: "rejected", code: "invalid_event", details: normalized.problems, event: null, warnings };
+  if (!fields)
+    return {
+      kind: "rejected",
+      code: "invalid_event",
+      details: normalized.problems,
+      event: null,
+      warnings,
+    };
   const occurred = occurredAt(receivedAt, fields.timestamp, fields.sentAt, warnings);
 
   const registry = deps.registry.lookup(accountId, trackerId, fields.vendor);
   // Only debug reports and the reject policy read these: skip the strings on the hot path.
   const wanted = input.debug || deps.registry.policy === "reject";
-  const notes = wanted && !(registry.account && registry.tracker && registry.vendor) ? unregistered(registry, accountId, trackerId, fields.vendor) : [];
+  const notes =
+    wanted && !(registry.account && registry.tracker && registry.vendor)
+      ? unregistered(registry, accountId, trackerId, fields.vendor)
+      : [];
   if (deps.registry.policy === "reject" && (!registry.account || !registry.tracker))
-    return { kind: "rejected", code: "unregistered_id", details: notes.filter((n) => n.path !== "/vendor"), event: buildEvent(fields, receivedAt, occurred, accountId, trackerId, input, registry), warnings };
+    return {
+      kind: "rejected",
+      code: "unregistered_id",
+      details: notes.filter((n) => n.path !== "/vendor"),
+      event: buildEvent(fields, receivedAt, occurred, accountId, trackerId, input, registry),
+      warnings,
+    };
   warnings.push(...notes);
-  if (input.debug) return { kind: "valid", event: buildEvent(fields, receivedAt, occurred, accountId, trackerId, input, registry), warnings };
+  if (input.debug)
+    return {
+      kind: "valid",
+      event: buildEvent(fields, receivedAt, occurred, accountId, trackerId, input, registry),
+      warnings,
+    };
 
   const key = fields.clientEventId ? clientKey(accountId, trackerId, fields.clientEventId) : null;
   if (key) {
     // A retry of an event already stored (or being stored right now) is a success, stored once.
-    for (let prior = deps.clientIds.lookup(key, receivedAt); prior !== null; prior = deps.clientIds.lookup(key, receivedAt)) {
+    for (
+      let prior = deps.clientIds.lookup(key, receivedAt);
+      prior !== null;
+      prior = deps.clientIds.lookup(key, receivedAt)
+    ) {
       const eventId = await prior;
       if (eventId) return { kind: "duplicate", eventId };
     }
@@ -182,7 +254,15 @@ export async function acceptOne(scope: Scope, body: Record<string, unknown>, uns
 }
 
 /** Records a refusal in the reject log (counted against the tracker when its IDs were valid). */
-export function recordRefusal(deps: Pick<IngestDeps, "rejects">, input: Pick<IngestInput, "aid" | "tid" | "context">, ids: { accountId: string | null; trackerId: string | null }, receivedAt: number, code: ErrorCode, details: ErrorDetail[], sample: string): void {
+export function recordRefusal(
+  deps: Pick<IngestDeps, "rejects">,
+  input: Pick<IngestInput, "aid" | "tid" | "context">,
+  ids: { accountId: string | null; trackerId: string | null },
+  receivedAt: number,
+  code: ErrorCode,
+  details: ErrorDetail[],
+  sample: string,
+): void {
   deps.rejects.record(
     {
       at: isoTime(receivedAt),
@@ -209,19 +289,42 @@ export interface Precheck {
 }
 
 /** The policies before the body: draining, path IDs, rate limits, allowed origins, storage room. */
-export function precheck(deps: IngestDeps, input: IngestInput, now: number): { accountId: string; trackerId: string } | Precheck {
+export function precheck(
+  deps: IngestDeps,
+  input: IngestInput,
+  now: number,
+): { accountId: string; trackerId: string } | Precheck {
   const accountId = input.ids ? input.ids.accountId : parsePathId(input.aid);
   const trackerId = input.ids ? input.ids.trackerId : parsePathId(input.tid);
   const ids = { accountId, trackerId };
   if (!input.debug && deps.draining()) return { code: "shutting_down", details: [], ids };
-  if (accountId === null || trackerId === null) return { code: "invalid_id", details: pathIdProblems(accountId, trackerId), ids };
+  if (accountId === null || trackerId === null)
+    return { code: "invalid_id", details: pathIdProblems(accountId, trackerId), ids };
   const wait = deps.rateLimits.take(input.context.ip, accountId, trackerId, now);
-  if (wait > 0) return { code: "rate_limited", details: [], ids, hard: true, retryAfterSeconds: Math.ceil(wait / 1000) };
+  if (wait > 0)
+    return {
+      code: "rate_limited",
+      details: [],
+      ids,
+      hard: true,
+      retryAfterSeconds: Math.ceil(wait / 1000),
+    };
   const origin = input.context.origin;
   if (origin !== null) {
     const allowed = deps.allowedOrigins(accountId, trackerId);
     if (allowed.length > 0 && !allowed.includes(origin))
-      return { code: "origin_not_allowed", details: [{ path: "origin", code: "invalid_value", message: `Origin ${origin} is not among this tracker's allowed origins.` }], ids, hard: true };
+      return {
+        code: "origin_not_allowed",
+        details: [
+          {
+            path: "origin",
+            code: "invalid_value",
+            message: `Origin ${origin} is not among this tracker's allowed origins.`,
+          },
+        ],
+        ids,
+        hard: true,
+      };
   }
   if (deps.storageFull()) return { code: "storage_full", details: [], ids };
   return { accountId, trackerId };
@@ -231,7 +334,12 @@ export function precheck(deps: IngestDeps, input: IngestInput, now: number): { a
 export async function ingest(deps: IngestDeps, input: IngestInput): Promise<IngestOutcome> {
   const receivedAt = deps.now();
   let bytes: number | null = null;
-  const report = (code: ErrorCode | undefined, event: TrackedEvent | null, problems: ErrorDetail[], warnings: Warning[]): IngestOutcome => ({
+  const report = (
+    code: ErrorCode | undefined,
+    event: TrackedEvent | null,
+    problems: ErrorDetail[],
+    warnings: Warning[],
+  ): IngestOutcome => ({
     kind: "debug",
     report: {
       debug: true,
@@ -243,7 +351,15 @@ export async function ingest(deps: IngestDeps, input: IngestInput): Promise<Inge
       received: { aid: input.aid, tid: input.tid, test: input.test || input.debug, bytes },
     },
   });
-  const refuse = (code: ErrorCode, details: ErrorDetail[], ids: { accountId: string | null; trackerId: string | null }, sample: string, message?: string, event: TrackedEvent | null = null, warnings: Warning[] = []): IngestOutcome => {
+  const refuse = (
+    code: ErrorCode,
+    details: ErrorDetail[],
+    ids: { accountId: string | null; trackerId: string | null },
+    sample: string,
+    message?: string,
+    event: TrackedEvent | null = null,
+    warnings: Warning[] = [],
+  ): IngestOutcome => {
     if (input.debug) return report(code, event, details, warnings);
     recordRefusal(deps, input, ids, receivedAt, code, details, sample);
     return { kind: "error", code, details, message };
@@ -253,13 +369,22 @@ export async function ingest(deps: IngestDeps, input: IngestInput): Promise<Inge
   if ("code" in scope) {
     if (!scope.hard) return refuse(scope.code, scope.details, scope.ids, "");
     recordRefusal(deps, input, scope.ids, receivedAt, scope.code, scope.details, "");
-    return { kind: "error", code: scope.code, details: scope.details, retryAfterSeconds: scope.retryAfterSeconds };
+    return {
+      kind: "error",
+      code: scope.code,
+      details: scope.details,
+      retryAfterSeconds: scope.retryAfterSeconds,
+    };
   }
   const body = await input.readBody();
   if (!body.ok) return refuse(body.code, body.details, scope, body.sample, body.message);
   bytes = body.bytes;
 
-  const outcome = await acceptOne({ deps, input, ...scope, receivedAt }, body.body as Record<string, unknown>, body.unsafeInteger);
+  const outcome = await acceptOne(
+    { deps, input, ...scope, receivedAt },
+    body.body as Record<string, unknown>,
+    body.unsafeInteger,
+  );
   switch (outcome.kind) {
     case "stored":
       return { kind: "stored", eventId: outcome.eventId };
@@ -268,7 +393,15 @@ export async function ingest(deps: IngestDeps, input: IngestInput): Promise<Inge
     case "valid":
       return report(undefined, outcome.event, [], outcome.warnings);
     case "rejected":
-      return refuse(outcome.code, outcome.details, scope, body.text, undefined, outcome.event, outcome.warnings);
+      return refuse(
+        outcome.code,
+        outcome.details,
+        scope,
+        body.text,
+        undefined,
+        outcome.event,
+        outcome.warnings,
+      );
     case "unavailable":
       return { kind: "error", code: "storage_unavailable", details: [] };
   }

@@ -39,7 +39,10 @@ export class RateLimits {
   private readonly perIp: TokenBuckets;
   private readonly perTracker: TokenBuckets;
 
-  constructor(config: { perIp: { ratePerSecond: number; burst: number }; perTracker: { ratePerSecond: number; burst: number } }) {
+  constructor(config: {
+    perIp: { ratePerSecond: number; burst: number };
+    perTracker: { ratePerSecond: number; burst: number };
+  }) {
     this.perIp = new TokenBuckets(config.perIp.ratePerSecond, config.perIp.burst);
     this.perTracker = new TokenBuckets(config.perTracker.ratePerSecond, config.perTracker.burst);
   }
@@ -47,7 +50,10 @@ export class RateLimits {
   /** Takes a token for this address and tracker: 0 if allowed, else milliseconds to wait. Off by default: no keys built then. */
   take(ip: string | null, accountId: string | null, trackerId: string | null, now: number): number {
     const byIp = this.perIp.enabled ? this.perIp.take(ip ?? "unknown", now) : 0;
-    const byTracker = this.perTracker.enabled && accountId && trackerId ? this.perTracker.take(`${accountId}/${trackerId}`, now) : 0;
+    const byTracker =
+      this.perTracker.enabled && accountId && trackerId
+        ? this.perTracker.take(`${accountId}/${trackerId}`, now)
+        : 0;
     return Math.max(byIp, byTracker);
   }
 }

@@ -63,7 +63,13 @@ interface Pending {
 }
 
 /** The journey behind `seed` in `accountId`, or null if the seed event is not in that account. */
-export function findJourney(reader: JourneyReader, accountId: string, seed: JourneySeed, limits: JourneyLimits, isLead: IsLead): Journey | null {
+export function findJourney(
+  reader: JourneyReader,
+  accountId: string,
+  seed: JourneySeed,
+  limits: JourneyLimits,
+  isLead: IsLead,
+): Journey | null {
   const events = new Map<string, TrackedEvent>();
   const devices = new Set<string>();
   const seen = new Set<string>();
@@ -90,7 +96,11 @@ export function findJourney(reader: JourneyReader, accountId: string, seed: Jour
       const kind = pairs[i]!;
       if (kind === SERVER_EVENTS) continue;
       if (kind === "device") devices.add(pairs[i + 1]!);
-      enqueue(kind as LinkKind, pairs[i + 1]!, { eventId: event.eventId, kind: by.kind, value: by.value });
+      enqueue(kind as LinkKind, pairs[i + 1]!, {
+        eventId: event.eventId,
+        kind: by.kind,
+        value: by.value,
+      });
     }
   };
 
@@ -117,7 +127,13 @@ export function findJourney(reader: JourneyReader, accountId: string, seed: Jour
   return {
     accountId,
     seed,
-    deviceIds: [...new Set(all.map((e) => e.properties.deviceId).filter((d): d is string => typeof d === "string" && d !== ""))],
+    deviceIds: [
+      ...new Set(
+        all
+          .map((e) => e.properties.deviceId)
+          .filter((d): d is string => typeof d === "string" && d !== ""),
+      ),
+    ],
     identifiers,
     visits: groupVisits(all),
     events: all,
@@ -128,11 +144,19 @@ export function findJourney(reader: JourneyReader, accountId: string, seed: Jour
 }
 
 /** Reads one identifier's events and decides whether to follow it. */
-function follow(reader: JourneyReader, accountId: string, link: Pending, known: Set<string>, limits: JourneyLimits): { step: LinkStep; events: TrackedEvent[]; cut: boolean } {
+function follow(
+  reader: JourneyReader,
+  accountId: string,
+  link: Pending,
+  known: Set<string>,
+  limits: JourneyLimits,
+): { step: LinkStep; events: TrackedEvent[]; cut: boolean } {
   const entries: LinkEntry[] = [];
   const shoppers = new Set<string>();
   let newDevices = 0;
-  for (const e of reader.links.entries(accountId, link.kind, link.value, { limit: limits.maxEventsPerIdentifier + 1 })) {
+  for (const e of reader.links.entries(accountId, link.kind, link.value, {
+    limit: limits.maxEventsPerIdentifier + 1,
+  })) {
     entries.push(e);
     if (e.shopper === "" || shoppers.has(e.shopper)) continue;
     shoppers.add(e.shopper);
@@ -141,10 +165,18 @@ function follow(reader: JourneyReader, accountId: string, link: Pending, known: 
     const device = deviceInKey(e.shopper);
     if (device !== null && !known.has(device)) newDevices++;
   }
-  const step: LinkStep = { kind: link.kind, value: link.value, via: link.via, events: entries.length, shoppers: shoppers.size, followed: false };
+  const step: LinkStep = {
+    kind: link.kind,
+    value: link.value,
+    via: link.via,
+    events: entries.length,
+    shoppers: shoppers.size,
+    followed: false,
+  };
   const tooMany = entries.length > limits.maxEventsPerIdentifier;
   // A device is one shopper by construction: it is never "shared", only cut at the event bound.
-  if (link.kind !== "device" && shoppers.size > limits.maxDevicesPerIdentifier) step.reason = "shared";
+  if (link.kind !== "device" && shoppers.size > limits.maxDevicesPerIdentifier)
+    step.reason = "shared";
   else if (link.kind !== "device" && tooMany) step.reason = "too_many_events";
   else if (known.size + newDevices > limits.maxDevices) step.reason = "too_many_devices";
   if (step.reason) return { step, events: [], cut: true };

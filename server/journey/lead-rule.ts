@@ -8,5 +8,7 @@ export type IsLead = (event: TrackedEvent) => boolean;
 export function leadRule(rule: LeadRule): IsLead {
   const actions = new Set(rule.actions.map((a) => a.toLowerCase()));
   const objects = new Set(rule.objects.map((o) => o.toLowerCase()));
-  return (event) => event.context.source === "server" && (actions.has(event.action.toLowerCase()) || objects.has(event.object.toLowerCase()));
+  return (event) =>
+    event.context.source === "server" &&
+    (actions.has(event.action.toLowerCase()) || objects.has(event.object.toLowerCase()));
 }

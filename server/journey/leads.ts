@@ -46,10 +46,21 @@ export interface LeadPage {
 /** Server events read (and their leads summed up) between two yields to the event loop. */
 const YIELD_EVERY = 50;
 
-const touch = (v: Visit): Touch => ({ visitId: v.visitId, start: v.start, landingPage: v.landingPage, referrer: v.referrer, utm: v.utm });
+const touch = (v: Visit): Touch => ({
+  visitId: v.visitId,
+  start: v.start,
+  landingPage: v.landingPage,
+  referrer: v.referrer,
+  utm: v.utm,
+});
 
 /** Sums up the journey behind one lead. */
-export function summarizeLead(reader: JourneyReader, lead: TrackedEvent, limits: JourneyLimits, isLead: IsLead): LeadSummary {
+export function summarizeLead(
+  reader: JourneyReader,
+  lead: TrackedEvent,
+  limits: JourneyLimits,
+  isLead: IsLead,
+): LeadSummary {
   const journey = findJourney(reader, lead.accountId, { eventId: lead.eventId }, limits, isLead)!;
   const before = journey.visits.filter((v) => v.start <= lead.occurredAt);
   return {
@@ -82,7 +93,11 @@ export async function listLeads(
   // seconds, and ingest must not wait for them. (A slice's read ends where the next begins.)
   for (let after = from, more = true; more; ) {
     more = false;
-    for (const { eventId } of reader.links.entries(query.accountId, SERVER_EVENTS, "", { from: after, below: query.toKey, limit: YIELD_EVERY })) {
+    for (const { eventId } of reader.links.entries(query.accountId, SERVER_EVENTS, "", {
+      from: after,
+      below: query.toKey,
+      limit: YIELD_EVERY,
+    })) {
       after = eventId;
       more = true;
       const event = reader.get(eventId);

@@ -48,7 +48,15 @@ const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ?
 
 /** Events oldest first: by when they happened, then by arrival. */
 export function byOccurrence(a: TrackedEvent, b: TrackedEvent): number {
-  return a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+  return a.occurredAt < b.occurredAt
+    ? -1
+    : a.occurredAt > b.occurredAt
+      ? 1
+      : a.eventId < b.eventId
+        ? -1
+        : a.eventId > b.eventId
+          ? 1
+          : 0;
 }
 
 /** The visits among `events` (sorted oldest first), oldest first; events without a visit ID belong to none. */

@@ -29,12 +29,15 @@ export class Registry {
       for (const { key, value } of store.vendors.getRange()) this.vendors.set(key, value);
     }
     // The config file seeds what the store does not have yet; edits made in the page win.
-    for (const a of config.accounts) if (!this.accounts.has(normalizeId(a.id))) void this.putAccount({ ...a, id: normalizeId(a.id) });
+    for (const a of config.accounts)
+      if (!this.accounts.has(normalizeId(a.id)))
+        void this.putAccount({ ...a, id: normalizeId(a.id) });
     for (const t of config.trackers) {
       const tracker = { ...t, id: normalizeId(t.id), accountId: normalizeId(t.accountId) };
       if (!this.trackers.has(pair(tracker.accountId, tracker.id))) void this.putTracker(tracker);
     }
-    for (const v of config.vendors) if (!this.vendors.has(vendorKey(v.name))) void this.putVendor(v);
+    for (const v of config.vendors)
+      if (!this.vendors.has(vendorKey(v.name))) void this.putVendor(v);
   }
 
   get policy(): "accept" | "reject" {
@@ -43,7 +46,8 @@ export class Registry {
 
   /** Whether the account, the tracker (under that account) and the vendor are registered. */
   lookup(accountId: string, trackerId: string, vendor: string | undefined): RegistryFlags {
-    if (this.accounts.size === 0 && this.vendors.size === 0) return { account: false, tracker: false, vendor: false };
+    if (this.accounts.size === 0 && this.vendors.size === 0)
+      return { account: false, tracker: false, vendor: false };
     return {
       account: this.accounts.has(accountId),
       tracker: this.trackers.has(pair(accountId, trackerId)),
@@ -65,17 +69,24 @@ export class Registry {
   }
 
   list(): { accounts: Account[]; trackers: Tracker[]; vendors: Vendor[] } {
-    const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id, "en", { numeric: true });
+    const byId = (a: { id: string }, b: { id: string }) =>
+      a.id.localeCompare(b.id, "en", { numeric: true });
     return {
       accounts: [...this.accounts.values()].sort(byId),
-      trackers: [...this.trackers.values()].sort((a, b) => byId({ id: a.accountId }, { id: b.accountId }) || byId(a, b)),
+      trackers: [...this.trackers.values()].sort(
+        (a, b) => byId({ id: a.accountId }, { id: b.accountId }) || byId(a, b),
+      ),
       vendors: [...this.vendors.values()].sort((a, b) => a.name.localeCompare(b.name)),
     };
   }
 
   /** Nearest registered pairs to an unregistered one. */
   suggest(accountId: string, trackerId: string): Suggestion[] {
-    return suggestPairs(accountId, trackerId, [...this.trackers.values()].map((t) => ({ accountId: t.accountId, trackerId: t.id })));
+    return suggestPairs(
+      accountId,
+      trackerId,
+      [...this.trackers.values()].map((t) => ({ accountId: t.accountId, trackerId: t.id })),
+    );
   }
 
   async putAccount(account: Account): Promise<void> {
@@ -87,7 +98,8 @@ export class Registry {
   async deleteAccount(id: string): Promise<boolean> {
     if (!this.accounts.delete(id)) return false;
     const writes: Promise<unknown>[] = [this.store?.accounts.remove(id) ?? Promise.resolve()];
-    for (const [key, t] of this.trackers) if (t.accountId === id) writes.push(this.removeTracker(key));
+    for (const [key, t] of this.trackers)
+      if (t.accountId === id) writes.push(this.removeTracker(key));
     await Promise.all(writes);
     return true;
   }

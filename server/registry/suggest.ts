@@ -14,26 +14,45 @@ export interface Suggestion {
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0;
   if (Math.abs(a.length - b.length) > 2) return 3; // callers only care up to 2
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   return d[a.length]![b.length]!;
 }
 
 /** Up to `limit` registered pairs near (accountId, trackerId), best first. */
-export function suggestPairs(accountId: string, trackerId: string, registered: { accountId: string; trackerId: string }[], limit = 3): Suggestion[] {
+export function suggestPairs(
+  accountId: string,
+  trackerId: string,
+  registered: { accountId: string; trackerId: string }[],
+  limit = 3,
+): Suggestion[] {
   const scored: (Suggestion & { score: number })[] = [];
   for (const r of registered) {
     if (r.accountId === accountId && r.trackerId === trackerId) continue;
     const da = editDistance(accountId, r.accountId);
     const dt = editDistance(trackerId, r.trackerId);
-    if (dt === 0 && da > 0) scored.push({ ...r, score: da <= 2 ? da : 2.5, reason: `tracker ${trackerId} is registered under account ${r.accountId}` });
-    else if (da === 0 && dt <= 2) scored.push({ ...r, score: dt, reason: `account ${accountId} has tracker ${r.trackerId}` });
-    else if (da + dt <= 2) scored.push({ ...r, score: da + dt + 0.5, reason: `a registered pair differs by ${da + dt} character${da + dt > 1 ? "s" : ""}` });
+    if (dt === 0 && da > 0)
+      scored.push({
+        ...r,
+        score: da <= 2 ? da : 2.5,
+        reason: `tracker ${trackerId} is registered under account ${r.accountId}`,
+      });
+    else if (da === 0 && dt <= 2)
+      scored.push({ ...r, score: dt, reason: `account ${accountId} has tracker ${r.trackerId}` });
+    else if (da + dt <= 2)
+      scored.push({
+        ...r,
+        score: da + dt + 0.5,
+        reason: `a registered pair differs by ${da + dt} character${da + dt > 1 ? "s" : ""}`,
+      });
   }
   return scored
     .sort((x, y) => x.score - y.score)

@@ -32,7 +32,9 @@ const stderr = compile.stderr.toString();
 if (compile.exitCode !== 0) {
   process.stderr.write(stderr);
   if (/denort|dl\.deno\.land/.test(stderr))
-    process.stderr.write("\nbuild:deno: deno compile could not fetch denort (Deno's runtime-only binary) from dl.deno.land. Set DENORT_BIN to a denort binary of the same version, or build on a machine that can reach dl.deno.land.\n");
+    process.stderr.write(
+      "\nbuild:deno: deno compile could not fetch denort (Deno's runtime-only binary) from dl.deno.land. Set DENORT_BIN to a denort binary of the same version, or build on a machine that can reach dl.deno.land.\n",
+    );
   process.exit(1);
 }
 console.log(`built ${outfile}`);

@@ -20,4 +20,6 @@ if (!result.success) {
   for (const log of result.logs) console.error(log);
   process.exit(1);
 }
-console.log(`built ${outdir}: ${result.outputs.map((o) => o.path.slice(outdir.length + 1)).join(", ")}`);
+console.log(
+  `built ${outdir}: ${result.outputs.map((o) => o.path.slice(outdir.length + 1)).join(", ")}`,
+);

@@ -12,7 +12,8 @@ import type { BunPlugin } from "bun";
 
 const root = join(import.meta.dir, "../..");
 const platform = `${process.platform}-${process.arch}`;
-const libc = process.platform === "linux" && !existsSync("/lib/ld-musl-x86_64.so.1") ? "glibc" : "musl";
+const libc =
+  process.platform === "linux" && !existsSync("/lib/ld-musl-x86_64.so.1") ? "glibc" : "musl";
 
 /** The prebuilt N-API addon shipped in a platform package, e.g. @lmdb/lmdb-linux-x64. */
 function nativeAddon(pkg: string): string {
@@ -30,8 +31,13 @@ const embedNativeAddons: BunPlugin = {
   name: "embed-native-addons",
   setup(build) {
     build.onResolve({ filter: /^node-gyp-build-optional-packages$/ }, (args) => {
-      const owner = Object.keys(addons).find((pkg) => args.importer.includes(`/node_modules/${pkg}/`));
-      if (!owner) throw new Error(`unexpected importer of node-gyp-build-optional-packages: ${args.importer}`);
+      const owner = Object.keys(addons).find((pkg) =>
+        args.importer.includes(`/node_modules/${pkg}/`),
+      );
+      if (!owner)
+        throw new Error(
+          `unexpected importer of node-gyp-build-optional-packages: ${args.importer}`,
+        );
       return { path: owner, namespace: "native-addon" };
     });
     build.onLoad({ filter: /.*/, namespace: "native-addon" }, (args) => ({
@@ -61,11 +67,14 @@ async function build(): Promise<boolean> {
 /** Starts the binary on a scratch data directory: true once it says it is listening. */
 async function starts(binary: string): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), "trackd-build-check-"));
-  const proc = Bun.spawn([binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data")], {
-    env: { ...process.env, TRACKD_ADMIN_TOKEN: "build-check" },
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+  const proc = Bun.spawn(
+    [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data")],
+    {
+      env: { ...process.env, TRACKD_ADMIN_TOKEN: "build-check" },
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+  );
   const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
   let logs = "";
   const decoder = new TextDecoder();

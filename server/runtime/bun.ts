@@ -12,7 +12,8 @@ import type { PeerAddress } from "../http/client-ip.ts";
 import type { Listener, Runtime, ServeOptions } from "./runtime.ts";
 
 /** The peer as Bun's server reports it; null without a server. */
-const peerAddress: PeerAddress = (request, server) => (server as Server<unknown> | null)?.requestIP(request)?.address ?? null;
+const peerAddress: PeerAddress = (request, server) =>
+  (server as Server<unknown> | null)?.requestIP(request)?.address ?? null;
 
 /** Adds routes for Bun's own router; they take precedence over Elysia's for the same path and method. */
 function addBunRoutes(app: AnyElysia, routes: Record<string, unknown>): void {
@@ -28,7 +29,13 @@ export const bunRuntime: Runtime = {
     // app.handle and the in-process tests use) without Elysia's per-request context, which
     // measured ~8 µs of the ~60 µs a request costs.
     const endpoint = collectEndpointOf(app);
-    if (endpoint) addBunRoutes(app, { "/collect/:aid/:tid/event": { POST: (request: BunRequest<string>, server: Server<unknown>) => endpoint("event", request, request.params, server) } });
+    if (endpoint)
+      addBunRoutes(app, {
+        "/collect/:aid/:tid/event": {
+          POST: (request: BunRequest<string>, server: Server<unknown>) =>
+            endpoint("event", request, request.params, server),
+        },
+      });
     app.listen({
       hostname: options.hostname,
       port: options.port,
@@ -48,11 +55,17 @@ export const bunRuntime: Runtime = {
     // its HTML and the page's security headers. The compiled binary has the built HTML at
     // hand; from source it is fetched once from that path.
     const hidden = `/admin/bundle-${crypto.randomUUID()}`;
-    const built = (page as { files?: { path: string; loader: string }[] }).files?.find((f) => f.loader === "html")?.path;
+    const built = (page as { files?: { path: string; loader: string }[] }).files?.find(
+      (f) => f.loader === "html",
+    )?.path;
     let html: Promise<string> | null = null;
     const pageRoute = async (_request: Request, server: Server<unknown>) => {
-      html ??= built ? Bun.file(built).text() : fetch(new URL(hidden, `http://127.0.0.1:${server.port}`)).then((r) => r.text());
-      return new Response(await html, { headers: { ...ADMIN_PAGE_HEADERS, "content-type": "text/html; charset=utf-8" } });
+      html ??= built
+        ? Bun.file(built).text()
+        : fetch(new URL(hidden, `http://127.0.0.1:${server.port}`)).then((r) => r.text());
+      return new Response(await html, {
+        headers: { ...ADMIN_PAGE_HEADERS, "content-type": "text/html; charset=utf-8" },
+      });
     };
     addBunRoutes(app, { [hidden]: page, "/admin": { GET: pageRoute } });
     return app.get("/", ({ redirect }) => redirect("/admin", 302));

@@ -12,7 +12,10 @@ declare const Deno: {
   version: { deno: string };
   serve(
     options: { hostname: string; port: number; onListen: () => void },
-    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
+    handler: (
+      request: Request,
+      info: { remoteAddr: { hostname: string } },
+    ) => Response | Promise<Response>,
   ): { addr: { port: number }; shutdown(): Promise<void> };
 };
 
@@ -20,7 +23,13 @@ declare const Deno: {
 const peers = new WeakMap<Request, string>();
 
 const UI_DIR = new URL("../../dist/ui/", import.meta.url);
-const TYPES: Record<string, string> = { html: "text/html; charset=utf-8", js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8", png: "image/png", svg: "image/svg+xml" };
+const TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  png: "image/png",
+  svg: "image/svg+xml",
+};
 
 function uiFile(name: string): Response {
   // Asset names are the bundler's (letters, digits, dashes, one dot): nothing else is read.
@@ -28,10 +37,19 @@ function uiFile(name: string): Response {
   try {
     const body = readFileSync(new URL(name, UI_DIR));
     const cache = name === "index.html" ? "no-cache" : "public, max-age=31536000, immutable";
-    const headers = { "content-type": TYPES[name.split(".").pop()!] ?? "application/octet-stream", "cache-control": cache, "x-content-type-options": "nosniff" };
-    return new Response(body, { headers: name === "index.html" ? { ...ADMIN_PAGE_HEADERS, ...headers } : headers });
+    const headers = {
+      "content-type": TYPES[name.split(".").pop()!] ?? "application/octet-stream",
+      "cache-control": cache,
+      "x-content-type-options": "nosniff",
+    };
+    return new Response(body, {
+      headers: name === "index.html" ? { ...ADMIN_PAGE_HEADERS, ...headers } : headers,
+    });
   } catch {
-    return new Response(name === "index.html" ? "The admin page is not built: run npm run build:ui" : "not found", { status: 404 });
+    return new Response(
+      name === "index.html" ? "The admin page is not built: run npm run build:ui" : "not found",
+      { status: 404 },
+    );
   }
 }
 
@@ -41,10 +59,13 @@ export const denoRuntime: Runtime = {
   serve(app: AnyElysia, options: ServeOptions): Listener {
     // Deno.serve has no per-connection idle timeout or transport body cap to set: read-body.ts
     // caps every body it reads, and Deno closes idle keep-alive connections itself.
-    const server = Deno.serve({ hostname: options.hostname, port: options.port, onListen: () => {} }, (request, info) => {
-      peers.set(request, info.remoteAddr.hostname);
-      return app.fetch(request);
-    });
+    const server = Deno.serve(
+      { hostname: options.hostname, port: options.port, onListen: () => {} },
+      (request, info) => {
+        peers.set(request, info.remoteAddr.hostname);
+        return app.fetch(request);
+      },
+    );
     return { port: server.addr.port, stop: () => server.shutdown() };
   },
   withAdminPage: (app) =>

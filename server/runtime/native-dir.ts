@@ -27,7 +27,10 @@ export function canExecuteIn(dir: string): boolean {
   }
 }
 
-export type NativeDir = { kind: "ready" } | { kind: "restart"; tmpdir: string; instead: string } | { kind: "none"; message: string };
+export type NativeDir =
+  | { kind: "ready" }
+  | { kind: "restart"; tmpdir: string; instead: string }
+  | { kind: "none"; message: string };
 
 /** Whether the addons can be loaded here as things are, from another TMPDIR, or not at all. */
 export function nativeDir(argv: string[], env: NodeJS.ProcessEnv): NativeDir {
@@ -49,7 +52,11 @@ export function nativeDir(argv: string[], env: NodeJS.ProcessEnv): NativeDir {
 
 /** Runs this binary again with TMPDIR set, passing signals on; resolves with its exit code. */
 export async function runWithTmpdir(tmpdirPath: string): Promise<number> {
-  const child = Bun.spawn([process.execPath, ...process.argv.slice(2)], { env: { ...process.env, TMPDIR: tmpdirPath }, stdio: ["inherit", "inherit", "inherit"] });
-  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => child.kill(signal));
+  const child = Bun.spawn([process.execPath, ...process.argv.slice(2)], {
+    env: { ...process.env, TMPDIR: tmpdirPath },
+    stdio: ["inherit", "inherit", "inherit"],
+  });
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const)
+    process.on(signal, () => child.kill(signal));
   return child.exited;
 }

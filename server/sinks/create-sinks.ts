@@ -12,7 +12,11 @@ export function createSinks(configs: SinkConfig[], dataDir: string): Sink[] {
   return configs.map((c): Sink => {
     switch (c.kind) {
       case "file":
-        return new FileSink({ name: c.name, dir: c.dir ? resolve(c.dir) : join(dataDir, "events"), maxFileBytes: c.maxFileBytes });
+        return new FileSink({
+          name: c.name,
+          dir: c.dir ? resolve(c.dir) : join(dataDir, "events"),
+          maxFileBytes: c.maxFileBytes,
+        });
       case "webhook":
         return new WebhookSink(c);
       case "nats":

@@ -8,7 +8,8 @@ import { timeKey } from "./event-store.ts";
 import { uuidv7Time } from "../events/ids.ts";
 
 /** Per tracker: the same client ID sent to two trackers is two events. */
-export const clientKey = (accountId: string, trackerId: string, clientEventId: string) => `${accountId}/${trackerId}/${clientEventId}`;
+export const clientKey = (accountId: string, trackerId: string, clientEventId: string) =>
+  `${accountId}/${trackerId}/${clientEventId}`;
 
 /** The databases: the event writer thread puts into them by name, with the event. */
 export const CLIENT_ID_DBS = { clientIds: "client-ids", clientIdsByTime: "client-ids-by-time" };

@@ -31,7 +31,11 @@ const range = tupleRange;
 const EVENT_ID_LENGTH = 36;
 
 /** The databases' names and key encodings (the store-format migration rewrites their keys). */
-export const DELIVERY_DBS = { cursors: "sink-cursors", dead: "dead-letters", replay: "replay-queue" };
+export const DELIVERY_DBS = {
+  cursors: "sink-cursors",
+  dead: "dead-letters",
+  replay: "replay-queue",
+};
 
 export class DeliveryStore {
   private readonly cursors: Database<SinkCursor, string>;
@@ -41,7 +45,11 @@ export class DeliveryStore {
   constructor(root: RootDatabase) {
     this.cursors = root.openDB({ name: DELIVERY_DBS.cursors });
     this.dead = root.openDB({ name: DELIVERY_DBS.dead, keyEncoding: "binary" });
-    this.replay = root.openDB({ name: DELIVERY_DBS.replay, keyEncoding: "binary", encoding: "string" });
+    this.replay = root.openDB({
+      name: DELIVERY_DBS.replay,
+      keyEncoding: "binary",
+      encoding: "string",
+    });
   }
 
   /** The databases, for storage accounting. */
@@ -63,9 +71,13 @@ export class DeliveryStore {
    * moved past it (or, for replays, their queue entries removed). Rejects if it could not be
    * committed, and then none of it was: the batch is to be sent again.
    */
-  async commitBatch(sink: string, batch: { deadLetters: DeadLetter[]; cursor: SinkCursor; replayed: string[] }): Promise<void> {
+  async commitBatch(
+    sink: string,
+    batch: { deadLetters: DeadLetter[]; cursor: SinkCursor; replayed: string[] },
+  ): Promise<void> {
     await this.cursors.transaction(() => {
-      for (const letter of batch.deadLetters) this.dead.put(deliveryKey(letter.sink, letter.eventId), letter);
+      for (const letter of batch.deadLetters)
+        this.dead.put(deliveryKey(letter.sink, letter.eventId), letter);
       for (const eventId of batch.replayed) this.replay.remove(deliveryKey(sink, eventId));
       this.cursors.put(sink, { ...batch.cursor });
     });
@@ -80,7 +92,9 @@ export class DeliveryStore {
 
   /** Dead-letter records for one event across sinks. */
   deadLettersOf(eventId: string, sinks: string[]): DeadLetter[] {
-    return sinks.map((s) => this.dead.get(deliveryKey(s, eventId))).filter((d): d is DeadLetter => d !== undefined);
+    return sinks
+      .map((s) => this.dead.get(deliveryKey(s, eventId)))
+      .filter((d): d is DeadLetter => d !== undefined);
   }
 
   isQueuedForReplay(sink: string, eventId: string): boolean {
@@ -103,7 +117,8 @@ export class DeliveryStore {
   /** Up to `limit` queued replays of a sink, in event order. */
   replays(sink: string, limit: number): DeliveryItem[] {
     const out: DeliveryItem[] = [];
-    for (const { key: k, value } of this.replay.getRange({ ...range([sink]), limit })) out.push({ eventId: keyTail(k, EVENT_ID_LENGTH), json: value });
+    for (const { key: k, value } of this.replay.getRange({ ...range([sink]), limit }))
+      out.push({ eventId: keyTail(k, EVENT_ID_LENGTH), json: value });
     return out;
   }
 

@@ -66,9 +66,26 @@ export class EventStore {
    * make the event ID and call append in one synchronous step: sink cursors rely on key order
    * being commit order.
    */
-  async append(event: TrackedEvent, receivedMs: number = Date.parse(event.receivedAt), clientKey: string | null = null): Promise<void> {
-    const written = this.writer.write(event.eventId, JSON.stringify(event), clientKey, event.accountId, shopperKeyOf(event), linksOf(event));
-    this.stats.record(event.accountId, event.trackerId, event.test ? "test" : "accepted", event.receivedAt, receivedMs);
+  async append(
+    event: TrackedEvent,
+    receivedMs: number = Date.parse(event.receivedAt),
+    clientKey: string | null = null,
+  ): Promise<void> {
+    const written = this.writer.write(
+      event.eventId,
+      JSON.stringify(event),
+      clientKey,
+      event.accountId,
+      shopperKeyOf(event),
+      linksOf(event),
+    );
+    this.stats.record(
+      event.accountId,
+      event.trackerId,
+      event.test ? "test" : "accepted",
+      event.receivedAt,
+      receivedMs,
+    );
     await written;
     for (const listener of this.listeners) listener(event);
   }
@@ -86,7 +103,8 @@ export class EventStore {
     let last: string | null = null;
     for (const { key, value } of this.events.getRange({ start: cursor })) {
       if (key === cursor) continue;
-      if (items.length > 0 && (items.length >= maxEvents || bytes + value.length > maxBytes)) return { items, last, full: true };
+      if (items.length > 0 && (items.length >= maxEvents || bytes + value.length > maxBytes))
+        return { items, last, full: true };
       last = key;
       if (isTestEventJson(value)) continue;
       items.push({ eventId: key, json: value });
@@ -97,7 +115,9 @@ export class EventStore {
 
   /** How many events are stored after `cursor`, and the ID of the first one. */
   after(cursor: string): { count: number; first: string | null } {
-    const count = this.events.getKeysCount({ start: cursor }) - (cursor && this.events.doesExist(cursor) ? 1 : 0);
+    const count =
+      this.events.getKeysCount({ start: cursor }) -
+      (cursor && this.events.doesExist(cursor) ? 1 : 0);
     let first: string | null = null;
     for (const key of this.events.getKeys({ start: cursor, limit: 2 }))
       if (key !== cursor) {
@@ -171,7 +191,10 @@ export class EventStore {
     if (filter.accountId && filter.instanceId) return this.listInstance(filter, limit, before);
     const out: TrackedEvent[] = [];
     let scanned = 0;
-    for (const { key, value } of this.events.getRange({ reverse: true, ...(before ? { start: before } : {}) })) {
+    for (const { key, value } of this.events.getRange({
+      reverse: true,
+      ...(before ? { start: before } : {}),
+    })) {
       if (key === before) continue;
       const event = JSON.parse(value) as TrackedEvent;
       if (matches(event, filter)) out.push(event);
@@ -193,7 +216,12 @@ export class EventStore {
 
   private listInstance(filter: EventFilter, limit: number, before?: string): EventPage {
     const out: TrackedEvent[] = [];
-    for (const { eventId } of this.links.entries(filter.accountId!, "instance", filter.instanceId!, { reverse: true, from: before })) {
+    for (const { eventId } of this.links.entries(
+      filter.accountId!,
+      "instance",
+      filter.instanceId!,
+      { reverse: true, from: before },
+    )) {
       const event = this.get(eventId);
       if (event && matches(event, filter)) out.push(event);
       if (out.length >= limit) return { events: out, next: eventId };

@@ -7,7 +7,12 @@
  */
 import { setImmediate } from "node:timers";
 import type { RootDatabaseOptionsWithPath } from "lmdb";
-import type { WriterDbNames, WriterMessage, WriterRecords, WriterReply } from "./writer-protocol.ts";
+import type {
+  WriterDbNames,
+  WriterMessage,
+  WriterRecords,
+  WriterReply,
+} from "./writer-protocol.ts";
 
 /**
  * Where the writer thread's code is: next to this file when run from source (Bun or Deno).
@@ -16,7 +21,9 @@ import type { WriterDbNames, WriterMessage, WriterRecords, WriterReply } from ".
  * (server/main.ts). (Bundling the worker as a second entrypoint produced a broken binary in
  * about one build in five: Bun 1.4.5 sometimes left lmdb's exports undefined.)
  */
-const WORKER_URL = import.meta.url.includes("/$bunfs/") ? import.meta.url : new URL("./writer-worker.ts", import.meta.url).href;
+const WORKER_URL = import.meta.url.includes("/$bunfs/")
+  ? import.meta.url
+  : new URL("./writer-worker.ts", import.meta.url).href;
 
 interface Waiter {
   seq: number;
@@ -74,14 +81,32 @@ export class EventWriter {
    * Queues one event for the next commit. Records reach LMDB in the order of these calls, so
    * callers must make event IDs and call write() in the same synchronous step.
    */
-  write(eventId: string, json: string, clientKey: string | null, accountId: string, shopperKey: string, links: string[]): Promise<void> {
-    if (this.closed || this.broken) return Promise.reject(this.broken ?? new Error("the event store is closed"));
-    this.records.push(eventId, json, clientKey ?? "", accountId, shopperKey, String(links.length / 2), ...links);
+  write(
+    eventId: string,
+    json: string,
+    clientKey: string | null,
+    accountId: string,
+    shopperKey: string,
+    links: string[],
+  ): Promise<void> {
+    if (this.closed || this.broken)
+      return Promise.reject(this.broken ?? new Error("the event store is closed"));
+    this.records.push(
+      eventId,
+      json,
+      clientKey ?? "",
+      accountId,
+      shopperKey,
+      String(links.length / 2),
+      ...links,
+    );
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.send());
     }
-    return new Promise<void>((resolve, reject) => this.turnWaiters.push({ seq: 0, resolve, reject }));
+    return new Promise<void>((resolve, reject) =>
+      this.turnWaiters.push({ seq: 0, resolve, reject }),
+    );
   }
 
   /** Waits for every queued event to commit, then stops the writer thread. */
@@ -108,7 +133,8 @@ export class EventWriter {
 
   private settle(upTo: number, error: Error | null): void {
     if (!error) this.afterCommit();
-    while (this.waiting.length > 0 && this.waiting[0]![0]!.seq <= upTo) for (const w of this.waiting.shift()!) error ? w.reject(error) : w.resolve();
+    while (this.waiting.length > 0 && this.waiting[0]![0]!.seq <= upTo)
+      for (const w of this.waiting.shift()!) error ? w.reject(error) : w.resolve();
   }
 
   private post(message: WriterMessage): void {

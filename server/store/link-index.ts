@@ -15,7 +15,12 @@ export const LINKS_DB = "links";
 const EVENT_ID_LENGTH = 36;
 
 /** The index key of one link of one event. */
-export const linkKey = (accountId: string, kind: string, value: string, eventId: string): Uint8Array => tupleKey([accountId, kind, value], eventId);
+export const linkKey = (
+  accountId: string,
+  kind: string,
+  value: string,
+  eventId: string,
+): Uint8Array => tupleKey([accountId, kind, value], eventId);
 
 export interface LinkEntry {
   eventId: string;
@@ -41,12 +46,24 @@ export class LinkIndex {
   }
 
   /** The events linked by (account, kind, value), in event-ID order. */
-  *entries(accountId: string, kind: string, value: string, read: LinkRead = {}): Generator<LinkEntry> {
+  *entries(
+    accountId: string,
+    kind: string,
+    value: string,
+    read: LinkRead = {},
+  ): Generator<LinkEntry> {
     const parts = [accountId, kind, value];
     const range = tupleRange(parts);
     const options = read.reverse
-      ? { reverse: true, start: read.from ? tupleKey(parts, read.from) : range.end, end: range.start }
-      : { start: read.from ? tupleKey(parts, read.from) : range.start, end: read.below ? tupleKey(parts, read.below) : range.end };
+      ? {
+          reverse: true,
+          start: read.from ? tupleKey(parts, read.from) : range.end,
+          end: range.start,
+        }
+      : {
+          start: read.from ? tupleKey(parts, read.from) : range.start,
+          end: read.below ? tupleKey(parts, read.below) : range.end,
+        };
     let n = 0;
     for (const { key, value: shopper } of this.db.getRange(options)) {
       const eventId = keyTail(key, EVENT_ID_LENGTH);
@@ -60,7 +77,10 @@ export class LinkIndex {
   remove(event: TrackedEvent): Promise<unknown> {
     const links = linksOf(event);
     const removals: Promise<unknown>[] = [];
-    for (let i = 0; i < links.length; i += 2) removals.push(this.db.remove(linkKey(event.accountId, links[i]!, links[i + 1]!, event.eventId)));
+    for (let i = 0; i < links.length; i += 2)
+      removals.push(
+        this.db.remove(linkKey(event.accountId, links[i]!, links[i + 1]!, event.eventId)),
+      );
     return Promise.all(removals);
   }
 }

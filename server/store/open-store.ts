@@ -86,12 +86,16 @@ export function openStore(options: StoreOptions): Store {
   ensureStoreFormat(envOptions, options.log ?? createLog("warn"));
   const root: RootDatabase = open(envOptions);
   // The writer thread attaches to this same environment (lmdb-js shares it within a process).
-  const writer = new EventWriter(envOptions, { ...EVENT_DBS, ...CLIENT_ID_DBS }, () => root.resetReadTxn());
+  const writer = new EventWriter(envOptions, { ...EVENT_DBS, ...CLIENT_ID_DBS }, () =>
+    root.resetReadTxn(),
+  );
   const meta = root.openDB<unknown, string>({ name: "meta" });
   const stats = new TrackerStats(root.openDB({ name: "tracker-stats" }));
   const events = new EventStore(
     root.openDB<string, string>({ name: EVENT_DBS.events, encoding: "string" }),
-    new LinkIndex(root.openDB({ name: EVENT_DBS.links, keyEncoding: "binary", encoding: "string" })),
+    new LinkIndex(
+      root.openDB({ name: EVENT_DBS.links, keyEncoding: "binary", encoding: "string" }),
+    ),
     stats,
     writer,
   );
@@ -107,7 +111,15 @@ export function openStore(options: StoreOptions): Store {
   if (newest) seedUuidv7(newest);
   // The last day's per-tracker activity lives in memory: rebuilt in the background.
   const activityReady = events.replayActivity(Date.now() - 24 * 3600_000);
-  const all = [meta, rejectDb, ...events.databases, ...delivery.databases, ...registry.databases, ...clientIds.databases, revokedSessions.database] as { getStats(): unknown }[];
+  const all = [
+    meta,
+    rejectDb,
+    ...events.databases,
+    ...delivery.databases,
+    ...registry.databases,
+    ...clientIds.databases,
+    revokedSessions.database,
+  ] as { getStats(): unknown }[];
 
   return {
     events,
@@ -127,7 +139,12 @@ export function openStore(options: StoreOptions): Store {
       let pages = 0;
       let pageSize = 4096;
       for (const db of all) {
-        const s = db.getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number };
+        const s = db.getStats() as {
+          pageSize: number;
+          treeBranchPageCount: number;
+          treeLeafPageCount: number;
+          overflowPages: number;
+        };
         pages += s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages;
         pageSize = s.pageSize;
       }

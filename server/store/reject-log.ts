@@ -42,7 +42,8 @@ export class RejectLog {
     if (idsValid) this.stats.record(entry.accountId, entry.trackerId, "rejected", entry.at, 0);
     if (this.capacity === 0) return;
     const id = uuidv7();
-    const sample = entry.sample.length > SAMPLE_CHARS ? entry.sample.slice(0, SAMPLE_CHARS) : entry.sample;
+    const sample =
+      entry.sample.length > SAMPLE_CHARS ? entry.sample.slice(0, SAMPLE_CHARS) : entry.sample;
     this.lastWrite = this.db.put(id, { id, ...entry, sample }).catch(() => {});
     // Trim in steps of 10% so the oldest entries go in one batch rather than one per request,
     // once the new records are committed (reads see committed data only).
@@ -57,9 +58,18 @@ export class RejectLog {
   }
 
   /** Newest first, optionally before a record ID and filtered by tracker or code. */
-  list(options: { limit: number; before?: string; accountId?: string; trackerId?: string; code?: string }): RejectRecord[] {
+  list(options: {
+    limit: number;
+    before?: string;
+    accountId?: string;
+    trackerId?: string;
+    code?: string;
+  }): RejectRecord[] {
     const out: RejectRecord[] = [];
-    for (const { key, value } of this.db.getRange({ reverse: true, ...(options.before ? { start: options.before } : {}) })) {
+    for (const { key, value } of this.db.getRange({
+      reverse: true,
+      ...(options.before ? { start: options.before } : {}),
+    })) {
       if (key === options.before) continue;
       if (options.accountId && value.accountId !== options.accountId) continue;
       if (options.trackerId && value.trackerId !== options.trackerId) continue;
@@ -77,7 +87,9 @@ export class RejectLog {
   private async trim(): Promise<void> {
     const excess = this.entries() - this.capacity;
     let last: Promise<unknown> = Promise.resolve();
-    if (excess > 0) for (const key of this.db.getKeys({ limit: excess })) last = this.db.remove(key).catch(() => {});
+    if (excess > 0)
+      for (const key of this.db.getKeys({ limit: excess }))
+        last = this.db.remove(key).catch(() => {});
     await last;
     this.size = this.entries();
     this.trimming = null;

@@ -82,14 +82,21 @@ export class Retention {
     const was = this.full;
     const used = this.store.usedBytes();
     const free = this.freeBytes();
-    this.full = (this.options.capBytes > 0 && used >= this.options.capBytes) || free < (this.options.minFreeBytes ?? 0);
+    this.full =
+      (this.options.capBytes > 0 && used >= this.options.capBytes) ||
+      free < (this.options.minFreeBytes ?? 0);
     if (this.full !== was)
-      this.options.log[this.full ? "warn" : "info"](this.full ? "storage full (cap reached or disk nearly full): refusing new events" : "storage has room again: accepting events", {
-        usedBytes: used,
-        capBytes: this.options.capBytes,
-        freeBytes: free,
-        minFreeBytes: this.options.minFreeBytes ?? 0,
-      });
+      this.options.log[this.full ? "warn" : "info"](
+        this.full
+          ? "storage full (cap reached or disk nearly full): refusing new events"
+          : "storage has room again: accepting events",
+        {
+          usedBytes: used,
+          capBytes: this.options.capBytes,
+          freeBytes: free,
+          minFreeBytes: this.options.minFreeBytes ?? 0,
+        },
+      );
   }
 
   /** Free bytes on the data directory's filesystem (for an unprivileged user), or Infinity if unknown. */

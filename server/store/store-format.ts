@@ -60,39 +60,65 @@ function checkAndMigrate(root: RootDatabase, path: string, log: Log): void {
   migrateFrom1(root, meta, events, log);
 }
 
-function migrateFrom1(root: RootDatabase, meta: Database<unknown, string>, events: Database<string, string>, log: Log): void {
+function migrateFrom1(
+  root: RootDatabase,
+  meta: Database<unknown, string>,
+  events: Database<string, string>,
+  log: Log,
+): void {
   const total = events.getCount();
   const started = Date.now();
   log.info("migrating the store from format 1 to 2: rebuilding the link index", { events: total });
-  const links = root.openDB<string, Uint8Array>({ name: LINKS_DB, keyEncoding: "binary", encoding: "string" });
+  const links = root.openDB<string, Uint8Array>({
+    name: LINKS_DB,
+    keyEncoding: "binary",
+    encoding: "string",
+  });
   links.clearSync();
   let done = 0;
   let after: string | undefined;
   for (;;) {
-    const batch = [...events.getRange({ start: after, limit: BATCH + 1 })].filter(({ key }) => key !== after).slice(0, BATCH);
+    const batch = [...events.getRange({ start: after, limit: BATCH + 1 })]
+      .filter(({ key }) => key !== after)
+      .slice(0, BATCH);
     if (batch.length === 0) break;
     root.transactionSync(() => {
       for (const { value } of batch) {
         const event = JSON.parse(value) as TrackedEvent;
         const pairs = linksOf(event);
         const shopper = shopperKeyOf(event);
-        for (let i = 0; i < pairs.length; i += 2) links.putSync(linkKey(event.accountId, pairs[i]!, pairs[i + 1]!, event.eventId), shopper);
+        for (let i = 0; i < pairs.length; i += 2)
+          links.putSync(linkKey(event.accountId, pairs[i]!, pairs[i + 1]!, event.eventId), shopper);
       }
     });
     done += batch.length;
     after = batch[batch.length - 1]!.key;
-    log.info("migrating the store", { indexed: done, of: total, percent: Math.floor((done / Math.max(1, total)) * 100) });
+    log.info("migrating the store", {
+      indexed: done,
+      of: total,
+      percent: Math.floor((done / Math.max(1, total)) * 100),
+    });
   }
 
   // Dead letters and replays: the same entries under tuple keys. Their old keys were
   // "sink NUL eventId" strings, read back by lmdb-js as that string when short and as the
   // array [sink, eventId] when long (the format-1 flaw itself).
   const oldDead = root.openDB<DeadLetter, string | string[]>({ name: DELIVERY_DBS.dead });
-  const oldReplay = root.openDB<string, string | string[]>({ name: DELIVERY_DBS.replay, encoding: "string" });
+  const oldReplay = root.openDB<string, string | string[]>({
+    name: DELIVERY_DBS.replay,
+    encoding: "string",
+  });
   const dead = [...oldDead.getRange()];
   const replays = [...oldReplay.getRange()];
-  const newDead = root.openDB<DeadLetter, Uint8Array>({ name: DELIVERY_DBS.dead, keyEncoding: "binary" });
-  const newReplay = root.openDB<string, Uint8Array>({ name: DELIVERY_DBS.replay, keyEncoding: "binary", encoding: "string" });
+  const newDead = root.openDB<DeadLetter, Uint8Array>({
+    name: DELIVERY_DBS.dead,
+    keyEncoding: "binary",
+  });
+  const newReplay = root.openDB<string, Uint8Array>({
+    name: DELIVERY_DBS.replay,
+    keyEncoding: "binary",
+    encoding: "string",
+  });
   root.openDB({ name: "instance-index" }).dropSync();
   root.transactionSync(() => {
     for (const { key, value } of dead) {
@@ -101,10 +127,17 @@ function migrateFrom1(root: RootDatabase, meta: Database<unknown, string>, event
     }
     for (const { key, value } of replays) {
       oldReplay.removeSync(key);
-      const [sink, eventId] = Array.isArray(key) ? key : [key.slice(0, -EVENT_ID_LENGTH - 1), key.slice(-EVENT_ID_LENGTH)];
+      const [sink, eventId] = Array.isArray(key)
+        ? key
+        : [key.slice(0, -EVENT_ID_LENGTH - 1), key.slice(-EVENT_ID_LENGTH)];
       newReplay.putSync(deliveryKey(sink!, eventId!), value);
     }
     meta.putSync(FORMAT_KEY, STORE_FORMAT);
   });
-  log.info("migrated the store to format 2", { events: total, deadLetters: dead.length, replays: replays.length, ms: Date.now() - started });
+  log.info("migrated the store to format 2", {
+    events: total,
+    deadLetters: dead.length,
+    replays: replays.length,
+    ms: Date.now() - started,
+  });
 }

@@ -35,14 +35,19 @@ export class TimeBuckets {
   /** Sum over the buckets from the one holding `fromMs` to the one holding `toMs`. */
   sum(fromMs: number, toMs: number): number {
     let total = 0;
-    for (let b = Math.floor(fromMs / this.bucketMs); b <= Math.floor(toMs / this.bucketMs); b++) total += this.at(b * this.bucketMs);
+    for (let b = Math.floor(fromMs / this.bucketMs); b <= Math.floor(toMs / this.bucketMs); b++)
+      total += this.at(b * this.bucketMs);
     return total;
   }
 
   /** One entry per bucket from `fromMs` to `toMs`, oldest first. */
   series(fromMs: number, toMs: number): { at: string; count: number }[] {
     const out = [];
-    for (let b = Math.floor(fromMs / this.bucketMs); b <= Math.floor(toMs / this.bucketMs); b++) out.push({ at: new Date(b * this.bucketMs).toISOString(), count: this.at(b * this.bucketMs) });
+    for (let b = Math.floor(fromMs / this.bucketMs); b <= Math.floor(toMs / this.bucketMs); b++)
+      out.push({
+        at: new Date(b * this.bucketMs).toISOString(),
+        count: this.at(b * this.bucketMs),
+      });
     return out;
   }
 }

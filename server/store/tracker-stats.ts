@@ -36,13 +36,25 @@ export class TrackerStats {
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly db: Database<TrackerCounters, string>) {
-    for (const { key, value } of db.getRange()) this.entries.set(key, { counters: value, activity: null });
+    for (const { key, value } of db.getRange())
+      this.entries.set(key, { counters: value, activity: null });
   }
 
   private entry(accountId: string, trackerId: string, key: string): Entry {
     let e = this.entries.get(key);
     if (!e) {
-      e = { counters: { accountId, trackerId, accepted: 0, test: 0, rejected: 0, lastEventAt: null, lastRejectAt: null }, activity: null };
+      e = {
+        counters: {
+          accountId,
+          trackerId,
+          accepted: 0,
+          test: 0,
+          rejected: 0,
+          lastEventAt: null,
+          lastRejectAt: null,
+        },
+        activity: null,
+      };
       this.entries.set(key, e);
     }
     return e;
@@ -95,7 +107,8 @@ export class TrackerStats {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     let last: Promise<unknown> = Promise.resolve();
-    for (const key of this.dirty) last = this.db.put(key, { ...this.entries.get(key)!.counters }).catch(() => {}); // failures surface on event writes
+    for (const key of this.dirty)
+      last = this.db.put(key, { ...this.entries.get(key)!.counters }).catch(() => {}); // failures surface on event writes
     this.dirty.clear();
     return last;
   }

@@ -15,7 +15,12 @@ import type { WriterMessage, WriterReply } from "./writer-protocol.ts";
 declare const self: Worker;
 
 let root: RootDatabase | null = null;
-let dbs: { events: Database<string, string>; links: Database<string, Uint8Array>; clientIds: Database<string, string>; clientIdsByTime: Database<string, string> } | null = null;
+let dbs: {
+  events: Database<string, string>;
+  links: Database<string, Uint8Array>;
+  clientIds: Database<string, string>;
+  clientIdsByTime: Database<string, string>;
+} | null = null;
 let queue: { seq: number; records: string[] }[] = [];
 let scheduled = false;
 const daily = new DailyDeviceLinks();
@@ -57,7 +62,8 @@ function commit(): void {
           const shopper = records[i++]!;
           const ms = uuidv7Time(eventId);
           for (let n = Number(records[i++]); n > 0; n--, i += 2)
-            if (daily.needs(accountId, records[i]!, records[i + 1]!, shopper, ms)) links.putSync(linkKey(accountId, records[i]!, records[i + 1]!, eventId), shopper);
+            if (daily.needs(accountId, records[i]!, records[i + 1]!, shopper, ms))
+              links.putSync(linkKey(accountId, records[i]!, records[i + 1]!, eventId), shopper);
         }
     }, txnFlags);
     daily.committed();
@@ -77,7 +83,11 @@ self.onmessage = (e: MessageEvent<WriterMessage>) => {
         txnFlags = message.options.overlappingSync ? OVERLAPPING_SYNC_TXN : undefined;
         dbs = {
           events: root.openDB({ name: message.names.events, encoding: "string" }),
-          links: root.openDB({ name: message.names.links, keyEncoding: "binary", encoding: "string" }),
+          links: root.openDB({
+            name: message.names.links,
+            keyEncoding: "binary",
+            encoding: "string",
+          }),
           clientIds: root.openDB({ name: message.names.clientIds, encoding: "string" }),
           clientIdsByTime: root.openDB({ name: message.names.clientIdsByTime, encoding: "string" }),
         };

@@ -7,7 +7,9 @@ type Labels = Record<string, string>;
 
 const key = (labels: Labels) =>
   Object.entries(labels)
-    .map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
+    .map(
+      ([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`,
+    )
     .join(",");
 
 class Family {
@@ -49,29 +51,92 @@ class Histogram {
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     BUCKETS.forEach((b, i) => lines.push(`${this.name}_bucket{le="${b}"} ${this.counts[i]}`));
-    lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${this.sum}`, `${this.name}_count ${this.count}`);
+    lines.push(
+      `${this.name}_bucket{le="+Inf"} ${this.count}`,
+      `${this.name}_sum ${this.sum}`,
+      `${this.name}_count ${this.count}`,
+    );
     return lines.join("\n");
   }
 }
 
 export class Metrics {
-  readonly received = new Family("trackd_events_received_total", "Collect requests received.", "counter");
-  readonly stored = new Family("trackd_events_stored_total", "Events stored (including test events).", "counter");
-  readonly preflights = new Family("trackd_cors_preflights_total", "CORS preflight (OPTIONS) requests answered.", "counter");
-  readonly rejected = new Family("trackd_events_rejected_total", "Collect requests refused, by error code.", "counter");
-  readonly delivered = new Family("trackd_sink_delivered_total", "Events a sink accepted.", "counter");
-  readonly failed = new Family("trackd_sink_failed_total", "Events a sink refused for good (dead-lettered).", "counter");
-  readonly retries = new Family("trackd_sink_retries_total", "Batches a sink asked to retry.", "counter");
-  readonly lagEvents = new Family("trackd_sink_lag_events", "Stored events after the sink's cursor.", "gauge");
-  readonly lagSeconds = new Family("trackd_sink_lag_seconds", "Age of the oldest event the sink has not taken.", "gauge");
-  readonly healthy = new Family("trackd_sink_up", "1 if the sink's last attempt succeeded.", "gauge");
-  readonly deadLetters = new Family("trackd_sink_dead_letters", "Dead letters waiting per sink.", "gauge");
-  readonly storageBytes = new Family("trackd_storage_used_bytes", "Bytes of LMDB pages holding data.", "gauge");
-  readonly storageCap = new Family("trackd_storage_cap_bytes", "The storage cap (0: none).", "gauge");
-  readonly rss = new Family("trackd_process_resident_memory_bytes", "Resident memory of the process (includes LMDB's mapped pages).", "gauge");
+  readonly received = new Family(
+    "trackd_events_received_total",
+    "Collect requests received.",
+    "counter",
+  );
+  readonly stored = new Family(
+    "trackd_events_stored_total",
+    "Events stored (including test events).",
+    "counter",
+  );
+  readonly preflights = new Family(
+    "trackd_cors_preflights_total",
+    "CORS preflight (OPTIONS) requests answered.",
+    "counter",
+  );
+  readonly rejected = new Family(
+    "trackd_events_rejected_total",
+    "Collect requests refused, by error code.",
+    "counter",
+  );
+  readonly delivered = new Family(
+    "trackd_sink_delivered_total",
+    "Events a sink accepted.",
+    "counter",
+  );
+  readonly failed = new Family(
+    "trackd_sink_failed_total",
+    "Events a sink refused for good (dead-lettered).",
+    "counter",
+  );
+  readonly retries = new Family(
+    "trackd_sink_retries_total",
+    "Batches a sink asked to retry.",
+    "counter",
+  );
+  readonly lagEvents = new Family(
+    "trackd_sink_lag_events",
+    "Stored events after the sink's cursor.",
+    "gauge",
+  );
+  readonly lagSeconds = new Family(
+    "trackd_sink_lag_seconds",
+    "Age of the oldest event the sink has not taken.",
+    "gauge",
+  );
+  readonly healthy = new Family(
+    "trackd_sink_up",
+    "1 if the sink's last attempt succeeded.",
+    "gauge",
+  );
+  readonly deadLetters = new Family(
+    "trackd_sink_dead_letters",
+    "Dead letters waiting per sink.",
+    "gauge",
+  );
+  readonly storageBytes = new Family(
+    "trackd_storage_used_bytes",
+    "Bytes of LMDB pages holding data.",
+    "gauge",
+  );
+  readonly storageCap = new Family(
+    "trackd_storage_cap_bytes",
+    "The storage cap (0: none).",
+    "gauge",
+  );
+  readonly rss = new Family(
+    "trackd_process_resident_memory_bytes",
+    "Resident memory of the process (includes LMDB's mapped pages).",
+    "gauge",
+  );
   readonly heap = new Family("trackd_heap_used_bytes", "JavaScript heap in use.", "gauge");
   readonly storedNow = new Family("trackd_events_stored", "Events in the store now.", "gauge");
-  readonly latency = new Histogram("trackd_collect_duration_seconds", "Time to answer a collect request.");
+  readonly latency = new Histogram(
+    "trackd_collect_duration_seconds",
+    "Time to answer a collect request.",
+  );
   private readonly collectors: (() => void)[] = [];
 
   /** Registers a function that refreshes gauges just before each scrape. */
@@ -85,12 +150,30 @@ export class Metrics {
     this.rss.set({}, memory.rss);
     this.heap.set({}, memory.heapUsed);
     for (const c of this.collectors) c();
-    const families = [this.received, this.stored, this.preflights, this.rejected, this.delivered, this.failed, this.retries, this.lagEvents, this.lagSeconds, this.healthy, this.deadLetters, this.storageBytes, this.storageCap, this.storedNow, this.rss, this.heap];
+    const families = [
+      this.received,
+      this.stored,
+      this.preflights,
+      this.rejected,
+      this.delivered,
+      this.failed,
+      this.retries,
+      this.lagEvents,
+      this.lagSeconds,
+      this.healthy,
+      this.deadLetters,
+      this.storageBytes,
+      this.storageCap,
+      this.storedNow,
+      this.rss,
+      this.heap,
+    ];
     const out: string[] = [];
     for (const f of families) {
       out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
       if (f.values.size === 0 && f.type === "counter") out.push(`${f.name} 0`);
-      for (const [labels, value] of f.values) out.push(labels ? `${f.name}{${labels}} ${value}` : `${f.name} ${value}`);
+      for (const [labels, value] of f.values)
+        out.push(labels ? `${f.name}{${labels}} ${value}` : `${f.name} ${value}`);
     }
     out.push(this.latency.render());
     return out.join("\n") + "\n";

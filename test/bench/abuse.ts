@@ -24,7 +24,14 @@ const MAX_DEPTH = 16;
 function deepEvent(): string {
   let v: unknown = "x".repeat(1000);
   for (let d = 1; d < MAX_DEPTH; d++) v = [v, v];
-  const e = { action: "view", object: "page", vendor: "Abuse", product: "Deep", instance_id: "abuse", v };
+  const e = {
+    action: "view",
+    object: "page",
+    vendor: "Abuse",
+    product: "Deep",
+    instance_id: "abuse",
+    v,
+  };
   let json = JSON.stringify(e);
   while (json.length > 64 * 1024 - 100) {
     v = (v as unknown[])[0];
@@ -35,16 +42,36 @@ function deepEvent(): string {
 
 /** A batch at both batch limits: 500 events in just under 1 MiB. */
 const bigBatch = (): string => {
-  const one = JSON.stringify({ action: "view", object: "page", vendor: "Abuse", product: "Batch", instance_id: "abuse", pad: "y".repeat(1990) });
+  const one = JSON.stringify({
+    action: "view",
+    object: "page",
+    vendor: "Abuse",
+    product: "Batch",
+    instance_id: "abuse",
+    pad: "y".repeat(1990),
+  });
   return `[${Array.from({ length: Math.min(500, Math.floor((1024 * 1024 - 2) / (one.length + 1))) }, () => one).join(",")}]`;
 };
 
-const rssMb = (pid: number, field: "VmRSS" | "VmHWM") => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+const rssMb = (pid: number, field: "VmRSS" | "VmHWM") =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) /
+  1024;
 
-const target = (binary: string, dataDir: string): Target => ({ name: "abuse", cmd: [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], env: { TRACKD_ADMIN_TOKEN: "bench" }, results: [] });
-const byP99 = (rs: WrkResult[]) => [...rs].sort((a, b) => a.p99 - b.p99)[Math.floor(rs.length / 2)]!;
+const target = (binary: string, dataDir: string): Target => ({
+  name: "abuse",
+  cmd: [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir],
+  env: { TRACKD_ADMIN_TOKEN: "bench" },
+  results: [],
+});
+const byP99 = (rs: WrkResult[]) =>
+  [...rs].sort((a, b) => a.p99 - b.p99)[Math.floor(rs.length / 2)]!;
 
-export async function abuse(binary: string, dataDir: string, seconds: number, rounds: number): Promise<AbuseFigures> {
+export async function abuse(
+  binary: string,
+  dataDir: string,
+  seconds: number,
+  rounds: number,
+): Promise<AbuseFigures> {
   const t = target(binary, `${dataDir}/load`);
   await startTarget(t);
   const url = `http://127.0.0.1:${t.port}`;
@@ -59,7 +86,11 @@ export async function abuse(binary: string, dataDir: string, seconds: number, ro
   const attacker = async (n: number) => {
     for (let i = n; attacking; i++) {
       const { path, body } = bodies[i % bodies.length]!;
-      const res = await fetch(url + path, { method: "POST", headers: { "content-type": "application/json" }, body }).catch(() => null);
+      const res = await fetch(url + path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      }).catch(() => null);
       const key = String(res?.status ?? "error");
       statuses[key] = (statuses[key] ?? 0) + 1;
       attackRequests++;
@@ -81,14 +112,23 @@ export async function abuse(binary: string, dataDir: string, seconds: number, ro
       await Promise.all(attackers);
     }
 
-    return { quiet: byP99(quiet), attacked: byP99(attacked), attackRequests, attackStatuses: statuses, ...(await adminFlood(binary, `${dataDir}/admin`)) };
+    return {
+      quiet: byP99(quiet),
+      attacked: byP99(attacked),
+      attackRequests,
+      attackStatuses: statuses,
+      ...(await adminFlood(binary, `${dataDir}/admin`)),
+    };
   } finally {
     await stopTarget(t);
   }
 }
 
 /** Peak RSS of a fresh trackd while 4 clients post 100 unauthenticated 100 MB bodies to the admin API. */
-async function adminFlood(binary: string, dataDir: string): Promise<Pick<AbuseFigures, "rssBeforeMb" | "rssPeakMb" | "adminPosts" | "adminStatuses">> {
+async function adminFlood(
+  binary: string,
+  dataDir: string,
+): Promise<Pick<AbuseFigures, "rssBeforeMb" | "rssPeakMb" | "adminPosts" | "adminStatuses">> {
   const t = target(binary, dataDir);
   await startTarget(t);
   try {
@@ -101,7 +141,11 @@ async function adminFlood(binary: string, dataDir: string): Promise<Pick<AbuseFi
       Array.from({ length: 4 }, async () => {
         while (adminPosts < 100) {
           adminPosts++;
-          const res = await fetch(`${url}/admin/api/registry/accounts/1`, { method: "PUT", headers: { "content-type": "application/json" }, body: big }).catch(() => null);
+          const res = await fetch(`${url}/admin/api/registry/accounts/1`, {
+            method: "PUT",
+            headers: { "content-type": "application/json" },
+            body: big,
+          }).catch(() => null);
           const key = String(res?.status ?? "error");
           adminStatuses[key] = (adminStatuses[key] ?? 0) + 1;
           await res?.arrayBuffer();
@@ -116,10 +160,34 @@ async function adminFlood(binary: string, dataDir: string): Promise<Pick<AbuseFi
 
 /** wrk without blocking this process's event loop (the attackers share it). */
 async function wrkAsync(t: Target, secs: number): Promise<WrkResult> {
-  const proc = Bun.spawn(["wrk", "-t2", "-c16", `-d${secs}s`, "-s", `${import.meta.dir}/post-event.lua`, `http://127.0.0.1:${t.port}/collect/1001/1/event`], { stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(
+    [
+      "wrk",
+      "-t2",
+      "-c16",
+      `-d${secs}s`,
+      "-s",
+      `${import.meta.dir}/post-event.lua`,
+      `http://127.0.0.1:${t.port}/collect/1001/1/event`,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
   const out = await new Response(proc.stdout).text();
   const line = out.split("\n").find((l) => l.startsWith("{"));
   if (!line) throw new Error(`wrk failed: ${out}`);
-  const r = JSON.parse(line) as { requests: number; durationUs: number; p50: number; p99: number; p999: number; errors: Record<string, number> };
-  return { rps: r.requests / (r.durationUs / 1e6), p50: r.p50 / 1000, p99: r.p99 / 1000, p999: r.p999 / 1000, errors: Object.values(r.errors).reduce((a, b) => a + b, 0) };
+  const r = JSON.parse(line) as {
+    requests: number;
+    durationUs: number;
+    p50: number;
+    p99: number;
+    p999: number;
+    errors: Record<string, number>;
+  };
+  return {
+    rps: r.requests / (r.durationUs / 1e6),
+    p50: r.p50 / 1000,
+    p99: r.p99 / 1000,
+    p999: r.p999 / 1000,
+    errors: Object.values(r.errors).reduce((a, b) => a + b, 0),
+  };
 }

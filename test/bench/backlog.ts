@@ -6,7 +6,13 @@ export async function buildBacklog(dataDir: string, n: number): Promise<void> {
   const store = openStore({ dataDir, durability: "relaxed", rejectLogSize: 10 });
   let pending: Promise<void> = Promise.resolve();
   for (let i = 0; i < n; i++) {
-    pending = store.events.append(makeEvent({ accountId: String(1 + (i % 7)), trackerId: String(1 + (i % 3)), instanceId: `backlog-${i}` }));
+    pending = store.events.append(
+      makeEvent({
+        accountId: String(1 + (i % 7)),
+        trackerId: String(1 + (i % 3)),
+        instanceId: `backlog-${i}`,
+      }),
+    );
     if (i % 2000 === 1999) await pending;
   }
   await pending;

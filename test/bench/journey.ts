@@ -5,7 +5,12 @@
  * the migration from store format 1 at start.
  */
 import { Value } from "@sinclair/typebox/value";
-import { JourneySchema, LeadsSchema, type JourneyLimits, type LeadRule } from "../../server/config/schema.ts";
+import {
+  JourneySchema,
+  LeadsSchema,
+  type JourneyLimits,
+  type LeadRule,
+} from "../../server/config/schema.ts";
 import type { TrackedEvent } from "../../server/events/event.model.ts";
 import { uuidv7 } from "../../server/events/ids.ts";
 import { findJourney } from "../../server/journey/journey.ts";
@@ -37,7 +42,18 @@ export interface JourneyFigures {
 
 /** An event as the collect route stores it, from a planned body. */
 function stored(body: Record<string, unknown>, source: "browser" | "server"): TrackedEvent {
-  const { action, object, vendor, product, label, instanceId, instance_id, eventId: _client, timestamp, ...properties } = body as Record<string, string | number | undefined>;
+  const {
+    action,
+    object,
+    vendor,
+    product,
+    label,
+    instanceId,
+    instance_id,
+    eventId: _client,
+    timestamp,
+    ...properties
+  } = body as Record<string, string | number | undefined>;
   const receivedAt = new Date().toISOString();
   return makeEvent({
     eventId: uuidv7(),
@@ -56,7 +72,12 @@ function stored(body: Record<string, unknown>, source: "browser" | "server"): Tr
   });
 }
 
-export async function journeyBench(dataDir: string, total: number, shoppers: number, samples = 2000): Promise<JourneyFigures> {
+export async function journeyBench(
+  dataDir: string,
+  total: number,
+  shoppers: number,
+  samples = 2000,
+): Promise<JourneyFigures> {
   const store = openStore({ dataDir, durability: "relaxed", rejectLogSize: 10 });
   const built = performance.now();
   const plan = planShoppers(shoppers, 7, Date.now() - 20 * 86_400_000);
@@ -76,7 +97,14 @@ export async function journeyBench(dataDir: string, total: number, shoppers: num
     }
   }
   for (const l of plan.orphanLeads) await append(stored(l.body, "server"));
-  while (n < total) await append(makeEvent({ accountId: String(3000 + (n % 50)), instanceId: `other-${n}`, properties: { deviceId: `dev-${n % 100000}` } }));
+  while (n < total)
+    await append(
+      makeEvent({
+        accountId: String(3000 + (n % 50)),
+        instanceId: `other-${n}`,
+        properties: { deviceId: `dev-${n % 100000}` },
+      }),
+    );
   await pending;
   const buildSeconds = (performance.now() - built) / 1000;
 
@@ -93,10 +121,23 @@ export async function journeyBench(dataDir: string, total: number, shoppers: num
 
   const t0 = performance.now();
   const now = Date.now();
-  const page = await listLeads(store.events, { accountId: ACCOUNT, fromKey: timeKey(now - 30 * 86_400_000), toKey: timeKey(now + 60_000), limit: 1_000_000 }, limits, isLead);
+  const page = await listLeads(
+    store.events,
+    {
+      accountId: ACCOUNT,
+      fromKey: timeKey(now - 30 * 86_400_000),
+      toKey: timeKey(now + 60_000),
+      limit: 1_000_000,
+    },
+    limits,
+    isLead,
+  );
   const csv = leadsCsv(page.leads);
   const exportSeconds = (performance.now() - t0) / 1000;
-  if (csv.length === 0 || page.leads.length !== leadIds.length + plan.orphanLeads.length) throw new Error(`export found ${page.leads.length} leads, expected ${leadIds.length + plan.orphanLeads.length}`);
+  if (csv.length === 0 || page.leads.length !== leadIds.length + plan.orphanLeads.length)
+    throw new Error(
+      `export found ${page.leads.length} leads, expected ${leadIds.length + plan.orphanLeads.length}`,
+    );
   await store.close();
 
   // The same store as 0.1.0 would have left it, for the migration at start (the old index is dropped unread).

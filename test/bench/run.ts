@@ -57,44 +57,92 @@ const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
 requireCommand("wrk", "wrk"); // installs it with apt-get when missing and root, else says how
 console.log("building dist/trackd ...");
-if (Bun.spawnSync([process.execPath, join(root, "server/runtime/build.ts")], { stdout: "inherit", stderr: "inherit" }).exitCode !== 0) process.exit(1);
+if (
+  Bun.spawnSync([process.execPath, join(root, "server/runtime/build.ts")], {
+    stdout: "inherit",
+    stderr: "inherit",
+  }).exitCode !== 0
+)
+  process.exit(1);
 const binary = join(root, "dist/trackd");
 const dataRoot = mkdtempSync(join(tmpdir(), "trackd-bench-"));
 const env = { TRACKD_ADMIN_TOKEN: "bench" };
-const trackdCmd = (name: string, ...extra: string[]) => [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dataRoot, name), ...extra];
+const trackdCmd = (name: string, ...extra: string[]) => [
+  binary,
+  "--port",
+  "0",
+  "--host",
+  "127.0.0.1",
+  "--data-dir",
+  join(dataRoot, name),
+  ...extra,
+];
 const report: string[] = [];
 let durableRps = 0;
 
 try {
   if (sections.has("http")) {
     const targets: Target[] = [
-      { name: "a: Bun.serve ceiling", cmd: [process.execPath, join(import.meta.dir, "ceiling.ts")], env: { PORT: "0" }, results: [] },
+      {
+        name: "a: Bun.serve ceiling",
+        cmd: [process.execPath, join(import.meta.dir, "ceiling.ts")],
+        env: { PORT: "0" },
+        results: [],
+      },
       { name: "b: trackd durable", cmd: trackdCmd("durable"), env, results: [] },
-      { name: "c: trackd relaxed", cmd: trackdCmd("relaxed", "--durability", "relaxed"), env, results: [] },
+      {
+        name: "c: trackd relaxed",
+        cmd: trackdCmd("relaxed", "--durability", "relaxed"),
+        env,
+        results: [],
+      },
       // The same server under Deno (deno run of server/main-deno.ts, deno from npm).
-      { name: "d: trackd on Deno, durable", cmd: [join(root, "node_modules/.bin/deno"), "run", "--allow-all", join(root, "server/main-deno.ts"), ...trackdCmd("deno").slice(1)], env, results: [] },
+      {
+        name: "d: trackd on Deno, durable",
+        cmd: [
+          join(root, "node_modules/.bin/deno"),
+          "run",
+          "--allow-all",
+          join(root, "server/main-deno.ts"),
+          ...trackdCmd("deno").slice(1),
+        ],
+        env,
+        results: [],
+      },
     ];
     try {
       for (const t of targets) await startTarget(t);
-      console.log(`[${elapsed()}] HTTP: warming up, then ${rounds} interleaved rounds of ${seconds} s, ${connections} connections`);
+      console.log(
+        `[${elapsed()}] HTTP: warming up, then ${rounds} interleaved rounds of ${seconds} s, ${connections} connections`,
+      );
       for (const t of targets) wrk(t, 3, connections, "post-event.lua");
       for (let r = 0; r < rounds; r++)
         for (const t of targets) {
           const res = wrk(t, seconds, connections, "post-event.lua");
           t.results.push(res);
-          console.log(`  round ${r + 1} ${t.name.padEnd(22)} ${res.rps.toFixed(0).padStart(7)} req/s  p99 ${res.p99.toFixed(2)} ms`);
+          console.log(
+            `  round ${r + 1} ${t.name.padEnd(22)} ${res.rps.toFixed(0).padStart(7)} req/s  p99 ${res.p99.toFixed(2)} ms`,
+          );
         }
       for (const t of targets) t.peakRssMb = peakRssMb(t.proc!.pid);
       const ceiling = median(targets[0]!.results.map((r) => r.rps));
       durableRps = median(targets[1]!.results.map((r) => r.rps));
       const m = (t: Target, f: (r: WrkResult) => number) => median(t.results.map(f));
-      report.push("| target | requests/s | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MB | vs ceiling |", "|---|---:|---:|---:|---:|---:|---:|---:|");
+      report.push(
+        "| target | requests/s | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MB | vs ceiling |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+      );
       for (const t of targets)
-        report.push(`| ${t.name} | ${m(t, (r) => r.rps).toFixed(0)} | ${m(t, (r) => r.p50).toFixed(2)} | ${m(t, (r) => r.p99).toFixed(2)} | ${m(t, (r) => r.p999).toFixed(2)} | ${t.results.reduce((a, r) => a + r.errors, 0)} | ${t.peakRssMb!.toFixed(0)} | ${((m(t, (r) => r.rps) / ceiling) * 100).toFixed(0)}% |`);
+        report.push(
+          `| ${t.name} | ${m(t, (r) => r.rps).toFixed(0)} | ${m(t, (r) => r.p50).toFixed(2)} | ${m(t, (r) => r.p99).toFixed(2)} | ${m(t, (r) => r.p999).toFixed(2)} | ${t.results.reduce((a, r) => a + r.errors, 0)} | ${t.peakRssMb!.toFixed(0)} | ${((m(t, (r) => r.rps) / ceiling) * 100).toFixed(0)}% |`,
+        );
 
       if (sections.has("batch")) {
         const res = wrk(targets[1]!, seconds, 16, "post-batch.lua");
-        report.push("", `batch route, durable, 50 events per request, 16 connections: ${Math.round(res.rps * 50)} events/s (${res.rps.toFixed(0)} requests/s, p99 ${res.p99.toFixed(1)} ms, ${res.errors} errors)`);
+        report.push(
+          "",
+          `batch route, durable, 50 events per request, 16 connections: ${Math.round(res.rps * 50)} events/s (${res.rps.toFixed(0)} requests/s, p99 ${res.p99.toFixed(1)} ms, ${res.errors} errors)`,
+        );
       }
     } finally {
       for (const t of targets) await stopTarget(t);
@@ -102,7 +150,9 @@ try {
   }
 
   if (sections.has("drain")) {
-    console.log(`[${elapsed()}] flusher: draining ${backlog} stored events into the file sink and into NATS JetStream`);
+    console.log(
+      `[${elapsed()}] flusher: draining ${backlog} stored events into the file sink and into NATS JetStream`,
+    );
     const file = await drainRate(backlog, 500);
     const nats = await createNatsServer();
     let jetstream = 0;
@@ -111,22 +161,43 @@ try {
     } finally {
       await nats.destroy();
     }
-    report.push("", `flusher drain of ${backlog} events, batch 500: file sink ${Math.round(file)} events/s; NATS JetStream ${Math.round(jetstream)} events/s`);
+    report.push(
+      "",
+      `flusher drain of ${backlog} events, batch 500: file sink ${Math.round(file)} events/s; NATS JetStream ${Math.round(jetstream)} events/s`,
+    );
   }
 
   if (sections.has("ingest") && durableRps > 0) {
     console.log(`[${elapsed()}] ingest while a backlog of ${backlog} drains into the file sink`);
     const dir = join(dataRoot, "backlog");
     await buildBacklog(dir, backlog);
-    const t: Target = { name: "durable, draining", cmd: [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", dir], env, results: [] };
+    const t: Target = {
+      name: "durable, draining",
+      cmd: [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", dir],
+      env,
+      results: [],
+    };
     await startTarget(t);
     try {
       const during = wrk(t, Math.min(seconds, 8), connections, "post-event.lua");
-      const lag = Number(/trackd_sink_lag_events\{sink="files"\} (\d+)/.exec(await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text())?.[1] ?? -1);
-      while (Number(/trackd_sink_lag_events\{sink="files"\} (\d+)/.exec(await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text())?.[1] ?? 0) > 0) await Bun.sleep(500);
+      const lag = Number(
+        /trackd_sink_lag_events\{sink="files"\} (\d+)/.exec(
+          await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text(),
+        )?.[1] ?? -1,
+      );
+      while (
+        Number(
+          /trackd_sink_lag_events\{sink="files"\} (\d+)/.exec(
+            await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text(),
+          )?.[1] ?? 0,
+        ) > 0
+      )
+        await Bun.sleep(500);
       const metrics = await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text();
       const rss = Number(/trackd_process_resident_memory_bytes (\d+)/.exec(metrics)![1]) / 2 ** 20;
-      const anon = Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${t.proc!.pid}/status`, "utf8"))![1]) / 1024;
+      const anon =
+        Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${t.proc!.pid}/status`, "utf8"))![1]) /
+        1024;
       report.push(
         "",
         `ingest while draining: ${during.rps.toFixed(0)} requests/s = ${((during.rps / durableRps) * 100).toFixed(0)}% of durable ingest (p99 ${during.p99.toFixed(1)} ms; backlog left when the load stopped: ${lag})`,
@@ -140,9 +211,19 @@ try {
   if (sections.has("faults")) {
     console.log(`[${elapsed()}] faults: ${opts["kill-cycles"]} SIGKILL cycles under load`);
     const r = await killCycles(binary, join(dataRoot, "kill"), Number(opts["kill-cycles"]));
-    report.push("", `SIGKILL x${r.cycles} under load: ${r.acked} events acknowledged, ${r.missingStored} missing from the store, ${r.missingFiles} missing from the file sink after restart`);
-    const idle = await underIdleConnections(binary, join(dataRoot, "idle"), 10000, Math.min(seconds, 10));
-    report.push(`with ${idle.opened} idle connections and 100 slowloris connections held open: ${idle.result.rps.toFixed(0)} requests/s from 64 others (${idle.result.errors} errors, p99 ${idle.result.p99.toFixed(1)} ms)`);
+    report.push(
+      "",
+      `SIGKILL x${r.cycles} under load: ${r.acked} events acknowledged, ${r.missingStored} missing from the store, ${r.missingFiles} missing from the file sink after restart`,
+    );
+    const idle = await underIdleConnections(
+      binary,
+      join(dataRoot, "idle"),
+      10000,
+      Math.min(seconds, 10),
+    );
+    report.push(
+      `with ${idle.opened} idle connections and 100 slowloris connections held open: ${idle.result.rps.toFixed(0)} requests/s from 64 others (${idle.result.errors} errors, p99 ${idle.result.p99.toFixed(1)} ms)`,
+    );
   }
 
   if (sections.has("soak")) {
@@ -157,17 +238,27 @@ try {
         const res = wrk(t, slice, connections, "post-event.lua");
         const metrics = await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text();
         const heap = Number(/trackd_heap_used_bytes (\d+)/.exec(metrics)![1]) / 2 ** 20;
-        const anon = Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${t.proc!.pid}/status`, "utf8"))![1]) / 1024;
-        samples.push(`${done + slice}s: ${res.rps.toFixed(0)} req/s, heap ${heap.toFixed(0)} MB, anon RSS ${anon.toFixed(0)} MB`);
+        const anon =
+          Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${t.proc!.pid}/status`, "utf8"))![1]) /
+          1024;
+        samples.push(
+          `${done + slice}s: ${res.rps.toFixed(0)} req/s, heap ${heap.toFixed(0)} MB, anon RSS ${anon.toFixed(0)} MB`,
+        );
         console.log(`  ${samples.at(-1)}`);
       }
-      report.push("", `soak, ${soak} s of load (durable, default file sink):`, ...samples.map((s) => `  ${s}`));
+      report.push(
+        "",
+        `soak, ${soak} s of load (durable, default file sink):`,
+        ...samples.map((s) => `  ${s}`),
+      );
     } finally {
       await stopTarget(t);
     }
   }
   if (sections.has("journey")) {
-    console.log(`[${elapsed()}] matching: ${backlog} events with ${opts.shoppers} shoppers stored; journeys and a month's leads export`);
+    console.log(
+      `[${elapsed()}] matching: ${backlog} events with ${opts.shoppers} shoppers stored; journeys and a month's leads export`,
+    );
     const j = await journeyBench(join(dataRoot, "journey"), backlog, Number(opts.shoppers));
     report.push(
       "",
@@ -183,18 +274,26 @@ try {
       for (const t of ids) await startTarget(t);
       const scripts = ["post-unidentified.lua", "post-identified.lua"];
       ids.forEach((t, i) => wrk(t, 3, connections, scripts[i]!));
-      for (let r = 0; r < rounds; r++) ids.forEach((t, i) => t.results.push(wrk(t, seconds, connections, scripts[i]!)));
+      for (let r = 0; r < rounds; r++)
+        ids.forEach((t, i) => t.results.push(wrk(t, seconds, connections, scripts[i]!)));
       const [off, on] = ids.map((t) => median(t.results.map((x) => x.rps))) as [number, number];
       const p99 = ids.map((t) => median(t.results.map((x) => x.p99)));
-      report.push(`link index cost: durable ingest of the same event with 5 identifier fields ${on.toFixed(0)} requests/s (p99 ${p99[1]!.toFixed(1)} ms) vs the same bytes without them ${off.toFixed(0)} (p99 ${p99[0]!.toFixed(1)} ms): ${((on / off) * 100).toFixed(0)}%`);
+      report.push(
+        `link index cost: durable ingest of the same event with 5 identifier fields ${on.toFixed(0)} requests/s (p99 ${p99[1]!.toFixed(1)} ms) vs the same bytes without them ${off.toFixed(0)} (p99 ${p99[0]!.toFixed(1)} ms): ${((on / off) * 100).toFixed(0)}%`,
+      );
     } finally {
       for (const t of ids) await stopTarget(t);
     }
   }
   if (sections.has("abuse")) {
-    console.log(`[${elapsed()}] abuse: valid events while 4 clients send the heaviest bodies the limits allow; 100 MB unauthenticated admin posts`);
+    console.log(
+      `[${elapsed()}] abuse: valid events while 4 clients send the heaviest bodies the limits allow; 100 MB unauthenticated admin posts`,
+    );
     const a = await abuse(binary, join(dataRoot, "abuse"), seconds, rounds);
-    const statuses = (s: Record<string, number>) => Object.entries(s).map(([k, v]) => `${v} x ${k}`).join(", ");
+    const statuses = (s: Record<string, number>) =>
+      Object.entries(s)
+        .map(([k, v]) => `${v} x ${k}`)
+        .join(", ");
     report.push(
       "",
       `valid events (wrk -c16) alone: ${a.quiet.rps.toFixed(0)} requests/s, p99 ${a.quiet.p99.toFixed(1)} ms; while 4 clients send 64 KiB events nested to the limit, 1 MiB batches and 50,000-deep batches: ${a.attacked.rps.toFixed(0)} requests/s, p99 ${a.attacked.p99.toFixed(1)} ms (goal: under 50 ms); the attack: ${a.attackRequests} requests, ${statuses(a.attackStatuses)}`,
@@ -205,6 +304,9 @@ try {
   rmSync(dataRoot, { recursive: true, force: true });
 }
 
-const cpu = readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown CPU";
-console.log(`\nmachine: ${cpu}, ${navigator.hardwareConcurrency} cores; Bun ${Bun.version}; wrk -t2 -c${connections}, ${rounds} x ${seconds} s, medians; total ${elapsed()}\n`);
+const cpu =
+  readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown CPU";
+console.log(
+  `\nmachine: ${cpu}, ${navigator.hardwareConcurrency} cores; Bun ${Bun.version}; wrk -t2 -c${connections}, ${rounds} x ${seconds} s, medians; total ${elapsed()}\n`,
+);
 console.log(report.join("\n"));

@@ -22,7 +22,11 @@ export interface Target {
 
 /** Starts a target and waits for the port it logs. */
 export async function startTarget(t: Target): Promise<void> {
-  const proc = Bun.spawn(t.cmd, { env: { ...process.env, ...t.env }, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(t.cmd, {
+    env: { ...process.env, ...t.env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   t.proc = proc;
   let out = "";
   const decoder = new TextDecoder();
@@ -50,13 +54,34 @@ export async function stopTarget(t: Target): Promise<void> {
 /** Runs wrk with a Lua script from this folder; the script's done() prints one JSON line. */
 export function wrk(t: Target, secs: number, connections: number, script: string): WrkResult {
   const url = `http://127.0.0.1:${t.port}/collect/1001/1/${script.includes("batch") ? "events" : "event"}`;
-  const run = Bun.spawnSync(["wrk", "-t2", `-c${connections}`, `-d${secs}s`, "-s", join(import.meta.dir, script), url], { stdout: "pipe", stderr: "pipe" });
-  const line = run.stdout.toString().split("\n").find((l) => l.startsWith("{"));
+  const run = Bun.spawnSync(
+    ["wrk", "-t2", `-c${connections}`, `-d${secs}s`, "-s", join(import.meta.dir, script), url],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  const line = run.stdout
+    .toString()
+    .split("\n")
+    .find((l) => l.startsWith("{"));
   if (!line) throw new Error(`wrk failed for ${t.name}: ${run.stdout}${run.stderr}`);
-  const r = JSON.parse(line) as { requests: number; durationUs: number; p50: number; p99: number; p999: number; errors: Record<string, number> };
-  return { rps: r.requests / (r.durationUs / 1e6), p50: r.p50 / 1000, p99: r.p99 / 1000, p999: r.p999 / 1000, errors: Object.values(r.errors).reduce((a, b) => a + b, 0) };
+  const r = JSON.parse(line) as {
+    requests: number;
+    durationUs: number;
+    p50: number;
+    p99: number;
+    p999: number;
+    errors: Record<string, number>;
+  };
+  return {
+    rps: r.requests / (r.durationUs / 1e6),
+    p50: r.p50 / 1000,
+    p99: r.p99 / 1000,
+    p999: r.p999 / 1000,
+    errors: Object.values(r.errors).reduce((a, b) => a + b, 0),
+  };
 }
 
 export function peakRssMb(pid: number): number {
-  return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  return (
+    Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024
+  );
 }

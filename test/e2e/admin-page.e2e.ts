@@ -7,7 +7,13 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import {
+  binaryInEmptyDir,
+  buildBinary,
+  killAll,
+  startBinary,
+  type Running,
+} from "../helpers/binary.ts";
 import { launchBrowser, watchPage } from "../helpers/browser.ts";
 
 const artifacts = join(import.meta.dir, "artifacts");
@@ -21,8 +27,17 @@ const registry = {
   vendors: [{ name: "ChatVendor", products: ["LiveChat Pro"] }],
 };
 
-async function post(aid: string, tid: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<string> {
-  const res = await fetch(`${server.url}/collect/${aid}/${tid}/event`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+async function post(
+  aid: string,
+  tid: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const res = await fetch(`${server.url}/collect/${aid}/${tid}/event`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(204);
   return res.headers.get("x-event-id")!;
 }
@@ -39,7 +54,8 @@ async function login(page: Page, with_ = token): Promise<void> {
   await page.getByRole("button", { name: "Log in" }).click();
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
@@ -75,8 +91,20 @@ describe("the admin page", () => {
   });
 
   test("confirms a registered ID pair and suggests the right one for a mistyped pair", async () => {
-    await post("1001", "7", { action: "view", object: "vehicle", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: "vdp-1" });
-    await post("1010", "7", { action: "view", object: "vehicle", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: "vdp-2" });
+    await post("1001", "7", {
+      action: "view",
+      object: "vehicle",
+      vendor: "ChatVendor",
+      product: "LiveChat Pro",
+      instance_id: "vdp-1",
+    });
+    await post("1010", "7", {
+      action: "view",
+      object: "vehicle",
+      vendor: "ChatVendor",
+      product: "LiveChat Pro",
+      instance_id: "vdp-2",
+    });
     const { page } = await openPage();
     await login(page);
     await page.getByRole("link", { name: "Check IDs" }).click();
@@ -101,7 +129,14 @@ describe("the admin page", () => {
     await page.getByRole("link", { name: "Events" }).click();
     await page.getByRole("heading", { name: "Events" }).waitFor();
     await page.waitForTimeout(300); // the live stream connects
-    await post("1001", "7", { action: "Submit", object: "form", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: "live-lead-42", label: "Lead form" });
+    await post("1001", "7", {
+      action: "Submit",
+      object: "form",
+      vendor: "ChatVendor",
+      product: "LiveChat Pro",
+      instance_id: "live-lead-42",
+      label: "Lead form",
+    });
     const row = page.getByRole("row").filter({ hasText: "live-lead-42" });
     await row.waitFor({ timeout: 10000 });
     await row.getByRole("button").click();
@@ -113,8 +148,26 @@ describe("the admin page", () => {
   });
 
   test("joins browser and server events that share an instance ID into one timeline", async () => {
-    await post("1001", "7", { action: "open", object: "widget", vendor: "ChatVendor", product: "LiveChat Pro", instanceId: "chat-9001" }, { origin: "https://mainstreet.example", "user-agent": "Mozilla/5.0" });
-    await post("1001", "7", { action: "associate", object: "lead", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: "chat-9001", label: "Lead from chat" });
+    await post(
+      "1001",
+      "7",
+      {
+        action: "open",
+        object: "widget",
+        vendor: "ChatVendor",
+        product: "LiveChat Pro",
+        instanceId: "chat-9001",
+      },
+      { origin: "https://mainstreet.example", "user-agent": "Mozilla/5.0" },
+    );
+    await post("1001", "7", {
+      action: "associate",
+      object: "lead",
+      vendor: "ChatVendor",
+      product: "LiveChat Pro",
+      instance_id: "chat-9001",
+      label: "Lead from chat",
+    });
     const { page } = await openPage();
     await login(page);
     await page.getByRole("link", { name: "Instance" }).click();
@@ -134,24 +187,52 @@ describe("the admin page", () => {
   });
 
   test("shows hostile event fields as text: nothing executes", async () => {
-    const payloads = ['<script>alert("xss")</script>', '<img src=x onerror=alert("img")>', '"><svg onload=alert(1)>', "javascript:alert(1)", "<iframe src=javascript:alert(2)>"];
+    const payloads = [
+      '<script>alert("xss")</script>',
+      '<img src=x onerror=alert("img")>',
+      '"><svg onload=alert(1)>',
+      "javascript:alert(1)",
+      "<iframe src=javascript:alert(2)>",
+    ];
     for (const [i, p] of payloads.entries())
-      await post("1001", "7", { action: p, object: p, vendor: p, product: p, instance_id: `xss-${i}`, label: p, [p]: p }, { origin: "https://evil.example" });
-    const refused = await fetch(`${server.url}/collect/1001/7/event`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: payloads[1] }) });
+      await post(
+        "1001",
+        "7",
+        { action: p, object: p, vendor: p, product: p, instance_id: `xss-${i}`, label: p, [p]: p },
+        { origin: "https://evil.example" },
+      );
+    const refused = await fetch(`${server.url}/collect/1001/7/event`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ action: payloads[1] }),
+    });
     expect(refused.status).toBe(400); // shown on the rejects page with its sample
     const { page, dialogs, errors } = await openPage();
     await login(page);
-    for (const [route, name] of [["events", "events"], ["instance?accountId=1001&instanceId=xss-1", "instance-xss"], ["rejects", "rejects"], ["overview", "overview-after"], ["check?aid=1001&tid=7", "check-xss"], ["registry", "registry"]] as const) {
+    for (const [route, name] of [
+      ["events", "events"],
+      ["instance?accountId=1001&instanceId=xss-1", "instance-xss"],
+      ["rejects", "rejects"],
+      ["overview", "overview-after"],
+      ["check?aid=1001&tid=7", "check-xss"],
+      ["registry", "registry"],
+    ] as const) {
       await page.goto(`${server.url}/admin#/${route}`);
       await page.waitForTimeout(500);
       await shot(page, name);
     }
     await page.goto(`${server.url}/admin#/events?instanceId=xss-1`);
     await page.getByRole("row").filter({ hasText: "xss-1" }).getByRole("button").click();
-    await page.getByRole("complementary", { name: "Event detail" }).getByText("onerror").first().waitFor();
+    await page
+      .getByRole("complementary", { name: "Event detail" })
+      .getByText("onerror")
+      .first()
+      .waitFor();
     await page.goto(`${server.url}/admin#/events`);
     await page.getByText('<img src=x onerror=alert("img")>').first().waitFor(); // shown literally
-    expect(await page.locator("main img, main script, main iframe, main svg:not(.chart svg)").count()).toBe(0);
+    expect(
+      await page.locator("main img, main script, main iframe, main svg:not(.chart svg)").count(),
+    ).toBe(0);
     expect(dialogs).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
@@ -163,7 +244,9 @@ describe("the admin page", () => {
     await page.getByRole("heading", { name: "Overview" }).waitFor();
     await page.getByRole("link", { name: "Events" }).click();
     await page.getByRole("heading", { name: "Events" }).waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0); // wide tables scroll inside their own box
     await shot(page, "events-390px");
     await page.close();
@@ -173,12 +256,18 @@ describe("the admin page", () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await login(page);
     await page.getByRole("heading", { name: "Overview" }).waitFor();
-    await page.goto(`${server.url}/admin#/events?accountId=1'%24(touch%20PWNED)'&trackerId=1%22%60touch%20PWNED2%60`);
+    await page.goto(
+      `${server.url}/admin#/events?accountId=1'%24(touch%20PWNED)'&trackerId=1%22%60touch%20PWNED2%60`,
+    );
     await page.getByText(/Send a test event to/).click();
     const snippet = (await page.locator("details pre").first().textContent())!;
     const dir = mkdtempSync(join(tmpdir(), "snippet-"));
     // curl stands in as a function that prints its arguments: the snippet runs as pasted.
-    const run = Bun.spawnSync(["bash", "-c", `curl() { printf '%s\\n' "$@"; }\n${snippet}`], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    const run = Bun.spawnSync(["bash", "-c", `curl() { printf '%s\\n' "$@"; }\n${snippet}`], {
+      cwd: dir,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(run.exitCode).toBe(0);
     expect(readdirSync(dir)).toEqual([]);
     expect(run.stdout.toString()).toContain("/collect/1'%24(touch%20PWNED)'/");

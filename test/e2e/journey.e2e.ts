@@ -13,7 +13,15 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Server } from "bun";
 import type { Journey } from "../../server/journey/journey.ts";
 import type { LeadPage } from "../../server/journey/leads.ts";
-import { adminAuth, BINARY_TOKEN, binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import {
+  adminAuth,
+  BINARY_TOKEN,
+  binaryInEmptyDir,
+  buildBinary,
+  killAll,
+  startBinary,
+  type Running,
+} from "../helpers/binary.ts";
 import { launchBrowser, watchPage } from "../helpers/browser.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { planShoppers, sha256 } from "../helpers/shoppers.ts";
@@ -26,25 +34,46 @@ let site: Server<unknown>;
 let browser: Browser;
 
 async function api<T>(path: string): Promise<T> {
-  return (await (await fetch(`${trackd.url}/admin/api${path}`, { headers: adminAuth })).json()) as T;
+  return (await (
+    await fetch(`${trackd.url}/admin/api${path}`, { headers: adminAuth })
+  ).json()) as T;
 }
 
 async function lead(body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${trackd.url}/collect/${ACCOUNT}/7/event`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(`${trackd.url}/collect/${ACCOUNT}/7/event`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(204);
   return res.headers.get("x-event-id")!;
 }
 
 /** A dealership page with the SDK; `script` runs once it has loaded. */
-async function visit(context: BrowserContext, path: string, script: string, referer?: string): Promise<Page> {
+async function visit(
+  context: BrowserContext,
+  path: string,
+  script: string,
+  referer?: string,
+): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(`${site.url}${path.replace(/^\//, "")}${path.includes("?") ? "&" : "?"}script=${encodeURIComponent(script)}`, referer ? { referer } : {});
-  await page.waitForFunction(() => (window as unknown as { trackd?: { loaded?: boolean } }).trackd?.loaded === true);
+  await page.goto(
+    `${site.url}${path.replace(/^\//, "")}${path.includes("?") ? "&" : "?"}script=${encodeURIComponent(script)}`,
+    referer ? { referer } : {},
+  );
+  await page.waitForFunction(
+    () => (window as unknown as { trackd?: { loaded?: boolean } }).trackd?.loaded === true,
+  );
   await page.evaluate(() => (window as unknown as { trackd: (c: string) => void }).trackd("flush"));
   return page;
 }
 
-const sdkEvents = async (deviceQuery: string) => (await api<{ events: { properties: Record<string, unknown> }[] }>(`/events?accountId=${ACCOUNT}&${deviceQuery}&limit=500`)).events;
+const sdkEvents = async (deviceQuery: string) =>
+  (
+    await api<{ events: { properties: Record<string, unknown> }[] }>(
+      `/events?accountId=${ACCOUNT}&${deviceQuery}&limit=500`,
+    )
+  ).events;
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
@@ -78,42 +107,125 @@ describe("from a lead to the shopper", () => {
   test("joins browser shoppers from Chromium and posted shoppers to their leads", async () => {
     // Shopper A: a Google ad, then back a day later from Facebook, starts a chat.
     const a = await browser.newContext();
-    await visit(a, "/inventory?utm_source=google&utm_medium=cpc&utm_campaign=spring-sale", `trackd('track', { action: 'view', object: 'page', vendor: 'Website', product: 'SRP' }); trackd('track', { action: 'view', object: 'vehicle', vendor: 'Website', product: 'VDP', label: '2021 Honda Accord' });`, "https://www.google.com/");
-    await visit(a, "/vdp/1?utm_source=facebook&utm_medium=paid_social&utm_campaign=trucks", `trackd('track', { action: 'view', object: 'vehicle', vendor: 'Website', product: 'VDP', label: '2020 Ford F-150' }); trackd('setInstanceId', 'chat-A-5f0c6f5e-8d1c-4a7a-9e63-1b2f0a7d9c11'); trackd('track', { action: 'start', object: 'chat', vendor: 'ChatVendor', product: 'LiveChat' });`, "https://www.facebook.com/");
+    await visit(
+      a,
+      "/inventory?utm_source=google&utm_medium=cpc&utm_campaign=spring-sale",
+      `trackd('track', { action: 'view', object: 'page', vendor: 'Website', product: 'SRP' }); trackd('track', { action: 'view', object: 'vehicle', vendor: 'Website', product: 'VDP', label: '2021 Honda Accord' });`,
+      "https://www.google.com/",
+    );
+    await visit(
+      a,
+      "/vdp/1?utm_source=facebook&utm_medium=paid_social&utm_campaign=trucks",
+      `trackd('track', { action: 'view', object: 'vehicle', vendor: 'Website', product: 'VDP', label: '2020 Ford F-150' }); trackd('setInstanceId', 'chat-A-5f0c6f5e-8d1c-4a7a-9e63-1b2f0a7d9c11'); trackd('track', { action: 'start', object: 'chat', vendor: 'ChatVendor', product: 'LiveChat' });`,
+      "https://www.facebook.com/",
+    );
     // Shopper B: identifies with an email; a credit app arrives later with the same email, hashed.
     const b = await browser.newContext();
-    await visit(b, "/inventory?utm_source=autotrader&utm_medium=referral&utm_campaign=b-listing", `trackd('identify', { email: ' Pat@Example.com ' }); trackd('track', { action: 'view', object: 'vehicle', vendor: 'Website', product: 'VDP', label: '2022 Toyota RAV4' });`, "https://www.autotrader.com/");
+    await visit(
+      b,
+      "/inventory?utm_source=autotrader&utm_medium=referral&utm_campaign=b-listing",
+      `trackd('identify', { email: ' Pat@Example.com ' }); trackd('track', { action: 'view', object: 'vehicle', vendor: 'Website', product: 'VDP', label: '2022 Toyota RAV4' });`,
+      "https://www.autotrader.com/",
+    );
     // Shopper C: hostile values everywhere a page can put them.
     const c = await browser.newContext();
-    await visit(c, `/inventory?utm_source=${encodeURIComponent(XSS)}&utm_campaign=${encodeURIComponent(XSS)}`, `trackd('identify', { userId: ${JSON.stringify(XSS)} }); trackd('setInstanceId', 'chat-C'); trackd('track', { action: 'view', object: 'vehicle', vendor: 'Website', product: 'VDP', label: ${JSON.stringify(XSS)} });`, "https://evil.example/?q=<script>alert(1)</script>");
+    await visit(
+      c,
+      `/inventory?utm_source=${encodeURIComponent(XSS)}&utm_campaign=${encodeURIComponent(XSS)}`,
+      `trackd('identify', { userId: ${JSON.stringify(XSS)} }); trackd('setInstanceId', 'chat-C'); trackd('track', { action: 'view', object: 'vehicle', vendor: 'Website', product: 'VDP', label: ${JSON.stringify(XSS)} });`,
+      "https://evil.example/?q=<script>alert(1)</script>",
+    );
 
-    await waitFor("the browser events", async () => (await sdkEvents("instanceId=chat-C")).length > 0 && (await sdkEvents("instanceId=chat-A-5f0c6f5e-8d1c-4a7a-9e63-1b2f0a7d9c11")).length > 0 && (await sdkEvents("action=view&vendor=Website")).length >= 5);
+    await waitFor(
+      "the browser events",
+      async () =>
+        (await sdkEvents("instanceId=chat-C")).length > 0 &&
+        (await sdkEvents("instanceId=chat-A-5f0c6f5e-8d1c-4a7a-9e63-1b2f0a7d9c11")).length > 0 &&
+        (await sdkEvents("action=view&vendor=Website")).length >= 5,
+    );
     for (const ctx of [a, b, c]) await ctx.close();
 
-    planted.push({ name: "A", eventId: await lead({ action: "associate", object: "lead", vendor: "ChatVendor", product: "LiveChat", instance_id: "chat-A-5f0c6f5e-8d1c-4a7a-9e63-1b2f0a7d9c11", label: "Chat lead A" }), devices: 1, campaigns: ["spring-sale", "trucks"] });
-    planted.push({ name: "B", eventId: await lead({ action: "submit", object: "form", vendor: "CreditCo", product: "Credit app", instance_id: "credit-77", emailSha256: sha256("pat@example.com") }), devices: 1, campaigns: ["b-listing"] });
-    planted.push({ name: "C", eventId: await lead({ action: "associate", object: "lead", vendor: "ChatVendor", product: "LiveChat", instance_id: "chat-C", label: XSS }), devices: 1, campaigns: [XSS] });
+    planted.push({
+      name: "A",
+      eventId: await lead({
+        action: "associate",
+        object: "lead",
+        vendor: "ChatVendor",
+        product: "LiveChat",
+        instance_id: "chat-A-5f0c6f5e-8d1c-4a7a-9e63-1b2f0a7d9c11",
+        label: "Chat lead A",
+      }),
+      devices: 1,
+      campaigns: ["spring-sale", "trucks"],
+    });
+    planted.push({
+      name: "B",
+      eventId: await lead({
+        action: "submit",
+        object: "form",
+        vendor: "CreditCo",
+        product: "Credit app",
+        instance_id: "credit-77",
+        emailSha256: sha256("pat@example.com"),
+      }),
+      devices: 1,
+      campaigns: ["b-listing"],
+    });
+    planted.push({
+      name: "C",
+      eventId: await lead({
+        action: "associate",
+        object: "lead",
+        vendor: "ChatVendor",
+        product: "LiveChat",
+        instance_id: "chat-C",
+        label: XSS,
+      }),
+      devices: 1,
+      campaigns: [XSS],
+    });
 
     // 60 more shoppers, posted as the SDK sends them, with their leads.
     const plan = planShoppers(60, 5, Date.now() - 5 * 86_400_000);
     for (const shopper of plan.shoppers) {
       for (const v of shopper.visits) {
-        const res = await fetch(`${trackd.url}/collect/${ACCOUNT}/7/events?sdk=web-0.2.0`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify(v.events) });
+        const res = await fetch(`${trackd.url}/collect/${ACCOUNT}/7/events?sdk=web-0.2.0`, {
+          method: "POST",
+          headers: { "content-type": "text/plain" },
+          body: JSON.stringify(v.events),
+        });
         expect(((await res.json()) as { accepted: number }).accepted).toBe(v.events.length);
       }
-      for (const l of shopper.leads) planted.push({ name: `posted ${shopper.index}`, eventId: await lead(l.body), devices: shopper.devices.length, campaigns: shopper.visits.map((v) => v.campaign) });
+      for (const l of shopper.leads)
+        planted.push({
+          name: `posted ${shopper.index}`,
+          eventId: await lead(l.body),
+          devices: shopper.devices.length,
+          campaigns: shopper.visits.map((v) => v.campaign),
+        });
     }
 
     for (const p of planted) {
       const journey = await api<Journey>(`/journey?accountId=${ACCOUNT}&eventId=${p.eventId}`);
-      expect([p.name, journey.deviceIds.length, journey.visits.map((v) => v.utm.campaign)]).toEqual([p.name, p.devices, p.campaigns]);
+      expect([p.name, journey.deviceIds.length, journey.visits.map((v) => v.utm.campaign)]).toEqual(
+        [p.name, p.devices, p.campaigns],
+      );
     }
     const a1 = await api<Journey>(`/journey?accountId=${ACCOUNT}&eventId=${planted[0]!.eventId}`);
-    expect(a1.visits.map((v) => v.referrer)).toEqual(["https://www.google.com/", "https://www.facebook.com/"]);
-    expect(a1.events.every((e) => e.context.source === "browser" || e.eventId === planted[0]!.eventId)).toBe(true);
+    expect(a1.visits.map((v) => v.referrer)).toEqual([
+      "https://www.google.com/",
+      "https://www.facebook.com/",
+    ]);
+    expect(
+      a1.events.every((e) => e.context.source === "browser" || e.eventId === planted[0]!.eventId),
+    ).toBe(true);
 
     const leads = await api<LeadPage>(`/leads?accountId=${ACCOUNT}`);
-    expect(leads.leads.find((l) => l.lead.eventId === planted[0]!.eventId)).toMatchObject({ matched: true, firstTouch: { utm: { campaign: "spring-sale" } }, lastTouch: { utm: { campaign: "trucks" } } });
+    expect(leads.leads.find((l) => l.lead.eventId === planted[0]!.eventId)).toMatchObject({
+      matched: true,
+      firstTouch: { utm: { campaign: "spring-sale" } },
+      lastTouch: { utm: { campaign: "trucks" } },
+    });
   }, 120000);
 
   for (const width of [1280, 390]) {
@@ -134,9 +246,13 @@ describe("from a lead to the shopper", () => {
       await page.getByText("campaign: spring-sale").waitFor();
       await page.getByText("campaign: trucks").waitFor();
       expect(await page.locator(".visit").count()).toBe(2);
-      expect(await page.locator(".card.lead").filter({ hasText: "Chat lead A" }).count()).toBeGreaterThan(0);
+      expect(
+        await page.locator(".card.lead").filter({ hasText: "Chat lead A" }).count(),
+      ).toBeGreaterThan(0);
       expect(await page.getByText("https://www.google.com/").count()).toBeGreaterThan(0);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
       expect(overflow).toBeLessThanOrEqual(0);
       await page.screenshot({ path: join(artifacts, `journey-${width}px.png`), fullPage: true });
 
@@ -144,9 +260,14 @@ describe("from a lead to the shopper", () => {
       await page.goto(`${trackd.url}/admin#/journey?accountId=${ACCOUNT}&instanceId=chat-C`);
       await page.getByText(`campaign: ${XSS}`).first().waitFor();
       await page.locator("summary", { hasText: "How it was linked" }).click();
-      await page.screenshot({ path: join(artifacts, `journey-xss-${width}px.png`), fullPage: true });
+      await page.screenshot({
+        path: join(artifacts, `journey-xss-${width}px.png`),
+        fullPage: true,
+      });
       expect(await page.locator("main img, main script, main iframe").count()).toBe(0);
-      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+      expect(
+        await page.evaluate(() => (window as unknown as { __xss?: number }).__xss),
+      ).toBeUndefined();
       expect(dialogs).toEqual([]);
       expect(errors).toEqual([]);
       await page.close();

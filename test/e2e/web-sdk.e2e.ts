@@ -8,7 +8,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Server } from "bun";
-import { adminAuth, binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import {
+  adminAuth,
+  binaryInEmptyDir,
+  buildBinary,
+  killAll,
+  startBinary,
+  type Running,
+} from "../helpers/binary.ts";
 import { launchBrowser } from "../helpers/browser.ts";
 import { waitFor } from "../helpers/ports.ts";
 
@@ -26,17 +33,39 @@ const pageHtml = (script: string) => `<!doctype html><html><head><title>VDP</tit
 </head><body><h1>2021 Honda Accord</h1><script>${script}</script></body></html>`;
 
 /** The Web SDK snippet exactly as the README gives it (its first html block). */
-const README_SNIPPET = /```html\n([\s\S]*?)```/.exec(readFileSync(join(import.meta.dir, "../../README.md"), "utf8"))![1]!;
+const README_SNIPPET = /```html\n([\s\S]*?)```/.exec(
+  readFileSync(join(import.meta.dir, "../../README.md"), "utf8"),
+)![1]!;
 
-type StoredEvent = { eventId: string; action: string; label?: string; instanceId: string; context: { source: string }; properties: Record<string, unknown>; clientEventId?: string };
+type StoredEvent = {
+  eventId: string;
+  action: string;
+  label?: string;
+  instanceId: string;
+  context: { source: string };
+  properties: Record<string, unknown>;
+  clientEventId?: string;
+};
 
 async function eventsOf(filter: string): Promise<StoredEvent[]> {
   const res = await fetch(`${trackd.url}/admin/api/events?${filter}`, { headers: adminAuth });
   return ((await res.json()) as { events: StoredEvent[] }).events;
 }
 
-async function eventsWith(instanceId: string): Promise<{ instanceId: string; context: { source: string }; properties: Record<string, unknown>; clientEventId?: string }[]> {
-  const res = await fetch(`${trackd.url}/admin/api/events?instanceId=${encodeURIComponent(instanceId)}&accountId=1001`, { headers: adminAuth });
+async function eventsWith(
+  instanceId: string,
+): Promise<
+  {
+    instanceId: string;
+    context: { source: string };
+    properties: Record<string, unknown>;
+    clientEventId?: string;
+  }[]
+> {
+  const res = await fetch(
+    `${trackd.url}/admin/api/events?instanceId=${encodeURIComponent(instanceId)}&accountId=1001`,
+    { headers: adminAuth },
+  );
   return ((await res.json()) as { events: never[] }).events;
 }
 
@@ -45,13 +74,18 @@ async function preflights(): Promise<number> {
   return Number(/^trackd_cors_preflights_total (\d+)/m.exec(text)?.[1] ?? "0");
 }
 
-async function open(script: string, flushMs: number): Promise<{ context: BrowserContext; page: Page }> {
+async function open(
+  script: string,
+  flushMs: number,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${site.url}page?script=${encodeURIComponent(script)}&flush=${flushMs}`);
-  await page.waitForFunction(() => (window as unknown as { trackd?: { loaded?: boolean } }).trackd?.loaded === true);
+  await page.waitForFunction(
+    () => (window as unknown as { trackd?: { loaded?: boolean } }).trackd?.loaded === true,
+  );
   expect(errors).toEqual([]);
   return { context, page };
 }
@@ -66,9 +100,18 @@ beforeAll(async () => {
     fetch(req) {
       const url = new URL(req.url);
       if (url.pathname === "/readme")
-        return new Response(`<!doctype html><html><head><title>VDP</title>${README_SNIPPET.replaceAll("https://trackd.example.com", trackd.url)}</head><body></body></html>`, { headers: { "content-type": "text/html" } });
-      if (url.pathname === "/blank") return new Response("<!doctype html><title>blank</title>", { headers: { "content-type": "text/html" } });
-      const html = pageHtml(url.searchParams.get("script") ?? "").replace("FLUSH_MS", url.searchParams.get("flush") ?? "1000");
+        return new Response(
+          `<!doctype html><html><head><title>VDP</title>${README_SNIPPET.replaceAll("https://trackd.example.com", trackd.url)}</head><body></body></html>`,
+          { headers: { "content-type": "text/html" } },
+        );
+      if (url.pathname === "/blank")
+        return new Response("<!doctype html><title>blank</title>", {
+          headers: { "content-type": "text/html" },
+        });
+      const html = pageHtml(url.searchParams.get("script") ?? "").replace(
+        "FLUSH_MS",
+        url.searchParams.get("flush") ?? "1000",
+      );
       return new Response(html, { headers: { "content-type": "text/html" } });
     },
   });
@@ -91,7 +134,10 @@ describe("the Web SDK", () => {
 
   test("sends events with sendBeacon when the page is left, without any CORS preflight", async () => {
     const before = await preflights();
-    const { context, page } = await open(`trackd('track', { action: 'view', object: 'vehicle', vendor: 'Website', product: 'VDP', instanceId: 'beacon-1' });`, 600000);
+    const { context, page } = await open(
+      `trackd('track', { action: 'view', object: 'vehicle', vendor: 'Website', product: 'VDP', instanceId: 'beacon-1' });`,
+      600000,
+    );
     await Bun.sleep(300);
     expect(await eventsWith("beacon-1")).toEqual([]); // still queued: the flush interval is long
     await page.goto("about:blank"); // pagehide: the queued event goes out as a beacon
@@ -107,7 +153,15 @@ describe("the Web SDK", () => {
   test("queues events while offline and delivers them once when the network returns", async () => {
     const { context, page } = await open("", 100);
     await context.setOffline(true);
-    await page.evaluate(() => (window as unknown as { trackd: (c: string, a: unknown) => void }).trackd("track", { action: "submit", object: "form", vendor: "Website", product: "Credit app", instanceId: "offline-1" }));
+    await page.evaluate(() =>
+      (window as unknown as { trackd: (c: string, a: unknown) => void }).trackd("track", {
+        action: "submit",
+        object: "form",
+        vendor: "Website",
+        product: "Credit app",
+        instanceId: "offline-1",
+      }),
+    );
     await Bun.sleep(600); // a few flush attempts fail while offline
     expect(await eventsWith("offline-1")).toEqual([]);
     await context.setOffline(false);
@@ -119,16 +173,32 @@ describe("the Web SDK", () => {
   });
 
   test("an instance ID set in the page matches a server event sent later", async () => {
-    const { context } = await open(`trackd('setInstanceId', 'chat-77'); trackd('track', { action: 'start', object: 'chat', vendor: 'ChatVendor', product: 'LiveChat Pro' });`, 50);
+    const { context } = await open(
+      `trackd('setInstanceId', 'chat-77'); trackd('track', { action: 'start', object: 'chat', vendor: 'ChatVendor', product: 'LiveChat Pro' });`,
+      50,
+    );
     await waitFor("the browser event", async () => (await eventsWith("chat-77")).length === 1);
     const lead = await fetch(`${trackd.url}/collect/1001/7/event`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ action: "associate", object: "lead", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: "chat-77" }),
+      body: JSON.stringify({
+        action: "associate",
+        object: "lead",
+        vendor: "ChatVendor",
+        product: "LiveChat Pro",
+        instance_id: "chat-77",
+      }),
     });
     expect(lead.status).toBe(204);
-    const timeline = ((await (await fetch(`${trackd.url}/admin/api/instances/1001/chat-77`, { headers: adminAuth })).json()) as { events: { action: string; context: { source: string } }[] }).events;
-    expect(timeline.map((e) => [e.action, e.context.source])).toEqual([["start", "browser"], ["associate", "server"]]);
+    const timeline = (
+      (await (
+        await fetch(`${trackd.url}/admin/api/instances/1001/chat-77`, { headers: adminAuth })
+      ).json()) as { events: { action: string; context: { source: string } }[] }
+    ).events;
+    expect(timeline.map((e) => [e.action, e.context.source])).toEqual([
+      ["start", "browser"],
+      ["associate", "server"],
+    ]);
     await context.close();
   });
 
@@ -138,8 +208,14 @@ describe("the Web SDK", () => {
     const warnings: string[] = [];
     page.on("console", (m) => m.type() === "warning" && warnings.push(m.text()));
     await page.goto(`${site.url}readme`);
-    await waitFor("the README's event", async () => (await eventsOf("accountId=1001&trackerId=1&action=view")).some((e) => e.label === "2021 Honda Accord"));
-    const event = (await eventsOf("accountId=1001&trackerId=1&action=view")).find((e) => e.label === "2021 Honda Accord")!;
+    await waitFor("the README's event", async () =>
+      (await eventsOf("accountId=1001&trackerId=1&action=view")).some(
+        (e) => e.label === "2021 Honda Accord",
+      ),
+    );
+    const event = (await eventsOf("accountId=1001&trackerId=1&action=view")).find(
+      (e) => e.label === "2021 Honda Accord",
+    )!;
     expect(event.context.source).toBe("browser");
     expect(event.instanceId).toBe(event.properties.visitId as string);
     expect(warnings).toEqual([]);
@@ -150,13 +226,28 @@ describe("the Web SDK", () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${site.url}blank`);
-    const body = (id: string) => JSON.stringify({ action: "view", object: "page", vendor: "Website", product: "Page", instance_id: id });
+    const body = (id: string) =>
+      JSON.stringify({
+        action: "view",
+        object: "page",
+        vendor: "Website",
+        product: "Page",
+        instance_id: id,
+      });
     await page.evaluate(
       async ({ url, fetched, beaconed }) => {
-        await fetch(url, { method: "POST", body: fetched, headers: { "content-type": "application/json" } });
+        await fetch(url, {
+          method: "POST",
+          body: fetched,
+          headers: { "content-type": "application/json" },
+        });
         navigator.sendBeacon(url, beaconed);
       },
-      { url: `${trackd.url}/collect/1001/7/event`, fetched: body("plain-fetch"), beaconed: body("plain-beacon") },
+      {
+        url: `${trackd.url}/collect/1001/7/event`,
+        fetched: body("plain-fetch"),
+        beaconed: body("plain-beacon"),
+      },
     );
     for (const id of ["plain-fetch", "plain-beacon"]) {
       await waitFor(id, async () => (await eventsWith(id)).length === 1);
@@ -169,9 +260,22 @@ describe("the Web SDK", () => {
     const { context, page } = await open("", 50);
     const warnings: string[] = [];
     page.on("console", (m) => m.type() === "warning" && warnings.push(m.text()));
-    await page.evaluate(() => (window as unknown as { trackd: (c: string, a: unknown) => void }).trackd("track", { action: "view", object: "vehicle", product: "VDP", marker: "refused-1" }));
-    await waitFor("the console warning", async () => warnings.some((w) => w.includes("trackd refused 1 event(s): HTTP 400")));
-    const rejects = ((await (await fetch(`${trackd.url}/admin/api/rejects?accountId=1001`, { headers: adminAuth })).json()) as { rejects: { code: string; sample: string }[] }).rejects;
+    await page.evaluate(() =>
+      (window as unknown as { trackd: (c: string, a: unknown) => void }).trackd("track", {
+        action: "view",
+        object: "vehicle",
+        product: "VDP",
+        marker: "refused-1",
+      }),
+    );
+    await waitFor("the console warning", async () =>
+      warnings.some((w) => w.includes("trackd refused 1 event(s): HTTP 400")),
+    );
+    const rejects = (
+      (await (
+        await fetch(`${trackd.url}/admin/api/rejects?accountId=1001`, { headers: adminAuth })
+      ).json()) as { rejects: { code: string; sample: string }[] }
+    ).rejects;
     expect(rejects.find((r) => r.sample.includes("refused-1"))?.code).toBe("invalid_event");
     await context.close();
   });
@@ -181,10 +285,17 @@ describe("the Web SDK", () => {
       `trackd('identify', { userId: 'u-9', email: ' Shopper@Example.com ', phone: '(555) 010-0199' }); trackd('track', { action: 'submit', object: 'form', vendor: 'Website', product: 'Contact', instanceId: 'identified-1' });`,
       50,
     );
-    await waitFor("the identified event", async () => (await eventsWith("identified-1")).length === 1);
+    await waitFor(
+      "the identified event",
+      async () => (await eventsWith("identified-1")).length === 1,
+    );
     const [event] = await eventsWith("identified-1");
     const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-    expect(event!.properties).toMatchObject({ userId: "u-9", emailSha256: sha256("shopper@example.com"), phoneSha256: sha256("15550100199") });
+    expect(event!.properties).toMatchObject({
+      userId: "u-9",
+      emailSha256: sha256("shopper@example.com"),
+      phoneSha256: sha256("15550100199"),
+    });
     expect(JSON.stringify(event)).not.toContain("Shopper@");
     await context.close();
   });

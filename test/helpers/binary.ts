@@ -21,8 +21,13 @@ export function killAll(): void {
 /** Runs `bun server/runtime/build.ts` (once) and returns the binary's path. */
 export function buildBinary(): Promise<string> {
   built ??= (async () => {
-    const proc = Bun.spawn([process.execPath, join(root, "server/runtime/build.ts")], { cwd: root, stdout: "pipe", stderr: "pipe" });
-    if ((await proc.exited) !== 0) throw new Error(`build failed: ${await new Response(proc.stderr).text()}`);
+    const proc = Bun.spawn([process.execPath, join(root, "server/runtime/build.ts")], {
+      cwd: root,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    if ((await proc.exited) !== 0)
+      throw new Error(`build failed: ${await new Response(proc.stderr).text()}`);
     return join(root, "dist/trackd");
   })();
   return built;
@@ -47,14 +52,34 @@ export interface Running {
 }
 
 /** Starts the binary (a path, or a command such as deno run) on a free port and resolves once it logs that it is listening. */
-export async function startBinary(binary: string | string[], cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<Running> {
-  const proc = Bun.spawn([...(typeof binary === "string" ? [binary] : binary), "--port", "0", "--host", "127.0.0.1", ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: process.env.TMPDIR ?? "/tmp", TRACKD_ADMIN_TOKEN: BINARY_TOKEN, ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+export async function startBinary(
+  binary: string | string[],
+  cwd: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Running> {
+  const proc = Bun.spawn(
+    [
+      ...(typeof binary === "string" ? [binary] : binary),
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      ...args,
+    ],
+    {
+      cwd,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        TMPDIR: process.env.TMPDIR ?? "/tmp",
+        TRACKD_ADMIN_TOKEN: BINARY_TOKEN,
+        ...env,
+      },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   running.add(proc);
   void proc.exited.then(() => running.delete(proc));
   let logs = "";

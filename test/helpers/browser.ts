@@ -7,7 +7,16 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: requireCommand(CHROMIUM, "chromium"),
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }
 
@@ -24,6 +33,9 @@ export function watchPage(page: Page): { dialogs: string[]; errors: string[] } {
     void d.dismiss();
   });
   page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => m.type() === "error" && !m.text().includes("401") && errors.push(m.text()));
+  page.on(
+    "console",
+    (m) => m.type() === "error" && !m.text().includes("401") && errors.push(m.text()),
+  );
   return { dialogs, errors };
 }

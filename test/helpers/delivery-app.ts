@@ -23,14 +23,31 @@ export interface DeliveryApp {
   destroy(): Promise<void>;
 }
 
-export const FAST_DELIVERY = { maxEvents: 100, maxBytes: 1 << 20, lingerMs: 0, retryInitialMs: 20, retryMaxMs: 200 };
+export const FAST_DELIVERY = {
+  maxEvents: 100,
+  maxBytes: 1 << 20,
+  lingerMs: 0,
+  retryInitialMs: 20,
+  retryMaxMs: 200,
+};
 
 export async function createDeliveryApp(
   sinks: Sink[],
-  options: { dir?: string; retentionSeconds?: number; storageMaxBytes?: number; delivery?: Partial<typeof FAST_DELIVERY>; now?: () => number; paused?: boolean } = {},
+  options: {
+    dir?: string;
+    retentionSeconds?: number;
+    storageMaxBytes?: number;
+    delivery?: Partial<typeof FAST_DELIVERY>;
+    now?: () => number;
+    paused?: boolean;
+  } = {},
 ): Promise<DeliveryApp> {
   const dir = options.dir ?? tempDir();
-  const config = testConfig({ dataDir: dir, retentionSeconds: options.retentionSeconds ?? 604800, storageMaxBytes: options.storageMaxBytes ?? 0 });
+  const config = testConfig({
+    dataDir: dir,
+    retentionSeconds: options.retentionSeconds ?? 604800,
+    storageMaxBytes: options.storageMaxBytes ?? 0,
+  });
   const store = openStore({ dataDir: dir, durability: "durable", rejectLogSize: 100 });
   const log = createLog("error");
   const metrics = new Metrics();
@@ -39,8 +56,25 @@ export async function createDeliveryApp(
     sinks.map((sink) => ({ sink, delivery: { ...FAST_DELIVERY, ...options.delivery } })),
     { events: store.events, delivery: store.delivery, metrics, log, now },
   );
-  const retention = new Retention(store, { retentionMs: config.retentionSeconds * 1000, capBytes: config.storageMaxBytes, minCursor: () => flusher.minCursor(), log, now, checkMs: 50, sweepMs: 200 });
-  const app = createApp({ config, store, adminToken: ADMIN_TOKEN, log, metrics, flusher, storageFull: () => retention.isFull(), now });
+  const retention = new Retention(store, {
+    retentionMs: config.retentionSeconds * 1000,
+    capBytes: config.storageMaxBytes,
+    minCursor: () => flusher.minCursor(),
+    log,
+    now,
+    checkMs: 50,
+    sweepMs: 200,
+  });
+  const app = createApp({
+    config,
+    store,
+    adminToken: ADMIN_TOKEN,
+    log,
+    metrics,
+    flusher,
+    storageFull: () => retention.isFull(),
+    now,
+  });
   if (!options.paused) flusher.start(); // paused: the test stores events first, then calls flusher.start()
   retention.start();
   let stopped = false;
@@ -58,8 +92,20 @@ export async function createDeliveryApp(
     retention,
     dir,
     post: (body = validEvent(), query = "") =>
-      app.handle(new Request(`${BASE}/collect/1/1/event${query}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })),
-    admin: (path, init = {}) => app.handle(new Request(`${BASE}/admin/api${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.headers ?? {}) } })),
+      app.handle(
+        new Request(`${BASE}/collect/1/1/event${query}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+      ),
+    admin: (path, init = {}) =>
+      app.handle(
+        new Request(`${BASE}/admin/api${path}`, {
+          ...init,
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.headers ?? {}) },
+        }),
+      ),
     stop,
     async destroy() {
       await stop();
@@ -69,7 +115,12 @@ export async function createDeliveryApp(
 }
 
 /** Posts `n` events with instance IDs `${prefix}-${i}`; returns their event IDs in order. */
-export async function postMany(d: DeliveryApp, n: number, prefix: string, query = ""): Promise<string[]> {
+export async function postMany(
+  d: DeliveryApp,
+  n: number,
+  prefix: string,
+  query = "",
+): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const res = await d.post(validEvent({ instance_id: `${prefix}-${i}` }), query);

@@ -25,7 +25,11 @@ export function makeEvent(overrides: Partial<TrackedEvent> = {}): TrackedEvent {
 }
 
 /** `n` delivery items with distinct instance IDs `${prefix}-${i}`. */
-export function makeItems(n: number, prefix = "item", overrides: Partial<TrackedEvent> = {}): DeliveryItem[] {
+export function makeItems(
+  n: number,
+  prefix = "item",
+  overrides: Partial<TrackedEvent> = {},
+): DeliveryItem[] {
   return Array.from({ length: n }, (_, i) => {
     const event = makeEvent({ instanceId: `${prefix}-${i}`, ...overrides });
     return { eventId: event.eventId, json: JSON.stringify(event) };

@@ -8,7 +8,9 @@ import { join } from "node:path";
 import fc from "fast-check";
 
 /** The Big List of Naughty Strings (test/fixtures/blns, MIT). */
-export const NAUGHTY: string[] = JSON.parse(readFileSync(join(import.meta.dir, "../fixtures/blns/blns.json"), "utf8"));
+export const NAUGHTY: string[] = JSON.parse(
+  readFileSync(join(import.meta.dir, "../fixtures/blns/blns.json"), "utf8"),
+);
 
 /** Any UTF-16 code unit: NUL and U+FFFF included (strings with an unpaired surrogate are filtered out below). */
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));

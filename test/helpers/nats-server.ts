@@ -36,7 +36,10 @@ export async function createNatsServer(): Promise<NatsServer> {
     url: `127.0.0.1:${port}`,
     port,
     async start() {
-      proc = Bun.spawn([binary, "-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], { stdout: "ignore", stderr: "ignore" });
+      proc = Bun.spawn([binary, "-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], {
+        stdout: "ignore",
+        stderr: "ignore",
+      });
       await waitFor("nats-server to accept connections", async () => {
         try {
           const nc = await connect({ servers: server.url, reconnect: false, timeout: 500 });

@@ -50,18 +50,27 @@ export function startReceiver(secret?: string): Receiver {
     hostname: "127.0.0.1",
     async fetch(request) {
       const body = await request.text();
-      if (typeof receiver.mode === "number") return new Response("scripted", { status: receiver.mode, headers: { "retry-after": receiver.retryAfter } });
+      if (typeof receiver.mode === "number")
+        return new Response("scripted", {
+          status: receiver.mode,
+          headers: { "retry-after": receiver.retryAfter },
+        });
       switch (receiver.mode) {
         case "hang":
           return new Promise<Response>(() => {}); // never answers: the sink's timeout must fire
         case "unavailable":
-          return new Response("busy", { status: 503, headers: { "retry-after": receiver.retryAfter } });
+          return new Response("busy", {
+            status: 503,
+            headers: { "retry-after": receiver.retryAfter },
+          });
         case "bad-request":
           return new Response("no", { status: 400 });
         case "ok":
           receiver.batches.push({
             events: JSON.parse(body) as Received["events"],
-            signatureValid: secret ? verifySignature(secret, body, request.headers.get("x-trackd-signature")) : null,
+            signatureValid: secret
+              ? verifySignature(secret, body, request.headers.get("x-trackd-signature"))
+              : null,
             headers: request.headers,
           });
           return new Response(null, { status: 204 });

@@ -1,5 +1,12 @@
 /** An in-memory sink whose outcomes a test scripts (the injected fault), recording what it took. */
-import { OK, type DeliveryItem, type SendOutcome, type SendResult, type Sink, type SinkHealth } from "../../server/sinks/types.ts";
+import {
+  OK,
+  type DeliveryItem,
+  type SendOutcome,
+  type SendResult,
+  type Sink,
+  type SinkHealth,
+} from "../../server/sinks/types.ts";
 
 export class ScriptedSink implements Sink {
   readonly kind = "scripted";
@@ -19,8 +26,11 @@ export class ScriptedSink implements Sink {
     const next = this.script.shift() ?? OK;
     if (next === "hang") return new Promise<SendResult>(() => {});
     const result = typeof next === "function" ? next(batch) : next;
-    const outcomes: SendOutcome[] = "perEvent" in result ? result.perEvent : batch.map(() => result);
-    outcomes.forEach((o, i) => o.kind === "ok" && batch[i] && this.accepted.push(batch[i]!.eventId));
+    const outcomes: SendOutcome[] =
+      "perEvent" in result ? result.perEvent : batch.map(() => result);
+    outcomes.forEach(
+      (o, i) => o.kind === "ok" && batch[i] && this.accepted.push(batch[i]!.eventId),
+    );
     return result;
   }
 

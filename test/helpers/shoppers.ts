@@ -23,8 +23,16 @@ function random(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const uuid = () => "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".replace(/[xy]/g, (c) => ((c === "x" ? next() * 16 : (next() * 4) | 8) | 0).toString(16));
-  return { next, uuid, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]! };
+  const uuid = () =>
+    "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".replace(/[xy]/g, (c) =>
+      ((c === "x" ? next() * 16 : (next() * 4) | 8) | 0).toString(16),
+    );
+  return {
+    next,
+    uuid,
+    int: (n: number) => Math.floor(next() * n),
+    pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!,
+  };
 }
 
 export interface PlannedVisit {
@@ -65,7 +73,13 @@ const SOURCES = [
   ["autotrader", "referral", "https://www.autotrader.com/"],
   ["newsletter", "email", ""],
 ] as const;
-const VEHICLES = ["2021 Honda Accord", "2022 Toyota RAV4", "2020 Ford F-150", "2023 Kia Telluride", "2019 BMW X3"];
+const VEHICLES = [
+  "2021 Honda Accord",
+  "2022 Toyota RAV4",
+  "2020 Ford F-150",
+  "2023 Kia Telluride",
+  "2019 BMW X3",
+];
 
 /** Plans `n` shoppers; `startMs` is when the first visit begins (visits are an hour apart per shopper). */
 export function planShoppers(n: number, seed: number, startMs: number): DataSet {
@@ -76,7 +90,10 @@ export function planShoppers(n: number, seed: number, startMs: number): DataSet 
     const userId = devices.length > 1 ? `user-${r.uuid()}` : null;
     const noisy = index % 9 === 4; // about 11% of shoppers type the dealership's test email
     const email = !noisy && r.next() < 0.5 ? `  Shopper${index}@Example.com ` : null;
-    const phone = r.next() < 0.4 ? `(555) ${String(100 + (index % 900)).padStart(3, "0")}-${String(1000 + index).slice(-4)}` : null;
+    const phone =
+      r.next() < 0.4
+        ? `(555) ${String(100 + (index % 900)).padStart(3, "0")}-${String(1000 + index).slice(-4)}`
+        : null;
     const identity: Record<string, string> = {};
     if (userId) identity.userId = userId;
     if (email) identity.emailSha256 = sha256(email.trim().toLowerCase());
@@ -94,10 +111,33 @@ export function planShoppers(n: number, seed: number, startMs: number): DataSet 
       const visitId = r.uuid();
       const events: Record<string, unknown>[] = [];
       const page = (fields: Record<string, unknown>, pageUrl: string) => {
-        events.push({ ...identity, ...fields, instanceId: visitId, eventId: r.uuid(), timestamp: (time += 60_000), deviceId, visitId, pageUrl, ...(referrer ? { referrer } : {}) });
+        events.push({
+          ...identity,
+          ...fields,
+          instanceId: visitId,
+          eventId: r.uuid(),
+          timestamp: (time += 60_000),
+          deviceId,
+          visitId,
+          pageUrl,
+          ...(referrer ? { referrer } : {}),
+        });
       };
-      page({ action: "view", object: "page", vendor: "Website", product: "SRP", label: "Inventory" }, landingPage);
-      for (let k = 0, views = 1 + r.int(4); k < views; k++) page({ action: "view", object: "vehicle", vendor: "Website", product: "VDP", label: r.pick(VEHICLES) }, `https://dealer.example/vdp/${k}`);
+      page(
+        { action: "view", object: "page", vendor: "Website", product: "SRP", label: "Inventory" },
+        landingPage,
+      );
+      for (let k = 0, views = 1 + r.int(4); k < views; k++)
+        page(
+          {
+            action: "view",
+            object: "vehicle",
+            vendor: "Website",
+            product: "VDP",
+            label: r.pick(VEHICLES),
+          },
+          `https://dealer.example/vdp/${k}`,
+        );
       visits.push({ visitId, deviceId, campaign, source, medium, referrer, landingPage, events });
       time += 3_600_000;
     }
@@ -107,18 +147,80 @@ export function planShoppers(n: number, seed: number, startMs: number): DataSet 
       // A chat in the last visit: the chat ID becomes the instance ID, then the vendor's lead.
       const chatId = `chat-${r.uuid()}`;
       const last = visits.at(-1)!;
-      last.events.push({ ...identity, action: "start", object: "chat", vendor: "ChatVendor", product: "LiveChat", instanceId: chatId, eventId: r.uuid(), timestamp: (time += 60_000), deviceId: last.deviceId, visitId: last.visitId, pageUrl: "https://dealer.example/vdp/0" });
-      leads.push({ kind: "chat", body: { action: "associate", object: "lead", vendor: "ChatVendor", product: "LiveChat", instance_id: chatId, label: `Chat lead ${index}` } });
+      last.events.push({
+        ...identity,
+        action: "start",
+        object: "chat",
+        vendor: "ChatVendor",
+        product: "LiveChat",
+        instanceId: chatId,
+        eventId: r.uuid(),
+        timestamp: (time += 60_000),
+        deviceId: last.deviceId,
+        visitId: last.visitId,
+        pageUrl: "https://dealer.example/vdp/0",
+      });
+      leads.push({
+        kind: "chat",
+        body: {
+          action: "associate",
+          object: "lead",
+          vendor: "ChatVendor",
+          product: "LiveChat",
+          instance_id: chatId,
+          label: `Chat lead ${index}`,
+        },
+      });
     }
     if (email && r.next() < 0.5)
-      leads.push({ kind: "credit", body: { action: "submit", object: "form", vendor: "CreditCo", product: "Credit app", instance_id: `credit-${r.uuid()}`, emailSha256: sha256(email.trim().toLowerCase()) } });
+      leads.push({
+        kind: "credit",
+        body: {
+          action: "submit",
+          object: "form",
+          vendor: "CreditCo",
+          product: "Credit app",
+          instance_id: `credit-${r.uuid()}`,
+          emailSha256: sha256(email.trim().toLowerCase()),
+        },
+      });
     if (phone && r.next() < 0.6)
-      leads.push({ kind: "call", body: { action: "submit", object: "lead", vendor: "CallTrack", product: "Calls", instance_id: SHARED_CALL_INSTANCE, phoneSha256: sha256(`1${phone.replace(/\D/g, "")}`) } });
+      leads.push({
+        kind: "call",
+        body: {
+          action: "submit",
+          object: "lead",
+          vendor: "CallTrack",
+          product: "Calls",
+          instance_id: SHARED_CALL_INSTANCE,
+          phoneSha256: sha256(`1${phone.replace(/\D/g, "")}`),
+        },
+      });
     shoppers.push({ index, devices, visits, leads, noisy });
   }
   const orphanLeads: PlannedLead[] = [];
   for (let i = 0; i < 10; i++)
-    orphanLeads.push({ kind: "unmatched-call", body: { action: "submit", object: "lead", vendor: "CallTrack", product: "Calls", instance_id: SHARED_CALL_INSTANCE, phoneSha256: sha256(`1999${String(1000000 + i)}`) } });
-  orphanLeads.push({ kind: "test-email", body: { action: "submit", object: "form", vendor: "CreditCo", product: "Credit app", instance_id: `credit-test-${r.uuid()}`, emailSha256: sha256(NOISY_EMAIL) } });
+    orphanLeads.push({
+      kind: "unmatched-call",
+      body: {
+        action: "submit",
+        object: "lead",
+        vendor: "CallTrack",
+        product: "Calls",
+        instance_id: SHARED_CALL_INSTANCE,
+        phoneSha256: sha256(`1999${String(1000000 + i)}`),
+      },
+    });
+  orphanLeads.push({
+    kind: "test-email",
+    body: {
+      action: "submit",
+      object: "form",
+      vendor: "CreditCo",
+      product: "Credit app",
+      instance_id: `credit-test-${r.uuid()}`,
+      emailSha256: sha256(NOISY_EMAIL),
+    },
+  });
   return { shoppers, orphanLeads };
 }

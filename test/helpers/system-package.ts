@@ -9,15 +9,27 @@ const attempted = new Set<string>();
 
 /** The path of `command` (searched on PATH and in the sbin directories), installing `pkg` if allowed. */
 export function requireCommand(command: string, pkg: string): string {
-  const find = () => (command.startsWith("/") ? (existsSync(command) ? command : null) : Bun.which(command, { PATH: `${process.env.PATH ?? ""}:/usr/sbin:/usr/bin:/sbin:/bin` }));
+  const find = () =>
+    command.startsWith("/")
+      ? existsSync(command)
+        ? command
+        : null
+      : Bun.which(command, { PATH: `${process.env.PATH ?? ""}:/usr/sbin:/usr/bin:/sbin:/bin` });
   let path = find();
   if (!path && process.getuid?.() === 0 && !attempted.has(pkg)) {
     attempted.add(pkg);
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     Bun.spawnSync(["apt-get", "update", "-qq"], { env, stdout: "ignore", stderr: "ignore" });
-    Bun.spawnSync(["apt-get", "install", "-y", "-qq", pkg], { env, stdout: "ignore", stderr: "ignore" });
+    Bun.spawnSync(["apt-get", "install", "-y", "-qq", pkg], {
+      env,
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     path = find();
   }
-  if (!path) throw new Error(`${command} is not installed: run \`apt-get install -y ${pkg}\` (Debian's package; .ci/run installs it)`);
+  if (!path)
+    throw new Error(
+      `${command} is not installed: run \`apt-get install -y ${pkg}\` (Debian's package; .ci/run installs it)`,
+    );
   return path;
 }

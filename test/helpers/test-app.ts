@@ -26,7 +26,10 @@ export interface TestApp {
   store: Store;
   dir: string;
   /** POSTs to /collect/{aid}/{tid}/event (plus `query`): objects as JSON, strings as they are; a header set to "" is left out. */
-  collect(body: unknown, options?: { aid?: string; tid?: string; query?: string; headers?: Record<string, string> }): Promise<Response>;
+  collect(
+    body: unknown,
+    options?: { aid?: string; tid?: string; query?: string; headers?: Record<string, string> },
+  ): Promise<Response>;
   admin(path: string, token?: string): Promise<Response>;
   close(): Promise<void>;
 }
@@ -40,24 +43,49 @@ export function tempDir(prefix = "trackd-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function createTestApp(overrides: Record<string, unknown> = {}, options: { now?: () => number; draining?: () => boolean } = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Record<string, unknown> = {},
+  options: { now?: () => number; draining?: () => boolean } = {},
+): Promise<TestApp> {
   const dir = tempDir();
   const config = testConfig({ dataDir: dir, ...overrides });
-  const store = openStore({ dataDir: dir, durability: config.durability, rejectLogSize: config.rejectLogSize, dedupeWindowMs: config.dedupeWindowSeconds * 1000 });
-  const app = createApp({ config, store, adminToken: ADMIN_TOKEN, log: createLog("error"), ...options });
+  const store = openStore({
+    dataDir: dir,
+    durability: config.durability,
+    rejectLogSize: config.rejectLogSize,
+    dedupeWindowMs: config.dedupeWindowSeconds * 1000,
+  });
+  const app = createApp({
+    config,
+    store,
+    adminToken: ADMIN_TOKEN,
+    log: createLog("error"),
+    ...options,
+  });
   return {
     app,
     store,
     dir,
     collect(body, { aid = "1", tid = "1", query = "", headers = {} } = {}) {
       // Strings and objects go as text; bytes as bytes (so no Content-Type is implied).
-      const payload = body instanceof Uint8Array ? body : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body));
+      const payload =
+        body instanceof Uint8Array
+          ? body
+          : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body));
       const all = new Headers({ "content-type": "application/json", ...headers });
       for (const [name, value] of Object.entries(headers)) if (value === "") all.delete(name); // "" means: send no such header
-      return app.handle(new Request(`${BASE}/collect/${aid}/${tid}/event${query}`, { method: "POST", headers: all, body: payload as Uint8Array<ArrayBuffer> }));
+      return app.handle(
+        new Request(`${BASE}/collect/${aid}/${tid}/event${query}`, {
+          method: "POST",
+          headers: all,
+          body: payload as Uint8Array<ArrayBuffer>,
+        }),
+      );
     },
     admin(path, token = ADMIN_TOKEN) {
-      return app.handle(new Request(`${BASE}/admin/api${path}`, { headers: { authorization: `Bearer ${token}` } }));
+      return app.handle(
+        new Request(`${BASE}/admin/api${path}`, { headers: { authorization: `Bearer ${token}` } }),
+      );
     },
     async close() {
       await store.close();
@@ -67,8 +95,20 @@ export async function createTestApp(overrides: Record<string, unknown> = {}, opt
 }
 
 /** The error envelope of a response, asserting it is one. */
-export async function errorOf(res: Response): Promise<{ code: string; message: string; details: { path: string; code: string; message: string }[] }> {
-  const body = (await res.json()) as { error: { code: string; message: string; details: { path: string; code: string; message: string }[] } };
+export async function errorOf(
+  res: Response,
+): Promise<{
+  code: string;
+  message: string;
+  details: { path: string; code: string; message: string }[];
+}> {
+  const body = (await res.json()) as {
+    error: {
+      code: string;
+      message: string;
+      details: { path: string; code: string; message: string }[];
+    };
+  };
   if (!body.error) throw new Error(`not an error envelope: ${JSON.stringify(body)}`);
   return body.error;
 }

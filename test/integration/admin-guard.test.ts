@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { adminAuth, BINARY_TOKEN, binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import {
+  adminAuth,
+  BINARY_TOKEN,
+  binaryInEmptyDir,
+  buildBinary,
+  killAll,
+  startBinary,
+  type Running,
+} from "../helpers/binary.ts";
 
 let server: Running;
 beforeAll(async () => {
@@ -19,17 +27,26 @@ afterAll(killAll);
 
 const url = (path: string) => `${server.url}/admin/api${path}`;
 const host = () => new URL(server.url).host;
-const put = (path: string, body: BodyInit, headers: Record<string, string>) => fetch(url(path), { method: "PUT", headers, body });
-const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
-const peakRssMb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.proc.pid}/status`, "utf8"))![1]) / 1024;
+const put = (path: string, body: BodyInit, headers: Record<string, string>) =>
+  fetch(url(path), { method: "PUT", headers, body });
+const codeOf = async (res: Response) =>
+  ((await res.json()) as { error: { code: string } }).error.code;
+const peakRssMb = () =>
+  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.proc.pid}/status`, "utf8"))![1]) / 1024;
 
 async function login(token = BINARY_TOKEN): Promise<Response> {
-  return fetch(url("/login"), { method: "POST", headers: { "content-type": "application/json", origin: server.url }, body: JSON.stringify({ token }) });
+  return fetch(url("/login"), {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: server.url },
+    body: JSON.stringify({ token }),
+  });
 }
 
 describe("the admin API's gate", () => {
   test("answers 401 before reading a body: a broken one, and 100 MB ones without the memory they would take", async () => {
-    const broken = await put("/registry/accounts/555", '{"name":', { "content-type": "application/json" });
+    const broken = await put("/registry/accounts/555", '{"name":', {
+      "content-type": "application/json",
+    });
     expect(broken.status).toBe(401);
     expect(await codeOf(broken)).toBe("unauthorized");
     const big = new Uint8Array(100 * 1024 * 1024).fill(0x7b);
@@ -43,10 +60,21 @@ describe("the admin API's gate", () => {
 
   test("always answers an unauthenticated request with random bodies 401", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom("POST", "PUT", "DELETE"), fc.constantFrom("/registry/accounts/1", "/dead-letters/replay", "/registry/vendors/x", "/events"), fc.uint8Array({ maxLength: 4096 }), fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded"), async (method, path, body, type) => {
-        const res = await fetch(url(path), { method, headers: { "content-type": type }, body });
-        expect(res.status).toBe(401);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom("POST", "PUT", "DELETE"),
+        fc.constantFrom(
+          "/registry/accounts/1",
+          "/dead-letters/replay",
+          "/registry/vendors/x",
+          "/events",
+        ),
+        fc.uint8Array({ maxLength: 4096 }),
+        fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded"),
+        async (method, path, body, type) => {
+          const res = await fetch(url(path), { method, headers: { "content-type": type }, body });
+          expect(res.status).toBe(401);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -54,22 +82,56 @@ describe("the admin API's gate", () => {
   test("takes changes only as JSON from trackd's own origin (or from a bearer-token client)", async () => {
     const cookie = (await login()).headers.get("set-cookie")!.split(";")[0]!;
     const body = JSON.stringify({ name: "Main Street Motors", type: "dealership" });
-    const foreign = await put("/registry/accounts/555", body, { cookie, origin: "https://evil.example", "content-type": "application/json" });
+    const foreign = await put("/registry/accounts/555", body, {
+      cookie,
+      origin: "https://evil.example",
+      "content-type": "application/json",
+    });
     expect([foreign.status, await codeOf(foreign)]).toEqual([403, "cross_origin_request"]);
-    const noOrigin = await put("/registry/accounts/555", body, { cookie, "content-type": "application/json" });
+    const noOrigin = await put("/registry/accounts/555", body, {
+      cookie,
+      "content-type": "application/json",
+    });
     expect([noOrigin.status, await codeOf(noOrigin)]).toEqual([403, "cross_origin_request"]);
-    const form = await put("/registry/accounts/555", "name=x", { cookie, origin: server.url, "content-type": "application/x-www-form-urlencoded" });
+    const form = await put("/registry/accounts/555", "name=x", {
+      cookie,
+      origin: server.url,
+      "content-type": "application/x-www-form-urlencoded",
+    });
     expect([form.status, await codeOf(form)]).toEqual([415, "json_required"]);
-    expect((await put("/registry/accounts/555", body, { cookie, origin: server.url, host: host(), "content-type": "application/json" })).status).toBeLessThan(300);
-    expect((await put("/registry/accounts/556", body, { ...adminAuth, "content-type": "application/json" })).status).toBeLessThan(300);
-    const tooBig = await put("/registry/accounts/557", JSON.stringify({ name: "x".repeat(70000) }), { ...adminAuth, "content-type": "application/json" });
+    expect(
+      (
+        await put("/registry/accounts/555", body, {
+          cookie,
+          origin: server.url,
+          host: host(),
+          "content-type": "application/json",
+        })
+      ).status,
+    ).toBeLessThan(300);
+    expect(
+      (
+        await put("/registry/accounts/556", body, {
+          ...adminAuth,
+          "content-type": "application/json",
+        })
+      ).status,
+    ).toBeLessThan(300);
+    const tooBig = await put(
+      "/registry/accounts/557",
+      JSON.stringify({ name: "x".repeat(70000) }),
+      { ...adminAuth, "content-type": "application/json" },
+    );
     expect(tooBig.status).toBe(413);
   });
 
   test("ends a session on the server at logout: the old cookie no longer works", async () => {
     const cookie = (await login()).headers.get("set-cookie")!.split(";")[0]!;
     expect((await fetch(url("/session"), { headers: { cookie } })).status).toBe(200);
-    expect((await fetch(url("/logout"), { method: "POST", headers: { cookie, origin: server.url } })).status).toBe(204);
+    expect(
+      (await fetch(url("/logout"), { method: "POST", headers: { cookie, origin: server.url } }))
+        .status,
+    ).toBe(204);
     expect((await fetch(url("/session"), { headers: { cookie } })).status).toBe(401);
     expect((await fetch(url("/events"), { headers: { cookie } })).status).toBe(401);
   });
@@ -78,7 +140,8 @@ describe("the admin API's gate", () => {
     for (let i = 0; i < 5; i++) expect((await login("wrong")).status).toBe(401);
     expect((await login("wrong")).status).toBe(429);
     expect((await login()).status).toBe(204); // the right token always works
-    const bearer = (token: string) => fetch(url("/events"), { headers: { authorization: `Bearer ${token}` } });
+    const bearer = (token: string) =>
+      fetch(url("/events"), { headers: { authorization: `Bearer ${token}` } });
     expect((await bearer("wrong")).status).toBe(429); // the same address, the same limit
     expect((await bearer(BINARY_TOKEN)).status).toBe(200);
     const warnings = server
@@ -105,6 +168,10 @@ describe("the admin API's gate", () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain("unsafe-inline");
     expect(csp).toContain("frame-ancestors 'none'");
-    expect([res.headers.get("x-frame-options"), res.headers.get("x-content-type-options"), res.headers.get("referrer-policy")]).toEqual(["DENY", "nosniff", "no-referrer"]);
+    expect([
+      res.headers.get("x-frame-options"),
+      res.headers.get("x-content-type-options"),
+      res.headers.get("referrer-policy"),
+    ]).toEqual(["DENY", "nosniff", "no-referrer"]);
   });
 });

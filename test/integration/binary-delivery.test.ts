@@ -19,7 +19,14 @@ afterAll(async () => {
   await receiver.stop();
 });
 
-const body = (instance: string) => JSON.stringify({ action: "submit", object: "form", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: instance });
+const body = (instance: string) =>
+  JSON.stringify({
+    action: "submit",
+    object: "form",
+    vendor: "ChatVendor",
+    product: "LiveChat Pro",
+    instance_id: instance,
+  });
 
 function fileEventIds(dir: string): Set<string> {
   const ids = new Set<string>();
@@ -39,7 +46,14 @@ test("every event acknowledged before a SIGKILL reaches the file sink and the we
       dataDir: join(dir, "data"),
       sinks: [
         { kind: "file", name: "files", dir: files, delivery: { lingerMs: 5 } },
-        { kind: "webhook", name: "hook", url: receiver.url, secret: "hook-secret", timeoutMs: 2000, delivery: { lingerMs: 5, retryInitialMs: 50, retryMaxMs: 500 } },
+        {
+          kind: "webhook",
+          name: "hook",
+          url: receiver.url,
+          secret: "hook-secret",
+          timeoutMs: 2000,
+          delivery: { lingerMs: 5, retryInitialMs: 50, retryMaxMs: 500 },
+        },
       ],
     }),
   );
@@ -51,7 +65,11 @@ test("every event acknowledged before a SIGKILL reaches the file sink and the we
     const clients = Array.from({ length: 12 }, async () => {
       while (!stop) {
         try {
-          const res = await fetch(`${server.url}/collect/1001/1/event`, { method: "POST", headers: { "content-type": "application/json" }, body: body(`kill-${round}-${n++}`) });
+          const res = await fetch(`${server.url}/collect/1001/1/event`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: body(`kill-${round}-${n++}`),
+          });
           if (res.status === 204) acked.add(res.headers.get("x-event-id")!);
         } catch {
           return;
@@ -67,11 +85,21 @@ test("every event acknowledged before a SIGKILL reaches the file sink and the we
   }
 
   const server = await startBinary(binary, dir, ["--config", config]);
-  await waitFor("the webhook to receive every acknowledged event", () => [...acked].every((id) => receiver.eventIds().includes(id)), 30000, 100);
-  await waitFor("the files to hold every acknowledged event", () => {
-    const inFiles = fileEventIds(files);
-    return [...acked].every((id) => inFiles.has(id));
-  }, 30000, 100);
+  await waitFor(
+    "the webhook to receive every acknowledged event",
+    () => [...acked].every((id) => receiver.eventIds().includes(id)),
+    30000,
+    100,
+  );
+  await waitFor(
+    "the files to hold every acknowledged event",
+    () => {
+      const inFiles = fileEventIds(files);
+      return [...acked].every((id) => inFiles.has(id));
+    },
+    30000,
+    100,
+  );
   expect(receiver.batches.every((b) => b.signatureValid === true)).toBe(true);
   expect(await server.stop()).toBe(0);
 }, 120000);

@@ -5,13 +5,30 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { adminAuth, binaryInEmptyDir, buildBinary, killAll, startBinary } from "../helpers/binary.ts";
+import {
+  adminAuth,
+  binaryInEmptyDir,
+  buildBinary,
+  killAll,
+  startBinary,
+} from "../helpers/binary.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 
-const body = (instance: string) => JSON.stringify({ action: "submit", object: "form", vendor: "ChatVendor", product: "LiveChat Pro", instance_id: instance });
+const body = (instance: string) =>
+  JSON.stringify({
+    action: "submit",
+    object: "form",
+    vendor: "ChatVendor",
+    product: "LiveChat Pro",
+    instance_id: instance,
+  });
 
 async function post(url: string, instance: string): Promise<string> {
-  const res = await fetch(`${url}/collect/1001/1/event`, { method: "POST", headers: { "content-type": "application/json" }, body: body(instance) });
+  const res = await fetch(`${url}/collect/1001/1/event`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: body(instance),
+  });
   if (res.status !== 204) throw new Error(`status ${res.status}: ${await res.text()}`);
   return res.headers.get("x-event-id")!;
 }
@@ -40,22 +57,38 @@ describe("the compiled binary", () => {
     const token = (await Bun.file(tokenFile).text()).trim();
 
     const acked = new Map<string, string>();
-    await Promise.all(Array.from({ length: 50 }, async (_, i) => acked.set(await post(server.url, `term-${i}`), `term-${i}`)));
-    await waitFor("the file sink's first file", () => existsSync(join(data, "events")) && readdirSync(join(data, "events")).length > 0);
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, i) =>
+        acked.set(await post(server.url, `term-${i}`), `term-${i}`),
+      ),
+    );
+    await waitFor(
+      "the file sink's first file",
+      () => existsSync(join(data, "events")) && readdirSync(join(data, "events")).length > 0,
+    );
     expect(await server.stop("SIGTERM")).toBe(0);
     expect(server.logs()).toContain('"msg":"stopped"');
     // Events hold client addresses: nothing trackd made is readable by other users.
     const mode = (path: string) => statSync(path).mode & 0o777;
     const files = readdirSync(join(data, "events"));
     expect(files.length).toBeGreaterThan(0);
-    expect([mode(data), mode(join(data, "events")), mode(join(data, "trackd.mdb")), ...files.map((f) => mode(join(data, "events", f)))]).toEqual([0o700, 0o700, 0o600, ...files.map(() => 0o600)]);
+    expect([
+      mode(data),
+      mode(join(data, "events")),
+      mode(join(data, "trackd.mdb")),
+      ...files.map((f) => mode(join(data, "events", f))),
+    ]).toEqual([0o700, 0o700, 0o600, ...files.map(() => 0o600)]);
 
     server = await startBinary(binary, dir, ["--data-dir", data], { TRACKD_ADMIN_TOKEN: "" });
     expect(server.logs()).not.toContain("Admin token (shown once"); // printed once, on creation
     for (const [eventId, instance] of acked) {
-      const res = await fetch(`${server.url}/admin/api/events/${eventId}`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${server.url}/admin/api/events/${eventId}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.status).toBe(200);
-      expect(((await res.json()) as { event: { instanceId: string } }).event.instanceId).toBe(instance);
+      expect(((await res.json()) as { event: { instanceId: string } }).event.instanceId).toBe(
+        instance,
+      );
     }
     expect(await server.stop("SIGINT")).toBe(0);
   }, 60000);
@@ -90,7 +123,8 @@ describe("the compiled binary", () => {
 
     const server = await startBinary(binary, dir, ["--data-dir", data]);
     const missing: string[] = [];
-    for (const [eventId, instance] of acked) if ((await storedInstance(server.url, eventId)) !== instance) missing.push(instance);
+    for (const [eventId, instance] of acked)
+      if ((await storedInstance(server.url, eventId)) !== instance) missing.push(instance);
     expect(missing).toEqual([]);
     await server.stop();
   }, 120000);
@@ -117,26 +151,44 @@ describe("the compiled binary", () => {
     await Promise.all(clients);
 
     server = await startBinary(binary, dir, ["--data-dir", data]);
-    for (const [eventId, instance] of acked) expect(await storedInstance(server.url, eventId)).toBe(instance);
+    for (const [eventId, instance] of acked)
+      expect(await storedInstance(server.url, eventId)).toBe(instance);
     await server.stop();
   }, 60000);
 
   test("over real HTTP: the client address, trusted proxies, and oversized bodies in the envelope", async () => {
     const { dir, binary } = await binaryInEmptyDir();
-    const server = await startBinary(binary, dir, ["--data-dir", join(dir, "data"), "--trusted-proxies", "127.0.0.1"]);
+    const server = await startBinary(binary, dir, [
+      "--data-dir",
+      join(dir, "data"),
+      "--trusted-proxies",
+      "127.0.0.1",
+    ]);
     const send = (headers: Record<string, string>, payload: BodyInit = body("ip")) =>
-      fetch(`${server.url}/collect/1001/1/event`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: payload });
+      fetch(`${server.url}/collect/1001/1/event`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: payload,
+      });
     const viaProxy = await send({ "x-forwarded-for": "198.51.100.7, 127.0.0.1" });
     expect(viaProxy.status).toBe(204);
     const direct = await send({});
     const ipOf = async (res: Response) =>
-      ((await (await fetch(`${server.url}/admin/api/events/${res.headers.get("x-event-id")}`, { headers: adminAuth })).json()) as { event: { context: { ip: string } } }).event.context.ip;
+      (
+        (await (
+          await fetch(`${server.url}/admin/api/events/${res.headers.get("x-event-id")}`, {
+            headers: adminAuth,
+          })
+        ).json()) as { event: { context: { ip: string } } }
+      ).event.context.ip;
     expect(await ipOf(viaProxy)).toBe("198.51.100.7");
     expect(await ipOf(direct)).toBe("127.0.0.1");
 
     const big = await send({}, new Uint8Array(3 * 1024 * 1024));
     expect(big.status).toBe(413);
-    expect(((await big.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+    expect(((await big.json()) as { error: { code: string } }).error.code).toBe(
+      "payload_too_large",
+    );
     expect((await send({})).status).toBe(204); // and it keeps serving
     await server.stop();
   }, 60000);
@@ -144,31 +196,66 @@ describe("the compiled binary", () => {
   test("serves the admin page and API on their own address when admin.port is set", async () => {
     const { dir, binary } = await binaryInEmptyDir();
     const adminPort = await freePort();
-    const server = await startBinary(binary, dir, ["--data-dir", join(dir, "data"), "--admin.port", String(adminPort)]);
+    const server = await startBinary(binary, dir, [
+      "--data-dir",
+      join(dir, "data"),
+      "--admin.port",
+      String(adminPort),
+    ]);
     const admin = `http://127.0.0.1:${adminPort}`;
     const eventId = await post(server.url, "split");
-    expect((await fetch(`${server.url}/admin/api/events/${eventId}`, { headers: adminAuth })).status).toBe(404);
+    expect(
+      (await fetch(`${server.url}/admin/api/events/${eventId}`, { headers: adminAuth })).status,
+    ).toBe(404);
     expect((await fetch(`${server.url}/admin`)).status).toBe(404);
-    expect((await fetch(`${admin}/admin/api/events/${eventId}`, { headers: adminAuth })).status).toBe(200);
+    expect(
+      (await fetch(`${admin}/admin/api/events/${eventId}`, { headers: adminAuth })).status,
+    ).toBe(200);
     const page = await fetch(`${admin}/admin`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="app">');
-    expect((await fetch(`${admin}/collect/1/1/event`, { method: "POST", body: body("x") })).status).toBe(404);
+    expect(
+      (await fetch(`${admin}/collect/1/1/event`, { method: "POST", body: body("x") })).status,
+    ).toBe(404);
     expect(server.logs()).toContain(`"admin":"${admin.replace("127.0.0.1", "127.0.0.1")}/admin"`);
     expect(await server.stop()).toBe(0);
   }, 60000);
 
   test("exits non-zero listing every configuration problem", async () => {
     const { dir, binary } = await binaryInEmptyDir();
-    const proc = Bun.spawn([binary, "--port", "http", "--durability", "maybe", "--nope"], { cwd: dir, stderr: "pipe", stdout: "ignore" });
+    const proc = Bun.spawn([binary, "--port", "http", "--durability", "maybe", "--nope"], {
+      cwd: dir,
+      stderr: "pipe",
+      stdout: "ignore",
+    });
     expect(await proc.exited).toBe(2);
     const err = await new Response(proc.stderr).text();
     for (const fragment of ["--nope", "/port", "/durability"]) expect(err).toContain(fragment);
 
     // An allowed origin no browser would send (a path) stops it at start, naming the entry.
-    writeFileSync(join(dir, "bad.json"), JSON.stringify({ registry: { trackers: [{ id: "1", accountId: "1", name: "site", allowedOrigins: ["https://dealer.example/vdp"] }] } }));
-    const bad = Bun.spawn([binary, "--config", join(dir, "bad.json")], { cwd: dir, stderr: "pipe", stdout: "ignore" });
+    writeFileSync(
+      join(dir, "bad.json"),
+      JSON.stringify({
+        registry: {
+          trackers: [
+            {
+              id: "1",
+              accountId: "1",
+              name: "site",
+              allowedOrigins: ["https://dealer.example/vdp"],
+            },
+          ],
+        },
+      }),
+    );
+    const bad = Bun.spawn([binary, "--config", join(dir, "bad.json")], {
+      cwd: dir,
+      stderr: "pipe",
+      stdout: "ignore",
+    });
     expect(await bad.exited).toBe(2);
-    expect(await new Response(bad.stderr).text()).toContain("/registry/trackers/0/allowedOrigins/0");
+    expect(await new Response(bad.stderr).text()).toContain(
+      "/registry/trackers/0/allowedOrigins/0",
+    );
   }, 60000);
 });

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { adminAuth, binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import {
+  adminAuth,
+  binaryInEmptyDir,
+  buildBinary,
+  killAll,
+  startBinary,
+  type Running,
+} from "../helpers/binary.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 
 const dir = join(import.meta.dir, "../fixtures/clients");
@@ -22,8 +29,16 @@ beforeAll(async () => {
 afterAll(killAll);
 
 async function run(cmd: string[]): Promise<string> {
-  const proc = Bun.spawn(cmd, { env: { ...process.env, TRACKD_URL: server.url }, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = [await new Response(proc.stdout).text(), await new Response(proc.stderr).text(), await proc.exited];
+  const proc = Bun.spawn(cmd, {
+    env: { ...process.env, TRACKD_URL: server.url },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = [
+    await new Response(proc.stdout).text(),
+    await new Response(proc.stderr).text(),
+    await proc.exited,
+  ];
   if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}: ${err}`);
   return out;
 }
@@ -31,10 +46,16 @@ async function run(cmd: string[]): Promise<string> {
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** The stored event whose ID a client printed. */
-async function storedFrom(out: string): Promise<{ context: { source: string }; properties: Record<string, unknown> }> {
+async function storedFrom(
+  out: string,
+): Promise<{ context: { source: string }; properties: Record<string, unknown> }> {
   const eventId = /[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(out)?.[0];
   if (!eventId) throw new Error(`no event ID in: ${out}`);
-  return ((await (await fetch(`${server.url}/admin/api/events/${eventId}`, { headers: adminAuth })).json()) as { event: never }).event;
+  return (
+    (await (
+      await fetch(`${server.url}/admin/api/events/${eventId}`, { headers: adminAuth })
+    ).json()) as { event: never }
+  ).event;
 }
 
 const fetchScript = `const r = await fetch((process.env.TRACKD_URL ?? "") + "/collect/1/1/event", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "submit", object: "lead", vendor: "V", product: "P", instance_id: "lead-1" }) }); console.log(r.status, r.headers.get("x-event-id"));`;
@@ -58,9 +79,21 @@ describe("client examples", () => {
   test("curl, Bun's fetch and Deno's fetch store server events", async () => {
     const deno = join(import.meta.dir, "../../node_modules/.bin/deno");
     for (const cmd of [
-      [requireCommand("curl", "curl"), "-si", "-H", "content-type: application/json", "-d", '{"action":"submit","object":"lead","vendor":"V","product":"P","instance_id":"lead-1"}', `${server.url}/collect/1/1/event`],
+      [
+        requireCommand("curl", "curl"),
+        "-si",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        '{"action":"submit","object":"lead","vendor":"V","product":"P","instance_id":"lead-1"}',
+        `${server.url}/collect/1/1/event`,
+      ],
       [process.execPath, "-e", fetchScript],
-      [deno, "eval", fetchScript.replaceAll("process.env.TRACKD_URL", 'Deno.env.get("TRACKD_URL")')],
+      [
+        deno,
+        "eval",
+        fetchScript.replaceAll("process.env.TRACKD_URL", 'Deno.env.get("TRACKD_URL")'),
+      ],
     ]) {
       const event = await storedFrom(await run(cmd));
       expect(event.context.source).toBe("server");
@@ -68,6 +101,7 @@ describe("client examples", () => {
   }, 120000);
 
   test("every example is in the README as it is run here", () => {
-    for (const file of ["send-event.py", "send-event.mjs", "send-event.php", "esp32.ino"]) expect(readme).toContain(readFileSync(join(dir, file), "utf8").trim());
+    for (const file of ["send-event.py", "send-event.mjs", "send-event.php", "esp32.ino"])
+      expect(readme).toContain(readFileSync(join(dir, file), "utf8").trim());
   });
 });

@@ -4,7 +4,14 @@ import { TrackedEventSchema } from "../../server/events/event.model.ts";
 import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { createApp } from "../../server/app.ts";
 import { createLog } from "../../server/telemetry/log.ts";
-import { BASE, createTestApp, errorOf, testConfig, validEvent, type TestApp } from "../helpers/test-app.ts";
+import {
+  BASE,
+  createTestApp,
+  errorOf,
+  testConfig,
+  validEvent,
+  type TestApp,
+} from "../helpers/test-app.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -18,7 +25,9 @@ async function storedEvent(res: Response) {
   expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   const event = t.store.events.get(id!);
   expect(event).toBeDefined();
-  expect([...Value.Errors(TrackedEventSchema, event)].map((e) => `${e.path}: ${e.message}`)).toEqual([]); // the documented format
+  expect(
+    [...Value.Errors(TrackedEventSchema, event)].map((e) => `${e.path}: ${e.message}`),
+  ).toEqual([]); // the documented format
   return event!;
 }
 
@@ -47,7 +56,12 @@ describe("accepting events", () => {
   });
 
   test("folds standard actions to lowercase and keeps custom actions as sent", async () => {
-    for (const [sent, stored, type] of [["View", "view", "standard"], ["SUBMIT", "submit", "standard"], ["aSsOcIaTe", "associate", "standard"], ["LeadScored", "LeadScored", "custom"]] as const) {
+    for (const [sent, stored, type] of [
+      ["View", "view", "standard"],
+      ["SUBMIT", "submit", "standard"],
+      ["aSsOcIaTe", "associate", "standard"],
+      ["LeadScored", "LeadScored", "custom"],
+    ] as const) {
       const event = await storedEvent(await t.collect(validEvent({ action: sent })));
       expect([event.action, event.actionType]).toEqual([stored, type]);
     }
@@ -71,19 +85,30 @@ describe("accepting events", () => {
     expect(res.status).toBe(400);
     const error = await errorOf(res);
     expect(error.code).toBe("invalid_event");
-    expect(error.details.map((d) => [d.path, d.code])).toEqual([["/instance_id", "conflict"], ["/instanceId", "conflict"]]);
+    expect(error.details.map((d) => [d.path, d.code])).toEqual([
+      ["/instance_id", "conflict"],
+      ["/instanceId", "conflict"],
+    ]);
   });
 
   test("accepts text/plain (sendBeacon) and a body with no Content-Type", async () => {
-    await storedEvent(await t.collect(validEvent(), { headers: { "content-type": "text/plain;charset=UTF-8" } }));
+    await storedEvent(
+      await t.collect(validEvent(), { headers: { "content-type": "text/plain;charset=UTF-8" } }),
+    );
     const bytes = new TextEncoder().encode(JSON.stringify(validEvent()));
     await storedEvent(await t.collect(bytes, { headers: { "content-type": "" } }));
   });
 
   test("accepts gzip and deflate (zlib and raw) bodies", async () => {
     const json = JSON.stringify(validEvent({ via: "compressed" }));
-    for (const [encoding, bytes] of [["gzip", gzipSync(json)], ["deflate", deflateSync(json)], ["deflate", deflateRawSync(json)]] as const) {
-      const event = await storedEvent(await t.collect(new Uint8Array(bytes), { headers: { "content-encoding": encoding } }));
+    for (const [encoding, bytes] of [
+      ["gzip", gzipSync(json)],
+      ["deflate", deflateSync(json)],
+      ["deflate", deflateRawSync(json)],
+    ] as const) {
+      const event = await storedEvent(
+        await t.collect(new Uint8Array(bytes), { headers: { "content-encoding": encoding } }),
+      );
       expect(event.properties).toEqual({ via: "compressed" });
     }
   });
@@ -98,30 +123,71 @@ describe("accepting events", () => {
   });
 
   test("refuses unpaired surrogates wherever they are, naming each place: they are not Unicode text", async () => {
-    const res = await t.collect(`{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"chat-\\ud800","label":"a\\udc00","x\\ud800":1,"nested":{"list":["ok","\\ud83d"]}}`);
+    const res = await t.collect(
+      `{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"chat-\\ud800","label":"a\\udc00","x\\ud800":1,"nested":{"list":["ok","\\ud83d"]}}`,
+    );
     expect(res.status).toBe(400);
     const details = (await errorOf(res)).details;
-    expect(details.map((d) => [d.path, d.code])).toEqual([["/instance_id", "lone_surrogate"], ["/label", "lone_surrogate"], ["/x\ud800", "lone_surrogate"], ["/nested/list/1", "lone_surrogate"]]);
+    expect(details.map((d) => [d.path, d.code])).toEqual([
+      ["/instance_id", "lone_surrogate"],
+      ["/label", "lone_surrogate"],
+      ["/x\ud800", "lone_surrogate"],
+      ["/nested/list/1", "lone_surrogate"],
+    ]);
   });
 
   test("refuses integers beyond 2^53 the same way everywhere, score included, and keeps floats written with an exponent", async () => {
-    const refused = await t.collect(`{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","score":9007199254740993,"n":{"big":-12345678901234567890}}`);
-    expect((await errorOf(refused)).details.map((d) => [d.path, d.code])).toEqual([["/score", "unsafe_integer"], ["/n/big", "unsafe_integer"]]);
-    const floats = await storedEvent(await t.collect(`{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","score":1e22,"f":1.5e300,"g":12345678901234567.5,"safe":9007199254740991}`));
-    expect([floats.score, floats.properties.f, floats.properties.safe]).toEqual([1e22, 1.5e300, 9007199254740991]);
-    const get = await t.app.handle(new Request(`${BASE}/collect/1/1/event?action=view&object=o&vendor=v&product=p&instance_id=i&score=9007199254740993`));
-    expect((await errorOf(get)).details[0]).toMatchObject({ path: "/score", code: "unsafe_integer" });
+    const refused = await t.collect(
+      `{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","score":9007199254740993,"n":{"big":-12345678901234567890}}`,
+    );
+    expect((await errorOf(refused)).details.map((d) => [d.path, d.code])).toEqual([
+      ["/score", "unsafe_integer"],
+      ["/n/big", "unsafe_integer"],
+    ]);
+    const floats = await storedEvent(
+      await t.collect(
+        `{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","score":1e22,"f":1.5e300,"g":12345678901234567.5,"safe":9007199254740991}`,
+      ),
+    );
+    expect([floats.score, floats.properties.f, floats.properties.safe]).toEqual([
+      1e22, 1.5e300, 9007199254740991,
+    ]);
+    const get = await t.app.handle(
+      new Request(
+        `${BASE}/collect/1/1/event?action=view&object=o&vendor=v&product=p&instance_id=i&score=9007199254740993`,
+      ),
+    );
+    expect((await errorOf(get)).details[0]).toMatchObject({
+      path: "/score",
+      code: "unsafe_integer",
+    });
   });
 
   test("takes the last of a repeated key, but refuses an event that names its eventId twice", async () => {
     const [a, b] = [crypto.randomUUID(), crypto.randomUUID()];
-    const last = await storedEvent(await t.collect(`{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","label":"first","label":"second","n":{"eventId":1,"eventId":2}}`));
+    const last = await storedEvent(
+      await t.collect(
+        `{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","label":"first","label":"second","n":{"eventId":1,"eventId":2}}`,
+      ),
+    );
     expect([last.label, last.properties.n]).toEqual(["second", { eventId: 2 }]);
-    const twice = await t.collect(`{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","eventId":"${a}", "eventId" : "${b}"}`);
-    expect((await errorOf(twice)).details).toEqual([{ path: "/eventId", code: "conflict", message: "eventId is given more than once in one event." }]);
+    const twice = await t.collect(
+      `{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","eventId":"${a}", "eventId" : "${b}"}`,
+    );
+    expect((await errorOf(twice)).details).toEqual([
+      {
+        path: "/eventId",
+        code: "conflict",
+        message: "eventId is given more than once in one event.",
+      },
+    ]);
     const before = t.store.events.count();
     const batch = await t.app.handle(
-      new Request(`${BASE}/collect/1/1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: `[${JSON.stringify(validEvent({ eventId: a }))},{"eventId":"${a}","action":"a","object":"o","vendor":"v","product":"p","instance_id":"i","eventId":"${b}"}]` }),
+      new Request(`${BASE}/collect/1/1/events`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: `[${JSON.stringify(validEvent({ eventId: a }))},{"eventId":"${a}","action":"a","object":"o","vendor":"v","product":"p","instance_id":"i","eventId":"${b}"}]`,
+      }),
     );
     expect((await errorOf(batch)).details[0]!.path).toBe("/1/eventId");
     expect(t.store.events.count()).toBe(before);
@@ -133,11 +199,15 @@ describe("accepting events", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.prototype.hasOwnProperty.call(event.properties, "__proto__")).toBe(true);
     expect(t.store.events.getJson(event.eventId)).toContain(`"__proto__":{"polluted":true}`);
-    expect(t.store.events.getJson(event.eventId)).toContain(`"nested":{"__proto__":{"polluted":true}}`);
+    expect(t.store.events.getJson(event.eventId)).toContain(
+      `"nested":{"__proto__":{"polluted":true}}`,
+    );
   });
 
   test("trims whitespace around required fields", async () => {
-    const event = await storedEvent(await t.collect(validEvent({ vendor: "  Vendor A \n", instance_id: " abc " })));
+    const event = await storedEvent(
+      await t.collect(validEvent({ vendor: "  Vendor A \n", instance_id: " abc " })),
+    );
     expect([event.vendor, event.instanceId]).toEqual(["Vendor A", "abc"]);
   });
 
@@ -148,29 +218,78 @@ describe("accepting events", () => {
 
   test("records the client context from headers", async () => {
     const event = await storedEvent(
-      await t.collect(validEvent(), { headers: { origin: "https://dealer.example", referer: "https://dealer.example/vdp", "user-agent": "Mozilla/5.0 test" } }),
+      await t.collect(validEvent(), {
+        headers: {
+          origin: "https://dealer.example",
+          referer: "https://dealer.example/vdp",
+          "user-agent": "Mozilla/5.0 test",
+        },
+      }),
     );
-    expect(event.context).toEqual({ ip: null, userAgent: "Mozilla/5.0 test", origin: "https://dealer.example", referer: "https://dealer.example/vdp", source: "browser" });
+    expect(event.context).toEqual({
+      ip: null,
+      userAgent: "Mozilla/5.0 test",
+      origin: "https://dealer.example",
+      referer: "https://dealer.example/vdp",
+      source: "browser",
+    });
   });
 
   test("tells browsers from servers: the SDK's ?sdk=, Origin or Sec-Fetch-Site/Dest mean a browser; Sec-Fetch-Mode alone (Node's fetch) does not", async () => {
-    const sourceOf = async (headers: Record<string, string>, query = "") => (await storedEvent(await t.collect(validEvent(), { headers, query }))).context.source;
-    expect(await sourceOf({ "sec-fetch-mode": "cors", "user-agent": "node", "accept-language": "*" })).toBe("server");
+    const sourceOf = async (headers: Record<string, string>, query = "") =>
+      (await storedEvent(await t.collect(validEvent(), { headers, query }))).context.source;
+    expect(
+      await sourceOf({ "sec-fetch-mode": "cors", "user-agent": "node", "accept-language": "*" }),
+    ).toBe("server");
     expect(await sourceOf({})).toBe("server");
     expect(await sourceOf({}, "?sdk=web-0.2.0")).toBe("browser");
-    expect(await sourceOf({ "sec-fetch-site": "cross-site", "sec-fetch-mode": "cors", "sec-fetch-dest": "empty" })).toBe("browser");
+    expect(
+      await sourceOf({
+        "sec-fetch-site": "cross-site",
+        "sec-fetch-mode": "cors",
+        "sec-fetch-dest": "empty",
+      }),
+    ).toBe("browser");
     expect(await sourceOf({ "sec-fetch-dest": "image" })).toBe("browser");
     expect(await sourceOf({ origin: "https://dealer.example" })).toBe("browser");
   });
 
   test("keeps identifiers among the properties, and refuses a raw email as a hash or an identifier that is not a string", async () => {
     const hash = "A".repeat(64);
-    const event = await storedEvent(await t.collect(validEvent({ deviceId: "d-1", visitId: "v-1", userId: "u-1", emailSha256: hash, phoneSha256: "0".repeat(64) })));
-    expect(event.properties).toEqual({ deviceId: "d-1", visitId: "v-1", userId: "u-1", emailSha256: hash, phoneSha256: "0".repeat(64) });
-    const refused = await t.collect(validEvent({ emailSha256: "shopper@example.com", phoneSha256: "abc", deviceId: 42, userId: "u".repeat(300) }));
+    const event = await storedEvent(
+      await t.collect(
+        validEvent({
+          deviceId: "d-1",
+          visitId: "v-1",
+          userId: "u-1",
+          emailSha256: hash,
+          phoneSha256: "0".repeat(64),
+        }),
+      ),
+    );
+    expect(event.properties).toEqual({
+      deviceId: "d-1",
+      visitId: "v-1",
+      userId: "u-1",
+      emailSha256: hash,
+      phoneSha256: "0".repeat(64),
+    });
+    const refused = await t.collect(
+      validEvent({
+        emailSha256: "shopper@example.com",
+        phoneSha256: "abc",
+        deviceId: 42,
+        userId: "u".repeat(300),
+      }),
+    );
     expect(refused.status).toBe(400);
     const details = (await errorOf(refused)).details;
-    expect(details.map((d) => [d.path, d.code])).toEqual([["/deviceId", "invalid_type"], ["/userId", "too_long"], ["/emailSha256", "invalid_value"], ["/phoneSha256", "invalid_value"]]);
+    expect(details.map((d) => [d.path, d.code])).toEqual([
+      ["/deviceId", "invalid_type"],
+      ["/userId", "too_long"],
+      ["/emailSha256", "invalid_value"],
+      ["/phoneSha256", "invalid_value"],
+    ]);
     expect(details[2]!.message).toContain("never the value itself");
   });
 });
@@ -178,14 +297,23 @@ describe("accepting events", () => {
 describe("oa_debug", () => {
   test("answers 200 with the normalized event and warnings, and stores nothing", async () => {
     const before = t.store.events.count();
-    const res = await t.collect(validEvent({ action: "Zap", instance_id: " x " }), { query: "?oa_debug=true" });
+    const res = await t.collect(validEvent({ action: "Zap", instance_id: " x " }), {
+      query: "?oa_debug=true",
+    });
     expect(res.status).toBe(200);
-    const report = (await res.json()) as { valid: boolean; event: { action: string; test: boolean }; warnings: { code: string }[]; wouldRespond: { status: number } };
+    const report = (await res.json()) as {
+      valid: boolean;
+      event: { action: string; test: boolean };
+      warnings: { code: string }[];
+      wouldRespond: { status: number };
+    };
     expect(report.valid).toBe(true);
     expect(report.wouldRespond.status).toBe(204);
     expect(report.event.action).toBe("Zap");
     expect(report.event.test).toBe(true);
-    expect(report.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(["custom_action", "trimmed", "unregistered"]));
+    expect(report.warnings.map((w) => w.code)).toEqual(
+      expect.arrayContaining(["custom_action", "trimmed", "unregistered"]),
+    );
     expect(t.store.events.count()).toBe(before);
   });
 
@@ -194,10 +322,20 @@ describe("oa_debug", () => {
     const rejectsBefore = t.store.rejects.list({ limit: 500 }).length;
     const res = await t.collect({ action: 5 }, { query: "?oa_debug=true" });
     expect(res.status).toBe(200);
-    const report = (await res.json()) as { valid: boolean; problems: { path: string }[]; wouldRespond: { status: number; code: string } };
+    const report = (await res.json()) as {
+      valid: boolean;
+      problems: { path: string }[];
+      wouldRespond: { status: number; code: string };
+    };
     expect(report.valid).toBe(false);
     expect(report.wouldRespond).toEqual({ status: 400, code: "invalid_event" });
-    expect(report.problems.map((p) => p.path)).toEqual(["/action", "/object", "/vendor", "/product", "/instance_id"]);
+    expect(report.problems.map((p) => p.path)).toEqual([
+      "/action",
+      "/object",
+      "/vendor",
+      "/product",
+      "/instance_id",
+    ]);
     await t.store.rejects.written();
     expect(t.store.rejects.list({ limit: 500 }).length).toBe(rejectsBefore);
   });
@@ -214,12 +352,24 @@ describe("rejecting invalid events", () => {
       { path: "/object", code: "required", message: "object is required." },
       { path: "/vendor", code: "required", message: "vendor is required." },
       { path: "/product", code: "required", message: "product is required." },
-      { path: "/instance_id", code: "required", message: "instance_id (or instanceID / instanceId) is required." },
+      {
+        path: "/instance_id",
+        code: "required",
+        message: "instance_id (or instanceID / instanceId) is required.",
+      },
     ]);
   });
 
   test("lists every required field of the wrong type or empty", async () => {
-    const res = await t.collect({ action: 1, object: null, vendor: ["a"], product: { p: 1 }, instance_id: "   ", label: 7, score: "high" });
+    const res = await t.collect({
+      action: 1,
+      object: null,
+      vendor: ["a"],
+      product: { p: 1 },
+      instance_id: "   ",
+      label: 7,
+      score: "high",
+    });
     const error = await errorOf(res);
     expect(error.details.map((d) => [d.path, d.code])).toEqual([
       ["/action", "invalid_type"],
@@ -236,7 +386,10 @@ describe("rejecting invalid events", () => {
     const body: Record<string, unknown> = validEvent({ vendor: true });
     delete body.product;
     const error = await errorOf(await t.collect(body));
-    expect(error.details.map((d) => [d.path, d.code])).toEqual([["/vendor", "invalid_type"], ["/product", "required"]]);
+    expect(error.details.map((d) => [d.path, d.code])).toEqual([
+      ["/vendor", "invalid_type"],
+      ["/product", "required"],
+    ]);
   });
 
   test("answers 400 invalid_json for malformed JSON", async () => {
@@ -254,18 +407,29 @@ describe("rejecting invalid events", () => {
   });
 
   test("answers 400 empty_body for an empty or blank body", async () => {
-    for (const body of ["", "  \n "]) expect((await errorOf(await t.collect(body))).code).toBe("empty_body");
+    for (const body of ["", "  \n "])
+      expect((await errorOf(await t.collect(body))).code).toBe("empty_body");
   });
 
   test("answers 400 invalid_utf8 for bytes that are not UTF-8", async () => {
-    const bytes = new Uint8Array([...new TextEncoder().encode('{"action":"'), 0xff, 0xfe, ...new TextEncoder().encode('"}')]);
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode('{"action":"'),
+      0xff,
+      0xfe,
+      ...new TextEncoder().encode('"}'),
+    ]);
     const res = await t.collect(bytes);
     expect(res.status).toBe(400);
     expect((await errorOf(res)).code).toBe("invalid_utf8");
   });
 
   test("accepts a UTF-8 byte order mark", async () => {
-    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(JSON.stringify(validEvent()))]);
+    const bytes = new Uint8Array([
+      0xef,
+      0xbb,
+      0xbf,
+      ...new TextEncoder().encode(JSON.stringify(validEvent())),
+    ]);
     expect((await t.collect(bytes)).status).toBe(204);
   });
 
@@ -282,7 +446,13 @@ describe("rejecting invalid events", () => {
   test("rejects pathologically deep JSON with 400, without crashing", async () => {
     const array = await t.collect("[".repeat(32000) + "]".repeat(32000));
     expect(array.status).toBe(400);
-    const object = await t.collect(JSON.stringify(validEvent()).slice(0, -1) + ',"a":' + "[".repeat(32000) + "]".repeat(32000) + "}");
+    const object = await t.collect(
+      JSON.stringify(validEvent()).slice(0, -1) +
+        ',"a":' +
+        "[".repeat(32000) +
+        "]".repeat(32000) +
+        "}",
+    );
     expect(object.status).toBe(400);
     expect((await errorOf(object)).details[0]!.code).toBe("too_deep");
     expect((await t.collect(validEvent())).status).toBe(204);
@@ -295,14 +465,24 @@ describe("rejecting invalid events", () => {
       [validEvent({ note: "n".repeat(8193) }), "/note", "too_long"],
       [validEvent({ ["k".repeat(129)]: 1 }), "/" + "k".repeat(129), "key_too_long"],
       [validEvent({ big: 2 ** 60 }), "/big", "unsafe_integer"],
-      [validEvent(Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`p${i}`, i]))), "", "too_many_properties"],
+      [
+        validEvent(Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`p${i}`, i]))),
+        "",
+        "too_many_properties",
+      ],
     ];
     for (const [body, path, code] of cases) {
       const error = await errorOf(await t.collect(body));
       expect(error.details.map((d) => [d.path, d.code])).toContainEqual([path, code]);
     }
-    const overflow = await errorOf(await t.collect(`{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","n":1e400}`));
-    expect(overflow.details).toContainEqual(expect.objectContaining({ path: "/n", code: "not_finite" }));
+    const overflow = await errorOf(
+      await t.collect(
+        `{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","n":1e400}`,
+      ),
+    );
+    expect(overflow.details).toContainEqual(
+      expect.objectContaining({ path: "/n", code: "not_finite" }),
+    );
   });
 
   test("escapes property names in detail paths as JSON Pointers", async () => {
@@ -312,8 +492,29 @@ describe("rejecting invalid events", () => {
 });
 
 describe("path IDs", () => {
-  const good = ["1", "42", "999999999999999999", "123e4567-e89b-12d3-a456-426614174000", "123E4567-E89B-12D3-A456-426614174000"];
-  const bad = ["0", "-1", "+1", "01", "007", "1.5", "1e3", "abc", "1234567890123456789", "00000000-0000-0000-0000-000000000000", "123e4567-e89b-12d3-a456-42661417400", "123e4567e89b12d3a456426614174000", "x".repeat(5000), "%20"];
+  const good = [
+    "1",
+    "42",
+    "999999999999999999",
+    "123e4567-e89b-12d3-a456-426614174000",
+    "123E4567-E89B-12D3-A456-426614174000",
+  ];
+  const bad = [
+    "0",
+    "-1",
+    "+1",
+    "01",
+    "007",
+    "1.5",
+    "1e3",
+    "abc",
+    "1234567890123456789",
+    "00000000-0000-0000-0000-000000000000",
+    "123e4567-e89b-12d3-a456-42661417400",
+    "123e4567e89b12d3a456426614174000",
+    "x".repeat(5000),
+    "%20",
+  ];
 
   test("accepts positive integers and UUIDs in either case, storing UUIDs lowercase", async () => {
     for (const id of good) {
@@ -352,9 +553,19 @@ describe("sizes, types and encodings", () => {
         },
       });
     const json = JSON.stringify(validEvent({ via: "chunks" }));
-    const ok = await t.app.handle(new Request("http://localhost/collect/1/1/event", { method: "POST", body: stream([json.slice(0, 10), json.slice(10)]) }));
+    const ok = await t.app.handle(
+      new Request("http://localhost/collect/1/1/event", {
+        method: "POST",
+        body: stream([json.slice(0, 10), json.slice(10)]),
+      }),
+    );
     await storedEvent(ok);
-    const big = await t.app.handle(new Request("http://localhost/collect/1/1/event", { method: "POST", body: stream(Array.from({ length: 100 }, () => "x".repeat(1000))) }));
+    const big = await t.app.handle(
+      new Request("http://localhost/collect/1/1/event", {
+        method: "POST",
+        body: stream(Array.from({ length: 100 }, () => "x".repeat(1000))),
+      }),
+    );
     expect(big.status).toBe(413);
     expect((await errorOf(big)).code).toBe("payload_too_large");
   });
@@ -368,13 +579,19 @@ describe("sizes, types and encodings", () => {
   });
 
   test("answers 400 invalid_encoding for a body that is not what Content-Encoding says", async () => {
-    const res = await t.collect(JSON.stringify(validEvent()), { headers: { "content-encoding": "gzip" } });
+    const res = await t.collect(JSON.stringify(validEvent()), {
+      headers: { "content-encoding": "gzip" },
+    });
     expect(res.status).toBe(400);
     expect((await errorOf(res)).code).toBe("invalid_encoding");
   });
 
   test("answers 415 for other content types and encodings", async () => {
-    for (const headers of [{ "content-type": "application/x-www-form-urlencoded" }, { "content-type": "multipart/form-data; boundary=x" }, { "content-type": "text/plain; charset=iso-8859-1" }]) {
+    for (const headers of [
+      { "content-type": "application/x-www-form-urlencoded" },
+      { "content-type": "multipart/form-data; boundary=x" },
+      { "content-type": "text/plain; charset=iso-8859-1" },
+    ]) {
       const res = await t.collect(validEvent(), { headers });
       expect(res.status).toBe(415);
       expect((await errorOf(res)).code).toBe("unsupported_media_type");
@@ -390,12 +607,21 @@ describe("sizes, types and encodings", () => {
 describe("routes and CORS", () => {
   test("answers the CORS preflight for any origin", async () => {
     const res = await t.app.handle(
-      new Request("http://localhost/collect/1/1/event", { method: "OPTIONS", headers: { origin: "https://dealer.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type" } }),
+      new Request("http://localhost/collect/1/1/event", {
+        method: "OPTIONS",
+        headers: {
+          origin: "https://dealer.example",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type",
+        },
+      }),
     );
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("access-control-allow-methods")).toContain("POST");
-    expect(res.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("content-type");
+    expect(res.headers.get("access-control-allow-headers")?.toLowerCase()).toContain(
+      "content-type",
+    );
   });
 
   test("sends CORS headers on success and on errors, exposing X-Event-Id", async () => {
@@ -417,7 +643,9 @@ describe("routes and CORS", () => {
 
   test("answers 404 in the envelope for unknown routes", async () => {
     for (const path of ["/nope", "/collect/1/1", "/collect/1/1/events/x", "/collect/1/event"]) {
-      const res = await t.app.handle(new Request(`http://localhost${path}`, { method: "POST", body: "{}" }));
+      const res = await t.app.handle(
+        new Request(`http://localhost${path}`, { method: "POST", body: "{}" }),
+      );
       expect(res.status).toBe(404);
       expect((await errorOf(res)).code).toBe("not_found");
     }
@@ -439,9 +667,25 @@ describe("routes and CORS", () => {
   test("answers 503 storage_unavailable with Retry-After when the store cannot commit, and logs it", async () => {
     const failing = await createTestApp();
     const lines: string[] = [];
-    const store = { ...failing.store, events: Object.assign(Object.create(failing.store.events), { append: () => Promise.reject(new Error("MDB_MAP_FULL: injected fault")) }) };
-    const app = createApp({ config: testConfig({ dataDir: failing.dir }), store, adminToken: "x", log: createLog("info", (l) => lines.push(l)) });
-    const res = await app.handle(new Request("http://localhost/collect/1/1/event", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(validEvent()) }));
+    const store = {
+      ...failing.store,
+      events: Object.assign(Object.create(failing.store.events), {
+        append: () => Promise.reject(new Error("MDB_MAP_FULL: injected fault")),
+      }),
+    };
+    const app = createApp({
+      config: testConfig({ dataDir: failing.dir }),
+      store,
+      adminToken: "x",
+      log: createLog("info", (l) => lines.push(l)),
+    });
+    const res = await app.handle(
+      new Request("http://localhost/collect/1/1/event", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(validEvent()),
+      }),
+    );
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("5");
     expect((await errorOf(res)).code).toBe("storage_unavailable");

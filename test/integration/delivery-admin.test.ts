@@ -9,31 +9,65 @@ const good = new ScriptedSink("good");
 const stuck = new ScriptedSink("stuck");
 let ids: string[];
 beforeAll(async () => {
-  stuck.script.push(...Array.from({ length: 100000 }, () => ({ kind: "retry" as const, cause: "HTTP 503 from receiver", delayMs: 50 })));
+  stuck.script.push(
+    ...Array.from({ length: 100000 }, () => ({
+      kind: "retry" as const,
+      cause: "HTTP 503 from receiver",
+      delayMs: 50,
+    })),
+  );
   d = await createDeliveryApp([good, stuck]);
   ids = await postMany(d, 4, "admin");
   await postMany(d, 1, "bad", "?oa_track=false");
   await waitFor("the good sink", () => good.accepted.length === 4);
   // The stuck sink has been refused twice (so it has a last error and a retry) with all five events in view.
-  await waitFor("the stuck sink's retries", () => stuck.batches.filter((b) => b.length === 4).length >= 2);
+  await waitFor(
+    "the stuck sink's retries",
+    () => stuck.batches.filter((b) => b.length === 4).length >= 2,
+  );
 });
 afterAll(() => d.destroy());
 
-type SinkReport = { name: string; state: string; cursor: string; delivered: number; retries: number; lastError: string | null; lag: { events: number; oldestAgeMs: number | null }; health?: { ok: boolean } };
+type SinkReport = {
+  name: string;
+  state: string;
+  cursor: string;
+  delivered: number;
+  retries: number;
+  lastError: string | null;
+  lag: { events: number; oldestAgeMs: number | null };
+  health?: { ok: boolean };
+};
 
 describe("delivery admin API", () => {
   test("refuses every delivery route without the token", async () => {
-    for (const [path, method] of [["/admin/api/sinks", "GET"], ["/admin/api/dead-letters", "GET"], ["/admin/api/dead-letters/replay", "POST"]] as const) {
+    for (const [path, method] of [
+      ["/admin/api/sinks", "GET"],
+      ["/admin/api/dead-letters", "GET"],
+      ["/admin/api/dead-letters/replay", "POST"],
+    ] as const) {
       const res = await d.app.handle(new Request(`${BASE}${path}`, { method }));
       expect(res.status).toBe(401);
     }
   });
 
   test("reports each sink's cursor, lag, counts and last error, and runs health checks on request", async () => {
-    const { sinks } = (await (await d.admin("/sinks?check=true")).json()) as { sinks: SinkReport[] };
+    const { sinks } = (await (await d.admin("/sinks?check=true")).json()) as {
+      sinks: SinkReport[];
+    };
     const [g, s] = sinks;
-    expect(g).toMatchObject({ name: "good", delivered: 4, lag: { events: 0, oldestAgeMs: null }, health: { ok: true } });
-    expect(s).toMatchObject({ name: "stuck", delivered: 0, cursor: "", lastError: "HTTP 503 from receiver" });
+    expect(g).toMatchObject({
+      name: "good",
+      delivered: 4,
+      lag: { events: 0, oldestAgeMs: null },
+      health: { ok: true },
+    });
+    expect(s).toMatchObject({
+      name: "stuck",
+      delivered: 0,
+      cursor: "",
+      lastError: "HTTP 503 from receiver",
+    });
     expect(s!.lag.events).toBe(5); // four events and the test event are stored after its cursor
     expect(s!.lag.oldestAgeMs).toBeGreaterThanOrEqual(0);
     expect(s!.retries).toBeGreaterThan(0);
@@ -41,7 +75,13 @@ describe("delivery admin API", () => {
 
   test("says where one event is: delivered to one sink, pending for the other", async () => {
     const res = await d.admin(`/events/${ids[0]}`);
-    expect(await res.json()).toMatchObject({ stored: true, delivery: [{ sink: "good", status: "delivered" }, { sink: "stuck", status: "pending" }] });
+    expect(await res.json()).toMatchObject({
+      stored: true,
+      delivery: [
+        { sink: "good", status: "delivered" },
+        { sink: "stuck", status: "pending" },
+      ],
+    });
   });
 
   test("serves Prometheus metrics for collection and delivery", async () => {

@@ -5,7 +5,14 @@
  * in both directions, and the `deno compile` binary from an empty directory.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { adminAuth, buildBinary, killAll, startBinary } from "../helpers/binary.ts";
@@ -15,7 +22,14 @@ import { tempDir } from "../helpers/test-app.ts";
 const root = join(import.meta.dir, "../..");
 const deno = join(root, "node_modules/.bin/deno");
 const denoRun = [deno, "run", "-A", join(root, "server/main-deno.ts")];
-const event = (instance: string) => JSON.stringify({ action: "view", object: "vehicle", vendor: "ChatVendor", product: "LiveChat", instance_id: instance });
+const event = (instance: string) =>
+  JSON.stringify({
+    action: "view",
+    object: "vehicle",
+    vendor: "ChatVendor",
+    product: "LiveChat",
+    instance_id: instance,
+  });
 
 /** Lines written by a file sink into `dir`. */
 function fileSinkLines(dir: string): { eventId: string; instanceId: string }[] {
@@ -26,7 +40,11 @@ function fileSinkLines(dir: string): { eventId: string; instanceId: string }[] {
     .map((line) => JSON.parse(line));
 }
 
-async function post(url: string, body: BodyInit, headers: Record<string, string> = { "content-type": "application/json" }): Promise<Response> {
+async function post(
+  url: string,
+  body: BodyInit,
+  headers: Record<string, string> = { "content-type": "application/json" },
+): Promise<Response> {
   return fetch(`${url}/collect/1/1/event`, { method: "POST", headers, body });
 }
 
@@ -37,10 +55,13 @@ async function post(url: string, body: BodyInit, headers: Record<string, string>
  * skipped and says why; any other build failure fails it.
  */
 function buildDenoBinary(): { ok: true; binary: string } | { ok: false; reason: string } {
-  const built = Bun.spawnSync([process.execPath, join(root, "server/runtime/build-deno.ts")], { cwd: root });
+  const built = Bun.spawnSync([process.execPath, join(root, "server/runtime/build-deno.ts")], {
+    cwd: root,
+  });
   const stderr = built.stderr.toString();
   if (built.exitCode === 0) return { ok: true, binary: join(root, "dist/trackd-deno") };
-  if (/could not fetch denort/.test(stderr)) return { ok: false, reason: stderr.trim().split("\n").pop()! };
+  if (/could not fetch denort/.test(stderr))
+    return { ok: false, reason: stderr.trim().split("\n").pop()! };
   throw new Error(`build:deno failed:\n${stderr}`);
 }
 const compiled = buildDenoBinary();
@@ -61,16 +82,39 @@ describe("under Deno", () => {
 
     const bad = await post(server.url, JSON.stringify({ action: "view", score: "high" }));
     expect(bad.status).toBe(400);
-    const { error } = (await bad.json()) as { error: { code: string; details: { path: string }[] } };
+    const { error } = (await bad.json()) as {
+      error: { code: string; details: { path: string }[] };
+    };
     expect(error.code).toBe("invalid_event");
-    expect(error.details.map((d) => d.path).sort()).toEqual(["/instance_id", "/object", "/product", "/score", "/vendor"]);
+    expect(error.details.map((d) => d.path).sort()).toEqual([
+      "/instance_id",
+      "/object",
+      "/product",
+      "/score",
+      "/vendor",
+    ]);
 
-    expect((await post(server.url, event("deno-text"), { "content-type": "text/plain" })).status).toBe(204);
-    expect((await post(server.url, gzipSync(event("deno-gzip")), { "content-type": "application/json", "content-encoding": "gzip" })).status).toBe(204);
+    expect(
+      (await post(server.url, event("deno-text"), { "content-type": "text/plain" })).status,
+    ).toBe(204);
+    expect(
+      (
+        await post(server.url, gzipSync(event("deno-gzip")), {
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+        })
+      ).status,
+    ).toBe(204);
 
     expect((await fetch(`${server.url}/admin/api/events`)).status).toBe(401);
-    const listed = (await (await fetch(`${server.url}/admin/api/events`, { headers: adminAuth })).json()) as { events: { eventId: string; instanceId: string }[] };
-    expect(listed.events.map((e) => e.instanceId).sort()).toEqual(["deno-gzip", "deno-json", "deno-text"]);
+    const listed = (await (
+      await fetch(`${server.url}/admin/api/events`, { headers: adminAuth })
+    ).json()) as { events: { eventId: string; instanceId: string }[] };
+    expect(listed.events.map((e) => e.instanceId).sort()).toEqual([
+      "deno-gzip",
+      "deno-json",
+      "deno-text",
+    ]);
     expect(listed.events.some((e) => e.eventId === id)).toBe(true);
 
     const page = await fetch(`${server.url}/admin`);
@@ -78,22 +122,33 @@ describe("under Deno", () => {
     const html = await page.text();
     const script = /src="(\/admin\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     expect(script).toBeDefined();
-    expect((await fetch(`${server.url}${script}`)).headers.get("content-type")).toContain("javascript");
+    expect((await fetch(`${server.url}${script}`)).headers.get("content-type")).toContain(
+      "javascript",
+    );
     expect(await server.stop("SIGTERM")).toBe(0);
   });
 
   test("keeps every acknowledged event across SIGTERM and a restart, and delivers them to the file sink", async () => {
     const dir = tempDir("trackd-deno-");
     let server = await startBinary(denoRun, dir);
-    const acked = await Promise.all(Array.from({ length: 40 }, async (_, i) => (await post(server.url, event(`restart-${i}`))).headers.get("x-event-id")!));
+    const acked = await Promise.all(
+      Array.from(
+        { length: 40 },
+        async (_, i) => (await post(server.url, event(`restart-${i}`))).headers.get("x-event-id")!,
+      ),
+    );
     expect(await server.stop("SIGTERM")).toBe(0);
     expect(server.logs()).toContain('"msg":"stopped"');
 
     server = await startBinary(denoRun, dir);
-    const stored = (await (await fetch(`${server.url}/admin/api/events?limit=100`, { headers: adminAuth })).json()) as { events: { eventId: string }[] };
+    const stored = (await (
+      await fetch(`${server.url}/admin/api/events?limit=100`, { headers: adminAuth })
+    ).json()) as { events: { eventId: string }[] };
     expect(new Set(stored.events.map((e) => e.eventId))).toEqual(new Set(acked));
     await waitFor("the file sink", () => fileSinkLines(join(dir, "data", "events")).length === 40);
-    expect(new Set(fileSinkLines(join(dir, "data", "events")).map((l) => l.eventId))).toEqual(new Set(acked));
+    expect(new Set(fileSinkLines(join(dir, "data", "events")).map((l) => l.eventId))).toEqual(
+      new Set(acked),
+    );
     expect(await server.stop("SIGTERM")).toBe(0);
   });
 
@@ -110,35 +165,58 @@ describe("under Deno", () => {
 
     // Bun stores three events and delivers nothing.
     let server = await startBinary(bunBinary, dir, config("none", []));
-    const fromBun = await Promise.all([0, 1, 2].map(async (i) => (await post(server.url, event(`bun-${i}`))).headers.get("x-event-id")!));
+    const fromBun = await Promise.all(
+      [0, 1, 2].map(
+        async (i) => (await post(server.url, event(`bun-${i}`))).headers.get("x-event-id")!,
+      ),
+    );
     expect(await server.stop("SIGTERM")).toBe(0);
 
     // Deno delivers Bun's three, then stores three of its own.
-    server = await startBinary(denoRun, dir, config("a", [{ kind: "file", name: "a", dir: filesA }]));
+    server = await startBinary(
+      denoRun,
+      dir,
+      config("a", [{ kind: "file", name: "a", dir: filesA }]),
+    );
     await waitFor("Deno delivering Bun's events", () => fileSinkLines(filesA).length === 3);
     expect(new Set(fileSinkLines(filesA).map((l) => l.eventId))).toEqual(new Set(fromBun));
-    const fromDeno = await Promise.all([0, 1, 2].map(async (i) => (await post(server.url, event(`deno-${i}`))).headers.get("x-event-id")!));
+    const fromDeno = await Promise.all(
+      [0, 1, 2].map(
+        async (i) => (await post(server.url, event(`deno-${i}`))).headers.get("x-event-id")!,
+      ),
+    );
     expect(await server.stop("SIGTERM")).toBe(0);
 
     // Bun reads all six and delivers them, Deno's included, to a new sink.
-    server = await startBinary(bunBinary, dir, config("b", [{ kind: "file", name: "b", dir: filesB }]));
+    server = await startBinary(
+      bunBinary,
+      dir,
+      config("b", [{ kind: "file", name: "b", dir: filesB }]),
+    );
     await waitFor("Bun delivering every event", () => fileSinkLines(filesB).length === 6);
-    expect(new Set(fileSinkLines(filesB).map((l) => l.eventId))).toEqual(new Set([...fromBun, ...fromDeno]));
+    expect(new Set(fileSinkLines(filesB).map((l) => l.eventId))).toEqual(
+      new Set([...fromBun, ...fromDeno]),
+    );
     expect(await server.stop("SIGTERM")).toBe(0);
   });
 
-  test.skipIf(!compiled.ok)("dist/trackd-deno runs from an empty directory, stores, serves the page, and stops on SIGTERM", async () => {
-    if (!compiled.ok) return;
-    const dir = tempDir("trackd-deno-bin-");
-    mkdirSync(join(dir, "bin"));
-    const binary = join(dir, "bin", "trackd-deno");
-    copyFileSync(compiled.binary, binary);
-    Bun.spawnSync(["chmod", "+x", binary]);
-    const server = await startBinary(binary, dir);
-    expect((await post(server.url, event("compiled"))).status).toBe(204);
-    expect((await fetch(`${server.url}/admin`)).status).toBe(200);
-    const listed = (await (await fetch(`${server.url}/admin/api/events`, { headers: adminAuth })).json()) as { events: { instanceId: string }[] };
-    expect(listed.events.map((e) => e.instanceId)).toEqual(["compiled"]);
-    expect(await server.stop("SIGTERM")).toBe(0);
-  });
+  test.skipIf(!compiled.ok)(
+    "dist/trackd-deno runs from an empty directory, stores, serves the page, and stops on SIGTERM",
+    async () => {
+      if (!compiled.ok) return;
+      const dir = tempDir("trackd-deno-bin-");
+      mkdirSync(join(dir, "bin"));
+      const binary = join(dir, "bin", "trackd-deno");
+      copyFileSync(compiled.binary, binary);
+      Bun.spawnSync(["chmod", "+x", binary]);
+      const server = await startBinary(binary, dir);
+      expect((await post(server.url, event("compiled"))).status).toBe(204);
+      expect((await fetch(`${server.url}/admin`)).status).toBe(200);
+      const listed = (await (
+        await fetch(`${server.url}/admin/api/events`, { headers: adminAuth })
+      ).json()) as { events: { instanceId: string }[] };
+      expect(listed.events.map((e) => e.instanceId)).toEqual(["compiled"]);
+      expect(await server.stop("SIGTERM")).toBe(0);
+    },
+  );
 });

@@ -5,13 +5,20 @@ import { FileSink } from "../../server/sinks/file/file-sink.ts";
 import { makeItems } from "../helpers/events.ts";
 import { tempDir } from "../helpers/test-app.ts";
 
-const lines = (dir: string, file: string) => readFileSync(join(dir, file), "utf8").split("\n").filter(Boolean);
+const lines = (dir: string, file: string) =>
+  readFileSync(join(dir, file), "utf8").split("\n").filter(Boolean);
 
 describe("file sink", () => {
   test("rotates to a new file when the next batch would pass maxFileBytes", async () => {
     const dir = tempDir();
-    const sink = new FileSink({ name: "f", dir, maxFileBytes: 2000, now: () => Date.parse("2026-03-04T10:00:00Z") });
-    for (let i = 0; i < 6; i++) expect(await sink.send(makeItems(2, `r${i}`))).toEqual({ kind: "ok" });
+    const sink = new FileSink({
+      name: "f",
+      dir,
+      maxFileBytes: 2000,
+      now: () => Date.parse("2026-03-04T10:00:00Z"),
+    });
+    for (let i = 0; i < 6; i++)
+      expect(await sink.send(makeItems(2, `r${i}`))).toEqual({ kind: "ok" });
     const files = readdirSync(dir).sort();
     expect(files.length).toBeGreaterThan(1);
     expect(files[0]).toBe("events-2026-03-04-0000.ndjson");
@@ -26,7 +33,10 @@ describe("file sink", () => {
     await sink.send(makeItems(1, "late"));
     now += 2000;
     await sink.send(makeItems(1, "early"));
-    expect(readdirSync(dir).sort()).toEqual(["events-2026-03-04-0000.ndjson", "events-2026-03-05-0000.ndjson"]);
+    expect(readdirSync(dir).sort()).toEqual([
+      "events-2026-03-04-0000.ndjson",
+      "events-2026-03-05-0000.ndjson",
+    ]);
     await sink.close();
   });
 
@@ -41,7 +51,9 @@ describe("file sink", () => {
     const second = new FileSink({ name: "f", dir, maxFileBytes: 1 << 20, now });
     const after = makeItems(1, "after");
     await second.send(after);
-    const got = lines(dir, "events-2026-03-04-0000.ndjson").map((l) => (JSON.parse(l) as { eventId: string }).eventId);
+    const got = lines(dir, "events-2026-03-04-0000.ndjson").map(
+      (l) => (JSON.parse(l) as { eventId: string }).eventId,
+    );
     expect(got).toEqual([...before, ...after].map((i) => i.eventId));
     await second.close();
   });

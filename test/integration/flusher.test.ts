@@ -13,7 +13,10 @@ describe("the flusher", () => {
     await postMany(d, 3, "test-only", "?oa_track=false");
     const more = await postMany(d, 5, "after-tests");
     const all = [...ids, ...more];
-    await waitFor("both sinks to take every event", () => a.accepted.length === all.length && b.accepted.length === all.length);
+    await waitFor(
+      "both sinks to take every event",
+      () => a.accepted.length === all.length && b.accepted.length === all.length,
+    );
     expect(a.accepted).toEqual(all);
     expect(b.accepted).toEqual(all);
     await d.destroy();
@@ -29,7 +32,10 @@ describe("the flusher", () => {
     await d.destroy();
 
     const byBytes = new ScriptedSink("bytes");
-    const e = await createDeliveryApp([byBytes], { paused: true, delivery: { maxEvents: 100, maxBytes: 2000 } });
+    const e = await createDeliveryApp([byBytes], {
+      paused: true,
+      delivery: { maxEvents: 100, maxBytes: 2000 },
+    });
     await postMany(e, 12, "bytes");
     e.flusher.start();
     await waitFor("delivery", () => byBytes.accepted.length === 12);
@@ -49,28 +55,44 @@ describe("the flusher", () => {
     await waitFor("the broken sink to recover", () => broken.accepted.length === 10);
     expect(broken.accepted).toEqual(ids);
     expect(broken.batches.length).toBeGreaterThanOrEqual(5); // four refused attempts, then the one that worked
-    const [status] = (await (await d.admin("/sinks")).json() as { sinks: { name: string; retries: number; cursor: string; delivered: number }[] }).sinks;
+    const [status] = (
+      (await (await d.admin("/sinks")).json()) as {
+        sinks: { name: string; retries: number; cursor: string; delivered: number }[];
+      }
+    ).sinks;
     expect(status).toMatchObject({ name: "broken", retries: 4, cursor: ids[9], delivered: 10 });
     await d.destroy();
   });
 
   test("dead-letters what a sink refuses for good, moves on, and replays on request", async () => {
     const sink = new ScriptedSink("hook");
-    sink.script.push((batch) => ({ perEvent: batch.map((_, i) => (i === 1 ? { kind: "fatal" as const, cause: "HTTP 400" } : { kind: "ok" as const })) }));
+    sink.script.push((batch) => ({
+      perEvent: batch.map((_, i) =>
+        i === 1 ? { kind: "fatal" as const, cause: "HTTP 400" } : { kind: "ok" as const },
+      ),
+    }));
     const d = await createDeliveryApp([sink], { paused: true });
     const ids = await postMany(d, 3, "fatal");
     d.flusher.start();
-    type Letters = { deadLetters: { eventId: string; sink: string; cause: string; attempts: number }[] };
+    type Letters = {
+      deadLetters: { eventId: string; sink: string; cause: string; attempts: number }[];
+    };
     const letters = async () => (await (await d.admin("/dead-letters")).json()) as Letters;
     await waitFor("the dead letter", async () => (await letters()).deadLetters.length === 1);
     expect(sink.accepted).toEqual([ids[0]!, ids[2]!]);
-    expect((await letters()).deadLetters).toEqual([expect.objectContaining({ eventId: ids[1], sink: "hook", cause: "HTTP 400", attempts: 1 })]);
-    const where = (await (await d.admin(`/events/${ids[1]}`)).json()) as { delivery: { sink: string; status: string; cause?: string }[] };
+    expect((await letters()).deadLetters).toEqual([
+      expect.objectContaining({ eventId: ids[1], sink: "hook", cause: "HTTP 400", attempts: 1 }),
+    ]);
+    const where = (await (await d.admin(`/events/${ids[1]}`)).json()) as {
+      delivery: { sink: string; status: string; cause?: string }[];
+    };
     expect(where.delivery).toEqual([{ sink: "hook", status: "dead_lettered", cause: "HTTP 400" }]);
 
     const replay = await d.admin("/dead-letters/replay?sink=hook", { method: "POST" });
     expect(await replay.json()).toEqual({ requeued: 1 });
-    const statusOf = async () => ((await (await d.admin(`/events/${ids[1]}`)).json()) as { delivery: { status: string }[] }).delivery[0]!.status;
+    const statusOf = async () =>
+      ((await (await d.admin(`/events/${ids[1]}`)).json()) as { delivery: { status: string }[] })
+        .delivery[0]!.status;
     await waitFor("the replay", async () => (await statusOf()) === "delivered");
     expect(sink.accepted).toContain(ids[1]!);
     expect((await letters()).deadLetters).toEqual([]);
@@ -80,7 +102,11 @@ describe("the flusher", () => {
 
   test("stops at the first event a sink asks to retry, keeping the ones before it", async () => {
     const sink = new ScriptedSink("nats-like");
-    sink.script.push((batch) => ({ perEvent: batch.map((_, i) => (i < 2 ? { kind: "ok" as const } : { kind: "retry" as const, cause: "ack timeout" })) }));
+    sink.script.push((batch) => ({
+      perEvent: batch.map((_, i) =>
+        i < 2 ? { kind: "ok" as const } : { kind: "retry" as const, cause: "ack timeout" },
+      ),
+    }));
     const d = await createDeliveryApp([sink], { paused: true });
     const ids = await postMany(d, 4, "partial");
     d.flusher.start();
@@ -127,7 +153,9 @@ describe("retention and the storage cap", () => {
   test("deletes only events every sink has and that are past retention", async () => {
     const fast = new ScriptedSink("fast");
     const stalled = new ScriptedSink("stalled");
-    stalled.script.push(...Array.from({ length: 1000 }, () => ({ kind: "retry" as const, cause: "down" })));
+    stalled.script.push(
+      ...Array.from({ length: 1000 }, () => ({ kind: "retry" as const, cause: "down" })),
+    );
     const d = await createDeliveryApp([fast, stalled], { retentionSeconds: 0 });
     await postMany(d, 5, "kept");
     await waitFor("the fast sink", () => fast.accepted.length === 5);
@@ -135,14 +163,23 @@ describe("retention and the storage cap", () => {
     expect(d.store.events.count()).toBe(5);
     stalled.script.length = 0;
     await waitFor("the stalled sink", () => stalled.accepted.length === 5);
-    await waitFor("retention", async () => (await d.retention.sweep(), d.store.events.count() === 0));
+    await waitFor(
+      "retention",
+      async () => (await d.retention.sweep(), d.store.events.count() === 0),
+    );
     await d.destroy();
   });
 
   test("keeps undelivered events past the cap, answers 503 with Retry-After, and accepts again once delivery frees space", async () => {
     const sink = new ScriptedSink("hook");
     let down = true;
-    sink.script.push(...Array.from({ length: 100000 }, () => (batch: unknown[]) => (down ? { kind: "retry" as const, cause: "down", delayMs: 20 } : { kind: "ok" as const })));
+    sink.script.push(
+      ...Array.from(
+        { length: 100000 },
+        () => (batch: unknown[]) =>
+          down ? { kind: "retry" as const, cause: "down", delayMs: 20 } : { kind: "ok" as const },
+      ),
+    );
     const d = await createDeliveryApp([sink], { retentionSeconds: 0, storageMaxBytes: 256 * 1024 });
     let accepted = 0;
     let refused: Response | null = null;
@@ -154,18 +191,29 @@ describe("retention and the storage cap", () => {
     }
     expect(refused?.status).toBe(503);
     expect(refused?.headers.get("retry-after")).toBe("5");
-    expect(((await refused!.json()) as { error: { code: string } }).error.code).toBe("storage_full");
+    expect(((await refused!.json()) as { error: { code: string } }).error.code).toBe(
+      "storage_full",
+    );
     expect(d.store.events.count()).toBe(accepted); // nothing stored was dropped
 
     down = false;
-    await waitFor("delivery to drain and retention to free space", async () => (await d.post(undefined)).status === 204, 20000, 100);
+    await waitFor(
+      "delivery to drain and retention to free space",
+      async () => (await d.post(undefined)).status === 204,
+      20000,
+      100,
+    );
     expect(sink.accepted.length).toBeGreaterThanOrEqual(accepted);
     await d.destroy();
   });
 
   test("sends a batch again when its bookkeeping cannot be stored: nothing lost, each dead letter kept once", async () => {
     const sink = new ScriptedSink("hook");
-    const fatalSecond = (batch: DeliveryItem[]) => ({ perEvent: batch.map((_, i) => (i === 1 ? { kind: "fatal" as const, cause: "HTTP 400" } : { kind: "ok" as const })) });
+    const fatalSecond = (batch: DeliveryItem[]) => ({
+      perEvent: batch.map((_, i) =>
+        i === 1 ? { kind: "fatal" as const, cause: "HTTP 400" } : { kind: "ok" as const },
+      ),
+    });
     sink.script.push(fatalSecond, fatalSecond);
     const d = await createDeliveryApp([sink], { paused: true });
     const ids = await postMany(d, 3, "bookkeeping");
@@ -177,10 +225,19 @@ describe("retention and the storage cap", () => {
       return commit(...args);
     };
     d.flusher.start();
-    await waitFor("the batch to be sent again and committed", async () => ((await (await d.admin("/sinks")).json()) as { sinks: { cursor: string }[] }).sinks[0]!.cursor === ids[2]);
+    await waitFor(
+      "the batch to be sent again and committed",
+      async () =>
+        ((await (await d.admin("/sinks")).json()) as { sinks: { cursor: string }[] }).sinks[0]!
+          .cursor === ids[2],
+    );
     expect(sink.batches.map((b) => b.map((i) => i.eventId))).toEqual([ids, ids]); // sent twice: at least once
     expect(d.store.delivery.deadLetters("hook", 10).map((l) => l.eventId)).toEqual([ids[1]!]);
-    const [status] = ((await (await d.admin("/sinks")).json()) as { sinks: { delivered: number; failed: number; retries: number; lastError: string }[] }).sinks;
+    const [status] = (
+      (await (await d.admin("/sinks")).json()) as {
+        sinks: { delivered: number; failed: number; retries: number; lastError: string }[];
+      }
+    ).sinks;
     expect(status).toMatchObject({ delivered: 2, failed: 1, retries: 1 });
     expect(status!.lastError).toContain("bookkeeping not stored");
     await d.destroy();

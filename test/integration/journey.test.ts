@@ -8,7 +8,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Journey } from "../../server/journey/journey.ts";
 import type { LeadPage } from "../../server/journey/leads.ts";
-import { NOISY_EMAIL, planShoppers, sha256, SHARED_CALL_INSTANCE, type PlannedLead, type Shopper } from "../helpers/shoppers.ts";
+import {
+  NOISY_EMAIL,
+  planShoppers,
+  sha256,
+  SHARED_CALL_INSTANCE,
+  type PlannedLead,
+  type Shopper,
+} from "../helpers/shoppers.ts";
 import { BASE, createTestApp, type TestApp } from "../helpers/test-app.ts";
 
 const ACCOUNT = "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
@@ -21,7 +28,11 @@ const plan = planShoppers(SHOPPERS, 11, Date.now() - 10 * 86_400_000);
 async function postVisit(shopper: Shopper, events: Record<string, unknown>[]): Promise<void> {
   const sentAt = Date.now();
   const res = await t.app.handle(
-    new Request(`${BASE}/collect/${ACCOUNT}/1/events?sdk=web-0.2.0`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify(events.map((e) => ({ ...e, sentAt }))) }),
+    new Request(`${BASE}/collect/${ACCOUNT}/1/events?sdk=web-0.2.0`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify(events.map((e) => ({ ...e, sentAt }))),
+    }),
   );
   const body = (await res.json()) as { accepted: number; results: { eventId: string }[] };
   expect(body.accepted).toBe(events.length);
@@ -44,8 +55,10 @@ async function journeyOf(eventId: string): Promise<Journey> {
 
 beforeAll(async () => {
   t = await createTestApp();
-  for (const shopper of plan.shoppers) for (const visit of shopper.visits) await postVisit(shopper, visit.events);
-  for (const shopper of plan.shoppers) for (const lead of shopper.leads) await postLead(shopper, lead);
+  for (const shopper of plan.shoppers)
+    for (const visit of shopper.visits) await postVisit(shopper, visit.events);
+  for (const shopper of plan.shoppers)
+    for (const lead of shopper.leads) await postLead(shopper, lead);
   for (const lead of plan.orphanLeads) await postLead(null, lead);
 }, 120000);
 afterAll(() => t.close());
@@ -53,7 +66,8 @@ afterAll(() => t.close());
 describe("the shopper behind a lead", () => {
   test("the data set plants every kind of join", () => {
     const kinds: string[] = leads.map((l) => l.lead.kind);
-    for (const kind of ["chat", "credit", "call", "unmatched-call", "test-email"]) expect(kinds).toContain(kind);
+    for (const kind of ["chat", "credit", "call", "unmatched-call", "test-email"])
+      expect(kinds).toContain(kind);
     expect(plan.shoppers.filter((s) => s.devices.length === 2).length).toBeGreaterThan(50);
     expect(plan.shoppers.filter((s) => s.noisy).length).toBeGreaterThan(SHOPPERS / 10);
   });
@@ -62,12 +76,27 @@ describe("the shopper behind a lead", () => {
     for (const { eventId, shopper, lead } of leads.filter((l) => l.shopper)) {
       const journey = await journeyOf(eventId);
       const context = `${lead.kind} lead of shopper ${shopper!.index}`;
-      expect([context, [...journey.deviceIds].sort()]).toEqual([context, [...shopper!.devices].sort()]);
-      expect([context, journey.visits.map((v) => v.visitId)]).toEqual([context, shopper!.visits.map((v) => v.visitId)]);
-      for (const e of journey.events) expect([context, e.eventId, owner.get(e.eventId)]).toEqual([context, e.eventId, shopper!.index]);
+      expect([context, [...journey.deviceIds].sort()]).toEqual([
+        context,
+        [...shopper!.devices].sort(),
+      ]);
+      expect([context, journey.visits.map((v) => v.visitId)]).toEqual([
+        context,
+        shopper!.visits.map((v) => v.visitId),
+      ]);
+      for (const e of journey.events)
+        expect([context, e.eventId, owner.get(e.eventId)]).toEqual([
+          context,
+          e.eventId,
+          shopper!.index,
+        ]);
       expect(journey.leads.map((l) => l.eventId)).toContain(eventId);
       const first = journey.visits[0]!;
-      expect(first.utm).toEqual({ source: shopper!.visits[0]!.source, medium: shopper!.visits[0]!.medium, campaign: shopper!.visits[0]!.campaign });
+      expect(first.utm).toEqual({
+        source: shopper!.visits[0]!.source,
+        medium: shopper!.visits[0]!.medium,
+        campaign: shopper!.visits[0]!.campaign,
+      });
       expect(first.landingPage).toBe(shopper!.visits[0]!.landingPage);
     }
   });
@@ -84,7 +113,9 @@ describe("the shopper behind a lead", () => {
 
     const call = leads.find((l) => l.lead.kind === "call")!;
     const callJourney = await journeyOf(call.eventId);
-    expect(callJourney.why.find((s) => s.kind === "instance" && s.value === SHARED_CALL_INSTANCE)).toMatchObject({ followed: false, reason: "shared" });
+    expect(
+      callJourney.why.find((s) => s.kind === "instance" && s.value === SHARED_CALL_INSTANCE),
+    ).toMatchObject({ followed: false, reason: "shared" });
   });
 
   test("says how each device was linked", async () => {
@@ -98,14 +129,20 @@ describe("the shopper behind a lead", () => {
 
   test("a journey by instance ID is the chat's shopper", async () => {
     const chat = leads.find((l) => l.lead.kind === "chat")!;
-    const res = await t.admin(`/journey?accountId=${ACCOUNT}&instanceId=${encodeURIComponent(chat.lead.body.instance_id as string)}`);
+    const res = await t.admin(
+      `/journey?accountId=${ACCOUNT}&instanceId=${encodeURIComponent(chat.lead.body.instance_id as string)}`,
+    );
     const journey = (await res.json()) as Journey;
     expect(journey.deviceIds.sort()).toEqual([...chat.shopper!.devices].sort());
   });
 
   test("lists every lead with its first- and last-touch campaign, and unmatched calls as unmatched", async () => {
-    const page = (await (await t.admin(`/leads?accountId=${ACCOUNT}&limit=10000`)).json()) as LeadPage;
-    expect(page.leads.map((l) => l.lead.eventId).sort()).toEqual(leads.map((l) => l.eventId).sort());
+    const page = (await (
+      await t.admin(`/leads?accountId=${ACCOUNT}&limit=10000`)
+    ).json()) as LeadPage;
+    expect(page.leads.map((l) => l.lead.eventId).sort()).toEqual(
+      leads.map((l) => l.eventId).sort(),
+    );
     for (const summary of page.leads) {
       const planted = leads.find((l) => l.eventId === summary.lead.eventId)!;
       if (!planted.shopper) {
@@ -114,7 +151,11 @@ describe("the shopper behind a lead", () => {
         continue;
       }
       const visits = planted.shopper.visits;
-      expect(summary).toMatchObject({ matched: true, devices: planted.shopper.devices.length, visitsBefore: visits.length });
+      expect(summary).toMatchObject({
+        matched: true,
+        devices: planted.shopper.devices.length,
+        visitsBefore: visits.length,
+      });
       expect(summary.firstTouch!.utm.campaign).toBe(visits[0]!.campaign);
       expect(summary.lastTouch!.utm.campaign).toBe(visits.at(-1)!.campaign);
     }
@@ -123,7 +164,9 @@ describe("the shopper behind a lead", () => {
   test("pages through leads and downloads them as CSV and NDJSON", async () => {
     const first = (await (await t.admin(`/leads?accountId=${ACCOUNT}&limit=7`)).json()) as LeadPage;
     expect(first.leads).toHaveLength(7);
-    const second = (await (await t.admin(`/leads?accountId=${ACCOUNT}&limit=7&after=${first.next}`)).json()) as LeadPage;
+    const second = (await (
+      await t.admin(`/leads?accountId=${ACCOUNT}&limit=7&after=${first.next}`)
+    ).json()) as LeadPage;
     expect(second.leads[0]!.lead.eventId > first.leads[6]!.lead.eventId).toBe(true);
 
     const csv = await t.admin(`/leads.csv?accountId=${ACCOUNT}&limit=10000`);
@@ -131,17 +174,31 @@ describe("the shopper behind a lead", () => {
     const rows = (await csv.text()).trimEnd().split("\r\n");
     expect(rows[0]!.split(",").slice(0, 3)).toEqual(["event_id", "occurred_at", "tracker_id"]);
     expect(rows).toHaveLength(leads.length + 1);
-    const ndjson = (await (await t.admin(`/leads.ndjson?accountId=${ACCOUNT}&limit=10000`)).text()).trimEnd().split("\n");
+    const ndjson = (await (await t.admin(`/leads.ndjson?accountId=${ACCOUNT}&limit=10000`)).text())
+      .trimEnd()
+      .split("\n");
     expect(ndjson).toHaveLength(leads.length);
     expect(JSON.parse(ndjson[0]!).lead.accountId).toBe(ACCOUNT);
   });
 
   test("answers bad queries with 400 and unknown events with 404", async () => {
-    for (const q of [`accountId=${ACCOUNT}`, `accountId=${ACCOUNT}&eventId=x&instanceId=y`, "accountId=not-an-id&instanceId=x"]) expect((await t.admin(`/journey?${q}`)).status).toBe(400);
-    expect((await t.admin(`/journey?accountId=${ACCOUNT}&eventId=01a2b3c4-0000-7000-8000-000000000000`)).status).toBe(404);
+    for (const q of [
+      `accountId=${ACCOUNT}`,
+      `accountId=${ACCOUNT}&eventId=x&instanceId=y`,
+      "accountId=not-an-id&instanceId=x",
+    ])
+      expect((await t.admin(`/journey?${q}`)).status).toBe(400);
+    expect(
+      (await t.admin(`/journey?accountId=${ACCOUNT}&eventId=01a2b3c4-0000-7000-8000-000000000000`))
+        .status,
+    ).toBe(404);
     expect((await t.admin(`/journey?accountId=2&eventId=${leads[0]!.eventId}`)).status).toBe(404); // another account's event
     expect((await t.admin(`/leads?accountId=${ACCOUNT}&from=yesterday`)).status).toBe(400);
-    expect((await t.admin(`/leads?accountId=${ACCOUNT}&from=2026-12-01&to=2026-11-01`)).status).toBe(400);
-    expect((await t.admin(`/leads?accountId=${ACCOUNT}&from=2020-01-01&to=2020-02-01`)).status).toBe(200);
+    expect(
+      (await t.admin(`/leads?accountId=${ACCOUNT}&from=2026-12-01&to=2026-11-01`)).status,
+    ).toBe(400);
+    expect(
+      (await t.admin(`/leads?accountId=${ACCOUNT}&from=2020-01-01&to=2020-02-01`)).status,
+    ).toBe(200);
   });
 });

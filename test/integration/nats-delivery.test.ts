@@ -19,10 +19,20 @@ beforeAll(async () => {
 afterAll(() => nats.destroy());
 
 const natsSink = (stream: string, prefix: string) =>
-  new NatsSink({ name: "stream", servers: [nats.url], subject: `${prefix}.{accountId}.{trackerId}`, stream, createStream: true, duplicateWindowSeconds: 3600, timeoutMs: 1000 });
+  new NatsSink({
+    name: "stream",
+    servers: [nats.url],
+    subject: `${prefix}.{accountId}.{trackerId}`,
+    stream,
+    createStream: true,
+    duplicateWindowSeconds: 3600,
+    timeoutMs: 1000,
+  });
 
 /** Every message in a stream: subject, Nats-Msg-Id and body. */
-async function streamContents(stream: string): Promise<{ subject: string; msgId: string; body: string }[]> {
+async function streamContents(
+  stream: string,
+): Promise<{ subject: string; msgId: string; body: string }[]> {
   const jsm = await jetstreamManager(await nats.client());
   const { messages, first_seq } = (await jsm.streams.info(stream)).state;
   const out = [];
@@ -42,7 +52,13 @@ const count = async (stream: string) => {
 };
 
 async function postTo(d: DeliveryApp, aid: string, tid: string, instance: string): Promise<string> {
-  const res = await d.app.handle(new Request(`${BASE}/collect/${aid}/${tid}/event`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(validEvent({ instance_id: instance })) }));
+  const res = await d.app.handle(
+    new Request(`${BASE}/collect/${aid}/${tid}/event`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(validEvent({ instance_id: instance })),
+    }),
+  );
   expect(res.status).toBe(204);
   return res.headers.get("x-event-id")!;
 }
@@ -54,7 +70,10 @@ describe("NATS JetStream delivery", () => {
     const b = await postTo(d, "123e4567-e89b-12d3-a456-426614174000", "7", "y");
     await waitFor("two messages", async () => (await count("SUBJECTS")) === 2);
     const contents = await streamContents("SUBJECTS");
-    expect(contents.map((m) => [m.subject, m.msgId])).toEqual([["s.12.34", a], ["s.123e4567-e89b-12d3-a456-426614174000.7", b]]);
+    expect(contents.map((m) => [m.subject, m.msgId])).toEqual([
+      ["s.12.34", a],
+      ["s.123e4567-e89b-12d3-a456-426614174000.7", b],
+    ]);
     expect(contents[0]!.body).toBe(d.store.events.getJson(a)!);
     await d.destroy();
   });
@@ -66,13 +85,19 @@ describe("NATS JetStream delivery", () => {
     await nats.stop();
     const during = await postMany(d, 30, "during-outage"); // stored and acknowledged while NATS is down
     await waitFor("the flusher to notice the outage", async () => {
-      const [sink] = ((await (await d.admin("/sinks")).json()) as { sinks: { retries: number }[] }).sinks;
+      const [sink] = ((await (await d.admin("/sinks")).json()) as { sinks: { retries: number }[] })
+        .sinks;
       return sink!.retries > 0;
     });
     await nats.start();
     const after = await postMany(d, 10, "after-outage");
     const all = [...before, ...during, ...after];
-    await waitFor("every event in the stream", async () => (await count("OUTAGE")) >= all.length, 30000, 100);
+    await waitFor(
+      "every event in the stream",
+      async () => (await count("OUTAGE")) >= all.length,
+      30000,
+      100,
+    );
     const ids = (await streamContents("OUTAGE")).map((m) => m.msgId);
     expect(new Set(ids)).toEqual(new Set(all));
     expect(ids.length).toBe(all.length); // retried publishes were deduplicated
@@ -90,7 +115,11 @@ describe("NATS JetStream delivery", () => {
     await store.close();
     const again = await createDeliveryApp([natsSink("REDELIVER", "r")], { dir: d.dir });
     await waitFor("the resend", async () => {
-      const [sink] = ((await (await again.admin("/sinks")).json()) as { sinks: { delivered: number; lag: { events: number } }[] }).sinks;
+      const [sink] = (
+        (await (await again.admin("/sinks")).json()) as {
+          sinks: { delivered: number; lag: { events: number } }[];
+        }
+      ).sinks;
       return sink!.delivered === 25 && sink!.lag.events === 0;
     });
     expect(await count("REDELIVER")).toBe(25);
@@ -104,7 +133,9 @@ describe("NATS JetStream delivery", () => {
     const fromOne = await postMany(one, 15, "node-one");
     const fromTwo = await postMany(two, 15, "node-two");
     await waitFor("both nodes' events", async () => (await count("SHARED")) === 30);
-    expect(new Set((await streamContents("SHARED")).map((m) => m.msgId))).toEqual(new Set([...fromOne, ...fromTwo]));
+    expect(new Set((await streamContents("SHARED")).map((m) => m.msgId))).toEqual(
+      new Set([...fromOne, ...fromTwo]),
+    );
     await Promise.all([one.destroy(), two.destroy()]);
   });
 });

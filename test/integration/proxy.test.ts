@@ -14,7 +14,14 @@ import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import type { Subprocess } from "bun";
 import fc from "fast-check";
-import { BINARY_TOKEN, binaryInEmptyDir, buildBinary, killAll, startBinary, type Running } from "../helpers/binary.ts";
+import {
+  BINARY_TOKEN,
+  binaryInEmptyDir,
+  buildBinary,
+  killAll,
+  startBinary,
+  type Running,
+} from "../helpers/binary.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 
@@ -23,9 +30,18 @@ let trackd: Running;
 let nginx: Subprocess;
 let proxyPort = 0;
 
-const event = (instance: string) => JSON.stringify({ action: "view", object: "page", vendor: "V", product: "P", instance_id: instance });
-const post = (body: string, close = false) => `POST /collect/1/1/event HTTP/1.1\r\nHost: trackd.example.com\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${close ? "Connection: close\r\n" : ""}\r\n${body}`;
-const get = (path: string, close = false) => `GET ${path} HTTP/1.1\r\nHost: trackd.example.com\r\n${close ? "Connection: close\r\n" : ""}\r\n`;
+const event = (instance: string) =>
+  JSON.stringify({
+    action: "view",
+    object: "page",
+    vendor: "V",
+    product: "P",
+    instance_id: instance,
+  });
+const post = (body: string, close = false) =>
+  `POST /collect/1/1/event HTTP/1.1\r\nHost: trackd.example.com\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${close ? "Connection: close\r\n" : ""}\r\n${body}`;
+const get = (path: string, close = false) =>
+  `GET ${path} HTTP/1.1\r\nHost: trackd.example.com\r\n${close ? "Connection: close\r\n" : ""}\r\n`;
 
 /** The kinds of request a pipeline mixes, and the status each must get. */
 const KINDS = {
@@ -54,18 +70,50 @@ function pipeline(socket: Socket, kinds: Kind[]): Promise<number[]> {
 }
 
 const direct = (kinds: Kind[]) => pipeline(tcpConnect(trackd.port, "127.0.0.1"), kinds);
-const proxied = (kinds: Kind[]) => pipeline(tlsConnect({ host: "127.0.0.1", port: proxyPort, servername: "trackd.example.com", rejectUnauthorized: false }), kinds);
+const proxied = (kinds: Kind[]) =>
+  pipeline(
+    tlsConnect({
+      host: "127.0.0.1",
+      port: proxyPort,
+      servername: "trackd.example.com",
+      rejectUnauthorized: false,
+    }),
+    kinds,
+  );
 
 beforeAll(async () => {
   const nginxBin = requireCommand("nginx", "nginx");
   const openssl = requireCommand("openssl", "openssl");
   await buildBinary();
   const { dir, binary } = await binaryInEmptyDir();
-  trackd = await startBinary(binary, dir, ["--data-dir", join(dir, "data"), "--trusted-proxies", "127.0.0.1"]);
+  trackd = await startBinary(binary, dir, [
+    "--data-dir",
+    join(dir, "data"),
+    "--trusted-proxies",
+    "127.0.0.1",
+  ]);
 
   const home = mkdtempSync(join(tmpdir(), "trackd-nginx-"));
   const [cert, key] = [join(home, "cert.pem"), join(home, "key.pem")];
-  const made = Bun.spawnSync([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=trackd.example.com", "-keyout", key, "-out", cert], { stdout: "ignore", stderr: "pipe" });
+  const made = Bun.spawnSync(
+    [
+      openssl,
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=trackd.example.com",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ],
+    { stdout: "ignore", stderr: "pipe" },
+  );
   if (made.exitCode !== 0) throw new Error(`openssl: ${made.stderr}`);
   proxyPort = await freePort();
   const site = readFileSync(CONFIG, "utf8")
@@ -74,8 +122,14 @@ beforeAll(async () => {
     .replace("/etc/ssl/trackd/fullchain.pem", cert)
     .replace("/etc/ssl/trackd/privkey.pem", key);
   writeFileSync(join(home, "trackd.conf"), site);
-  writeFileSync(join(home, "nginx.conf"), `pid ${home}/nginx.pid;\nerror_log stderr warn;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path ${home}/body;\n  proxy_temp_path ${home}/proxy;\n  include ${home}/trackd.conf;\n}\n`);
-  nginx = Bun.spawn([nginxBin, "-p", home, "-c", join(home, "nginx.conf"), "-g", "daemon off;"], { stdout: "ignore", stderr: "pipe" });
+  writeFileSync(
+    join(home, "nginx.conf"),
+    `pid ${home}/nginx.pid;\nerror_log stderr warn;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path ${home}/body;\n  proxy_temp_path ${home}/proxy;\n  include ${home}/trackd.conf;\n}\n`,
+  );
+  nginx = Bun.spawn([nginxBin, "-p", home, "-c", join(home, "nginx.conf"), "-g", "daemon off;"], {
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   await waitFor("nginx", async () => (await proxied(["health"]).catch(() => [])).length === 1);
 }, 120000);
 
@@ -92,9 +146,15 @@ describe("pipelined requests", () => {
 
   test("behind nginx: any mix, any length", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.constantFrom(...(Object.keys(KINDS) as Kind[])), { minLength: 1, maxLength: 12 }), async (kinds) => {
-        expect(await proxied(kinds)).toEqual(kinds.map((k) => KINDS[k].status));
-      }),
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...(Object.keys(KINDS) as Kind[])), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        async (kinds) => {
+          expect(await proxied(kinds)).toEqual(kinds.map((k) => KINDS[k].status));
+        },
+      ),
       { numRuns: 25 },
     );
   }, 60000);

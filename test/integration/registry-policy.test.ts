@@ -14,16 +14,26 @@ describe("unknown IDs with policy accept (the default)", () => {
 
   test("flags registered and unregistered IDs on the stored event", async () => {
     const known = await t.collect(validEvent(), { aid: "12", tid: "34" });
-    expect(t.store.events.get(known.headers.get("x-event-id")!)!.registry).toEqual({ account: true, tracker: true, vendor: true });
+    expect(t.store.events.get(known.headers.get("x-event-id")!)!.registry).toEqual({
+      account: true,
+      tracker: true,
+      vendor: true,
+    });
     const unknown = await t.collect(validEvent({ vendor: "vendor b" }), { aid: "12", tid: "43" });
     expect(unknown.status).toBe(204);
-    expect(t.store.events.get(unknown.headers.get("x-event-id")!)!.registry).toEqual({ account: true, tracker: false, vendor: false });
+    expect(t.store.events.get(unknown.headers.get("x-event-id")!)!.registry).toEqual({
+      account: true,
+      tracker: false,
+      vendor: false,
+    });
   });
 });
 
 describe("unknown IDs with policy reject", () => {
   let t: TestApp;
-  beforeAll(async () => (t = await createTestApp({ registry: { ...registry, unknownIds: "reject" } })));
+  beforeAll(
+    async () => (t = await createTestApp({ registry: { ...registry, unknownIds: "reject" } })),
+  );
   afterAll(() => t.close());
 
   test("accepts registered IDs and refuses a tracker registered under another account", async () => {
@@ -32,6 +42,9 @@ describe("unknown IDs with policy reject", () => {
     expect(res.status).toBe(400);
     const error = await errorOf(res);
     expect(error.code).toBe("unregistered_id");
-    expect(error.details.map((d) => [d.path, d.code])).toEqual([["aid", "unregistered"], ["tid", "unregistered"]]);
+    expect(error.details.map((d) => [d.path, d.code])).toEqual([
+      ["aid", "unregistered"],
+      ["tid", "unregistered"],
+    ]);
   });
 });

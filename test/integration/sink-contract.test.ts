@@ -59,7 +59,8 @@ const fixtures: Fixture[] = [
       writeFileSync(blocker, "a file where the directory should be");
       return new FileSink({ name: "files", dir: join(blocker, "events"), maxFileBytes: 1 << 20 });
     },
-    fatal: "a file that cannot be written now may be writable later (disk full, permissions fixed): always retry",
+    fatal:
+      "a file that cannot be written now may be writable later (disk full, permissions fixed): always retry",
   },
   {
     kind: "webhook",
@@ -73,9 +74,17 @@ const fixtures: Fixture[] = [
     teardown: async () => {
       await Promise.all([receiver.stop(), unavailable.stop(), refusing.stop()]);
     },
-    healthy: () => new WebhookSink({ name: "hook", url: receiver.url, headers: {}, timeoutMs: 2000, secret: "s3cret" }),
+    healthy: () =>
+      new WebhookSink({
+        name: "hook",
+        url: receiver.url,
+        headers: {},
+        timeoutMs: 2000,
+        secret: "s3cret",
+      }),
     delivered: async () => receiver.eventIds(),
-    broken: async () => new WebhookSink({ name: "hook", url: unavailable.url, headers: {}, timeoutMs: 2000 }),
+    broken: async () =>
+      new WebhookSink({ name: "hook", url: unavailable.url, headers: {}, timeoutMs: 2000 }),
     fatal: () => new WebhookSink({ name: "hook", url: refusing.url, headers: {}, timeoutMs: 2000 }),
   },
   {
@@ -84,16 +93,36 @@ const fixtures: Fixture[] = [
       nats = await createNatsServer();
     },
     teardown: async () => nats.destroy(),
-    healthy: () => new NatsSink({ name: "nats", servers: [nats.url], subject: "trackd.events.{accountId}.{trackerId}", stream: "CONTRACT", createStream: true, duplicateWindowSeconds: 60, timeoutMs: 2000 }),
+    healthy: () =>
+      new NatsSink({
+        name: "nats",
+        servers: [nats.url],
+        subject: "trackd.events.{accountId}.{trackerId}",
+        stream: "CONTRACT",
+        createStream: true,
+        duplicateWindowSeconds: 60,
+        timeoutMs: 2000,
+      }),
     delivered: async () => {
       const jsm = await jetstreamManager(await nats.client());
       const count = (await jsm.streams.info("CONTRACT")).state.messages;
       const ids: string[] = [];
-      for (let seq = 1; seq <= count; seq++) ids.push((await jsm.streams.getMessage("CONTRACT", { seq }))!.header.get("Nats-Msg-Id"));
+      for (let seq = 1; seq <= count; seq++)
+        ids.push((await jsm.streams.getMessage("CONTRACT", { seq }))!.header.get("Nats-Msg-Id"));
       return ids;
     },
-    broken: async () => new NatsSink({ name: "nats", servers: [`127.0.0.1:${await freePort()}`], subject: "trackd.events.{accountId}.{trackerId}", stream: "CONTRACT", createStream: false, duplicateWindowSeconds: 60, timeoutMs: 500 }),
-    fatal: "JetStream being down or missing a stream is fixed by operators, never by dropping events: always retry",
+    broken: async () =>
+      new NatsSink({
+        name: "nats",
+        servers: [`127.0.0.1:${await freePort()}`],
+        subject: "trackd.events.{accountId}.{trackerId}",
+        stream: "CONTRACT",
+        createStream: false,
+        duplicateWindowSeconds: 60,
+        timeoutMs: 500,
+      }),
+    fatal:
+      "JetStream being down or missing a stream is fixed by operators, never by dropping events: always retry",
   },
   {
     kind: "stdout",
@@ -109,8 +138,18 @@ const fixtures: Fixture[] = [
           },
         }),
       ),
-    delivered: async () => stdoutText.split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { eventId: string }).eventId),
-    broken: async () => new StdoutSink("out", new Writable({ write: (_c, _e, callback) => callback(new Error("EPIPE: reader went away")) })),
+    delivered: async () =>
+      stdoutText
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { eventId: string }).eventId),
+    broken: async () =>
+      new StdoutSink(
+        "out",
+        new Writable({
+          write: (_c, _e, callback) => callback(new Error("EPIPE: reader went away")),
+        }),
+      ),
     fatal: "a closed pipe may be reopened by the supervisor: always retry",
   },
 ];
@@ -124,7 +163,10 @@ for (const f of fixtures) {
       const sink = f.healthy();
       const first = makeItems(5, `${f.kind}-a`);
       const second = makeItems(3, `${f.kind}-b`);
-      for (const batch of [first, second]) expect(outcomes(await sink.send(batch), batch.length).every((o) => o.kind === "ok")).toBe(true);
+      for (const batch of [first, second])
+        expect(outcomes(await sink.send(batch), batch.length).every((o) => o.kind === "ok")).toBe(
+          true,
+        );
       expect(await f.delivered()).toEqual([...first, ...second].map((i) => i.eventId));
       await sink.close();
     });
@@ -137,18 +179,24 @@ for (const f of fixtures) {
       await sink.close();
     });
 
-    test(typeof f.fatal === "string" ? `never calls a failure fatal (${f.fatal})` : "reports fatal when the destination refuses for good", async () => {
-      if (typeof f.fatal === "string") {
-        const sink = await f.broken();
-        for (const o of outcomes(await sink.send(makeItems(1, `${f.kind}-never-fatal`)), 1)) expect(o.kind).not.toBe("fatal");
+    test(
+      typeof f.fatal === "string"
+        ? `never calls a failure fatal (${f.fatal})`
+        : "reports fatal when the destination refuses for good",
+      async () => {
+        if (typeof f.fatal === "string") {
+          const sink = await f.broken();
+          for (const o of outcomes(await sink.send(makeItems(1, `${f.kind}-never-fatal`)), 1))
+            expect(o.kind).not.toBe("fatal");
+          await sink.close();
+          return;
+        }
+        const sink = f.fatal();
+        const [o] = outcomes(await sink.send(makeItems(1, `${f.kind}-fatal`)), 1);
+        expect(o!.kind).toBe("fatal");
         await sink.close();
-        return;
-      }
-      const sink = f.fatal();
-      const [o] = outcomes(await sink.send(makeItems(1, `${f.kind}-fatal`)), 1);
-      expect(o!.kind).toBe("fatal");
-      await sink.close();
-    });
+      },
+    );
 
     test("passes its health check when healthy and fails it when broken", async () => {
       const good = f.healthy();
@@ -165,7 +213,8 @@ for (const f of fixtures) {
       await sink.send(makeItems(1, `${f.kind}-before-close`));
       await sink.close();
       await sink.close();
-      if (f.kind !== "stdout" && f.kind !== "file") expect(outcomes(await sink.send(makeItems(1, "after-close")), 1)[0]!.kind).toBe("retry");
+      if (f.kind !== "stdout" && f.kind !== "file")
+        expect(outcomes(await sink.send(makeItems(1, "after-close")), 1)[0]!.kind).toBe("retry");
     });
   });
 }

@@ -37,19 +37,32 @@ describe("store format", () => {
   test("migrates a 0.1.0 data directory: every event is found by its instance ID, dead letters and replays kept", async () => {
     const dir = v1Copy();
     const lines: string[] = [];
-    const store = openStore({ dataDir: dir, durability: "durable", rejectLogSize: 10, log: createLog("info", (l) => lines.push(l)) });
+    const store = openStore({
+      dataDir: dir,
+      durability: "durable",
+      rejectLogSize: 10,
+      log: createLog("info", (l) => lines.push(l)),
+    });
     const byPair = new Map<string, string[]>();
-    for (const e of manifest.events) byPair.set(`${e.accountId}\u0000${e.instanceId}`, [...(byPair.get(`${e.accountId}\u0000${e.instanceId}`) ?? []), e.eventId]);
+    for (const e of manifest.events)
+      byPair.set(`${e.accountId}\u0000${e.instanceId}`, [
+        ...(byPair.get(`${e.accountId}\u0000${e.instanceId}`) ?? []),
+        e.eventId,
+      ]);
     expect(byPair.size).toBe(45);
     for (const [pair, ids] of byPair) {
       const [accountId, instanceId] = pair.split(/\u0000(.*)/s) as [string, string];
       expect(store.events.timeline(accountId, instanceId, 100).map((e) => e.eventId)).toEqual(ids);
-      expect(store.events.list({ accountId, instanceId }, 100).events.map((e) => e.eventId)).toEqual([...ids].reverse());
+      expect(
+        store.events.list({ accountId, instanceId }, 100).events.map((e) => e.eventId),
+      ).toEqual([...ids].reverse());
     }
     expect(store.events.count()).toBe(manifest.events.length);
-    for (const d of manifest.deadLetters) expect(store.delivery.deadLettersOf(d.eventId, [d.sink])).toHaveLength(1);
+    for (const d of manifest.deadLetters)
+      expect(store.delivery.deadLettersOf(d.eventId, [d.sink])).toHaveLength(1);
     expect(store.delivery.deadLetterCount(manifest.deadLetters[0]!.sink)).toBe(1);
-    for (const r of manifest.replays) expect(store.delivery.replays(r.sink, 10).map((i) => i.eventId)).toEqual([r.eventId]);
+    for (const r of manifest.replays)
+      expect(store.delivery.replays(r.sink, 10).map((i) => i.eventId)).toEqual([r.eventId]);
     const logged = lines.map((l) => JSON.parse(l) as { msg: string; percent?: number });
     expect(logged[0]!.msg).toContain("migrating the store from format 1 to 2");
     expect(logged.some((l) => l.percent === 100)).toBe(true);
@@ -58,13 +71,22 @@ describe("store format", () => {
     expect(await formatOf(dir)).toBe(STORE_FORMAT);
     // Nothing is left under the old keys.
     const root = open({ path: join(dir, "trackd.mdb"), maxDbs: 16, readOnly: true });
-    expect(root.openDB({ name: "dead-letters", keyEncoding: "binary" }).getKeysCount()).toBe(manifest.deadLetters.length);
-    expect(root.openDB({ name: "replay-queue", keyEncoding: "binary" }).getKeysCount()).toBe(manifest.replays.length);
+    expect(root.openDB({ name: "dead-letters", keyEncoding: "binary" }).getKeysCount()).toBe(
+      manifest.deadLetters.length,
+    );
+    expect(root.openDB({ name: "replay-queue", keyEncoding: "binary" }).getKeysCount()).toBe(
+      manifest.replays.length,
+    );
     await root.close();
 
     // Opening again does not migrate again.
     lines.length = 0;
-    const again = openStore({ dataDir: dir, durability: "durable", rejectLogSize: 10, log: createLog("info", (l) => lines.push(l)) });
+    const again = openStore({
+      dataDir: dir,
+      durability: "durable",
+      rejectLogSize: 10,
+      log: createLog("info", (l) => lines.push(l)),
+    });
     expect(lines).toEqual([]);
     expect(again.events.count()).toBe(manifest.events.length);
     await again.close();
@@ -89,7 +111,9 @@ describe("store format", () => {
       error = err;
     }
     expect(error).toBeInstanceOf(StoreFormatError);
-    expect((error as Error).message).toContain(`store format ${STORE_FORMAT + 1}, written by a newer trackd`);
+    expect((error as Error).message).toContain(
+      `store format ${STORE_FORMAT + 1}, written by a newer trackd`,
+    );
     expect((error as Error).message).toContain(`formats up to ${STORE_FORMAT}`);
   });
 });

@@ -4,20 +4,31 @@ import type { TrackedEvent } from "../../server/events/event.model.ts";
 import { makeEvent } from "../helpers/events.ts";
 import { tempDir } from "../helpers/test-app.ts";
 
-const event = (overrides: Partial<TrackedEvent> = {}) => makeEvent({ instanceId: "chat-1", properties: {}, ...overrides });
+const event = (overrides: Partial<TrackedEvent> = {}) =>
+  makeEvent({ instanceId: "chat-1", properties: {}, ...overrides });
 
 for (const durability of ["durable", "relaxed"] as Durability[]) {
   describe(`store (${durability})`, () => {
     test("keeps appended events, the instance index and counters across a close and reopen", async () => {
       const dir = tempDir();
       let store = openStore({ dataDir: dir, durability, rejectLogSize: 10 });
-      const written = [event(), event({ instanceId: "chat-2", source: undefined } as never), event({ trackerId: "3" }), event({ test: true })];
+      const written = [
+        event(),
+        event({ instanceId: "chat-2", source: undefined } as never),
+        event({ trackerId: "3" }),
+        event({ test: true }),
+      ];
       await Promise.all(written.map((e) => store.events.append(e))); // concurrent appends share a commit
       await store.close();
 
       store = openStore({ dataDir: dir, durability, rejectLogSize: 10 });
-      for (const e of written) expect(store.events.get(e.eventId)).toEqual(JSON.parse(JSON.stringify(e)));
-      expect(store.events.timeline("1", "chat-1", 100).map((e) => e.eventId)).toEqual([written[0]!.eventId, written[2]!.eventId, written[3]!.eventId]);
+      for (const e of written)
+        expect(store.events.get(e.eventId)).toEqual(JSON.parse(JSON.stringify(e)));
+      expect(store.events.timeline("1", "chat-1", 100).map((e) => e.eventId)).toEqual([
+        written[0]!.eventId,
+        written[2]!.eventId,
+        written[3]!.eventId,
+      ]);
       expect(store.stats.get("1", "2")).toMatchObject({ accepted: 2, test: 1 });
       expect(store.stats.get("1", "3")).toMatchObject({ accepted: 1 });
       await store.close();
@@ -33,25 +44,49 @@ describe("store", () => {
     const kept = event({ instanceId: "5f0c6f5e-8d1c-4a7a-9e63-1b2f0a7d9c11", properties: linked });
     await store.events.append(old);
     await store.events.append(kept);
-    const ids = (kind: string, value: string) => [...store.events.links.entries("1", kind, value)].map((e) => e.eventId);
+    const ids = (kind: string, value: string) =>
+      [...store.events.links.entries("1", kind, value)].map((e) => e.eventId);
     expect(ids("email", "a".repeat(64))).toEqual([old.eventId, kept.eventId]);
     expect([...store.events.links.entries("1", "user", "u-1")][0]!.shopper).toBe("u:u-1");
     expect(await store.events.deleteUpTo(old.eventId, 100)).toBe(1);
     await store.delivery.saveCursor("x", { cursor: "", delivered: 0, failed: 0, retries: 0 }); // a later write: the removals before it are committed
-    for (const [kind, value] of [["instance", old.instanceId], ["user", "u-1"], ["email", "a".repeat(64)], ["server", ""]] as const) expect(ids(kind, value)).toEqual([kept.eventId]);
+    for (const [kind, value] of [
+      ["instance", old.instanceId],
+      ["user", "u-1"],
+      ["email", "a".repeat(64)],
+      ["server", ""],
+    ] as const)
+      expect(ids(kind, value)).toEqual([kept.eventId]);
     await store.close();
   });
 
   test("indexes a device's repeated user, email and phone once a day, and every event's instance and device", async () => {
     const store = openStore({ dataDir: tempDir(), durability: "durable", rejectLogSize: 10 });
-    const identified = { deviceId: "d-1", userId: "u-1", emailSha256: "b".repeat(64), phoneSha256: "c".repeat(64) };
-    const browser = Array.from({ length: 3 }, (_, i) => event({ instanceId: `visit-${i}`, properties: identified, context: { ip: null, userAgent: null, origin: null, referer: null, source: "browser" } }));
+    const identified = {
+      deviceId: "d-1",
+      userId: "u-1",
+      emailSha256: "b".repeat(64),
+      phoneSha256: "c".repeat(64),
+    };
+    const browser = Array.from({ length: 3 }, (_, i) =>
+      event({
+        instanceId: `visit-${i}`,
+        properties: identified,
+        context: { ip: null, userAgent: null, origin: null, referer: null, source: "browser" },
+      }),
+    );
     const lead = event({ instanceId: "lead-1", properties: { emailSha256: "b".repeat(64) } });
     for (const e of [...browser, lead]) await store.events.append(e);
-    const entries = (kind: string, value: string) => [...store.events.links.entries("1", kind, value)].map((e) => [e.eventId, e.shopper]);
+    const entries = (kind: string, value: string) =>
+      [...store.events.links.entries("1", kind, value)].map((e) => [e.eventId, e.shopper]);
     expect(entries("device", "d-1").map(([id]) => id)).toEqual(browser.map((e) => e.eventId));
-    for (const [i, e] of browser.entries()) expect(entries("instance", `visit-${i}`)).toEqual([[e.eventId, "d:d-1"]]);
-    for (const [kind, value] of [["user", "u-1"], ["phone", "c".repeat(64)]]) expect(entries(kind!, value!)).toEqual([[browser[0]!.eventId, "d:d-1"]]);
+    for (const [i, e] of browser.entries())
+      expect(entries("instance", `visit-${i}`)).toEqual([[e.eventId, "d:d-1"]]);
+    for (const [kind, value] of [
+      ["user", "u-1"],
+      ["phone", "c".repeat(64)],
+    ])
+      expect(entries(kind!, value!)).toEqual([[browser[0]!.eventId, "d:d-1"]]);
     expect(entries("email", "b".repeat(64))).toEqual([
       [browser[0]!.eventId, "d:d-1"],
       [lead.eventId, `e:${"b".repeat(64)}`],
@@ -92,7 +127,20 @@ describe("store", () => {
     const dir = tempDir();
     const store = openStore({ dataDir: dir, durability: "durable", rejectLogSize: 20 });
     for (let i = 0; i < 100; i++)
-      store.rejects.record({ at: new Date().toISOString(), status: 400, code: "invalid_event", details: [], accountId: "1", trackerId: "1", ip: null, userAgent: null, sample: `#${i}` }, true);
+      store.rejects.record(
+        {
+          at: new Date().toISOString(),
+          status: 400,
+          code: "invalid_event",
+          details: [],
+          accountId: "1",
+          trackerId: "1",
+          ip: null,
+          userAgent: null,
+          sample: `#${i}`,
+        },
+        true,
+      );
     await store.rejects.written();
     const kept = store.rejects.list({ limit: 500 });
     expect(kept.length).toBeGreaterThanOrEqual(20);
@@ -107,7 +155,9 @@ describe("store", () => {
     let store = openStore({ dataDir: dir, durability: "relaxed", rejectLogSize: 10 });
     const now = Date.now();
     const old = new Date(now - 3 * 3600_000).toISOString();
-    await Promise.all([event(), event(), event({ receivedAt: old })].map((e) => store.events.append(e)));
+    await Promise.all(
+      [event(), event(), event({ receivedAt: old })].map((e) => store.events.append(e)),
+    );
     await store.close();
     store = openStore({ dataDir: dir, durability: "relaxed", rejectLogSize: 10 });
     await store.activityReady;
@@ -117,7 +167,20 @@ describe("store", () => {
 
   test("truncates reject samples", async () => {
     const store = openStore({ dataDir: tempDir(), durability: "durable", rejectLogSize: 5 });
-    store.rejects.record({ at: "", status: 400, code: "invalid_json", details: [], accountId: "1", trackerId: "1", ip: null, userAgent: null, sample: "x".repeat(5000) }, true);
+    store.rejects.record(
+      {
+        at: "",
+        status: 400,
+        code: "invalid_json",
+        details: [],
+        accountId: "1",
+        trackerId: "1",
+        ip: null,
+        userAgent: null,
+        sample: "x".repeat(5000),
+      },
+      true,
+    );
     await store.rejects.written();
     expect(store.rejects.list({ limit: 1 })[0]!.sample.length).toBe(512);
     await store.close();

@@ -10,7 +10,14 @@ beforeAll(() => {
 });
 afterAll(() => receiver.stop());
 
-const sink = (timeoutMs = 2000) => new WebhookSink({ name: "hook", url: receiver.url, headers: { "x-tenant": "main-street" }, timeoutMs, secret: "topsecret" });
+const sink = (timeoutMs = 2000) =>
+  new WebhookSink({
+    name: "hook",
+    url: receiver.url,
+    headers: { "x-tenant": "main-street" },
+    timeoutMs,
+    secret: "topsecret",
+  });
 
 describe("webhook sink", () => {
   test("POSTs the batch as one JSON array with a signature the receiver verifies, and custom headers", async () => {
@@ -41,14 +48,20 @@ describe("webhook sink", () => {
     expect(await sink().send(makeItems(1))).toMatchObject({ kind: "retry", delayMs: 7000 });
     for (const status of [408, 429, 500, 502, 504]) {
       receiver.mode = status;
-      expect(await sink().send(makeItems(1))).toMatchObject({ kind: "retry", cause: expect.stringContaining(String(status)) });
+      expect(await sink().send(makeItems(1))).toMatchObject({
+        kind: "retry",
+        cause: expect.stringContaining(String(status)),
+      });
     }
   });
 
   test("treats other 4xx as fatal", async () => {
     for (const status of [400, 401, 404, 410, 422]) {
       receiver.mode = status;
-      expect(await sink().send(makeItems(1))).toMatchObject({ kind: "fatal", cause: expect.stringContaining(String(status)) });
+      expect(await sink().send(makeItems(1))).toMatchObject({
+        kind: "fatal",
+        cause: expect.stringContaining(String(status)),
+      });
     }
   });
 
@@ -61,7 +74,12 @@ describe("webhook sink", () => {
   });
 
   test("retries when nothing listens", async () => {
-    const closed = new WebhookSink({ name: "hook", url: `http://127.0.0.1:${await freePort()}/`, headers: {}, timeoutMs: 1000 });
+    const closed = new WebhookSink({
+      name: "hook",
+      url: `http://127.0.0.1:${await freePort()}/`,
+      headers: {},
+      timeoutMs: 1000,
+    });
     expect(await closed.send(makeItems(1))).toMatchObject({ kind: "retry" });
   });
 

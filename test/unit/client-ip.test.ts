@@ -23,6 +23,14 @@ describe("client IP", () => {
   test("parses addresses and ranges, refusing junk", () => {
     expect(parseRange("192.168.0.0/16")).toMatchObject({ prefix: 16, width: 32 });
     expect(parseRange("::1")).toMatchObject({ prefix: 128, width: 128 });
-    for (const bad of ["300.1.1.1", "1.2.3", "10.0.0.0/33", "::1/129", "zz::1", "1:2:3:4:5:6:7:8:9"]) expect(parseRange(bad)).toBeNull();
+    for (const bad of [
+      "300.1.1.1",
+      "1.2.3",
+      "10.0.0.0/33",
+      "::1/129",
+      "zz::1",
+      "1:2:3:4:5:6:7:8:9",
+    ])
+      expect(parseRange(bad)).toBeNull();
   });
 });

@@ -19,7 +19,13 @@ function problemsOf(fn: () => unknown): string[] {
 describe("configuration", () => {
   test("runs on embedded defaults with no file, variables or flags", () => {
     const { config } = loadConfig([], {});
-    expect(config).toMatchObject({ host: "0.0.0.0", port: 8080, dataDir: "./data", durability: "durable", trustedProxies: [] });
+    expect(config).toMatchObject({
+      host: "0.0.0.0",
+      port: 8080,
+      dataDir: "./data",
+      durability: "durable",
+      trustedProxies: [],
+    });
     expect(config.limits.maxBodyBytes).toBe(65536);
     expect(config.registry.unknownIds).toBe("accept");
   });
@@ -27,20 +33,32 @@ describe("configuration", () => {
   test("layers file, then TRACKD_* variables, then flags", () => {
     const dir = tempDir();
     const file = join(dir, "c.json");
-    writeFileSync(file, JSON.stringify({ port: 1111, host: "127.0.0.1", dataDir: "/file", limits: { maxDepth: 8 } }));
-    const { config } = loadConfig(["--config", file, "--port=3333", "--limits.max-body-bytes", "1024"], {
-      TRACKD_PORT: "2222",
-      TRACKD_DATA_DIR: "/env",
-      TRACKD_TRUSTED_PROXIES: "10.0.0.0/8, ::1",
-      TRACKD_DURABILITY: "relaxed",
+    writeFileSync(
+      file,
+      JSON.stringify({ port: 1111, host: "127.0.0.1", dataDir: "/file", limits: { maxDepth: 8 } }),
+    );
+    const { config } = loadConfig(
+      ["--config", file, "--port=3333", "--limits.max-body-bytes", "1024"],
+      {
+        TRACKD_PORT: "2222",
+        TRACKD_DATA_DIR: "/env",
+        TRACKD_TRUSTED_PROXIES: "10.0.0.0/8, ::1",
+        TRACKD_DURABILITY: "relaxed",
+      },
+    );
+    expect(config).toMatchObject({
+      port: 3333,
+      host: "127.0.0.1",
+      dataDir: "/env",
+      durability: "relaxed",
+      trustedProxies: ["10.0.0.0/8", "::1"],
     });
-    expect(config).toMatchObject({ port: 3333, host: "127.0.0.1", dataDir: "/env", durability: "relaxed", trustedProxies: ["10.0.0.0/8", "::1"] });
     expect(config.limits).toMatchObject({ maxDepth: 8, maxBodyBytes: 1024 });
   });
 
   test("takes the config file from TRACKD_CONFIG", () => {
     const dir = tempDir();
-    writeFileSync(join(dir, "c.toml"), 'port = 4444\n[limits]\nmaxDepth = 4\n');
+    writeFileSync(join(dir, "c.toml"), "port = 4444\n[limits]\nmaxDepth = 4\n");
     const { config } = loadConfig([], { TRACKD_CONFIG: join(dir, "c.toml") });
     expect(config.port).toBe(4444);
     expect(config.limits.maxDepth).toBe(4);
@@ -49,17 +67,40 @@ describe("configuration", () => {
   test("reports every problem at once", () => {
     const dir = tempDir();
     const file = join(dir, "bad.json");
-    writeFileSync(file, JSON.stringify({ port: "eighty", durability: "sometimes", colour: "blue", limits: { maxDepth: 0 } }));
-    const problems = problemsOf(() => loadConfig(["--config", file, "--bogus", "1", "--host"], { TRACKD_LOG_LEVEL: "loud" }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        port: "eighty",
+        durability: "sometimes",
+        colour: "blue",
+        limits: { maxDepth: 0 },
+      }),
+    );
+    const problems = problemsOf(() =>
+      loadConfig(["--config", file, "--bogus", "1", "--host"], { TRACKD_LOG_LEVEL: "loud" }),
+    );
     const text = problems.join("\n");
-    for (const fragment of ["--bogus", "--host needs a value", "/port", "/durability", "colour", "/limits/maxDepth", "/logLevel"]) expect(text).toContain(fragment);
+    for (const fragment of [
+      "--bogus",
+      "--host needs a value",
+      "/port",
+      "/durability",
+      "colour",
+      "/limits/maxDepth",
+      "/logLevel",
+    ])
+      expect(text).toContain(fragment);
   });
 
   test("reports an unreadable or malformed file", () => {
-    expect(problemsOf(() => loadConfig(["--config", "/nonexistent/trackd.json"], {})).join()).toContain("cannot read");
+    expect(
+      problemsOf(() => loadConfig(["--config", "/nonexistent/trackd.json"], {})).join(),
+    ).toContain("cannot read");
     const dir = tempDir();
     writeFileSync(join(dir, "x.json"), "{ nope");
-    expect(problemsOf(() => loadConfig(["--config", join(dir, "x.json")], {}))[0]).toContain("x.json");
+    expect(problemsOf(() => loadConfig(["--config", join(dir, "x.json")], {}))[0]).toContain(
+      "x.json",
+    );
   });
 
   test("derives flag and variable names from the schema", () => {
@@ -70,26 +111,64 @@ describe("configuration", () => {
   });
 
   test("defaults to one file sink, and takes sinks of every kind from a file with their defaults", () => {
-    expect(loadConfig([], {}).config.sinks).toEqual([expect.objectContaining({ kind: "file", name: "files", maxFileBytes: 134217728 })]);
+    expect(loadConfig([], {}).config.sinks).toEqual([
+      expect.objectContaining({ kind: "file", name: "files", maxFileBytes: 134217728 }),
+    ]);
     const { config } = loadConfig(["--config", join(examples, "full.toml")], {});
-    expect(config.sinks.map((s) => [s.kind, s.name])).toEqual([["file", "files"], ["webhook", "crm"], ["nats", "stream"], ["stdout", "pipe"]]);
+    expect(config.sinks.map((s) => [s.kind, s.name])).toEqual([
+      ["file", "files"],
+      ["webhook", "crm"],
+      ["nats", "stream"],
+      ["stdout", "pipe"],
+    ]);
     expect(config.sinks[2]).toMatchObject({ delivery: { maxEvents: 500, retryMaxMs: 60000 } });
   });
 
   test("reports each bad sink precisely: unknown kind, bad fields, duplicate names", () => {
     const dir = tempDir();
     const file = join(dir, "sinks.json");
-    writeFileSync(file, JSON.stringify({ sinks: [{ kind: "kafka", name: "k" }, { kind: "webhook", name: "hook", url: "ftp://x", timeoutMs: -1 }, { kind: "file", name: "a" }, { kind: "stdout", name: "a" }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        sinks: [
+          { kind: "kafka", name: "k" },
+          { kind: "webhook", name: "hook", url: "ftp://x", timeoutMs: -1 },
+          { kind: "file", name: "a" },
+          { kind: "stdout", name: "a" },
+        ],
+      }),
+    );
     const text = problemsOf(() => loadConfig(["--config", file], {})).join("\n");
-    for (const fragment of ["/sinks/0/kind: must be one of file, webhook, nats, stdout", "/sinks/1/url", "/sinks/1/timeoutMs", '/sinks/3/name: "a" is used by another sink']) expect(text).toContain(fragment);
+    for (const fragment of [
+      "/sinks/0/kind: must be one of file, webhook, nats, stdout",
+      "/sinks/1/url",
+      "/sinks/1/timeoutMs",
+      '/sinks/3/name: "a" is used by another sink',
+    ])
+      expect(text).toContain(fragment);
   });
 
   test("refuses allowed origins that no browser would send: a path, a trailing slash, capitals, no scheme", () => {
     const file = join(tempDir(), "origins.json");
-    const trackers = [{ id: "1", accountId: "1", name: "site", allowedOrigins: ["https://dealer.example", "http://localhost:3000", "https://dealer.example/", "https://Dealer.example", "dealer.example", "https://dealer.example/vdp"] }];
+    const trackers = [
+      {
+        id: "1",
+        accountId: "1",
+        name: "site",
+        allowedOrigins: [
+          "https://dealer.example",
+          "http://localhost:3000",
+          "https://dealer.example/",
+          "https://Dealer.example",
+          "dealer.example",
+          "https://dealer.example/vdp",
+        ],
+      },
+    ];
     writeFileSync(file, JSON.stringify({ registry: { trackers } }));
     const text = problemsOf(() => loadConfig(["--config", file], {})).join("\n");
-    for (const i of [2, 3, 4, 5]) expect(text).toContain(`/registry/trackers/0/allowedOrigins/${i}`);
+    for (const i of [2, 3, 4, 5])
+      expect(text).toContain(`/registry/trackers/0/allowedOrigins/${i}`);
     for (const i of [0, 1]) expect(text).not.toContain(`/registry/trackers/0/allowedOrigins/${i}`);
   });
 

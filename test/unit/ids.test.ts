@@ -6,13 +6,27 @@ const { next: uuidv7, seed } = createUuidv7();
 
 describe("path IDs", () => {
   test("normalizes UUIDs to lowercase and keeps integers as sent", () => {
-    expect(parsePathId("123E4567-E89B-12D3-A456-426614174000")).toBe("123e4567-e89b-12d3-a456-426614174000");
+    expect(parsePathId("123E4567-E89B-12D3-A456-426614174000")).toBe(
+      "123e4567-e89b-12d3-a456-426614174000",
+    );
     expect(parsePathId("18")).toBe("18");
     expect(parsePathId("999999999999999999")).toBe("999999999999999999");
   });
 
   test("refuses zero, leading zeros, 19 digits, signs and the nil UUID", () => {
-    for (const raw of ["0", "00", "012", "1000000000000000000", "-5", "+5", " 5", "5 ", "00000000-0000-0000-0000-000000000000", ""]) expect(parsePathId(raw)).toBeNull();
+    for (const raw of [
+      "0",
+      "00",
+      "012",
+      "1000000000000000000",
+      "-5",
+      "+5",
+      " 5",
+      "5 ",
+      "00000000-0000-0000-0000-000000000000",
+      "",
+    ])
+      expect(parsePathId(raw)).toBeNull();
   });
 });
 
@@ -26,7 +40,9 @@ describe("uuidv7", () => {
   });
 
   test("sorts strictly in creation order within one millisecond and across them", () => {
-    const ids = Array.from({ length: 10000 }, (_, i) => uuidv7(4_100_000_000_000 + Math.floor(i / 3000)));
+    const ids = Array.from({ length: 10000 }, (_, i) =>
+      uuidv7(4_100_000_000_000 + Math.floor(i / 3000)),
+    );
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(ids);
   });

@@ -19,25 +19,43 @@ const code = (file: string) =>
     .replace(/\/\*[\s\S]*?\*\//g, "")
     .replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
 
-const importsOf = (file: string) => [...code(file).matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)].map((m) => m[1]!);
+const importsOf = (file: string) =>
+  [...code(file).matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)].map((m) => m[1]!);
 
 describe("layering", () => {
   test("the domain, the pipeline, the stores, the sinks and delivery never import the transport or a runtime", () => {
-    const domain = ["events", "ingest", "store", "sinks", "registry", "journey", "flusher", "telemetry", "config", "auth"].flatMap((d) => sources(`server/${d}`));
+    const domain = [
+      "events",
+      "ingest",
+      "store",
+      "sinks",
+      "registry",
+      "journey",
+      "flusher",
+      "telemetry",
+      "config",
+      "auth",
+    ].flatMap((d) => sources(`server/${d}`));
     expect(domain.length).toBeGreaterThan(40);
     const offences = domain.flatMap((file) =>
       importsOf(file)
         .filter((spec) => spec.startsWith("."))
         .map((spec) => relative(root, join(root, file, "..", spec)))
-        .filter((target) => target.startsWith("server/http/") || target.startsWith("server/runtime/"))
+        .filter(
+          (target) => target.startsWith("server/http/") || target.startsWith("server/runtime/"),
+        )
         .map((target) => `${file} imports ${target}`),
     );
     expect(offences).toEqual([]);
   });
 
   test("nothing outside server/runtime/ imports bun or uses Bun. or Deno.", () => {
-    const outside = [...sources("server"), ...sources("ui")].filter((f) => !f.startsWith("server/runtime/"));
-    const offences = outside.filter((file) => importsOf(file).includes("bun") || /\b(Bun|Deno)\./.test(code(file)));
+    const outside = [...sources("server"), ...sources("ui")].filter(
+      (f) => !f.startsWith("server/runtime/"),
+    );
+    const offences = outside.filter(
+      (file) => importsOf(file).includes("bun") || /\b(Bun|Deno)\./.test(code(file)),
+    );
     expect(offences).toEqual([]);
   });
 });

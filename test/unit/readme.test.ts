@@ -8,7 +8,9 @@ const readme = await Bun.file(join(import.meta.dir, "../../README.md")).text();
 const missing = (rows: string[]) => rows.filter((row) => !readme.includes(row));
 
 test("documents every error code with its status", () => {
-  expect(missing(Object.entries(ERRORS).map(([code, spec]) => `| \`${code}\` | ${spec.status} |`))).toEqual([]);
+  expect(
+    missing(Object.entries(ERRORS).map(([code, spec]) => `| \`${code}\` | ${spec.status} |`)),
+  ).toEqual([]);
 });
 
 test("documents every detail code", () => {

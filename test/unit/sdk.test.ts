@@ -15,9 +15,19 @@ function fakeWindow() {
   const sent: Sent[] = [];
   const listeners: Record<string, () => void> = {};
   const w = {
-    localStorage: { getItem: (k: string) => storage.get(k) ?? null, setItem: (k: string, v: string) => void storage.set(k, v) },
-    location: { href: "https://dealer.example/vdp/123?utm_source=google&utm_campaign=spring", host: "dealer.example" },
-    document: { referrer: "https://www.google.com/", visibilityState: "visible", addEventListener: () => {} },
+    localStorage: {
+      getItem: (k: string) => storage.get(k) ?? null,
+      setItem: (k: string, v: string) => void storage.set(k, v),
+    },
+    location: {
+      href: "https://dealer.example/vdp/123?utm_source=google&utm_campaign=spring",
+      host: "dealer.example",
+    },
+    document: {
+      referrer: "https://www.google.com/",
+      visibilityState: "visible",
+      addEventListener: () => {},
+    },
     navigator: { onLine: true },
     crypto,
     fetch: async (url: string, init: { body: string }) => {
@@ -38,12 +48,24 @@ const hex = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 describe("the Web SDK", () => {
   test("hashes email and phone in the page: trimmed lower-case email, phone as digits with the country code", () => {
     const { trackd, queued } = fakeWindow();
-    trackd("identify", { userId: "u-42", email: "  Shopper@Example.COM ", phone: "(555) 010-0199" });
+    trackd("identify", {
+      userId: "u-42",
+      email: "  Shopper@Example.COM ",
+      phone: "(555) 010-0199",
+    });
     trackd("track", { action: "view", object: "vehicle", vendor: "Website", product: "VDP" });
-    expect(queued()[0]).toMatchObject({ userId: "u-42", emailSha256: hex("shopper@example.com"), phoneSha256: hex("15550100199") });
+    expect(queued()[0]).toMatchObject({
+      userId: "u-42",
+      emailSha256: hex("shopper@example.com"),
+      phoneSha256: hex("15550100199"),
+    });
     expect(JSON.stringify(queued())).not.toContain("Shopper@");
     expect(JSON.stringify(queued())).not.toMatch(/555.?010.?0199/); // the raw phone, in any spelling
-    for (const [phone, digits] of [["+44 20 7946 0958", "442079460958"], ["0044 20 7946 0958", "442079460958"], ["1-555-010-0199", "15550100199"]]) {
+    for (const [phone, digits] of [
+      ["+44 20 7946 0958", "442079460958"],
+      ["0044 20 7946 0958", "442079460958"],
+      ["1-555-010-0199", "15550100199"],
+    ]) {
       trackd("identify", { phone });
       trackd("track", { action: "view", object: "page", vendor: "Website", product: "Page" });
       expect(queued().at(-1)!.phoneSha256).toBe(hex(digits!));
@@ -55,7 +77,15 @@ describe("the Web SDK", () => {
 
   test("computes SHA-256 as node:crypto does, for any text", () => {
     const { trackd, queued } = fakeWindow();
-    const texts = [...NAUGHTY, "", "a".repeat(55), "a".repeat(56), "a".repeat(64), "é".repeat(1000), "😀"];
+    const texts = [
+      ...NAUGHTY,
+      "",
+      "a".repeat(55),
+      "a".repeat(56),
+      "a".repeat(64),
+      "é".repeat(1000),
+      "😀",
+    ];
     for (const text of texts) {
       trackd("identify", { email: text });
       trackd("track", { action: "view", object: "page", vendor: "Website", product: "Page" });
@@ -71,7 +101,10 @@ describe("the Web SDK", () => {
     trackd("track", { action: "open", object: "widget", vendor: "Chat Co", product: "Chat" });
     trackd("flush");
     await new Promise((r) => setTimeout(r, 20));
-    const events = sent.flatMap((s) => (Array.isArray(s.body) ? s.body : [s.body])) as Record<string, unknown>[];
+    const events = sent.flatMap((s) => (Array.isArray(s.body) ? s.body : [s.body])) as Record<
+      string,
+      unknown
+    >[];
     expect(events[0]!.instanceId).toBe(events[0]!.visitId);
     expect(events[1]!.instanceId).toBe("chat-7");
     for (const s of sent) expect(new URL(s.url).searchParams.get("sdk")).toBe("web-0.2.0");

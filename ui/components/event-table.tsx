@@ -37,7 +37,12 @@ export function EventTable({
             <tr key={e.eventId} class={e.eventId === selected ? "selected" : undefined}>
               <td>
                 {onSelect ? (
-                  <button type="button" class="link" onClick={() => onSelect(e)} aria-label={`Show event ${e.eventId}`}>
+                  <button
+                    type="button"
+                    class="link"
+                    onClick={() => onSelect(e)}
+                    aria-label={`Show event ${e.eventId}`}
+                  >
                     {localTime(e.receivedAt)}
                   </button>
                 ) : (
@@ -60,7 +65,11 @@ export function EventTable({
               <td>{e.context.source}</td>
               {showJourney && (
                 <td>
-                  <a href={`#/journey?${new URLSearchParams({ accountId: e.accountId, eventId: e.eventId })}`}>Shopper journey</a>
+                  <a
+                    href={`#/journey?${new URLSearchParams({ accountId: e.accountId, eventId: e.eventId })}`}
+                  >
+                    Shopper journey
+                  </a>
                 </td>
               )}
             </tr>

@@ -26,14 +26,21 @@ export function CheckPage({ params }: PageProps) {
     }
   };
   useEffect(() => {
-    api<{ pairs: UnregisteredPair[] }>("/unregistered").then((r) => setPairs(r.pairs), (e) => setError((e as Error).message));
-    if (params.get("aid") && params.get("tid")) void run({ aid: params.get("aid")!, tid: params.get("tid")! });
+    api<{ pairs: UnregisteredPair[] }>("/unregistered").then(
+      (r) => setPairs(r.pairs),
+      (e) => setError((e as Error).message),
+    );
+    if (params.get("aid") && params.get("tid"))
+      void run({ aid: params.get("aid")!, tid: params.get("tid")! });
   }, []);
 
   return (
     <section>
       <h1>Check account and tracker IDs</h1>
-      <p class="muted">The aid and tid in a collect URL must match the registry exactly. Type them, or paste a whole collect URL.</p>
+      <p class="muted">
+        The aid and tid in a collect URL must match the registry exactly. Type them, or paste a
+        whole collect URL.
+      </p>
       <form
         class="card form-row"
         onSubmit={(e) => {
@@ -43,7 +50,12 @@ export function CheckPage({ params }: PageProps) {
       >
         <div>
           <label for="check-aid">Account ID (aid)</label>
-          <input id="check-aid" value={aid} onInput={(e) => setAid(e.currentTarget.value)} inputMode="text" />
+          <input
+            id="check-aid"
+            value={aid}
+            onInput={(e) => setAid(e.currentTarget.value)}
+            inputMode="text"
+          />
         </div>
         <div>
           <label for="check-tid">Tracker ID (tid)</label>
@@ -51,7 +63,12 @@ export function CheckPage({ params }: PageProps) {
         </div>
         <div class="wide">
           <label for="check-url">or a collect URL</label>
-          <input id="check-url" value={url} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://…/collect/1001/1/event" />
+          <input
+            id="check-url"
+            value={url}
+            onInput={(e) => setUrl(e.currentTarget.value)}
+            placeholder="https://…/collect/1001/1/event"
+          />
         </div>
         <button type="submit">Check</button>
       </form>
@@ -77,14 +94,26 @@ export function CheckPage({ params }: PageProps) {
               {pairs.map((p) => (
                 <tr key={`${p.accountId}/${p.trackerId}`}>
                   <td class="mono">
-                    <button type="button" class="link" onClick={() => void run({ aid: p.accountId, tid: p.trackerId })}>
+                    <button
+                      type="button"
+                      class="link"
+                      onClick={() => void run({ aid: p.accountId, tid: p.trackerId })}
+                    >
                       {p.accountId} / {p.trackerId}
                     </button>
                   </td>
                   <td>{p.accepted + p.test}</td>
                   <td>{p.rejected}</td>
                   <td>{timeAgo(p.lastEventAt ?? p.lastRejectAt)}</td>
-                  <td>{p.suggestions.length ? p.suggestions.map((s) => <div class="suggestion">{`${s.accountId} / ${s.trackerId}: ${s.reason}`}</div>) : <span class="muted">no close match</span>}</td>
+                  <td>
+                    {p.suggestions.length ? (
+                      p.suggestions.map((s) => (
+                        <div class="suggestion">{`${s.accountId} / ${s.trackerId}: ${s.reason}`}</div>
+                      ))
+                    ) : (
+                      <span class="muted">no close match</span>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -95,19 +124,48 @@ export function CheckPage({ params }: PageProps) {
   );
 }
 
-function CheckReport({ result, onPick }: { result: CheckResult; onPick: (aid: string, tid: string) => void }) {
+function CheckReport({
+  result,
+  onPick,
+}: {
+  result: CheckResult;
+  onPick: (aid: string, tid: string) => void;
+}) {
   const { account, tracker, activity } = result;
   const pairOk = account.registered && tracker.registered;
   return (
     <div class="card" aria-live="polite">
       <h2>
-        {result.aid.raw || "?"} / {result.tid.raw || "?"}: {pairOk ? "registered" : "not registered"}
+        {result.aid.raw || "?"} / {result.tid.raw || "?"}:{" "}
+        {pairOk ? "registered" : "not registered"}
       </h2>
       <ul class="checks">
-        <li>{result.aid.valid ? <Badge ok={account.registered} yes={`Account ${result.aid.id} is ${account.name}`} no={`Account ${result.aid.id} is not registered`} /> : <Badge ok={false} yes="" no={`"${result.aid.raw}" is not a valid account ID (a positive integer or a UUID)`} />}</li>
+        <li>
+          {result.aid.valid ? (
+            <Badge
+              ok={account.registered}
+              yes={`Account ${result.aid.id} is ${account.name}`}
+              no={`Account ${result.aid.id} is not registered`}
+            />
+          ) : (
+            <Badge
+              ok={false}
+              yes=""
+              no={`"${result.aid.raw}" is not a valid account ID (a positive integer or a UUID)`}
+            />
+          )}
+        </li>
         <li>
           {result.tid.valid ? (
-            <Badge ok={tracker.registered} yes={`Tracker ${result.tid.id} is ${tracker.name}, under this account`} no={tracker.registeredUnder?.length ? `Tracker ${result.tid.id} is registered under account ${tracker.registeredUnder.join(", ")}, not this one` : `Tracker ${result.tid.id} is not registered`} />
+            <Badge
+              ok={tracker.registered}
+              yes={`Tracker ${result.tid.id} is ${tracker.name}, under this account`}
+              no={
+                tracker.registeredUnder?.length
+                  ? `Tracker ${result.tid.id} is registered under account ${tracker.registeredUnder.join(", ")}, not this one`
+                  : `Tracker ${result.tid.id} is not registered`
+              }
+            />
           ) : (
             <Badge ok={false} yes="" no={`"${result.tid.raw}" is not a valid tracker ID`} />
           )}
@@ -130,13 +188,25 @@ function CheckReport({ result, onPick }: { result: CheckResult; onPick: (aid: st
       )}
       {activity && (
         <p>
-          Last event {timeAgo(activity.lastEventAt)}; {activity.lastHour} in the last hour, {activity.lastDay} in the last day; {activity.accepted} accepted, {activity.test} test, {activity.rejected} rejected in all.
+          Last event {timeAgo(activity.lastEventAt)}; {activity.lastHour} in the last hour,{" "}
+          {activity.lastDay} in the last day; {activity.accepted} accepted, {activity.test} test,{" "}
+          {activity.rejected} rejected in all.
         </p>
       )}
       {result.latestEvents.length > 0 && (
         <>
           <h3>Latest events</h3>
-          <EventTable events={result.latestEvents} showJourney onSelect={(e) => navigate("events", { accountId: e.accountId, trackerId: e.trackerId, event: e.eventId })} />
+          <EventTable
+            events={result.latestEvents}
+            showJourney
+            onSelect={(e) =>
+              navigate("events", {
+                accountId: e.accountId,
+                trackerId: e.trackerId,
+                event: e.eventId,
+              })
+            }
+          />
         </>
       )}
       {result.latestRejects.length > 0 && (
@@ -145,7 +215,8 @@ function CheckReport({ result, onPick }: { result: CheckResult; onPick: (aid: st
           <ul>
             {result.latestRejects.map((r) => (
               <li>
-                {timeAgo(r.at)}: <span class="mono">{r.code}</span> {r.details.map((d) => `${d.path || "(body)"} ${d.code}`).join(", ")}
+                {timeAgo(r.at)}: <span class="mono">{r.code}</span>{" "}
+                {r.details.map((d) => `${d.path || "(body)"} ${d.code}`).join(", ")}
               </li>
             ))}
           </ul>

@@ -21,7 +21,10 @@ const FILTERS = [
 type Filters = Record<(typeof FILTERS)[number][0] | "test", string>;
 
 export function EventsPage({ params }: PageProps) {
-  const initial = Object.fromEntries([...FILTERS.map(([k]) => [k, params.get(k) ?? ""]), ["test", params.get("test") ?? ""]]) as Filters;
+  const initial = Object.fromEntries([
+    ...FILTERS.map(([k]) => [k, params.get(k) ?? ""]),
+    ["test", params.get("test") ?? ""],
+  ]) as Filters;
   const [draft, setDraft] = useState<Filters>(initial);
   const [filters, setFilters] = useState<Filters>(initial);
   const [events, setEvents] = useState<TrackedEvent[]>([]);
@@ -33,7 +36,9 @@ export function EventsPage({ params }: PageProps) {
 
   useEffect(() => {
     setError(null);
-    api<{ events: TrackedEvent[]; next: string | null }>(`/events${query({ ...filters, limit: 50 })}`).then(
+    api<{ events: TrackedEvent[]; next: string | null }>(
+      `/events${query({ ...filters, limit: 50 })}`,
+    ).then(
       (page) => {
         setEvents(page.events);
         setNext(page.next);
@@ -47,7 +52,9 @@ export function EventsPage({ params }: PageProps) {
     const es = new EventSource(`/admin/api/events/stream${query(filters)}`);
     es.addEventListener("event", (m) => {
       const event = JSON.parse((m as MessageEvent<string>).data) as TrackedEvent;
-      setEvents((list) => (list.some((e) => e.eventId === event.eventId) ? list : [event, ...list]));
+      setEvents((list) =>
+        list.some((e) => e.eventId === event.eventId) ? list : [event, ...list],
+      );
     });
     source.current = es;
     return () => es.close();
@@ -55,7 +62,9 @@ export function EventsPage({ params }: PageProps) {
 
   const older = async () => {
     if (!next) return;
-    const page = await api<{ events: TrackedEvent[]; next: string | null }>(`/events${query({ ...filters, limit: 50, before: next })}`);
+    const page = await api<{ events: TrackedEvent[]; next: string | null }>(
+      `/events${query({ ...filters, limit: 50, before: next })}`,
+    );
     setEvents((list) => [...list, ...page.events]);
     setNext(page.next);
   };
@@ -73,12 +82,20 @@ export function EventsPage({ params }: PageProps) {
         {FILTERS.map(([key, label]) => (
           <div>
             <label for={`f-${key}`}>{label}</label>
-            <input id={`f-${key}`} value={draft[key]} onInput={(e) => setDraft({ ...draft, [key]: e.currentTarget.value })} />
+            <input
+              id={`f-${key}`}
+              value={draft[key]}
+              onInput={(e) => setDraft({ ...draft, [key]: e.currentTarget.value })}
+            />
           </div>
         ))}
         <div>
           <label for="f-test">Test events</label>
-          <select id="f-test" value={draft.test} onChange={(e) => setDraft({ ...draft, test: e.currentTarget.value })}>
+          <select
+            id="f-test"
+            value={draft.test}
+            onChange={(e) => setDraft({ ...draft, test: e.currentTarget.value })}
+          >
             <option value="">included</option>
             <option value="false">hidden</option>
             <option value="true">only</option>
@@ -87,15 +104,26 @@ export function EventsPage({ params }: PageProps) {
         <div class="actions">
           <button type="submit">Apply filters</button>
           <label class="inline">
-            <input type="checkbox" checked={live} onChange={(e) => setLive(e.currentTarget.checked)} /> Live
+            <input
+              type="checkbox"
+              checked={live}
+              onChange={(e) => setLive(e.currentTarget.checked)}
+            />{" "}
+            Live
           </label>
         </div>
       </form>
       <ErrorLine error={error} />
-      {filters.accountId && filters.trackerId && <Snippet aid={filters.accountId} tid={filters.trackerId} />}
+      {filters.accountId && filters.trackerId && (
+        <Snippet aid={filters.accountId} tid={filters.trackerId} />
+      )}
       <div class={selected ? "split" : undefined}>
         <div>
-          <EventTable events={events} onSelect={(e) => setSelected(e.eventId)} selected={selected} />
+          <EventTable
+            events={events}
+            onSelect={(e) => setSelected(e.eventId)}
+            selected={selected}
+          />
           {next && (
             <button type="button" onClick={older}>
               Older events
@@ -113,7 +141,10 @@ function EventDetail({ eventId, onClose }: { eventId: string; onClose: () => voi
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     setData(null);
-    api<{ event: TrackedEvent; delivery: EventDelivery[] }>(`/events/${eventId}`).then(setData, (e) => setError((e as Error).message));
+    api<{ event: TrackedEvent; delivery: EventDelivery[] }>(`/events/${eventId}`).then(
+      setData,
+      (e) => setError((e as Error).message),
+    );
   }, [eventId]);
   return (
     <aside class="card detail" aria-label="Event detail">
@@ -128,14 +159,28 @@ function EventDetail({ eventId, onClose }: { eventId: string; onClose: () => voi
         <>
           <p class="mono">{data.event.eventId}</p>
           <p>
-            <a href={`#/journey${query({ accountId: data.event.accountId, eventId: data.event.eventId })}`}>Shopper journey</a>
+            <a
+              href={`#/journey${query({ accountId: data.event.accountId, eventId: data.event.eventId })}`}
+            >
+              Shopper journey
+            </a>
             {" · "}
-            <a href={`#/instance${query({ accountId: data.event.accountId, instanceId: data.event.instanceId })}`}>Timeline of instance {data.event.instanceId}</a>
+            <a
+              href={`#/instance${query({ accountId: data.event.accountId, instanceId: data.event.instanceId })}`}
+            >
+              Timeline of instance {data.event.instanceId}
+            </a>
           </p>
           <ul class="delivery">
             {data.delivery.map((d) => (
               <li>
-                {d.sink}: <span class={`badge ${d.status === "delivered" ? "ok" : d.status === "dead_lettered" ? "bad" : ""}`}>{d.status}</span> {d.cause ?? ""}
+                {d.sink}:{" "}
+                <span
+                  class={`badge ${d.status === "delivered" ? "ok" : d.status === "dead_lettered" ? "bad" : ""}`}
+                >
+                  {d.status}
+                </span>{" "}
+                {d.cause ?? ""}
               </li>
             ))}
           </ul>
@@ -150,7 +195,15 @@ function EventDetail({ eventId, onClose }: { eventId: string; onClose: () => voi
 function Snippet({ aid, tid }: { aid: string; tid: string }) {
   // aid and tid come from the page's address, which anyone can write: every value is quoted.
   const base = `${location.origin}/collect/${encodeURIComponent(aid)}/${encodeURIComponent(tid)}/event`;
-  const body = shellQuote(JSON.stringify({ action: "view", object: "page", vendor: "Vendor A", product: "Product 1", instance_id: "test-123" }));
+  const body = shellQuote(
+    JSON.stringify({
+      action: "view",
+      object: "page",
+      vendor: "Vendor A",
+      product: "Product 1",
+      instance_id: "test-123",
+    }),
+  );
   const text = [
     `# check only, nothing stored:`,
     `curl -s -X POST ${shellQuote(`${base}?oa_debug=true`)} -H 'Content-Type: application/json' -d ${body}`,
@@ -159,7 +212,9 @@ function Snippet({ aid, tid }: { aid: string; tid: string }) {
   ].join("\n");
   return (
     <details class="card">
-      <summary>Send a test event to {aid} / {tid}</summary>
+      <summary>
+        Send a test event to {aid} / {tid}
+      </summary>
       <div class="row">
         <span class="muted">curl</span>
         <CopyButton text={text} label="Copy curl commands" />

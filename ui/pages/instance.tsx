@@ -16,7 +16,9 @@ export function InstancePage({ params }: PageProps) {
     const i = params.get("instanceId");
     if (!a || !i) return;
     setError(null);
-    api<{ events: TrackedEvent[] }>(`/instances/${encodeURIComponent(a)}${query({ instanceId: i })}`).then(
+    api<{ events: TrackedEvent[] }>(
+      `/instances/${encodeURIComponent(a)}${query({ instanceId: i })}`,
+    ).then(
       (r) => setEvents(r.events),
       (e) => setError((e as Error).message),
     );
@@ -25,7 +27,10 @@ export function InstancePage({ params }: PageProps) {
   return (
     <section>
       <h1>Instance timeline</h1>
-      <p class="muted">Every event that shares an instance ID (a chat ID, a lead ID) within one account, oldest first, from the website and from vendors' servers.</p>
+      <p class="muted">
+        Every event that shares an instance ID (a chat ID, a lead ID) within one account, oldest
+        first, from the website and from vendors' servers.
+      </p>
       <form
         class="card form-row"
         onSubmit={(e) => {
@@ -35,20 +40,39 @@ export function InstancePage({ params }: PageProps) {
       >
         <div>
           <label for="i-account">Account ID</label>
-          <input id="i-account" value={accountId} onInput={(e) => setAccountId(e.currentTarget.value)} required />
+          <input
+            id="i-account"
+            value={accountId}
+            onInput={(e) => setAccountId(e.currentTarget.value)}
+            required
+          />
         </div>
         <div class="wide">
           <label for="i-instance">Instance ID</label>
-          <input id="i-instance" value={instanceId} onInput={(e) => setInstanceId(e.currentTarget.value)} required />
+          <input
+            id="i-instance"
+            value={instanceId}
+            onInput={(e) => setInstanceId(e.currentTarget.value)}
+            required
+          />
         </div>
         <button type="submit">Show timeline</button>
       </form>
       <ErrorLine error={error} />
-      {events && events.length === 0 && <p class="muted">No events with this instance ID in this account.</p>}
+      {events && events.length === 0 && (
+        <p class="muted">No events with this instance ID in this account.</p>
+      )}
       {events && events.length > 0 && (
         <p>
-          <a href={`#/journey${query({ accountId: params.get("accountId"), instanceId: params.get("instanceId") })}`}>Shopper journey</a>
-          <span class="muted"> — the visits, campaign and leads of the shopper behind this instance</span>
+          <a
+            href={`#/journey${query({ accountId: params.get("accountId"), instanceId: params.get("instanceId") })}`}
+          >
+            Shopper journey
+          </a>
+          <span class="muted">
+            {" "}
+            — the visits, campaign and leads of the shopper behind this instance
+          </span>
         </p>
       )}
       {events && events.length > 0 && (
@@ -64,8 +88,14 @@ export function InstancePage({ params }: PageProps) {
                 {e.vendor} · {e.product}
               </span>
               {e.label && <span class="muted">“{e.label}”</span>}
-              <a href={`#/events${query({ accountId: e.accountId, trackerId: e.trackerId, event: e.eventId })}`}>details</a>
-              <a href={`#/journey${query({ accountId: e.accountId, eventId: e.eventId })}`}>journey</a>
+              <a
+                href={`#/events${query({ accountId: e.accountId, trackerId: e.trackerId, event: e.eventId })}`}
+              >
+                details
+              </a>
+              <a href={`#/journey${query({ accountId: e.accountId, eventId: e.eventId })}`}>
+                journey
+              </a>
             </li>
           ))}
         </ol>

@@ -9,7 +9,14 @@ import { api, query, type Journey, type LinkStep, type TrackedEvent, type Visit 
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";
 
-const KIND_NAMES: Record<string, string> = { instance: "instance ID", device: "device", user: "user ID", email: "email (SHA-256)", phone: "phone (SHA-256)", event: "event" };
+const KIND_NAMES: Record<string, string> = {
+  instance: "instance ID",
+  device: "device",
+  user: "user ID",
+  email: "email (SHA-256)",
+  phone: "phone (SHA-256)",
+  event: "event",
+};
 
 /** Long IDs and hashes shortened for reading; the full value stays in the title. */
 const short = (s: string) => (s.length > 24 ? `${s.slice(0, 10)}…${s.slice(-8)}` : s);
@@ -37,25 +44,39 @@ export function JourneyPage({ params }: PageProps) {
     if (!a || (!eventId && !instanceId)) return;
     setError(null);
     setJourney(null);
-    api<Journey>(`/journey${query({ accountId: a, eventId, instanceId })}`).then(setJourney, (e) => setError((e as Error).message));
+    api<Journey>(`/journey${query({ accountId: a, eventId, instanceId })}`).then(setJourney, (e) =>
+      setError((e as Error).message),
+    );
   }, [a, eventId, instanceId]);
 
   return (
     <section>
       <h1>Shopper journey</h1>
-      <p class="muted">The shopper behind an event: the visits, pages and vehicles seen on the website, the campaign that brought them, and the leads from vendors, joined by instance ID, device, user ID and hashed email or phone.</p>
+      <p class="muted">
+        The shopper behind an event: the visits, pages and vehicles seen on the website, the
+        campaign that brought them, and the leads from vendors, joined by instance ID, device, user
+        ID and hashed email or phone.
+      </p>
       <form
         class="card form-row"
         onSubmit={(e) => {
           e.preventDefault();
           const value = ref.trim();
           const isEventId = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/i.test(value);
-          navigate("journey", { accountId: accountId.trim(), ...(isEventId ? { eventId: value } : { instanceId: value }) });
+          navigate("journey", {
+            accountId: accountId.trim(),
+            ...(isEventId ? { eventId: value } : { instanceId: value }),
+          });
         }}
       >
         <div>
           <label for="j-account">Account ID</label>
-          <input id="j-account" value={accountId} onInput={(e) => setAccountId(e.currentTarget.value)} required />
+          <input
+            id="j-account"
+            value={accountId}
+            onInput={(e) => setAccountId(e.currentTarget.value)}
+            required
+          />
         </div>
         <div class="wide">
           <label for="j-ref">Event ID or instance ID</label>
@@ -75,7 +96,9 @@ function JourneyView({ journey }: { journey: Journey }) {
   // Visits and the events outside any visit (server events, leads), in time order.
   const blocks: ({ visit: Visit; at: string } | { event: TrackedEvent; at: string })[] = [
     ...journey.visits.map((visit) => ({ visit, at: visit.start })),
-    ...journey.events.filter((e) => !inVisits.has(e.eventId)).map((event) => ({ event, at: event.occurredAt })),
+    ...journey.events
+      .filter((e) => !inVisits.has(e.eventId))
+      .map((event) => ({ event, at: event.occurredAt })),
   ].sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
   let visitNumber = 0;
 
@@ -83,11 +106,19 @@ function JourneyView({ journey }: { journey: Journey }) {
     <>
       <div class="card summary" aria-label="Summary">
         <strong>
-          {journey.visits.length} visit{journey.visits.length === 1 ? "" : "s"} · {journey.deviceIds.length} device{journey.deviceIds.length === 1 ? "" : "s"} · {journey.leads.length} lead
+          {journey.visits.length} visit{journey.visits.length === 1 ? "" : "s"} ·{" "}
+          {journey.deviceIds.length} device{journey.deviceIds.length === 1 ? "" : "s"} ·{" "}
+          {journey.leads.length} lead
           {journey.leads.length === 1 ? "" : "s"} · {journey.events.length} events
         </strong>
-        {journey.visits.length === 0 && <p class="muted">No website visit is linked to this event: the lead is unmatched.</p>}
-        {journey.truncated && <p class="warn-line">Some links were not followed (a shared identifier or a bound): see “How it was linked”.</p>}
+        {journey.visits.length === 0 && (
+          <p class="muted">No website visit is linked to this event: the lead is unmatched.</p>
+        )}
+        {journey.truncated && (
+          <p class="warn-line">
+            Some links were not followed (a shared identifier or a bound): see “How it was linked”.
+          </p>
+        )}
       </div>
       {journey.leads.length > 0 && (
         <>
@@ -109,7 +140,10 @@ function JourneyView({ journey }: { journey: Journey }) {
               <VisitCard visit={b.visit} n={++visitNumber} leadIds={leadIds} />
             </li>
           ) : (
-            <li key={b.event.eventId} class={`card outside${leadIds.has(b.event.eventId) ? " lead" : ""}`}>
+            <li
+              key={b.event.eventId}
+              class={`card outside${leadIds.has(b.event.eventId) ? " lead" : ""}`}
+            >
               <EventLine event={b.event} />
             </li>
           ),
@@ -190,7 +224,11 @@ function EventLine({ event }: { event: TrackedEvent }) {
           {pagePath(page)}
         </span>
       )}
-      <a href={`#/events${query({ accountId: event.accountId, trackerId: event.trackerId, event: event.eventId })}`}>details</a>
+      <a
+        href={`#/events${query({ accountId: event.accountId, trackerId: event.trackerId, event: event.eventId })}`}
+      >
+        details
+      </a>
     </span>
   );
 }
@@ -198,7 +236,10 @@ function EventLine({ event }: { event: TrackedEvent }) {
 function WhyLine({ step }: { step: LinkStep }) {
   const what = (
     <>
-      {KIND_NAMES[step.kind]} <span class="mono" title={step.value}>{short(step.value)}</span>
+      {KIND_NAMES[step.kind]}{" "}
+      <span class="mono" title={step.value}>
+        {short(step.value)}
+      </span>
     </>
   );
   const via = step.via ? (
@@ -207,7 +248,11 @@ function WhyLine({ step }: { step: LinkStep }) {
       {step.via.kind !== "event" && (
         <>
           {" "}
-          (reached by {KIND_NAMES[step.via.kind]} <span class="mono" title={step.via.value}>{short(step.via.value)}</span>)
+          (reached by {KIND_NAMES[step.via.kind]}{" "}
+          <span class="mono" title={step.via.value}>
+            {short(step.via.value)}
+          </span>
+          )
         </>
       )}
     </>

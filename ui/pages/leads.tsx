@@ -13,7 +13,8 @@ function Campaign({ touch }: { touch: Touch | null }) {
   if (!source && !medium && !campaign) return <span class="url">{touch.referrer ?? "direct"}</span>;
   return (
     <span>
-      {campaign ?? "(no campaign)"} <span class="muted">{[source, medium].filter(Boolean).join(" / ")}</span>
+      {campaign ?? "(no campaign)"}{" "}
+      <span class="muted">{[source, medium].filter(Boolean).join(" / ")}</span>
     </span>
   );
 }
@@ -36,7 +37,10 @@ export function LeadsPage({ params }: PageProps) {
   return (
     <section>
       <h1>Leads</h1>
-      <p class="muted">Each lead from a vendor's server, with the shopper behind it and the campaign that brought them: the first and the last website visit before the lead.</p>
+      <p class="muted">
+        Each lead from a vendor's server, with the shopper behind it and the campaign that brought
+        them: the first and the last website visit before the lead.
+      </p>
       <form
         class="card form-row"
         onSubmit={(e) => {
@@ -46,11 +50,21 @@ export function LeadsPage({ params }: PageProps) {
       >
         <div>
           <label for="l-account">Account ID</label>
-          <input id="l-account" value={accountId} onInput={(e) => setAccountId(e.currentTarget.value)} required />
+          <input
+            id="l-account"
+            value={accountId}
+            onInput={(e) => setAccountId(e.currentTarget.value)}
+            required
+          />
         </div>
         <div>
           <label for="l-from">From</label>
-          <input id="l-from" type="date" value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
+          <input
+            id="l-from"
+            type="date"
+            value={from}
+            onInput={(e) => setFrom(e.currentTarget.value)}
+          />
         </div>
         <div>
           <label for="l-to">To (exclusive)</label>
@@ -63,7 +77,8 @@ export function LeadsPage({ params }: PageProps) {
         <>
           <div class="row">
             <p class="muted">
-              {page.leads.length} lead{page.leads.length === 1 ? "" : "s"}, {page.leads.filter((l) => l.matched).length} matched to a shopper
+              {page.leads.length} lead{page.leads.length === 1 ? "" : "s"},{" "}
+              {page.leads.filter((l) => l.matched).length} matched to a shopper
               {page.next && " (the first 1000: download for more)"}
             </p>
             <span>
@@ -77,7 +92,10 @@ export function LeadsPage({ params }: PageProps) {
             </span>
           </div>
           {page.leads.length === 0 ? (
-            <p class="muted">No leads in this range. A lead is a server-side event whose action or object is configured as one (by default action “submit” or object “lead”).</p>
+            <p class="muted">
+              No leads in this range. A lead is a server-side event whose action or object is
+              configured as one (by default action “submit” or object “lead”).
+            </p>
           ) : (
             <div class="table-wrap">
               <table class="stack">
@@ -108,7 +126,8 @@ export function LeadsPage({ params }: PageProps) {
                       <td data-label="Shopper">
                         {s.matched ? (
                           <span class="badge ok">
-                            {s.visitsBefore} visit{s.visitsBefore === 1 ? "" : "s"}, {s.devices} device{s.devices === 1 ? "" : "s"}
+                            {s.visitsBefore} visit{s.visitsBefore === 1 ? "" : "s"}, {s.devices}{" "}
+                            device{s.devices === 1 ? "" : "s"}
                           </span>
                         ) : (
                           <span class="badge">unmatched</span>
@@ -121,7 +140,11 @@ export function LeadsPage({ params }: PageProps) {
                         <Campaign touch={s.lastTouch} />
                       </td>
                       <td data-label="Journey">
-                        <a href={`#/journey${query({ accountId: s.lead.accountId, eventId: s.lead.eventId })}`}>Shopper journey</a>
+                        <a
+                          href={`#/journey${query({ accountId: s.lead.accountId, eventId: s.lead.eventId })}`}
+                        >
+                          Shopper journey
+                        </a>
                       </td>
                     </tr>
                   ))}

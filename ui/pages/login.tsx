@@ -24,9 +24,21 @@ export function LoginPage({ onLogin }: { onLogin: () => void }) {
     <main class="login">
       <form onSubmit={submit} class="card">
         <h1>trackd admin</h1>
-        <p class="muted">Paste the admin token trackd printed at its first start. It is also in the file admin-token in the data directory.</p>
+        <p class="muted">
+          Paste the admin token trackd printed at its first start. It is also in the file
+          admin-token in the data directory.
+        </p>
         <label for="token">Admin token</label>
-        <input id="token" name="token" type="password" autocomplete="current-password" value={token} onInput={(e) => setToken(e.currentTarget.value)} required autofocus />
+        <input
+          id="token"
+          name="token"
+          type="password"
+          autocomplete="current-password"
+          value={token}
+          onInput={(e) => setToken(e.currentTarget.value)}
+          required
+          autofocus
+        />
         <button type="submit" disabled={busy || token.trim() === ""}>
           {busy ? "Checking…" : "Log in"}
         </button>

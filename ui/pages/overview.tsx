@@ -13,9 +13,19 @@ function Chart({ series }: { series: Overview["perMinute"] }) {
   const bar = w / Math.max(1, series.length);
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`Events per minute over the last ${series.length} minutes: ${total} in all, at most ${peak} in one minute`} preserveAspectRatio="none">
+      <svg
+        viewBox={`0 0 ${w} ${h}`}
+        role="img"
+        aria-label={`Events per minute over the last ${series.length} minutes: ${total} in all, at most ${peak} in one minute`}
+        preserveAspectRatio="none"
+      >
         {series.map((p, i) => (
-          <rect x={i * bar} y={h - (p.count / max) * h} width={Math.max(1, bar - 1)} height={(p.count / max) * h}>
+          <rect
+            x={i * bar}
+            y={h - (p.count / max) * h}
+            width={Math.max(1, bar - 1)}
+            height={(p.count / max) * h}
+          >
             <title>{`${new Date(p.at).toLocaleTimeString()}: ${p.count}`}</title>
           </rect>
         ))}
@@ -34,16 +44,24 @@ export function OverviewPage() {
   const [health, setHealth] = useState<Record<string, { ok: boolean; detail: string }>>({});
   const checkHealth = async () => {
     const r = await api<{ sinks: SinkReport[] }>("/sinks?check=true");
-    setHealth(Object.fromEntries(r.sinks.map((s) => [s.name, s.health ?? { ok: false, detail: "no answer" }])));
+    setHealth(
+      Object.fromEntries(
+        r.sinks.map((s) => [s.name, s.health ?? { ok: false, detail: "no answer" }]),
+      ),
+    );
   };
-  const load = () => api<Overview>("/overview?minutes=180").then(setData, (e) => setError((e as Error).message));
+  const load = () =>
+    api<Overview>("/overview?minutes=180").then(setData, (e) => setError((e as Error).message));
   useEffect(() => {
     load();
     const timer = setInterval(load, 5000);
     return () => clearInterval(timer);
   }, []);
   const replay = async (sink?: string) => {
-    const r = await api<{ requeued: number }>(`/dead-letters/replay${sink ? `?sink=${encodeURIComponent(sink)}` : ""}`, { method: "POST" });
+    const r = await api<{ requeued: number }>(
+      `/dead-letters/replay${sink ? `?sink=${encodeURIComponent(sink)}` : ""}`,
+      { method: "POST" },
+    );
     setNote(`${r.requeued} dead letter${r.requeued === 1 ? "" : "s"} queued for delivery again.`);
     load();
   };
@@ -59,7 +77,10 @@ export function OverviewPage() {
           <h2>Storage</h2>
           <p>
             {storage.storedEvents} events, {bytes(storage.usedBytes)} of data
-            {storage.capBytes > 0 ? ` (cap ${bytes(storage.capBytes)}, ${((storage.usedBytes / storage.capBytes) * 100).toFixed(1)}%)` : ""}; file {bytes(storage.fileBytes)}
+            {storage.capBytes > 0
+              ? ` (cap ${bytes(storage.capBytes)}, ${((storage.usedBytes / storage.capBytes) * 100).toFixed(1)}%)`
+              : ""}
+            ; file {bytes(storage.fileBytes)}
           </p>
         </div>
         <div class="card">
@@ -103,7 +124,10 @@ export function OverviewPage() {
                 </td>
                 <td>{s.delivered}</td>
                 <td>
-                  {s.lag.events} events{s.lag.oldestAgeMs !== null ? `, oldest ${Math.round(s.lag.oldestAgeMs / 1000)} s` : ""}
+                  {s.lag.events} events
+                  {s.lag.oldestAgeMs !== null
+                    ? `, oldest ${Math.round(s.lag.oldestAgeMs / 1000)} s`
+                    : ""}
                 </td>
                 <td>
                   {s.deadLetters}
@@ -114,7 +138,15 @@ export function OverviewPage() {
                   )}
                 </td>
                 <td>{s.lastError ? `${s.lastError} (${timeAgo(s.lastErrorAt)})` : "—"}</td>
-                <td>{health[s.name] ? <span class={`badge ${health[s.name]!.ok ? "ok" : "bad"}`}>{health[s.name]!.detail}</span> : <span class="muted">not run</span>}</td>
+                <td>
+                  {health[s.name] ? (
+                    <span class={`badge ${health[s.name]!.ok ? "ok" : "bad"}`}>
+                      {health[s.name]!.detail}
+                    </span>
+                  ) : (
+                    <span class="muted">not run</span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -139,10 +171,14 @@ export function OverviewPage() {
             {data.trackers.map((t) => (
               <tr key={`${t.accountId}/${t.trackerId}`}>
                 <td>
-                  <span class="mono">{t.accountId}</span> {t.accountName ?? <span class="tag warn">unregistered</span>}
+                  <span class="mono">{t.accountId}</span>{" "}
+                  {t.accountName ?? <span class="tag warn">unregistered</span>}
                 </td>
                 <td>
-                  <a href={`#/events?accountId=${encodeURIComponent(t.accountId)}&trackerId=${encodeURIComponent(t.trackerId)}`} class="mono">
+                  <a
+                    href={`#/events?accountId=${encodeURIComponent(t.accountId)}&trackerId=${encodeURIComponent(t.trackerId)}`}
+                    class="mono"
+                  >
                     {t.trackerId}
                   </a>{" "}
                   {t.trackerName ?? <span class="tag warn">unregistered</span>}

@@ -20,11 +20,20 @@ export function RegistryPage() {
     }
   };
   const remove = (what: string, path: string) => {
-    if (confirm(`Delete ${what}? This cannot be undone.`)) void act(() => api(path, { method: "DELETE" }));
+    if (confirm(`Delete ${what}? This cannot be undone.`))
+      void act(() => api(path, { method: "DELETE" }));
   };
-  const rename = (what: string, path: string, current: string, extra: Record<string, unknown> = {}) => {
+  const rename = (
+    what: string,
+    path: string,
+    current: string,
+    extra: Record<string, unknown> = {},
+  ) => {
     const name = prompt(`New name for ${what}`, current);
-    if (name && name.trim()) void act(() => api(path, { method: "PUT", body: JSON.stringify({ name: name.trim(), ...extra }) }));
+    if (name && name.trim())
+      void act(() =>
+        api(path, { method: "PUT", body: JSON.stringify({ name: name.trim(), ...extra }) }),
+      );
   };
   if (!reg) return <ErrorLine error={error} />;
   return (
@@ -34,19 +43,43 @@ export function RegistryPage() {
       <h2>Accounts and trackers</h2>
       <AddForm
         legend="Add an account"
-        fields={[["id", "Account ID"], ["name", "Name"]]}
+        fields={[
+          ["id", "Account ID"],
+          ["name", "Name"],
+        ]}
         select={["type", "Type", ["dealership", "vendor"]]}
-        onAdd={(v) => act(() => api(`/registry/accounts/${encodeURIComponent(v.id!)}`, { method: "PUT", body: JSON.stringify({ name: v.name, type: v.type }) }))}
+        onAdd={(v) =>
+          act(() =>
+            api(`/registry/accounts/${encodeURIComponent(v.id!)}`, {
+              method: "PUT",
+              body: JSON.stringify({ name: v.name, type: v.type }),
+            }),
+          )
+        }
       />
       <AddForm
         legend="Add a tracker"
-        fields={[["accountId", "Account ID"], ["id", "Tracker ID"], ["name", "Name"], ["origins", "Allowed origins (comma-separated)"]]}
+        fields={[
+          ["accountId", "Account ID"],
+          ["id", "Tracker ID"],
+          ["name", "Name"],
+          ["origins", "Allowed origins (comma-separated)"],
+        ]}
         onAdd={(v) =>
           act(() =>
-            api(`/registry/trackers/${encodeURIComponent(v.accountId!)}/${encodeURIComponent(v.id!)}`, {
-              method: "PUT",
-              body: JSON.stringify({ name: v.name, allowedOrigins: (v.origins ?? "").split(",").map((o) => o.trim()).filter(Boolean) }),
-            }),
+            api(
+              `/registry/trackers/${encodeURIComponent(v.accountId!)}/${encodeURIComponent(v.id!)}`,
+              {
+                method: "PUT",
+                body: JSON.stringify({
+                  name: v.name,
+                  allowedOrigins: (v.origins ?? "")
+                    .split(",")
+                    .map((o) => o.trim())
+                    .filter(Boolean),
+                }),
+              },
+            ),
           )
         }
       />
@@ -57,10 +90,30 @@ export function RegistryPage() {
               <span class="mono">{a.id}</span> {a.name} <span class="tag">{a.type}</span>
             </h3>
             <span>
-              <button type="button" class="small" onClick={() => rename(`account ${a.id}`, `/registry/accounts/${encodeURIComponent(a.id)}`, a.name, { type: a.type })}>
+              <button
+                type="button"
+                class="small"
+                onClick={() =>
+                  rename(
+                    `account ${a.id}`,
+                    `/registry/accounts/${encodeURIComponent(a.id)}`,
+                    a.name,
+                    { type: a.type },
+                  )
+                }
+              >
                 Rename
               </button>
-              <button type="button" class="small danger" onClick={() => remove(`account ${a.id} (${a.name}) and its trackers`, `/registry/accounts/${encodeURIComponent(a.id)}`)}>
+              <button
+                type="button"
+                class="small danger"
+                onClick={() =>
+                  remove(
+                    `account ${a.id} (${a.name}) and its trackers`,
+                    `/registry/accounts/${encodeURIComponent(a.id)}`,
+                  )
+                }
+              >
                 Delete
               </button>
             </span>
@@ -70,11 +123,34 @@ export function RegistryPage() {
               .filter((t) => t.accountId === a.id)
               .map((t) => (
                 <li key={t.id}>
-                  tracker <span class="mono">{t.id}</span> {t.name} {t.allowedOrigins.length > 0 && <span class="muted">({t.allowedOrigins.join(", ")})</span>}{" "}
-                  <button type="button" class="small" onClick={() => rename(`tracker ${t.id}`, `/registry/trackers/${encodeURIComponent(a.id)}/${encodeURIComponent(t.id)}`, t.name, { allowedOrigins: t.allowedOrigins })}>
+                  tracker <span class="mono">{t.id}</span> {t.name}{" "}
+                  {t.allowedOrigins.length > 0 && (
+                    <span class="muted">({t.allowedOrigins.join(", ")})</span>
+                  )}{" "}
+                  <button
+                    type="button"
+                    class="small"
+                    onClick={() =>
+                      rename(
+                        `tracker ${t.id}`,
+                        `/registry/trackers/${encodeURIComponent(a.id)}/${encodeURIComponent(t.id)}`,
+                        t.name,
+                        { allowedOrigins: t.allowedOrigins },
+                      )
+                    }
+                  >
                     Rename
                   </button>
-                  <button type="button" class="small danger" onClick={() => remove(`tracker ${t.id} (${t.name})`, `/registry/trackers/${encodeURIComponent(a.id)}/${encodeURIComponent(t.id)}`)}>
+                  <button
+                    type="button"
+                    class="small danger"
+                    onClick={() =>
+                      remove(
+                        `tracker ${t.id} (${t.name})`,
+                        `/registry/trackers/${encodeURIComponent(a.id)}/${encodeURIComponent(t.id)}`,
+                      )
+                    }
+                  >
                     Delete
                   </button>
                 </li>
@@ -83,12 +159,37 @@ export function RegistryPage() {
         </div>
       ))}
       <h2>Vendors</h2>
-      <AddForm legend="Add a vendor" fields={[["name", "Vendor name"], ["products", "Products (comma-separated)"]]} onAdd={(v) => act(() => api(`/registry/vendors/${encodeURIComponent(v.name!)}`, { method: "PUT", body: JSON.stringify({ products: (v.products ?? "").split(",").map((p) => p.trim()).filter(Boolean) }) }))} />
+      <AddForm
+        legend="Add a vendor"
+        fields={[
+          ["name", "Vendor name"],
+          ["products", "Products (comma-separated)"],
+        ]}
+        onAdd={(v) =>
+          act(() =>
+            api(`/registry/vendors/${encodeURIComponent(v.name!)}`, {
+              method: "PUT",
+              body: JSON.stringify({
+                products: (v.products ?? "")
+                  .split(",")
+                  .map((p) => p.trim())
+                  .filter(Boolean),
+              }),
+            }),
+          )
+        }
+      />
       <ul>
         {reg.vendors.map((v) => (
           <li key={v.name}>
             {v.name} <span class="muted">{v.products.join(", ")}</span>{" "}
-            <button type="button" class="small danger" onClick={() => remove(`vendor ${v.name}`, `/registry/vendors/${encodeURIComponent(v.name)}`)}>
+            <button
+              type="button"
+              class="small danger"
+              onClick={() =>
+                remove(`vendor ${v.name}`, `/registry/vendors/${encodeURIComponent(v.name)}`)
+              }
+            >
               Delete
             </button>
           </li>
@@ -98,7 +199,17 @@ export function RegistryPage() {
   );
 }
 
-function AddForm({ legend, fields, select, onAdd }: { legend: string; fields: [string, string][]; select?: [string, string, string[]]; onAdd: (values: Record<string, string>) => Promise<unknown> }) {
+function AddForm({
+  legend,
+  fields,
+  select,
+  onAdd,
+}: {
+  legend: string;
+  fields: [string, string][];
+  select?: [string, string, string[]];
+  onAdd: (values: Record<string, string>) => Promise<unknown>;
+}) {
   const [values, setValues] = useState<Record<string, string>>({});
   const id = legend.toLowerCase().replace(/\W+/g, "-");
   return (
@@ -115,13 +226,22 @@ function AddForm({ legend, fields, select, onAdd }: { legend: string; fields: [s
         {fields.map(([key, label]) => (
           <div>
             <label for={`${id}-${key}`}>{label}</label>
-            <input id={`${id}-${key}`} value={values[key] ?? ""} onInput={(e) => setValues({ ...values, [key]: e.currentTarget.value })} required={!label.includes("comma")} />
+            <input
+              id={`${id}-${key}`}
+              value={values[key] ?? ""}
+              onInput={(e) => setValues({ ...values, [key]: e.currentTarget.value })}
+              required={!label.includes("comma")}
+            />
           </div>
         ))}
         {select && (
           <div>
             <label for={`${id}-${select[0]}`}>{select[1]}</label>
-            <select id={`${id}-${select[0]}`} value={values[select[0]] ?? select[2][0]} onChange={(e) => setValues({ ...values, [select[0]]: e.currentTarget.value })}>
+            <select
+              id={`${id}-${select[0]}`}
+              value={values[select[0]] ?? select[2][0]}
+              onChange={(e) => setValues({ ...values, [select[0]]: e.currentTarget.value })}
+            >
               {select[2].map((o) => (
                 <option value={o}>{o}</option>
               ))}

@@ -8,13 +8,21 @@ import { localTime } from "../format.ts";
 export function RejectsPage({ params }: PageProps) {
   const [code, setCode] = useState(params.get("code") ?? "");
   const [rejects, setRejects] = useState<RejectRecord[]>([]);
-  const [summary, setSummary] = useState<{ total: number; byCode: Record<string, number> } | null>(null);
+  const [summary, setSummary] = useState<{ total: number; byCode: Record<string, number> } | null>(
+    null,
+  );
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api<{ total: number; byCode: Record<string, number> }>("/rejects/summary").then(setSummary, (e) => setError((e as Error).message));
+    api<{ total: number; byCode: Record<string, number> }>("/rejects/summary").then(
+      setSummary,
+      (e) => setError((e as Error).message),
+    );
   }, []);
   useEffect(() => {
-    api<{ rejects: RejectRecord[] }>(`/rejects${query({ code, limit: 200 })}`).then((r) => setRejects(r.rejects), (e) => setError((e as Error).message));
+    api<{ rejects: RejectRecord[] }>(`/rejects${query({ code, limit: 200 })}`).then(
+      (r) => setRejects(r.rejects),
+      (e) => setError((e as Error).message),
+    );
   }, [code]);
   return (
     <section>
@@ -24,13 +32,22 @@ export function RejectsPage({ params }: PageProps) {
         <div class="card">
           <p>{summary.total} kept in the reject log.</p>
           <div class="chips" role="group" aria-label="Filter by error code">
-            <button type="button" class={code === "" ? "chip on" : "chip"} onClick={() => setCode("")}>
+            <button
+              type="button"
+              class={code === "" ? "chip on" : "chip"}
+              onClick={() => setCode("")}
+            >
               all
             </button>
             {Object.entries(summary.byCode)
               .sort((a, b) => b[1] - a[1])
               .map(([c, n]) => (
-                <button type="button" class={code === c ? "chip on" : "chip"} onClick={() => setCode(c)} aria-pressed={code === c}>
+                <button
+                  type="button"
+                  class={code === c ? "chip on" : "chip"}
+                  onClick={() => setCode(c)}
+                  aria-pressed={code === c}
+                >
                   {c} <span class="count">{n}</span>
                 </button>
               ))}

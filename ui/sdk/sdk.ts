@@ -11,11 +11,20 @@
  */
 export function trackdSdk(w: Window): void {
   type Fields = Record<string, unknown>;
-  type Config = { endpoint: string; aid: string; tid: string; flushIntervalMs?: number; debug?: boolean; countryCode?: string };
+  type Config = {
+    endpoint: string;
+    aid: string;
+    tid: string;
+    flushIntervalMs?: number;
+    debug?: boolean;
+    countryCode?: string;
+  };
   type Identity = { userId?: string; emailSha256?: string; phoneSha256?: string };
   /** Sent as ?sdk= on every request: trackd marks these events as browser events. */
   const SDK = "web-0.2.0";
-  const api = w as unknown as { trackd?: { (...args: unknown[]): void; q?: IArguments[]; loaded?: boolean } };
+  const api = w as unknown as {
+    trackd?: { (...args: unknown[]): void; q?: IArguments[]; loaded?: boolean };
+  };
   if (api.trackd?.loaded) return;
 
   const VISIT_IDLE_MS = 30 * 60 * 1000;
@@ -46,7 +55,12 @@ export function trackdSdk(w: Window): void {
   const uuid = (): string =>
     typeof w.crypto?.randomUUID === "function"
       ? w.crypto.randomUUID()
-      : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) => (Number(c) ^ (w.crypto.getRandomValues(new Uint8Array(1))[0]! & (15 >> (Number(c) / 4)))).toString(16));
+      : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
+          (
+            Number(c) ^
+            (w.crypto.getRandomValues(new Uint8Array(1))[0]! & (15 >> (Number(c) / 4)))
+          ).toString(16),
+        );
 
   /** A first-party device ID, kept as long as the site's storage is. */
   const deviceId = (): string => {
@@ -64,7 +78,8 @@ export function trackdSdk(w: Window): void {
     } catch {
       /* unparseable referrer */
     }
-    if (!visit || now - visit.last > VISIT_IDLE_MS || (external && !visitChecked)) visit = { id: uuid(), last: now };
+    if (!visit || now - visit.last > VISIT_IDLE_MS || (external && !visitChecked))
+      visit = { id: uuid(), last: now };
     visitChecked = true; // an external referrer starts a visit once per page, not per event
     visit.last = now;
     store.set("visit", visit);
@@ -98,12 +113,27 @@ export function trackdSdk(w: Window): void {
         else {
           const a = wk[i - 15]!;
           const b = wk[i - 2]!;
-          wk[i] = (wk[i - 16]! + (ror(a, 7) ^ ror(a, 18) ^ (a >>> 3)) + wk[i - 7]! + (ror(b, 17) ^ ror(b, 19) ^ (b >>> 10))) | 0;
+          wk[i] =
+            (wk[i - 16]! +
+              (ror(a, 7) ^ ror(a, 18) ^ (a >>> 3)) +
+              wk[i - 7]! +
+              (ror(b, 17) ^ ror(b, 19) ^ (b >>> 10))) |
+            0;
         }
       }
-      let [a, b, c, d, e, f, g, h] = H as [number, number, number, number, number, number, number, number];
+      let [a, b, c, d, e, f, g, h] = H as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
       for (let i = 0; i < 64; i++) {
-        const t1 = (h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[i]! + wk[i]!) | 0;
+        const t1 =
+          (h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[i]! + wk[i]!) | 0;
         const t2 = ((ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
         [h, g, f, e, d, c, b, a] = [g, f, e, (d + t1) | 0, c, b, a, (t1 + t2) | 0];
       }
@@ -123,11 +153,14 @@ export function trackdSdk(w: Window): void {
 
   const queue = (): Fields[] => store.get<Fields[]>("queue") ?? [];
   const saveQueue = (q: Fields[]) => store.set("queue", q.slice(-MAX_QUEUE));
-  const url = (path: string) => `${config!.endpoint.replace(/\/+$/, "")}/collect/${encodeURIComponent(config!.aid)}/${encodeURIComponent(config!.tid)}/${path}?sdk=${SDK}`;
+  const url = (path: string) =>
+    `${config!.endpoint.replace(/\/+$/, "")}/collect/${encodeURIComponent(config!.aid)}/${encodeURIComponent(config!.tid)}/${path}?sdk=${SDK}`;
   const body = (batch: Fields[]) => {
     const sentAt = Date.now();
     const events = batch.map((e) => ({ ...e, sentAt }));
-    return events.length === 1 ? { path: "event", text: JSON.stringify(events[0]) } : { path: "events", text: JSON.stringify(events) };
+    return events.length === 1
+      ? { path: "event", text: JSON.stringify(events[0]) }
+      : { path: "events", text: JSON.stringify(events) };
   };
 
   /** Sends queued events with fetch; removes them once trackd has answered for them. */
@@ -139,16 +172,30 @@ export function trackdSdk(w: Window): void {
     try {
       const { path, text } = body(batch);
       // A string body is sent as text/plain: a simple request, no preflight.
-      const res = await w.fetch(url(path), { method: "POST", body: text, keepalive: text.length < 60000, credentials: "omit" });
+      const res = await w.fetch(url(path), {
+        method: "POST",
+        body: text,
+        keepalive: text.length < 60000,
+        credentials: "omit",
+      });
       // 2xx: stored (or a duplicate); 4xx other than 429: it will never be accepted, drop it,
       // never silently: the page's console says why (and trackd's reject log keeps it).
       if (res.ok || (res.status >= 400 && res.status < 500 && res.status !== 429)) {
         const done = new Set(batch.map((e) => e.eventId));
         saveQueue(queue().filter((e) => !done.has(e.eventId)));
-        if (!res.ok) console.warn(`trackd refused ${batch.length} event(s): HTTP ${res.status}`, await res.text());
+        if (!res.ok)
+          console.warn(
+            `trackd refused ${batch.length} event(s): HTTP ${res.status}`,
+            await res.text(),
+          );
         else if (path === "events") {
-          const summary = (await res.json()) as { rejected: number; results: { index: number; status: string; error?: unknown }[] };
-          for (const r of summary.results) if (r.status === "rejected") console.warn("trackd refused an event", batch[r.index], r.error);
+          const summary = (await res.json()) as {
+            rejected: number;
+            results: { index: number; status: string; error?: unknown }[];
+          };
+          for (const r of summary.results)
+            if (r.status === "rejected")
+              console.warn("trackd refused an event", batch[r.index], r.error);
         }
       }
     } catch {
@@ -166,7 +213,10 @@ export function trackdSdk(w: Window): void {
     for (let i = 0; i < q.length; i += PER_REQUEST) {
       const { path, text } = body(q.slice(i, i + PER_REQUEST));
       const blob = new Blob([text], { type: "text/plain" });
-      if (!(w.navigator.sendBeacon && w.navigator.sendBeacon(url(path), blob))) void w.fetch(url(path), { method: "POST", body: text, keepalive: true, credentials: "omit" }).catch(() => {});
+      if (!(w.navigator.sendBeacon && w.navigator.sendBeacon(url(path), blob)))
+        void w
+          .fetch(url(path), { method: "POST", body: text, keepalive: true, credentials: "omit" })
+          .catch(() => {});
     }
     // They stay queued: the next page confirms them with fetch, and trackd drops the repeats by eventId.
   };
@@ -182,7 +232,8 @@ export function trackdSdk(w: Window): void {
   const commands: Record<string, (arg: unknown) => void> = {
     init(arg) {
       const c = arg as Config;
-      if (!c || !c.endpoint || !c.aid || !c.tid) throw new Error("trackd('init', { endpoint, aid, tid }) needs all three");
+      if (!c || !c.endpoint || !c.aid || !c.tid)
+        throw new Error("trackd('init', { endpoint, aid, tid }) needs all three");
       config = c;
       if (queue().length > 0) schedule(0); // events left from earlier pages
     },
@@ -201,7 +252,12 @@ export function trackdSdk(w: Window): void {
       };
       // Until a vendor sets one (a chat ID), the visit ID is the instance ID: trackd requires
       // one, and a page view then still joins the shopper's journey.
-      if (event.instanceId === undefined && event.instance_id === undefined && event.instanceID === undefined) event.instanceId = instanceId ?? event.visitId;
+      if (
+        event.instanceId === undefined &&
+        event.instance_id === undefined &&
+        event.instanceID === undefined
+      )
+        event.instanceId = instanceId ?? event.visitId;
       const q = queue();
       q.push(event);
       saveQueue(q);
@@ -216,8 +272,10 @@ export function trackdSdk(w: Window): void {
       const given = (arg ?? {}) as { userId?: unknown; email?: unknown; phone?: unknown };
       const identity = store.get<Identity>("identity") ?? {};
       if (typeof given.userId === "string" && given.userId !== "") identity.userId = given.userId;
-      if (typeof given.email === "string" && normalizeEmail(given.email) !== "") identity.emailSha256 = sha256(normalizeEmail(given.email));
-      if (typeof given.phone === "string" && normalizePhone(given.phone) !== "") identity.phoneSha256 = sha256(normalizePhone(given.phone));
+      if (typeof given.email === "string" && normalizeEmail(given.email) !== "")
+        identity.emailSha256 = sha256(normalizeEmail(given.email));
+      if (typeof given.phone === "string" && normalizePhone(given.phone) !== "")
+        identity.phoneSha256 = sha256(normalizePhone(given.phone));
       store.set("identity", identity);
     },
     setInstanceId(arg) {

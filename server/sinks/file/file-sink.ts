@@ -9,7 +9,14 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { open, stat, truncate, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { ndjson } from "../ndjson.ts";
-import { causeOf, OK, type DeliveryItem, type SendResult, type Sink, type SinkHealth } from "../types.ts";
+import {
+  causeOf,
+  OK,
+  type DeliveryItem,
+  type SendResult,
+  type Sink,
+  type SinkHealth,
+} from "../types.ts";
 
 const FILE = /^events-(\d{4}-\d{2}-\d{2})-(\d{4})\.ndjson$/;
 
@@ -71,7 +78,12 @@ export class FileSink implements Sink {
   /** Opens the right file for today, rotating by day and size. */
   private async prepare(incoming: number): Promise<void> {
     const today = new Date(this.now()).toISOString().slice(0, 10);
-    if (this.handle && this.day === today && (this.size === 0 || this.size + incoming <= this.options.maxFileBytes)) return;
+    if (
+      this.handle &&
+      this.day === today &&
+      (this.size === 0 || this.size + incoming <= this.options.maxFileBytes)
+    )
+      return;
     if (this.handle && this.day === today) {
       await this.reset();
       this.seq++;
@@ -121,7 +133,10 @@ async function cutTornTail(path: string): Promise<void> {
     await fh.read(tail, 0, tail.length, size - tail.length);
     if (tail[tail.length - 1] === 0x0a) return;
     const lastNewline = tail.lastIndexOf(0x0a);
-    await truncate(path, lastNewline < 0 ? size - tail.length : size - tail.length + lastNewline + 1);
+    await truncate(
+      path,
+      lastNewline < 0 ? size - tail.length : size - tail.length + lastNewline + 1,
+    );
   } finally {
     await fh.close();
   }

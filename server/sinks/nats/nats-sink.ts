@@ -6,9 +6,29 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsSinkConfig } from "../../config/schema.ts";
-import { causeOf, OK, type DeliveryItem, type SendOutcome, type SendResult, type Sink, type SinkHealth } from "../types.ts";
+import {
+  causeOf,
+  OK,
+  type DeliveryItem,
+  type SendOutcome,
+  type SendResult,
+  type Sink,
+  type SinkHealth,
+} from "../types.ts";
 
-type Options = Pick<NatsSinkConfig, "name" | "servers" | "subject" | "stream" | "createStream" | "duplicateWindowSeconds" | "timeoutMs" | "user" | "pass" | "token">;
+type Options = Pick<
+  NatsSinkConfig,
+  | "name"
+  | "servers"
+  | "subject"
+  | "stream"
+  | "createStream"
+  | "duplicateWindowSeconds"
+  | "timeoutMs"
+  | "user"
+  | "pass"
+  | "token"
+>;
 
 /** Fills `{accountId}` and `{trackerId}` (IDs are digits, hex and dashes: valid subject tokens). */
 export function subjectFor(template: string, accountId: string, trackerId: string): string {
@@ -40,11 +60,19 @@ export class NatsSink implements Sink {
     const outcomes: SendOutcome[] = [];
     for (let at = 0; at < batch.length; at += WINDOW) {
       const acks = batch.slice(at, at + WINDOW).map((item) => {
-        const { accountId, trackerId } = JSON.parse(item.json) as { accountId: string; trackerId: string };
-        return js.publish(subjectFor(this.config.subject, accountId, trackerId), item.json, { msgID: item.eventId, timeout: this.config.timeoutMs }).then(
-          (): SendOutcome => OK,
-          (err): SendOutcome => ({ kind: "retry", cause: causeOf(err) }),
-        );
+        const { accountId, trackerId } = JSON.parse(item.json) as {
+          accountId: string;
+          trackerId: string;
+        };
+        return js
+          .publish(subjectFor(this.config.subject, accountId, trackerId), item.json, {
+            msgID: item.eventId,
+            timeout: this.config.timeoutMs,
+          })
+          .then(
+            (): SendOutcome => OK,
+            (err): SendOutcome => ({ kind: "retry", cause: causeOf(err) }),
+          );
       });
       outcomes.push(...(await Promise.all(acks)));
       if (outcomes.some((o) => o.kind !== "ok")) break; // the flusher resends from the first failure
@@ -58,7 +86,12 @@ export class NatsSink implements Sink {
       const { nc } = await this.connect();
       const jsm = await jetstreamManager(nc, { timeout: this.config.timeoutMs });
       const stream = await jsm.streams.find(subjectFor(this.config.subject, "0", "0"));
-      return stream === this.config.stream ? { ok: true, detail: `stream ${stream} captures ${this.config.subject}` } : { ok: false, detail: `subject is captured by stream ${stream}, expected ${this.config.stream}` };
+      return stream === this.config.stream
+        ? { ok: true, detail: `stream ${stream} captures ${this.config.subject}` }
+        : {
+            ok: false,
+            detail: `subject is captured by stream ${stream}, expected ${this.config.stream}`,
+          };
     } catch (err) {
       return { ok: false, detail: causeOf(err) };
     }
@@ -75,7 +108,17 @@ export class NatsSink implements Sink {
     if (this.closed) return Promise.reject(new Error("sink closed"));
     this.connection ??= (async () => {
       const { servers, user, pass, token, timeoutMs } = this.config;
-      const nc = await connect({ servers, user, pass, token, timeout: timeoutMs, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: `trackd-${this.name}` });
+      const nc = await connect({
+        servers,
+        user,
+        pass,
+        token,
+        timeout: timeoutMs,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        name: `trackd-${this.name}`,
+      });
       // A connection that closes for good (not a reconnect) is replaced on the next send.
       void nc.closed().then(() => {
         if (this.connection === current) this.connection = null;
@@ -96,7 +139,11 @@ export class NatsSink implements Sink {
       await jsm.streams.info(this.config.stream);
     } catch {
       const subject = this.config.subject.replace(/\{accountId\}|\{trackerId\}/g, "*");
-      await jsm.streams.add({ name: this.config.stream, subjects: [subject], duplicate_window: this.config.duplicateWindowSeconds * 1e9 });
+      await jsm.streams.add({
+        name: this.config.stream,
+        subjects: [subject],
+        duplicate_window: this.config.duplicateWindowSeconds * 1e9,
+      });
     }
   }
 }

@@ -1,6 +1,13 @@
 /** NDJSON of every event on standard output, for piping into other tools (logs go to stderr). */
 import { ndjson } from "../ndjson.ts";
-import { causeOf, OK, type DeliveryItem, type SendResult, type Sink, type SinkHealth } from "../types.ts";
+import {
+  causeOf,
+  OK,
+  type DeliveryItem,
+  type SendResult,
+  type Sink,
+  type SinkHealth,
+} from "../types.ts";
 
 export class StdoutSink implements Sink {
   readonly kind = "stdout";

@@ -6,7 +6,15 @@
  */
 import { createHmac } from "node:crypto";
 import type { WebhookSinkConfig } from "../../config/schema.ts";
-import { causeOf, OK, type DeliveryItem, type SendOutcome, type SendResult, type Sink, type SinkHealth } from "../types.ts";
+import {
+  causeOf,
+  OK,
+  type DeliveryItem,
+  type SendOutcome,
+  type SendResult,
+  type Sink,
+  type SinkHealth,
+} from "../types.ts";
 
 export const SIGNATURE_HEADER = "x-trackd-signature";
 
@@ -29,7 +37,12 @@ export class WebhookSink implements Sink {
   readonly name: string;
   private closed = false;
 
-  constructor(private readonly config: Pick<WebhookSinkConfig, "name" | "url" | "headers" | "timeoutMs" | "secret">) {
+  constructor(
+    private readonly config: Pick<
+      WebhookSinkConfig,
+      "name" | "url" | "headers" | "timeoutMs" | "secret"
+    >,
+  ) {
     this.name = config.name;
   }
 
@@ -40,7 +53,9 @@ export class WebhookSink implements Sink {
   /** Posts an empty batch: the same request, signature and status handling as a delivery. */
   async health(): Promise<SinkHealth> {
     const outcome = await this.post("[]", 0);
-    return outcome.kind === "ok" ? { ok: true, detail: `${this.config.url} accepted an empty batch` } : { ok: false, detail: outcome.cause };
+    return outcome.kind === "ok"
+      ? { ok: true, detail: `${this.config.url} accepted an empty batch` }
+      : { ok: false, detail: outcome.cause };
   }
 
   async close(): Promise<void> {
@@ -49,18 +64,34 @@ export class WebhookSink implements Sink {
 
   private async post(body: string, count: number): Promise<SendOutcome> {
     if (this.closed) return { kind: "retry", cause: "sink closed" };
-    const headers: Record<string, string> = { ...this.config.headers, "content-type": "application/json", "x-trackd-batch-size": String(count) };
+    const headers: Record<string, string> = {
+      ...this.config.headers,
+      "content-type": "application/json",
+      "x-trackd-batch-size": String(count),
+    };
     if (this.config.secret) headers[SIGNATURE_HEADER] = signBody(this.config.secret, body);
     let res: Response;
     try {
-      res = await fetch(this.config.url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.config.timeoutMs) });
+      res = await fetch(this.config.url, {
+        method: "POST",
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+      });
       await res.arrayBuffer().catch(() => {}); // drain, so the connection can be reused
     } catch (err) {
-      return { kind: "retry", cause: (err as Error).name === "TimeoutError" ? `timed out after ${this.config.timeoutMs} ms` : causeOf(err) };
+      return {
+        kind: "retry",
+        cause:
+          (err as Error).name === "TimeoutError"
+            ? `timed out after ${this.config.timeoutMs} ms`
+            : causeOf(err),
+      };
     }
     if (res.status >= 200 && res.status < 300) return OK;
     const cause = `HTTP ${res.status} from ${this.config.url}`;
-    if (res.status === 408 || res.status === 429 || res.status >= 500) return { kind: "retry", cause, delayMs: retryAfterMs(res.headers.get("retry-after")) };
+    if (res.status === 408 || res.status === 429 || res.status >= 500)
+      return { kind: "retry", cause, delayMs: retryAfterMs(res.headers.get("retry-after")) };
     return { kind: "fatal", cause };
   }
 }
