@@ -25,7 +25,7 @@ export async function start(runtime: Runtime): Promise<void> {
   // directories 0700 (LMDB's, the sinks' files, the admin token).
   process.umask(0o077);
 
-  let loaded;
+  let loaded: ReturnType<typeof loadConfig>;
   try {
     loaded = loadConfig(process.argv.slice(2), process.env);
   } catch (err) {

@@ -88,9 +88,8 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   let node = target;
   for (const key of path.slice(0, -1)) {
     const next = node[key];
-    node = (
-      next && typeof next === "object" && !Array.isArray(next) ? next : (node[key] = {})
-    ) as Record<string, unknown>;
+    if (!next || typeof next !== "object" || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
   }
   node[path[path.length - 1]!] = value;
 }

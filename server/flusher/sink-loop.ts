@@ -9,7 +9,13 @@ import type { Metrics } from "../telemetry/metrics.ts";
 import type { Log } from "../telemetry/log.ts";
 import type { DeadLetter, DeliveryStore, SinkCursor } from "../store/delivery-store.ts";
 import type { EventStore } from "../store/event-store.ts";
-import { causeOf, type DeliveryItem, type SendOutcome, type Sink } from "../sinks/types.ts";
+import {
+  causeOf,
+  type DeliveryItem,
+  type SendOutcome,
+  type SendResult,
+  type Sink,
+} from "../sinks/types.ts";
 import { backoffMs } from "./backoff.ts";
 
 export interface SinkLoopDeps {
@@ -77,14 +83,12 @@ export class SinkLoop {
     await this.running;
     clearTimeout(timer);
     // Every batch's cursor is already committed; this stores the counters once more.
-    await this.deps.delivery
-      .saveCursor(this.sink.name, this.cursor)
-      .catch((err) =>
-        this.deps.log.error("sink cursor not stored at stop", {
-          sink: this.sink.name,
-          error: causeOf(err),
-        }),
-      );
+    await this.deps.delivery.saveCursor(this.sink.name, this.cursor).catch((err) =>
+      this.deps.log.error("sink cursor not stored at stop", {
+        sink: this.sink.name,
+        error: causeOf(err),
+      }),
+    );
     this.state = "stopped";
   }
 
@@ -216,7 +220,7 @@ export class SinkLoop {
   /** The sink's outcome per event, or null if shutdown abandoned the batch. */
   private async send(items: DeliveryItem[]): Promise<SendOutcome[] | null> {
     const abandoned = new Promise<null>((resolve) => (this.abandon = () => resolve(null)));
-    let result;
+    let result: SendResult | null;
     try {
       result = await Promise.race([this.sink.send(items), abandoned]);
     } catch (err) {

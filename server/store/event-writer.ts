@@ -54,7 +54,10 @@ export class EventWriter {
     this.worker = new Worker(WORKER_URL, { type: "module" });
     let opened: () => void = () => {};
     let failed: (err: Error) => void = () => {};
-    this.ready = new Promise<void>((resolve, reject) => ((opened = resolve), (failed = reject)));
+    this.ready = new Promise<void>((resolve, reject) => {
+      opened = resolve;
+      failed = reject;
+    });
     this.ready.catch(() => {});
     this.worker.onmessage = (e: MessageEvent<WriterReply>) => {
       const reply = e.data;

@@ -69,7 +69,8 @@ export class TrackerStats {
     if (kind === "rejected") c.lastRejectAt = at;
     else {
       c.lastEventAt = at;
-      (e.activity ??= new Activity()).add(ms);
+      e.activity ??= new Activity();
+      e.activity.add(ms);
       this.perMinute.add(ms);
     }
     this.dirty.add(key);
@@ -82,7 +83,8 @@ export class TrackerStats {
   /** Adds a stored event to the time buckets only (rebuilding them at start). */
   countActivity(accountId: string, trackerId: string, ms: number): void {
     const e = this.entry(accountId, trackerId, `${accountId}/${trackerId}`);
-    (e.activity ??= new Activity()).add(ms);
+    e.activity ??= new Activity();
+    e.activity.add(ms);
     this.perMinute.add(ms);
   }
 

@@ -52,9 +52,7 @@ async function eventsOf(filter: string): Promise<StoredEvent[]> {
   return ((await res.json()) as { events: StoredEvent[] }).events;
 }
 
-async function eventsWith(
-  instanceId: string,
-): Promise<
+async function eventsWith(instanceId: string): Promise<
   {
     instanceId: string;
     context: { source: string };

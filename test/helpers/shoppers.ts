@@ -103,6 +103,11 @@ export function planShoppers(n: number, seed: number, startMs: number): DataSet 
     const visits: PlannedVisit[] = [];
     const visitCount = 2 + r.int(3);
     let time = startMs + index * 1000 + r.int(500);
+    /** The next event's time: a minute after the one before. */
+    const tick = () => {
+      time += 60_000;
+      return time;
+    };
     for (let v = 0; v < visitCount; v++) {
       const deviceId = devices[v % devices.length]!;
       const [source, medium, referrer] = r.pick(SOURCES);
@@ -116,7 +121,7 @@ export function planShoppers(n: number, seed: number, startMs: number): DataSet 
           ...fields,
           instanceId: visitId,
           eventId: r.uuid(),
-          timestamp: (time += 60_000),
+          timestamp: tick(),
           deviceId,
           visitId,
           pageUrl,
@@ -155,7 +160,7 @@ export function planShoppers(n: number, seed: number, startMs: number): DataSet 
         product: "LiveChat",
         instanceId: chatId,
         eventId: r.uuid(),
-        timestamp: (time += 60_000),
+        timestamp: tick(),
         deviceId: last.deviceId,
         visitId: last.visitId,
         pageUrl: "https://dealer.example/vdp/0",

@@ -95,9 +95,7 @@ export async function createTestApp(
 }
 
 /** The error envelope of a response, asserting it is one. */
-export async function errorOf(
-  res: Response,
-): Promise<{
+export async function errorOf(res: Response): Promise<{
   code: string;
   message: string;
   details: { path: string; code: string; message: string }[];

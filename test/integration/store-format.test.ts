@@ -51,7 +51,8 @@ describe("store format", () => {
       ]);
     expect(byPair.size).toBe(45);
     for (const [pair, ids] of byPair) {
-      const [accountId, instanceId] = pair.split(/\u0000(.*)/s) as [string, string];
+      const at = pair.indexOf("\u0000");
+      const [accountId, instanceId] = [pair.slice(0, at), pair.slice(at + 1)];
       expect(store.events.timeline(accountId, instanceId, 100).map((e) => e.eventId)).toEqual(ids);
       expect(
         store.events.list({ accountId, instanceId }, 100).events.map((e) => e.eventId),

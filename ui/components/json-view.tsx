@@ -9,6 +9,7 @@ export function JsonView({ value, label = "JSON" }: { value: unknown; label?: st
         <span class="muted">{label}</span>
         <CopyButton text={text} label={`Copy ${label}`} />
       </div>
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard (WCAG 2.1.1) */}
       <pre tabIndex={0}>{text}</pre>
     </div>
   );

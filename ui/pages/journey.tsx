@@ -104,7 +104,7 @@ function JourneyView({ journey }: { journey: Journey }) {
 
   return (
     <>
-      <div class="card summary" aria-label="Summary">
+      <section class="card summary" aria-label="Summary">
         <strong>
           {journey.visits.length} visit{journey.visits.length === 1 ? "" : "s"} ·{" "}
           {journey.deviceIds.length} device{journey.deviceIds.length === 1 ? "" : "s"} ·{" "}
@@ -119,7 +119,7 @@ function JourneyView({ journey }: { journey: Journey }) {
             Some links were not followed (a shared identifier or a bound): see “How it was linked”.
           </p>
         )}
-      </div>
+      </section>
       {journey.leads.length > 0 && (
         <>
           <h2>Leads</h2>

@@ -31,6 +31,7 @@ export function RejectsPage({ params }: PageProps) {
       {summary && (
         <div class="card">
           <p>{summary.total} kept in the reject log.</p>
+          {/* biome-ignore lint/a11y/useSemanticElements: a row of toggle buttons that filter a list; a fieldset would make it a form */}
           <div class="chips" role="group" aria-label="Filter by error code">
             <button
               type="button"

@@ -65,7 +65,10 @@ export function trackdSdk(w: Window): void {
   /** A first-party device ID, kept as long as the site's storage is. */
   const deviceId = (): string => {
     let id = store.get<string>("device");
-    if (!id) store.set("device", (id = uuid()));
+    if (!id) {
+      id = uuid();
+      store.set("device", id);
+    }
     return id;
   };
 
