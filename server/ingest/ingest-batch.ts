@@ -8,6 +8,7 @@ import type { TrackedEvent, Warning } from "../events/event.model.ts";
 import {
   acceptOne,
   precheck,
+  prechecked,
   recordRefusal,
   type EventOutcome,
   type IngestDeps,
@@ -57,16 +58,7 @@ export async function ingestBatch(
     return { kind: "error", code, details, message };
   };
   const scope = precheck(deps, input, receivedAt);
-  if ("code" in scope) {
-    if (!input.debug || scope.hard)
-      recordRefusal(deps, input, scope.ids, receivedAt, scope.code, scope.details, "");
-    return {
-      kind: "error",
-      code: scope.code,
-      details: scope.details,
-      retryAfterSeconds: scope.retryAfterSeconds,
-    };
-  }
+  if ("code" in scope) return prechecked(deps, input, scope, receivedAt);
   const body = await input.readBody();
   if (!body.ok) return refuse(body.code, body.details, scope, body.sample, body.message);
   const items = body.body as unknown as unknown[]; // readBody was asked for an array

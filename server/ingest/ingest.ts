@@ -330,6 +330,23 @@ export function precheck(
   return { accountId, trackerId };
 }
 
+/** A precheck's refusal as the answer: recorded, unless it is a soft one an oa_debug request is only told about. */
+export function prechecked(
+  deps: IngestDeps,
+  input: IngestInput,
+  refusal: Precheck,
+  receivedAt: number,
+): Extract<IngestOutcome, { kind: "error" }> {
+  if (!input.debug || refusal.hard)
+    recordRefusal(deps, input, refusal.ids, receivedAt, refusal.code, refusal.details, "");
+  return {
+    kind: "error",
+    code: refusal.code,
+    details: refusal.details,
+    retryAfterSeconds: refusal.retryAfterSeconds,
+  };
+}
+
 /** Runs one collect request through the pipeline. */
 export async function ingest(deps: IngestDeps, input: IngestInput): Promise<IngestOutcome> {
   const receivedAt = deps.now();
@@ -366,16 +383,10 @@ export async function ingest(deps: IngestDeps, input: IngestInput): Promise<Inge
   };
 
   const scope = precheck(deps, input, receivedAt);
-  if ("code" in scope) {
-    if (!scope.hard) return refuse(scope.code, scope.details, scope.ids, "");
-    recordRefusal(deps, input, scope.ids, receivedAt, scope.code, scope.details, "");
-    return {
-      kind: "error",
-      code: scope.code,
-      details: scope.details,
-      retryAfterSeconds: scope.retryAfterSeconds,
-    };
-  }
+  if ("code" in scope)
+    return input.debug && !scope.hard
+      ? report(scope.code, null, scope.details, [])
+      : prechecked(deps, input, scope, receivedAt);
   const body = await input.readBody();
   if (!body.ok) return refuse(body.code, body.details, scope, body.sample, body.message);
   bytes = body.bytes;

@@ -3,8 +3,7 @@
  * directory. Screenshots of every page land in test/e2e/artifacts/ (ignored by git).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import {
@@ -15,6 +14,7 @@ import {
   type Running,
 } from "../helpers/binary.ts";
 import { launchBrowser, watchPage } from "../helpers/browser.ts";
+import { tempDir } from "../helpers/test-app.ts";
 
 const artifacts = join(import.meta.dir, "artifacts");
 let server: Running;
@@ -261,7 +261,7 @@ describe("the admin page", () => {
     );
     await page.getByText(/Send a test event to/).click();
     const snippet = (await page.locator("details pre").first().textContent())!;
-    const dir = mkdtempSync(join(tmpdir(), "snippet-"));
+    const dir = tempDir("snippet-");
     // curl stands in as a function that prints its arguments: the snippet runs as pasted.
     const run = Bun.spawnSync(["bash", "-c", `curl() { printf '%s\\n' "$@"; }\n${snippet}`], {
       cwd: dir,

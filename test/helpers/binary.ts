@@ -1,5 +1,5 @@
 /** Builds dist/trackd once per test run and runs copies of it as real processes. */
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, linkSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { tempDir } from "./test-app.ts";
@@ -33,12 +33,17 @@ export function buildBinary(): Promise<string> {
   return built;
 }
 
-/** Copies the binary alone into a fresh empty directory (no node_modules anywhere near it). */
+/** Puts the binary alone into a fresh empty directory (no node_modules anywhere near it): a hard link where the filesystem allows, else a copy. */
 export async function binaryInEmptyDir(): Promise<{ dir: string; binary: string }> {
   const dir = tempDir("trackd-bin-");
   mkdirSync(join(dir, "bin"));
   const binary = join(dir, "bin", "trackd");
-  copyFileSync(await buildBinary(), binary);
+  const built = await buildBinary();
+  try {
+    linkSync(built, binary);
+  } catch {
+    copyFileSync(built, binary);
+  }
   Bun.spawnSync(["chmod", "+x", binary]);
   return { dir, binary };
 }

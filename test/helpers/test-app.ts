@@ -39,8 +39,13 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
   return Value.Default(ConfigSchema, Value.Clone(overrides)) as Config;
 }
 
+/** Temp directories made by the tests, removed after the run (helpers/cleanup.ts): binaries and stores add up. */
+export const madeDirs = new Set<string>();
+
 export function tempDir(prefix = "trackd-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.add(dir);
+  return dir;
 }
 
 export async function createTestApp(

@@ -7,9 +7,8 @@
  * and invalid requests; and the admin session cookie is Secure there.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { connect as tcpConnect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import type { Subprocess } from "bun";
@@ -24,6 +23,7 @@ import {
 } from "../helpers/binary.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { requireCommand } from "../helpers/system-package.ts";
+import { tempDir } from "../helpers/test-app.ts";
 
 const CONFIG = join(import.meta.dir, "../../docs/nginx-trackd.conf");
 let trackd: Running;
@@ -93,7 +93,7 @@ beforeAll(async () => {
     "127.0.0.1",
   ]);
 
-  const home = mkdtempSync(join(tmpdir(), "trackd-nginx-"));
+  const home = tempDir("trackd-nginx-");
   const [cert, key] = [join(home, "cert.pem"), join(home, "key.pem")];
   const made = Bun.spawnSync(
     [
