@@ -13,6 +13,7 @@ import {
   type EventOutcome,
   type IngestDeps,
   type IngestInput,
+  type Refusal,
 } from "./ingest.ts";
 
 export interface BatchResult {
@@ -24,15 +25,7 @@ export interface BatchResult {
   warnings?: Warning[];
 }
 
-export type BatchOutcome =
-  | { kind: "results"; results: BatchResult[] }
-  | {
-      kind: "error";
-      code: ErrorCode;
-      details: ErrorDetail[];
-      message?: string;
-      retryAfterSeconds?: number;
-    };
+export type BatchOutcome = { kind: "results"; results: BatchResult[] } | Refusal;
 
 /** Events of a batch taken between two yields to the event loop. */
 const SLICE = 50;

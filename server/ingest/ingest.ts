@@ -61,17 +61,20 @@ export interface DebugReport {
   received: { aid: string; tid: string; test: boolean; bytes: number | null };
 }
 
+/** A request refused as a whole (the single route, or a batch before its events). */
+export interface Refusal {
+  kind: "error";
+  code: ErrorCode;
+  details: ErrorDetail[];
+  message?: string;
+  retryAfterSeconds?: number;
+}
+
 export type IngestOutcome =
   | { kind: "stored"; eventId: string }
   | { kind: "duplicate"; eventId: string }
   | { kind: "debug"; report: DebugReport }
-  | {
-      kind: "error";
-      code: ErrorCode;
-      details: ErrorDetail[];
-      message?: string;
-      retryAfterSeconds?: number;
-    };
+  | Refusal;
 
 let lastMs = -1;
 let lastIso = "";
@@ -336,7 +339,7 @@ export function prechecked(
   input: IngestInput,
   refusal: Precheck,
   receivedAt: number,
-): Extract<IngestOutcome, { kind: "error" }> {
+): Refusal {
   if (!input.debug || refusal.hard)
     recordRefusal(deps, input, refusal.ids, receivedAt, refusal.code, refusal.details, "");
   return {

@@ -1,6 +1,7 @@
 /** A list of events: time, IDs, action and object, vendor and product, instance, source. */
 import type { TrackedEvent } from "../api.ts";
 import { localTime } from "../format.ts";
+import { JourneyLink } from "./journey-link.tsx";
 
 export function EventTable({
   events,
@@ -65,11 +66,7 @@ export function EventTable({
               <td>{e.context.source}</td>
               {showJourney && (
                 <td>
-                  <a
-                    href={`#/journey?${new URLSearchParams({ accountId: e.accountId, eventId: e.eventId })}`}
-                  >
-                    Shopper journey
-                  </a>
+                  <JourneyLink accountId={e.accountId} eventId={e.eventId} />
                 </td>
               )}
             </tr>

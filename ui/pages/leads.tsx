@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { navigate, type PageProps } from "../routing.ts";
 import { api, query, type LeadPage, type Touch } from "../api.ts";
+import { JourneyLink } from "../components/journey-link.tsx";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";
 
@@ -140,11 +141,7 @@ export function LeadsPage({ params }: PageProps) {
                         <Campaign touch={s.lastTouch} />
                       </td>
                       <td data-label="Journey">
-                        <a
-                          href={`#/journey${query({ accountId: s.lead.accountId, eventId: s.lead.eventId })}`}
-                        >
-                          Shopper journey
-                        </a>
+                        <JourneyLink accountId={s.lead.accountId} eventId={s.lead.eventId} />
                       </td>
                     </tr>
                   ))}
