@@ -22,7 +22,7 @@ export function overviewAdminRoutes(deps: {
         const minutes = query.minutes ?? 180;
         const sinks = deps.flusher ? await deps.flusher.report(false) : [];
         return json({
-          perMinute: store.stats.perMinute.series(now - (minutes - 1) * 60_000, now),
+          perMinute: store.stats.eventsPerMinute(now - (minutes - 1) * 60_000, now),
           trackers: store.stats.list().map((c) => ({
             ...c,
             ...store.stats.recent(c.accountId, c.trackerId, now),

@@ -31,7 +31,7 @@ export class TrackerStats {
   /** One entry per "aid/tid", so an event costs one lookup. */
   private readonly entries = new Map<string, Entry>();
   /** Stored events per minute over the last day, for every tracker together. */
-  readonly perMinute = new TimeBuckets(MINUTE, 24 * 60 + 1);
+  private readonly perMinute = new TimeBuckets(MINUTE, 24 * 60 + 1);
   private readonly dirty = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -86,6 +86,11 @@ export class TrackerStats {
     e.activity ??= new Activity();
     e.activity.add(ms);
     this.perMinute.add(ms);
+  }
+
+  /** Events stored per minute, every tracker together, from `fromMs` to `toMs` (the last day at most). */
+  eventsPerMinute(fromMs: number, toMs: number): { at: string; count: number }[] {
+    return this.perMinute.series(fromMs, toMs);
   }
 
   /** Events stored for a tracker in the last hour and the last 24 hours. */
