@@ -9,6 +9,7 @@ import { ensureAdminToken } from "./auth/admin-token.ts";
 import { ConfigError, loadConfig, usage } from "./config/load.ts";
 import { openStore, type Store } from "./store/open-store.ts";
 import { StoreFormatError } from "./store/store-format.ts";
+import { VERSION } from "./version.ts";
 import { createLog } from "./telemetry/log.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { Flusher } from "./flusher/flusher.ts";
@@ -33,8 +34,12 @@ export async function start(runtime: Runtime): Promise<void> {
     process.stderr.write(`trackd: ${err.message}\n`);
     process.exit(2);
   }
+  if (loaded.version) {
+    console.log(`trackd ${VERSION}`);
+    process.exit(0);
+  }
   if (loaded.help) {
-    console.log(usage());
+    console.log(`trackd ${VERSION}\n${usage()}`);
     process.exit(0);
   }
   const { config } = loaded;
@@ -137,6 +142,7 @@ export async function start(runtime: Runtime): Promise<void> {
     sinks: config.sinks.map((s) => `${s.name} (${s.kind})`),
     admin: `${adminUrl}/admin`,
     runtime: `${runtime.name} ${runtime.version}`,
+    version: VERSION,
   });
 
   async function shutdown(signal: string) {

@@ -60,6 +60,8 @@ export interface Setting {
   env: string;
   flag: string;
   list: boolean;
+  /** The setting's own schema: its description, default and allowed values. */
+  schema: TSchema;
 }
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -79,9 +81,18 @@ export function settings(schema: TSchema = ConfigSchema, prefix: string[] = []):
         env: `TRACKD_${path.map(snake).join("_")}`,
         flag: `--${path.map(kebab).join(".")}`,
         list: sub.type === "array",
+        schema: sub,
       });
   }
   return out;
+}
+
+/** The values a setting allows, when it is a choice among literals ("durable", "relaxed"). */
+function choices(schema: TSchema): string[] | null {
+  const options = (schema.anyOf ?? []) as TSchema[];
+  return options.length > 0 && options.every((o) => o.const !== undefined)
+    ? options.map((o) => String(o.const))
+    : null;
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown) {
@@ -119,16 +130,22 @@ interface Parsed {
   flags: Map<string, string>;
   configFile?: string;
   help: boolean;
+  version: boolean;
 }
 
 function parseArgs(argv: string[], known: Set<string>, problems: string[]): Parsed {
   const flags = new Map<string, string>();
   let configFile: string | undefined;
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--help" || arg === "-h") {
       help = true;
+      continue;
+    }
+    if (arg === "--version" || arg === "-v") {
+      version = true;
       continue;
     }
     const eq = arg.indexOf("=");
@@ -145,21 +162,37 @@ function parseArgs(argv: string[], known: Set<string>, problems: string[]): Pars
     if (name === "--config") configFile = value;
     else flags.set(name, value);
   }
-  return { flags, configFile, help };
+  return { flags, configFile, help, version };
 }
 
-/** Usage text listing every flag and variable. */
+/** Usage text: every flag with its variable, what it does, its default and its allowed values. */
 export function usage(): string {
-  const rows = settings().map(
-    (s) => `  ${s.flag.padEnd(32)} ${s.env}${s.list ? "  (comma-separated)" : ""}`,
-  );
+  const rows = settings().flatMap((s) => {
+    const allowed = choices(s.schema);
+    const def = s.schema.default;
+    const facts = [
+      allowed ? `one of ${allowed.join(", ")}` : null,
+      def !== undefined && !(Array.isArray(def) && def.length === 0)
+        ? `default ${Array.isArray(def) ? def.join(",") : String(def)}`
+        : null,
+      s.list ? "comma-separated" : null,
+    ].filter(Boolean);
+    const about = [s.schema.description, facts.length > 0 ? `(${facts.join("; ")})` : null]
+      .filter(Boolean)
+      .join(" ");
+    return [`  ${s.flag}`, `      ${s.env}${about ? `: ${about}` : ""}`];
+  });
   return [
     "usage: trackd [--config FILE] [flags]",
     "",
-    "  --config FILE                    TRACKD_CONFIG  (JSON or TOML)",
+    "  --config FILE",
+    "      TRACKD_CONFIG: a JSON or TOML file; flags and variables override it",
+    "  --version, -v",
+    "      print the version and exit",
     ...rows,
     "",
     "  TRACKD_ADMIN_TOKEN sets the admin token (otherwise one is created in the data directory).",
+    "  Registry entries and sinks are set in the config file only.",
   ].join("\n");
 }
 
@@ -167,7 +200,7 @@ export function usage(): string {
 export function loadConfig(
   argv: string[],
   env: Record<string, string | undefined>,
-): { config: Config; help: boolean } {
+): { config: Config; help: boolean; version: boolean } {
   const problems: string[] = [];
   const all = settings();
   const args = parseArgs(argv, new Set(all.map((s) => s.flag)), problems);
@@ -199,8 +232,11 @@ export function loadConfig(
     if (e.path.startsWith("/sinks/") && sinkProblems.length > 0) continue; // already reported precisely
     const setting = all.find((s) => `/${s.path.join("/")}` === e.path);
     const from = setting ? ` (file key, ${setting.env} or ${setting.flag})` : "";
-    problems.push(`${e.path || "/"}: ${e.message}${from}`);
+    // TypeBox says "Expected union value" for a choice: name the choices instead.
+    const allowed = setting ? choices(setting.schema) : null;
+    const message = allowed ? `must be one of ${allowed.join(", ")}` : e.message;
+    problems.push(`${e.path || "/"}: ${message}${from}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { config: converted as Config, help: args.help };
+  return { config: converted as Config, help: args.help, version: args.version };
 }

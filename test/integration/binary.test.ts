@@ -3,7 +3,7 @@
  * stops cleanly on SIGTERM, and keeps every acknowledged event across a restart and a SIGKILL.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   adminAuth,
@@ -231,6 +231,18 @@ describe("the compiled binary", () => {
     expect(await proc.exited).toBe(2);
     const err = await new Response(proc.stderr).text();
     for (const fragment of ["--nope", "/port", "/durability"]) expect(err).toContain(fragment);
+
+    // --version prints package.json's version; --help describes every flag.
+    const pkg = JSON.parse(readFileSync(join(import.meta.dir, "../../package.json"), "utf8")) as {
+      version: string;
+    };
+    const version = Bun.spawnSync([binary, "--version"], { cwd: dir });
+    expect([version.exitCode, version.stdout.toString().trim()]).toEqual([
+      0,
+      `trackd ${pkg.version}`,
+    ]);
+    const help = Bun.spawnSync([binary, "--help"], { cwd: dir }).stdout.toString();
+    expect(help).toContain("one of durable, relaxed; default durable");
 
     // An allowed origin no browser would send (a path) stops it at start, naming the entry.
     writeFileSync(

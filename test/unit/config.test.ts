@@ -172,6 +172,22 @@ describe("configuration", () => {
     for (const i of [0, 1]) expect(text).not.toContain(`/registry/trackers/0/allowedOrigins/${i}`);
   });
 
+  test("names the allowed values of a choice, and --help says what each flag does, its default and its choices", () => {
+    expect(problemsOf(() => loadConfig(["--durability", "fast"], {}))).toEqual([
+      "/durability: must be one of durable, relaxed (file key, TRACKD_DURABILITY or --durability)",
+    ]);
+    const help = usage();
+    expect(help).toContain(
+      "--durability\n      TRACKD_DURABILITY: durable: answer only after the event is flushed to disk",
+    );
+    expect(help).toContain("one of durable, relaxed; default durable");
+    expect(help).toContain(
+      "--port\n      TRACKD_PORT: Port to listen on (0 picks a free one). (default 8080)",
+    );
+    expect(help).toContain("--version");
+    expect(loadConfig(["--version"], {}).version).toBe(true);
+  });
+
   test("every example config in the repo is valid", () => {
     const files = readdirSync(examples);
     expect(files.length).toBeGreaterThanOrEqual(2);
