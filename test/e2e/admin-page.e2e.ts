@@ -249,6 +249,19 @@ describe("the admin page", () => {
     );
     expect(overflow).toBeLessThanOrEqual(0); // wide tables scroll inside their own box
     await shot(page, "events-390px");
+    // An event's detail (long IDs, the stored JSON) stays within the width too.
+    await page
+      .getByRole("button", { name: /Show event/ })
+      .first()
+      .click();
+    await page.getByRole("complementary", { name: "Event detail" }).waitFor();
+    const detailOverflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(detailOverflow).toBeLessThanOrEqual(0);
+    const header = await page.locator("header.top").boundingBox();
+    expect(header!.height).toBeLessThan(120); // the navigation is one row (it scrolls sideways)
+    await shot(page, "events-detail-390px");
     await page.close();
   });
 
