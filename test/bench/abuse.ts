@@ -5,7 +5,15 @@
  * unauthenticated clients post 100 MB bodies to the admin API.
  */
 import { readFileSync } from "node:fs";
-import { startTarget, stopTarget, wrk, type Target, type WrkResult } from "./targets.ts";
+import {
+  startTarget,
+  stopTarget,
+  wrk,
+  wrkCommand,
+  wrkResult,
+  type Target,
+  type WrkResult,
+} from "./targets.ts";
 
 export interface AbuseFigures {
   quiet: WrkResult;
@@ -160,34 +168,9 @@ async function adminFlood(
 
 /** wrk without blocking this process's event loop (the attackers share it). */
 async function wrkAsync(t: Target, secs: number): Promise<WrkResult> {
-  const proc = Bun.spawn(
-    [
-      "wrk",
-      "-t2",
-      "-c16",
-      `-d${secs}s`,
-      "-s",
-      `${import.meta.dir}/post-event.lua`,
-      `http://127.0.0.1:${t.port}/collect/1001/1/event`,
-    ],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  const out = await new Response(proc.stdout).text();
-  const line = out.split("\n").find((l) => l.startsWith("{"));
-  if (!line) throw new Error(`wrk failed: ${out}`);
-  const r = JSON.parse(line) as {
-    requests: number;
-    durationUs: number;
-    p50: number;
-    p99: number;
-    p999: number;
-    errors: Record<string, number>;
-  };
-  return {
-    rps: r.requests / (r.durationUs / 1e6),
-    p50: r.p50 / 1000,
-    p99: r.p99 / 1000,
-    p999: r.p999 / 1000,
-    errors: Object.values(r.errors).reduce((a, b) => a + b, 0),
-  };
+  const proc = Bun.spawn(wrkCommand(t, secs, 16, "post-event.lua"), {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return wrkResult(await new Response(proc.stdout).text(), await new Response(proc.stderr).text());
 }

@@ -52,17 +52,16 @@ export async function stopTarget(t: Target): Promise<void> {
 }
 
 /** Runs wrk with a Lua script from this folder; the script's done() prints one JSON line. */
-export function wrk(t: Target, secs: number, connections: number, script: string): WrkResult {
+/** The wrk command for a target: 2 threads, `connections`, `secs` seconds, a script of this folder. */
+export function wrkCommand(t: Target, secs: number, connections: number, script: string): string[] {
   const url = `http://127.0.0.1:${t.port}/collect/1001/1/${script.includes("batch") ? "events" : "event"}`;
-  const run = Bun.spawnSync(
-    ["wrk", "-t2", `-c${connections}`, `-d${secs}s`, "-s", join(import.meta.dir, script), url],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  const line = run.stdout
-    .toString()
-    .split("\n")
-    .find((l) => l.startsWith("{"));
-  if (!line) throw new Error(`wrk failed for ${t.name}: ${run.stdout}${run.stderr}`);
+  return ["wrk", "-t2", `-c${connections}`, `-d${secs}s`, "-s", join(import.meta.dir, script), url];
+}
+
+/** The figures of wrk's output: the JSON line report.lua prints. */
+export function wrkResult(stdout: string, stderr = ""): WrkResult {
+  const line = stdout.split("\n").find((l) => l.startsWith("{"));
+  if (!line) throw new Error(`wrk failed: ${stdout}${stderr}`);
   const r = JSON.parse(line) as {
     requests: number;
     durationUs: number;
@@ -78,6 +77,15 @@ export function wrk(t: Target, secs: number, connections: number, script: string
     p999: r.p999 / 1000,
     errors: Object.values(r.errors).reduce((a, b) => a + b, 0),
   };
+}
+
+/** Runs wrk against a target (blocking this process until it ends). */
+export function wrk(t: Target, secs: number, connections: number, script: string): WrkResult {
+  const run = Bun.spawnSync(wrkCommand(t, secs, connections, script), {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return wrkResult(run.stdout.toString(), run.stderr.toString());
 }
 
 export function peakRssMb(pid: number): number {
