@@ -16,10 +16,8 @@ import type { LeadPage } from "../../server/journey/leads.ts";
 import {
   adminAuth,
   BINARY_TOKEN,
-  binaryInEmptyDir,
-  buildBinary,
   killAll,
-  startBinary,
+  startFreshBinary,
   type Running,
 } from "../helpers/binary.ts";
 import { launchBrowser, watchPage } from "../helpers/browser.ts";
@@ -77,9 +75,7 @@ const sdkEvents = async (deviceQuery: string) =>
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
-  await buildBinary();
-  const { dir, binary } = await binaryInEmptyDir();
-  trackd = await startBinary(binary, dir, ["--data-dir", join(dir, "data")]);
+  trackd = await startFreshBinary();
   site = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",

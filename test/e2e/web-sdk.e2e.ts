@@ -8,14 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Server } from "bun";
-import {
-  adminAuth,
-  binaryInEmptyDir,
-  buildBinary,
-  killAll,
-  startBinary,
-  type Running,
-} from "../helpers/binary.ts";
+import { adminAuth, killAll, startFreshBinary, type Running } from "../helpers/binary.ts";
 import { launchBrowser } from "../helpers/browser.ts";
 import { waitFor } from "../helpers/ports.ts";
 
@@ -89,9 +82,7 @@ async function open(
 }
 
 beforeAll(async () => {
-  await buildBinary();
-  const { dir, binary } = await binaryInEmptyDir();
-  trackd = await startBinary(binary, dir, ["--data-dir", join(dir, "data")]);
+  trackd = await startFreshBinary();
   site = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",

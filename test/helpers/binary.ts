@@ -126,3 +126,13 @@ export async function startBinary(
     },
   };
 }
+
+/** The binary, built once, alone in a fresh directory and started there with its data in `<dir>/data`. */
+export async function startFreshBinary(
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Running> {
+  await buildBinary();
+  const { dir, binary } = await binaryInEmptyDir();
+  return startBinary(binary, dir, ["--data-dir", join(dir, "data"), ...args], env);
+}

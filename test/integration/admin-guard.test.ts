@@ -5,23 +5,18 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import fc from "fast-check";
 import {
   adminAuth,
   BINARY_TOKEN,
-  binaryInEmptyDir,
-  buildBinary,
   killAll,
-  startBinary,
+  startFreshBinary,
   type Running,
 } from "../helpers/binary.ts";
 
 let server: Running;
 beforeAll(async () => {
-  await buildBinary();
-  const { dir, binary } = await binaryInEmptyDir();
-  server = await startBinary(binary, dir, ["--data-dir", join(dir, "data")]);
+  server = await startFreshBinary();
 }, 120000);
 afterAll(killAll);
 

@@ -197,7 +197,7 @@ describe("accepting events", () => {
     const raw = `{"action":"view","object":"o","vendor":"v","product":"p","instance_id":"i","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"nested":{"__proto__":{"polluted":true}}}`;
     const event = await storedEvent(await t.collect(raw));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Object.prototype.hasOwnProperty.call(event.properties, "__proto__")).toBe(true);
+    expect(Object.hasOwn(event.properties, "__proto__")).toBe(true);
     expect(t.store.events.getJson(event.eventId)).toContain(`"__proto__":{"polluted":true}`);
     expect(t.store.events.getJson(event.eventId)).toContain(
       `"nested":{"__proto__":{"polluted":true}}`,

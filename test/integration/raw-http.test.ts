@@ -6,21 +6,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { join } from "node:path";
-import {
-  adminAuth,
-  binaryInEmptyDir,
-  buildBinary,
-  killAll,
-  startBinary,
-  type Running,
-} from "../helpers/binary.ts";
+import { adminAuth, killAll, startFreshBinary, type Running } from "../helpers/binary.ts";
 import { waitFor } from "../helpers/ports.ts";
 
 let server: Running;
 beforeAll(async () => {
-  await buildBinary();
-  const { dir, binary } = await binaryInEmptyDir();
-  server = await startBinary(binary, dir, ["--data-dir", join(dir, "data")]);
+  server = await startFreshBinary();
 }, 120000);
 afterAll(killAll);
 

@@ -20,7 +20,7 @@ import { freePort, waitFor } from "../helpers/ports.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 
 const CONFIG = join(import.meta.dir, "../../docs/haproxy-by-account.cfg");
-let nodes: Running[] = [];
+const nodes: Running[] = [];
 let haproxy: Subprocess;
 let front = "";
 
