@@ -55,6 +55,14 @@ describe("the flusher", () => {
     await waitFor("the broken sink to recover", () => broken.accepted.length === 10);
     expect(broken.accepted).toEqual(ids);
     expect(broken.batches.length).toBeGreaterThanOrEqual(5); // four refused attempts, then the one that worked
+    // The status shows a batch once its bookkeeping is committed, just after the sink took it.
+    const statuses = async () =>
+      ((await (await d.admin("/sinks")).json()) as { sinks: { name: string; cursor: string }[] })
+        .sinks;
+    await waitFor(
+      "the cursor to be committed",
+      async () => (await statuses())[0]!.cursor === ids[9],
+    );
     const [status] = (
       (await (await d.admin("/sinks")).json()) as {
         sinks: { name: string; retries: number; cursor: string; delivered: number }[];
