@@ -126,6 +126,30 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** The codes a collect request can be refused with: its metrics start at zero for each. */
+export const COLLECT_ERROR_CODES = [
+  "invalid_id",
+  "invalid_json",
+  "invalid_utf8",
+  "body_unreadable",
+  "empty_body",
+  "body_not_object",
+  "body_not_array",
+  "invalid_event",
+  "unregistered_id",
+  "invalid_encoding",
+  "unsupported_encoding",
+  "unsupported_media_type",
+  "payload_too_large",
+  "too_many_events",
+  "rate_limited",
+  "origin_not_allowed",
+  "storage_full",
+  "storage_unavailable",
+  "shutting_down",
+  "internal_error",
+] as const satisfies readonly ErrorCode[];
+
 /** One failing field: a JSON Pointer into the body (or a path parameter), a stable code and a sentence. */
 export interface ErrorDetail {
   path: string;

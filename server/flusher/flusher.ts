@@ -4,7 +4,7 @@
  */
 import type { DeliveryConfig } from "../config/schema.ts";
 import { uuidv7Time } from "../events/ids.ts";
-import type { Sink } from "../sinks/types.ts";
+import { causeOf, type Sink } from "../sinks/types.ts";
 import { isTestEventJson } from "../events/event.model.ts";
 import { SinkLoop, type SinkLoopDeps, type SinkLoopStatus } from "./sink-loop.ts";
 
@@ -21,6 +21,31 @@ export type EventDelivery = {
   cause?: string;
 };
 
+/**
+ * How long a health check may take. Well below the shortest idle timeout (6 s), so the
+ * admin page gets an answer during an outage instead of a closed connection.
+ */
+export const HEALTH_CHECK_TIMEOUT_MS = 3000;
+
+/** The sink's own health check, or "no answer" once it has taken HEALTH_CHECK_TIMEOUT_MS. */
+async function boundedHealth(sink: Sink): Promise<{ ok: boolean; detail: string }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<{ ok: boolean; detail: string }>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ ok: false, detail: `no answer within ${HEALTH_CHECK_TIMEOUT_MS / 1000} s` }),
+      HEALTH_CHECK_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([
+      sink.health().catch((err: unknown) => ({ ok: false, detail: causeOf(err) })),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class Flusher {
   private readonly loops: SinkLoop[];
   private unsubscribe: (() => void) | null = null;
@@ -30,6 +55,7 @@ export class Flusher {
     private readonly deps: SinkLoopDeps,
   ) {
     this.loops = sinks.map(({ sink, delivery }) => new SinkLoop(sink, delivery, deps));
+    for (const { sink } of sinks) deps.metrics.addSink(sink.name);
     deps.metrics.onScrape(() => this.refreshGauges());
   }
 
@@ -77,7 +103,7 @@ export class Flusher {
           deadLetters: this.deps.delivery.deadLetterCount(status.name),
           queuedReplays: this.deps.delivery.replayCount(status.name),
         };
-        if (check) report.health = await w.sink.health();
+        if (check) report.health = await boundedHealth(w.sink);
         return report;
       }),
     );

@@ -120,7 +120,7 @@ export function collectHandler(deps: CollectDeps) {
     server: unknown,
   ): Promise<Response> => {
     const started = performance.now();
-    deps.metrics.received.inc();
+    deps.metrics.requests.inc({ route });
     const debug = query.oa_debug === "true";
     const context = requestContext(
       request,
@@ -136,6 +136,7 @@ export function collectHandler(deps: CollectDeps) {
       retryAfterSeconds?: number;
     }) => {
       const { code } = outcome;
+      deps.metrics.received.inc();
       deps.metrics.rejected.inc({ code });
       deps.log[ERRORS[code].level]("event refused", {
         code,
@@ -175,7 +176,9 @@ export function collectHandler(deps: CollectDeps) {
       deps.metrics.latency.observe((performance.now() - started) / 1000);
       if (outcome.kind === "error") return refuse(outcome);
       const count = (status: string) => outcome.results.filter((r) => r.status === status).length;
+      deps.metrics.received.inc(undefined, outcome.results.length);
       deps.metrics.stored.inc(undefined, count("accepted"));
+      deps.metrics.duplicates.inc(undefined, count("duplicate"));
       for (const r of outcome.results)
         if (r.error) deps.metrics.rejected.inc({ code: r.error.code });
       const summary = {
@@ -196,7 +199,8 @@ export function collectHandler(deps: CollectDeps) {
     switch (outcome.kind) {
       case "stored":
       case "duplicate": {
-        if (outcome.kind === "stored") deps.metrics.stored.inc();
+        deps.metrics.received.inc();
+        (outcome.kind === "stored" ? deps.metrics.stored : deps.metrics.duplicates).inc();
         const headers: Record<string, string> =
           context.origin === null
             ? { "x-event-id": outcome.eventId }
@@ -210,6 +214,8 @@ export function collectHandler(deps: CollectDeps) {
         return new Response(null, { status: 204, headers });
       }
       case "debug":
+        deps.metrics.received.inc();
+        deps.metrics.debugged.inc();
         return new Response(JSON.stringify(outcome.report), {
           status: 200,
           headers: { ...cors, "content-type": "application/json" },

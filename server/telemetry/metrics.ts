@@ -3,6 +3,8 @@
  * rendered in the text exposition format. Gauges may be computed at scrape time.
  */
 
+import { COLLECT_ERROR_CODES } from "../errors.ts";
+
 type Labels = Record<string, string>;
 
 const key = (labels: Labels) =>
@@ -61,14 +63,29 @@ class Histogram {
 }
 
 export class Metrics {
+  readonly requests = new Family(
+    "trackd_collect_requests_total",
+    "Collect requests (not events: a batch is one request), by route: event, events, get, pixel.",
+    "counter",
+  );
   readonly received = new Family(
     "trackd_events_received_total",
-    "Collect requests received.",
+    "Events received: stored + duplicate + debugged + rejected. A request refused before its events were counted counts as one.",
     "counter",
   );
   readonly stored = new Family(
     "trackd_events_stored_total",
-    "Events stored (including test events).",
+    "Events stored (test events included).",
+    "counter",
+  );
+  readonly duplicates = new Family(
+    "trackd_events_duplicate_total",
+    "Events not stored again: their eventId is stored already.",
+    "counter",
+  );
+  readonly debugged = new Family(
+    "trackd_events_debugged_total",
+    "Events validated with oa_debug=true and, as asked, not stored.",
     "counter",
   );
   readonly preflights = new Family(
@@ -78,7 +95,7 @@ export class Metrics {
   );
   readonly rejected = new Family(
     "trackd_events_rejected_total",
-    "Collect requests refused, by error code.",
+    "Events refused, by error code. A request refused whole counts as one.",
     "counter",
   );
   readonly delivered = new Family(
@@ -139,6 +156,19 @@ export class Metrics {
   );
   private readonly collectors: (() => void)[] = [];
 
+  constructor() {
+    // Every series exists from the start at zero, so rate() and alerts see the first event.
+    for (const f of [this.received, this.stored, this.duplicates, this.debugged, this.preflights])
+      f.inc(undefined, 0);
+    for (const route of ["event", "events", "get", "pixel"]) this.requests.inc({ route }, 0);
+    for (const code of COLLECT_ERROR_CODES) this.rejected.inc({ code }, 0);
+  }
+
+  /** Starts a sink's counters at zero (the flusher calls it for each configured sink). */
+  addSink(sink: string): void {
+    for (const f of [this.delivered, this.failed, this.retries]) f.inc({ sink }, 0);
+  }
+
   /** Registers a function that refreshes gauges just before each scrape. */
   onScrape(collect: () => void): void {
     this.collectors.push(collect);
@@ -151,8 +181,11 @@ export class Metrics {
     this.heap.set({}, memory.heapUsed);
     for (const c of this.collectors) c();
     const families = [
+      this.requests,
       this.received,
       this.stored,
+      this.duplicates,
+      this.debugged,
       this.preflights,
       this.rejected,
       this.delivered,
@@ -171,7 +204,6 @@ export class Metrics {
     const out: string[] = [];
     for (const f of families) {
       out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
-      if (f.values.size === 0 && f.type === "counter") out.push(`${f.name} 0`);
       for (const [labels, value] of f.values)
         out.push(labels ? `${f.name}{${labels}} ${value}` : `${f.name} ${value}`);
     }

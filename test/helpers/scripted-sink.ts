@@ -34,7 +34,11 @@ export class ScriptedSink implements Sink {
     return result;
   }
 
+  /** When set, health() never answers (a sink whose server does not reply). */
+  healthHangs = false;
+
   async health(): Promise<SinkHealth> {
+    if (this.healthHangs) return new Promise(() => {});
     return { ok: true, detail: "scripted" };
   }
 

@@ -73,6 +73,19 @@ describe("delivery admin API", () => {
     expect(s!.retries).toBeGreaterThan(0);
   });
 
+  test("answers a health check that hangs with 'no answer' instead of waiting for it", async () => {
+    stuck.healthHangs = true;
+    try {
+      const { sinks } = (await (await d.admin("/sinks?check=true")).json()) as {
+        sinks: (SinkReport & { health: { ok: boolean; detail: string } })[];
+      };
+      expect(sinks[0]!.health).toEqual({ ok: true, detail: "scripted" });
+      expect(sinks[1]!.health).toEqual({ ok: false, detail: "no answer within 3 s" });
+    } finally {
+      stuck.healthHangs = false;
+    }
+  });
+
   test("says where one event is: delivered to one sink, pending for the other", async () => {
     const res = await d.admin(`/events/${ids[0]}`);
     expect(await res.json()).toMatchObject({
@@ -86,7 +99,14 @@ describe("delivery admin API", () => {
 
   test("serves Prometheus metrics for collection and delivery", async () => {
     const text = await (await d.app.handle(new Request(`${BASE}/metrics`))).text();
+    expect(text).toContain('trackd_collect_requests_total{route="event"} 5');
     expect(text).toContain("trackd_events_received_total 5");
+    expect(text).toContain("trackd_events_stored_total 5");
+    // Every series exists from the start, at zero, with its labels; no unlabelled stand-in.
+    expect(text).toContain('trackd_events_rejected_total{code="invalid_event"} 0');
+    expect(text).not.toMatch(/^trackd_events_rejected_total \d/m);
+    expect(text).toContain('trackd_sink_failed_total{sink="good"} 0');
+    expect(text).toContain('trackd_collect_requests_total{route="pixel"} 0');
     expect(text).toContain('trackd_sink_delivered_total{sink="good"} 4');
     expect(text).toMatch(/trackd_sink_retries_total\{sink="stuck"\} [1-9]/);
     expect(text).toContain('trackd_sink_lag_events{sink="stuck"} 5');
