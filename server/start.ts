@@ -16,7 +16,8 @@ import { Flusher } from "./flusher/flusher.ts";
 import { createSinks } from "./sinks/create-sinks.ts";
 import { Retention } from "./store/retention.ts";
 import { Registry } from "./registry/registry.ts";
-import type { Runtime } from "./runtime/runtime.ts";
+import type { Listener, Runtime } from "./runtime/runtime.ts";
+import { readTlsFiles, TlsError, type TlsFiles } from "./http/tls-files.ts";
 
 const TRANSPORT_BODY_CAP = 1024 ** 3;
 
@@ -72,6 +73,15 @@ export async function start(runtime: Runtime): Promise<void> {
     process.exit(1);
   }
   const admin = ensureAdminToken(dataDir, process.env.TRACKD_ADMIN_TOKEN);
+  let tls: TlsFiles | null;
+  try {
+    tls = readTlsFiles(config.tls);
+  } catch (err) {
+    if (!(err instanceof TlsError)) throw err;
+    log.error("cannot start HTTPS", { error: err.message });
+    process.stderr.write(`trackd: ${err.message}\n`);
+    process.exit(1);
+  }
 
   const metrics = new Metrics();
   const sinks = createSinks(config.sinks, dataDir);
@@ -108,6 +118,7 @@ export async function start(runtime: Runtime): Promise<void> {
     // Closes connections idle, or stalled mid-request (slowloris), for this long. The admin
     // page's live stream sends a comment every 5 s, so the minimum is 6.
     idleTimeoutSeconds: config.idleTimeoutSeconds,
+    tls: tls && { cert: tls.cert, key: tls.key },
   };
   // With admin.port set, the admin page and API listen apart (say on loopback only) and the
   // public listener serves only the collect side.
@@ -115,17 +126,28 @@ export async function start(runtime: Runtime): Promise<void> {
   const app = separateAdmin
     ? createApp(deps, { collect: true, admin: false })
     : runtime.withAdminPage(createApp(deps));
-  const server = runtime.serve(app, { hostname: config.host, port: config.port, ...listen });
-  const adminServer = separateAdmin
-    ? runtime.serve(runtime.withAdminPage(createApp(deps, { collect: false, admin: true })), {
-        hostname: config.admin.host,
-        port: config.admin.port,
-        ...listen,
-      })
-    : null;
-  const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
+  let server: Listener;
+  let adminServer: Listener | null;
+  try {
+    server = runtime.serve(app, { hostname: config.host, port: config.port, ...listen });
+    adminServer = separateAdmin
+      ? runtime.serve(runtime.withAdminPage(createApp(deps, { collect: false, admin: true })), {
+          hostname: config.admin.host,
+          port: config.admin.port,
+          ...listen,
+        })
+      : null;
+  } catch (err) {
+    // Bun says "Failed to start server. Is port 8080 in use?"; Deno, "Address already in use".
+    const error = err instanceof Error ? err.message : String(err);
+    log.error("cannot listen", { host: config.host, port: config.port, error });
+    process.stderr.write(`trackd: cannot listen: ${error}\n`);
+    process.exit(1);
+  }
+  const scheme = tls ? "https" : "http";
+  const url = `${scheme}://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
   const adminUrl = adminServer
-    ? `http://${config.admin.host === "0.0.0.0" ? "localhost" : config.admin.host}:${adminServer.port}`
+    ? `${scheme}://${config.admin.host === "0.0.0.0" ? "localhost" : config.admin.host}:${adminServer.port}`
     : url;
   if (admin.created)
     process.stderr.write(
@@ -143,7 +165,28 @@ export async function start(runtime: Runtime): Promise<void> {
     admin: `${adminUrl}/admin`,
     runtime: `${runtime.name} ${runtime.version}`,
     version: VERSION,
+    ...(tls && { tls: { subject: tls.subject, validTo: tls.validTo } }),
   });
+
+  /** SIGHUP: a renewed certificate is read and served to new connections; no restart. */
+  async function reloadCertificate() {
+    if (!tls) {
+      log.info("SIGHUP: nothing to reload (tls.certFile is not set)");
+      return;
+    }
+    try {
+      const renewed = readTlsFiles(config.tls)!;
+      const pair = { cert: renewed.cert, key: renewed.key };
+      await server.reloadTls(pair);
+      await adminServer?.reloadTls(pair);
+      tls = renewed;
+      log.info("certificate reloaded", { subject: renewed.subject, validTo: renewed.validTo });
+    } catch (err) {
+      log.error("certificate not reloaded: still serving the previous one", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
 
   async function shutdown(signal: string) {
     if (draining) return;
@@ -166,4 +209,5 @@ export async function start(runtime: Runtime): Promise<void> {
   }
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGHUP", () => void reloadCertificate());
 }

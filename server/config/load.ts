@@ -172,7 +172,7 @@ export function usage(): string {
     const def = s.schema.default;
     const facts = [
       allowed ? `one of ${allowed.join(", ")}` : null,
-      def !== undefined && !(Array.isArray(def) && def.length === 0)
+      def !== undefined && def !== "" && !(Array.isArray(def) && def.length === 0)
         ? `default ${Array.isArray(def) ? def.join(",") : String(def)}`
         : null,
       s.list ? "comma-separated" : null,
@@ -237,6 +237,9 @@ export function loadConfig(
     const message = allowed ? `must be one of ${allowed.join(", ")}` : e.message;
     problems.push(`${e.path || "/"}: ${message}${from}`);
   }
+  const tls = converted.tls as Config["tls"] | undefined;
+  if (tls && (tls.certFile === "") !== (tls.keyFile === ""))
+    problems.push("/tls: set both tls.certFile and tls.keyFile, or neither");
   if (problems.length > 0) throw new ConfigError(problems);
   return { config: converted as Config, help: args.help, version: args.version };
 }

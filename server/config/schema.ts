@@ -351,6 +351,20 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    tls: Type.Object(
+      {
+        certFile: Type.String({
+          default: "",
+          description:
+            "PEM certificate (with its chain): with tls.keyFile the listeners speak HTTPS. Re-read on SIGHUP.",
+        }),
+        keyFile: Type.String({
+          default: "",
+          description: "PEM private key of tls.certFile. Re-read on SIGHUP.",
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     shutdownTimeoutMs: Type.Integer({
       minimum: 0,
       default: 10000,

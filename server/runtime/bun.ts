@@ -36,17 +36,43 @@ export const bunRuntime: Runtime = {
             endpoint("event", request, request.params, server),
         },
       });
-    app.listen({
-      hostname: options.hostname,
-      port: options.port,
-      // Bun's own cap answers 413 with an empty body: keep it far above the event limits.
-      maxRequestBodySize: options.maxRequestBodySize,
-      // Serve the prebuilt admin bundle, not Bun's dev server (which also prints to stdout, where the stdout sink writes).
-      development: false,
-      idleTimeout: options.idleTimeoutSeconds,
-    });
-    const server = app.server!;
-    return { port: server.port!, stop: (force) => server.stop(force) };
+    const listen = (port: number, tls: ServeOptions["tls"]) => {
+      app.listen({
+        hostname: options.hostname,
+        port,
+        // Bun's own cap answers 413 with an empty body: keep it far above the event limits.
+        maxRequestBodySize: options.maxRequestBodySize,
+        // Serve the prebuilt admin bundle, not Bun's dev server (which also prints to stdout, where the stdout sink writes).
+        development: false,
+        idleTimeout: options.idleTimeoutSeconds,
+        // SO_REUSEPORT (Elysia's default too) lets a certificate reload bind the new listener
+        // before the old one closes, so no connection is refused in between.
+        reusePort: true,
+        ...(tls && { tls: { cert: tls.cert, key: tls.key } }),
+      });
+      return app.server!;
+    };
+    // With SO_REUSEPORT a second trackd on the same port would bind too and share its
+    // connections: bind once without it first, so a taken port fails as it should.
+    if (options.port !== 0)
+      Bun.serve({
+        hostname: options.hostname,
+        port: options.port,
+        reusePort: false,
+        fetch: () => new Response(null),
+      }).stop(true);
+    let server = listen(options.port, options.tls);
+    return {
+      port: server.port!,
+      stop: (force) => server.stop(force),
+      async reloadTls(tls) {
+        // Bun 1.4's server.reload() keeps the certificate it started with: a new listener is
+        // started on the same port, then the old one stops accepting and finishes its requests.
+        const old = server;
+        server = listen(old.port!, tls);
+        await old.stop(false);
+      },
+    };
   },
   withAdminPage(app) {
     // Bun's router serves the bundle and its assets, but sets no headers of our own on the

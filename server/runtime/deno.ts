@@ -11,7 +11,14 @@ import type { Listener, Runtime, ServeOptions } from "./runtime.ts";
 declare const Deno: {
   version: { deno: string };
   serve(
-    options: { hostname: string; port: number; onListen: () => void },
+    options: {
+      hostname: string;
+      port: number;
+      onListen: () => void;
+      cert?: string;
+      key?: string;
+      reusePort?: boolean;
+    },
     handler: (
       request: Request,
       info: { remoteAddr: { hostname: string } },
@@ -59,14 +66,26 @@ export const denoRuntime: Runtime = {
   serve(app: AnyElysia, options: ServeOptions): Listener {
     // Deno.serve has no per-connection idle timeout or transport body cap to set: read-body.ts
     // caps every body it reads, and Deno closes idle keep-alive connections itself.
-    const server = Deno.serve(
-      { hostname: options.hostname, port: options.port, onListen: () => {} },
-      (request, info) => {
-        peers.set(request, info.remoteAddr.hostname);
-        return app.fetch(request);
+    const listen = (port: number, tls: ServeOptions["tls"], reusePort: boolean) =>
+      Deno.serve(
+        { hostname: options.hostname, port, onListen: () => {}, reusePort, ...tls },
+        (request, info) => {
+          peers.set(request, info.remoteAddr.hostname);
+          return app.fetch(request);
+        },
+      );
+    let server = listen(options.port, options.tls, false);
+    return {
+      port: server.addr.port,
+      stop: () => server.shutdown(),
+      async reloadTls(tls) {
+        // The old listener has no SO_REUSEPORT (a taken port must fail at start), so it stops
+        // first: connections are refused for the moment between the two.
+        const old = server;
+        await old.shutdown();
+        server = listen(old.addr.port, tls, false);
       },
-    );
-    return { port: server.addr.port, stop: () => server.shutdown() };
+    };
   },
   withAdminPage: (app) =>
     app.use(

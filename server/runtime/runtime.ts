@@ -14,6 +14,8 @@ export interface ServeOptions {
   idleTimeoutSeconds: number;
   /** The transport's body cap, far above the event limits (read-body.ts enforces those). */
   maxRequestBodySize: number;
+  /** PEM certificate and key: the listener speaks HTTPS. */
+  tls: { cert: string; key: string } | null;
 }
 
 export interface Listener {
@@ -21,6 +23,11 @@ export interface Listener {
   port: number;
   /** Stops accepting; with `force`, also closes open connections. Resolves once stopped. */
   stop(force: boolean): Promise<void>;
+  /**
+   * Serves new connections with another certificate, on the same port; connections already
+   * open finish on the old one. Throws (and keeps the old listener) if the new one cannot start.
+   */
+  reloadTls(tls: { cert: string; key: string }): Promise<void>;
 }
 
 export interface Runtime {

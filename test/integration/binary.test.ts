@@ -11,6 +11,7 @@ import {
   buildBinary,
   killAll,
   startBinary,
+  startFreshBinary,
 } from "../helpers/binary.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 
@@ -219,6 +220,28 @@ describe("the compiled binary", () => {
     ).toBe(404);
     expect(server.logs()).toContain(`"admin":"${admin.replace("127.0.0.1", "127.0.0.1")}/admin"`);
     expect(await server.stop()).toBe(0);
+  }, 60000);
+
+  test("refuses a port another trackd already listens on, instead of sharing it", async () => {
+    const first = await startFreshBinary();
+    const { dir, binary } = await binaryInEmptyDir();
+    const second = Bun.spawnSync(
+      [
+        binary,
+        "--data-dir",
+        join(dir, "data"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(first.port),
+      ],
+      { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } },
+    );
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr.toString()).toContain(
+      `trackd: cannot listen: Failed to start server. Is port ${first.port} in use?`,
+    );
+    expect(await first.stop()).toBe(0);
   }, 60000);
 
   test("exits non-zero listing every configuration problem", async () => {

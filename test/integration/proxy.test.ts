@@ -24,6 +24,7 @@ import {
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 import { tempDir } from "../helpers/test-app.ts";
+import { makeCertificate } from "../helpers/certificate.ts";
 
 const CONFIG = join(import.meta.dir, "../../docs/nginx-trackd.conf");
 let trackd: Running;
@@ -83,7 +84,6 @@ const proxied = (kinds: Kind[]) =>
 
 beforeAll(async () => {
   const nginxBin = requireCommand("nginx", "nginx");
-  const openssl = requireCommand("openssl", "openssl");
   await buildBinary();
   const { dir, binary } = await binaryInEmptyDir();
   trackd = await startBinary(binary, dir, [
@@ -94,27 +94,7 @@ beforeAll(async () => {
   ]);
 
   const home = tempDir("trackd-nginx-");
-  const [cert, key] = [join(home, "cert.pem"), join(home, "key.pem")];
-  const made = Bun.spawnSync(
-    [
-      openssl,
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=trackd.example.com",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    { stdout: "ignore", stderr: "pipe" },
-  );
-  if (made.exitCode !== 0) throw new Error(`openssl: ${made.stderr}`);
+  const { cert, key } = makeCertificate(home, "trackd", "trackd.example.com");
   proxyPort = await freePort();
   const site = readFileSync(CONFIG, "utf8")
     .replace("server 127.0.0.1:8080;", `server 127.0.0.1:${trackd.port};`)
