@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { createApp } from "./app.ts";
+import { COMMAND_USAGE, runCommand } from "./commands.ts";
 import { ensureAdminToken } from "./auth/admin-token.ts";
 import { ConfigError, loadConfig, usage } from "./config/load.ts";
 import { openStore, type Store } from "./store/open-store.ts";
@@ -27,6 +28,9 @@ export async function start(runtime: Runtime): Promise<void> {
   // directories 0700 (LMDB's, the sinks' files, the admin token).
   process.umask(0o077);
 
+  const command = await runCommand(process.argv.slice(2), process.env);
+  if (command !== null) process.exit(command);
+
   let loaded: ReturnType<typeof loadConfig>;
   try {
     loaded = loadConfig(process.argv.slice(2), process.env);
@@ -40,7 +44,7 @@ export async function start(runtime: Runtime): Promise<void> {
     process.exit(0);
   }
   if (loaded.help) {
-    console.log(`trackd ${VERSION}\n${usage()}`);
+    console.log(`trackd ${VERSION}\n${usage()}\n\n${COMMAND_USAGE}`);
     process.exit(0);
   }
   const { config } = loaded;

@@ -25,7 +25,18 @@ import { RejectLog, type RejectRecord } from "./reject-log.ts";
 import { RevokedSessions } from "./revoked-sessions.ts";
 import { TrackerStats } from "./tracker-stats.ts";
 
-const MAP_SIZE = 256 * 1024 ** 3;
+/** The LMDB file in the data directory (with its lock file beside it, trackd.mdb-lock). */
+export const STORE_FILE = "trackd.mdb";
+
+/** How every opener (trackd, backup, verify) opens the environment, durability aside. */
+export const STORE_OPTIONS = {
+  compression: false, // lmdb's compression reads a dictionary from node_modules: not in the binary
+  maxDbs: 16,
+  // Reserve address space up front: growing the map from lmdb-js's 128 KB default means
+  // repeated remaps that stall every writer (a p99 of hundreds of ms under load). The file
+  // itself only grows as data is written.
+  mapSize: 256 * 1024 ** 3,
+} as const;
 
 export type Durability = "durable" | "relaxed";
 
@@ -67,7 +78,7 @@ export interface StoreOptions {
  */
 export function openStore(options: StoreOptions): Store {
   mkdirSync(options.dataDir, { recursive: true });
-  const path = join(options.dataDir, "trackd.mdb");
+  const path = join(options.dataDir, STORE_FILE);
   const durable = options.durability === "durable";
   const envOptions: RootDatabaseOptionsWithPath = {
     path,
@@ -76,12 +87,7 @@ export function openStore(options: StoreOptions): Store {
     // is released and the next transaction (events, cursors, counters) need not wait for it.
     overlappingSync: durable,
     separateFlushed: true,
-    compression: false, // lmdb's compression reads a dictionary from node_modules: not in the binary
-    maxDbs: 16,
-    // Reserve address space up front: growing the map from lmdb-js's 128 KB default means
-    // repeated remaps that stall every writer (a p99 of hundreds of ms under load). The file
-    // itself only grows as data is written.
-    mapSize: MAP_SIZE,
+    ...STORE_OPTIONS,
   };
   ensureStoreFormat(envOptions, options.log ?? createLog("warn"));
   const root: RootDatabase = open(envOptions);

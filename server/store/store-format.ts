@@ -44,6 +44,12 @@ export function ensureStoreFormat(options: RootDatabaseOptionsWithPath, log: Log
   }
 }
 
+/** The format recorded in an open store, or undefined for a new (or 0.1.0-era empty) one. */
+export function storeFormatOf(root: RootDatabase): number | undefined {
+  const found = root.openDB<unknown, string>({ name: "meta" }).get(FORMAT_KEY);
+  return typeof found === "number" ? found : undefined;
+}
+
 function checkAndMigrate(root: RootDatabase, path: string, log: Log): void {
   const meta = root.openDB<unknown, string>({ name: "meta" });
   const events = root.openDB<string, string>({ name: EVENT_DBS.events, encoding: "string" });

@@ -1,0 +1,45 @@
+/**
+ * `trackd backup`: a consistent copy of the LMDB environment, taken while trackd serves.
+ * LMDB copies from one read transaction (mdb_env_copy2 with compaction), so the copy holds
+ * every event committed before it began, and the writer is never blocked; compaction leaves
+ * out freed pages, so the copy is as small as the data.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { open } from "lmdb";
+import { TOKEN_FILE } from "../auth/admin-token.ts";
+import { STORE_FILE, STORE_OPTIONS } from "./open-store.ts";
+import { STORE_FORMAT, storeFormatOf } from "./store-format.ts";
+
+export class BackupError extends Error {}
+
+export interface BackupResult {
+  file: string;
+  bytes: number;
+  /** Whether the admin token file was copied beside it. */
+  token: boolean;
+}
+
+/** Copies the store in `dataDir` (and its admin token) into `target`, a new or empty directory. */
+export async function backupStore(dataDir: string, target: string): Promise<BackupResult> {
+  const source = join(dataDir, STORE_FILE);
+  if (!existsSync(source)) throw new BackupError(`no store at ${source}`);
+  if (existsSync(target) && readdirSync(target).length > 0)
+    throw new BackupError(`${target} is not empty: back up into a new or empty directory`);
+  mkdirSync(target, { recursive: true, mode: 0o700 });
+  const root = open({ ...STORE_OPTIONS, path: source, readOnly: true });
+  const file = join(target, STORE_FILE);
+  try {
+    const format = storeFormatOf(root);
+    if (format !== STORE_FORMAT)
+      throw new BackupError(
+        `${source} is in store format ${format ?? "1"}; this trackd backs up format ${STORE_FORMAT} (start the matching trackd once to migrate)`,
+      );
+    await root.backup(file, true);
+  } finally {
+    await root.close();
+  }
+  const token = existsSync(join(dataDir, TOKEN_FILE));
+  if (token) copyFileSync(join(dataDir, TOKEN_FILE), join(target, TOKEN_FILE));
+  return { file, bytes: statSync(file).size, token };
+}
