@@ -48,7 +48,8 @@ export async function start(runtime: Runtime): Promise<void> {
     process.exit(0);
   }
   const { config } = loaded;
-  const log = createLog(config.logLevel);
+  // Under systemd stderr goes to the journal: lines carry their priority (telemetry/log.ts).
+  const log = createLog(config.logLevel, undefined, process.env.JOURNAL_STREAM !== undefined);
   const dataDir = resolve(config.dataDir);
 
   process.on("unhandledRejection", (reason) =>
