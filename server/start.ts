@@ -10,7 +10,7 @@ import { ensureAdminToken } from "./auth/admin-token.ts";
 import { ConfigError, loadConfig, usage } from "./config/load.ts";
 import { openStore, type Store } from "./store/open-store.ts";
 import { StoreFormatError } from "./store/store-format.ts";
-import { VERSION } from "./version.ts";
+import { BUILD, VERSION } from "./version.ts";
 import { createLog } from "./telemetry/log.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { Flusher } from "./flusher/flusher.ts";
@@ -40,7 +40,9 @@ export async function start(runtime: Runtime): Promise<void> {
     process.exit(2);
   }
   if (loaded.version) {
-    console.log(`trackd ${VERSION}`);
+    console.log(
+      `trackd ${VERSION} (build ${BUILD}; ${runtime.name} ${runtime.version}, ${process.platform}-${process.arch})`,
+    );
     process.exit(0);
   }
   if (loaded.help) {
@@ -64,6 +66,7 @@ export async function start(runtime: Runtime): Promise<void> {
       rejectLogSize: config.rejectLogSize,
       dedupeWindowMs: config.dedupeWindowSeconds * 1000,
       log,
+      storageMaxBytes: config.storageMaxBytes,
     });
   } catch (err) {
     if (!(err instanceof StoreFormatError)) throw err;
@@ -170,6 +173,7 @@ export async function start(runtime: Runtime): Promise<void> {
     admin: `${adminUrl}/admin`,
     runtime: `${runtime.name} ${runtime.version}`,
     version: VERSION,
+    build: BUILD,
     ...(tls && { tls: { subject: tls.subject, validTo: tls.validTo } }),
   });
 

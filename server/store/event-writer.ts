@@ -16,14 +16,15 @@ import type {
 
 /**
  * Where the writer thread's code is: next to this file when run from source (Bun or Deno).
- * The compiled binary is one bundle: its writer thread runs the binary's own entry module,
- * which starts the writer instead of the server when it is not on the main thread
- * (server/main.ts). (Bundling the worker as a second entrypoint produced a broken binary in
+ * Bundled (the build's verified bundle, and the binaries compiled from it, whose module
+ * paths are /$bunfs/... on Unix and B:/~BUN/... on Windows) it is one file: the writer
+ * thread runs that file's own entry module, which starts the writer instead of the server
+ * when it is not on the main thread (server/main.ts). (Bundling the worker as a second entrypoint produced a broken binary in
  * about one build in five: Bun 1.4.5 sometimes left lmdb's exports undefined.)
  */
-const WORKER_URL = import.meta.url.includes("/$bunfs/")
-  ? import.meta.url
-  : new URL("./writer-worker.ts", import.meta.url).href;
+const WORKER_URL = import.meta.url.endsWith(".ts")
+  ? new URL("./writer-worker.ts", import.meta.url).href
+  : import.meta.url;
 
 interface Waiter {
   seq: number;

@@ -32,11 +32,20 @@ export const STORE_FILE = "trackd.mdb";
 export const STORE_OPTIONS = {
   compression: false, // lmdb's compression reads a dictionary from node_modules: not in the binary
   maxDbs: 16,
-  // Reserve address space up front: growing the map from lmdb-js's 128 KB default means
-  // repeated remaps that stall every writer (a p99 of hundreds of ms under load). The file
-  // itself only grows as data is written.
-  mapSize: 256 * 1024 ** 3,
 } as const;
+
+const GiB = 1024 ** 3;
+
+/**
+ * The address space to reserve for the map. Growing it from lmdb-js's 128 KB default means
+ * repeated remaps that stall every writer (a p99 of hundreds of ms under load), so it is
+ * reserved up front: the storage cap and 2 GiB more (the file holds freed pages too), or
+ * 16 GiB without a cap. Past that lmdb-js still grows it, with one stall. Not more: ARM
+ * boards with 39-bit address spaces, and qemu (where the arm64 binary is tested), cannot map
+ * 256 GiB. The file itself only grows as data is written.
+ */
+export const mapSizeFor = (storageMaxBytes: number): number =>
+  storageMaxBytes > 0 ? storageMaxBytes + 2 * GiB : 16 * GiB;
 
 export type Durability = "durable" | "relaxed";
 
@@ -70,6 +79,8 @@ export interface StoreOptions {
   dedupeWindowMs?: number;
   /** Where a store-format migration reports its progress (default: warnings and errors only). */
   log?: Log;
+  /** The storage cap (config storageMaxBytes, 0: none): sizes the map (mapSizeFor). */
+  storageMaxBytes?: number;
 }
 
 /**
@@ -88,6 +99,7 @@ export function openStore(options: StoreOptions): Store {
     overlappingSync: durable,
     separateFlushed: true,
     ...STORE_OPTIONS,
+    mapSize: mapSizeFor(options.storageMaxBytes ?? 0),
   };
   ensureStoreFormat(envOptions, options.log ?? createLog("warn"));
   const root: RootDatabase = open(envOptions);
