@@ -57,14 +57,19 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   });
   if (res.status === 204) return undefined as T;
   const body = (await res.json().catch(() => null)) as {
-    error?: { code: string; message: string };
+    error?: { code: string; message: string; details?: { path: string; message: string }[] };
   } | null;
-  if (!res.ok)
+  if (!res.ok) {
+    // The failing fields say what to fix: "allowedOrigins/0: must be an origin ...".
+    const details = (body?.error?.details ?? []).map((d) =>
+      d.path ? `${d.path}: ${d.message}` : d.message,
+    );
     throw new ApiError(
       res.status,
       body?.error?.code ?? "error",
-      body?.error?.message ?? `HTTP ${res.status}`,
+      [body?.error?.message ?? `HTTP ${res.status}`, ...details].join(" "),
     );
+  }
   return body as T;
 }
 

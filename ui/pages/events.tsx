@@ -4,6 +4,7 @@ import type { PageProps } from "../routing.ts";
 import { api, query, type EventDelivery, type TrackedEvent } from "../api.ts";
 import { CopyButton } from "../components/copy-button.tsx";
 import { EventTable } from "../components/event-table.tsx";
+import { FirstEvent } from "../components/first-event.tsx";
 import { JsonView } from "../components/json-view.tsx";
 import { ErrorLine } from "../components/status.tsx";
 import { shellQuote } from "../shell.ts";
@@ -29,6 +30,7 @@ export function EventsPage({ params }: PageProps) {
   const [filters, setFilters] = useState<Filters>(initial);
   const [events, setEvents] = useState<TrackedEvent[]>([]);
   const [next, setNext] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
   const [live, setLive] = useState(true);
   const [selected, setSelected] = useState<string | null>(params.get("event"));
   const [error, setError] = useState<string | null>(null);
@@ -42,6 +44,7 @@ export function EventsPage({ params }: PageProps) {
       (page) => {
         setEvents(page.events);
         setNext(page.next);
+        setLoaded(true);
       },
       (e) => setError((e as Error).message),
     );
@@ -117,7 +120,14 @@ export function EventsPage({ params }: PageProps) {
       {filters.accountId && filters.trackerId && (
         <Snippet aid={filters.accountId} tid={filters.trackerId} />
       )}
-      <div class={selected ? "split" : undefined}>
+      {loaded && events.length === 0 && !error ? (
+        Object.values(filters).some(Boolean) ? (
+          <p class="muted">No events match these filters.</p>
+        ) : (
+          <FirstEvent />
+        )
+      ) : null}
+      <div class={selected ? "split" : undefined} hidden={events.length === 0}>
         <div>
           <EventTable
             events={events}

@@ -2,36 +2,101 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type Overview, type SinkReport } from "../api.ts";
 import { ErrorLine } from "../components/status.tsx";
+import { FirstEvent } from "../components/first-event.tsx";
 import { bytes, timeAgo } from "../format.ts";
 
-function Chart({ series }: { series: Overview["perMinute"] }) {
-  const peak = Math.max(0, ...series.map((p) => p.count));
-  const max = Math.max(1, peak); // the bar scale
-  const total = series.reduce((n, p) => n + p.count, 0);
+/** A sink's last error, dated; once a batch has gone through since, it is shown as past. */
+function LastError({ sink }: { sink: SinkReport }) {
+  if (!sink.lastError) return <>—</>;
+  const recovered = sink.lastOkAt !== null && sink.lastOkAt > (sink.lastErrorAt ?? "");
+  return recovered ? (
+    <span class="muted">
+      recovered {timeAgo(sink.lastOkAt)}; last error {timeAgo(sink.lastErrorAt)}: {sink.lastError}
+    </span>
+  ) : (
+    <span>
+      {sink.lastError} <span class="muted">(since {timeAgo(sink.lastErrorAt)})</span>
+    </span>
+  );
+}
+
+/** The chart's windows: how far back, and how many minutes each bar adds up. */
+const WINDOWS = [
+  { label: "1 h", minutes: 60, per: 1 },
+  { label: "6 h", minutes: 360, per: 5 },
+  { label: "24 h", minutes: 1440, per: 20 },
+] as const;
+type ChartWindow = (typeof WINDOWS)[number];
+
+/** The smallest 1, 2 or 5 times a power of ten at or above `n` (at least 1): the y axis's top. */
+export function niceCeiling(n: number): number {
+  if (n <= 1) return 1;
+  const power = 10 ** Math.floor(Math.log10(n));
+  for (const step of [1, 2, 5, 10]) if (step * power >= n) return step * power;
+  return 10 * power;
+}
+
+const clock = (ms: number) =>
+  new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+
+function Chart({ series, span }: { series: Overview["perMinute"]; span: ChartWindow }) {
+  // Minutes summed into bars of `span.per` minutes, oldest first.
+  const bars: { at: string; count: number }[] = [];
+  for (let i = 0; i < series.length; i += span.per)
+    bars.push({
+      at: series[i]!.at,
+      count: series.slice(i, i + span.per).reduce((n, p) => n + p.count, 0),
+    });
+  const peak = Math.max(0, ...bars.map((b) => b.count));
+  const top = niceCeiling(peak);
+  const total = bars.reduce((n, b) => n + b.count, 0);
   const w = 720;
   const h = 120;
-  const bar = w / Math.max(1, series.length);
+  const slot = w / Math.max(1, bars.length);
+  const unit = span.per === 1 ? "minute" : `${span.per} minutes`;
+  const start = bars[0] ? Date.parse(bars[0].at) : Date.now();
   return (
     <figure class="chart">
-      <svg
-        viewBox={`0 0 ${w} ${h}`}
-        role="img"
-        aria-label={`Events per minute over the last ${series.length} minutes: ${total} in all, at most ${peak} in one minute`}
-        preserveAspectRatio="none"
-      >
-        {series.map((p, i) => (
-          <rect
-            x={i * bar}
-            y={h - (p.count / max) * h}
-            width={Math.max(1, bar - 1)}
-            height={(p.count / max) * h}
-          >
-            <title>{`${new Date(p.at).toLocaleTimeString()}: ${p.count}`}</title>
-          </rect>
-        ))}
-      </svg>
+      <div class="chart-plot">
+        <div class="y-axis" aria-hidden="true">
+          <span>{top}</span>
+          <span>{top / 2}</span>
+          <span>0</span>
+        </div>
+        <svg
+          viewBox={`0 0 ${w} ${h}`}
+          role="img"
+          aria-label={`Events per ${unit} over the last ${span.label}: ${total} in all, at most ${peak} in one ${unit}`}
+          preserveAspectRatio="none"
+        >
+          {[0, 0.5, 1].map((f) => (
+            <line
+              class="grid"
+              x1="0"
+              x2={w}
+              y1={h * f}
+              y2={h * f}
+              vector-effect="non-scaling-stroke"
+            />
+          ))}
+          {bars.map((b, i) => {
+            // A bar with any event is at least 3 units tall: one event must be seen.
+            const height = b.count === 0 ? 0 : Math.max(3, (b.count / top) * h);
+            return (
+              <rect x={i * slot + slot * 0.1} y={h - height} width={slot * 0.8} height={height}>
+                <title>{`${clock(Date.parse(b.at))}: ${b.count}`}</title>
+              </rect>
+            );
+          })}
+        </svg>
+        <div class="x-axis" aria-hidden="true">
+          <span>{clock(start)}</span>
+          <span>{clock(start + (span.minutes * 60_000) / 2)}</span>
+          <span>now</span>
+        </div>
+      </div>
       <figcaption class="muted">
-        Events per minute, last {Math.round(series.length / 60)} h: {total} in all, peak {peak}/min
+        Events per {unit}, last {span.label}: {total} in all, at most {peak} in one {unit}
       </figcaption>
     </figure>
   );
@@ -50,13 +115,16 @@ export function OverviewPage() {
       ),
     );
   };
+  const [span, setSpan] = useState<ChartWindow>(WINDOWS[0]);
   const load = () =>
-    api<Overview>("/overview?minutes=180").then(setData, (e) => setError((e as Error).message));
+    api<Overview>(`/overview?minutes=${span.minutes}`).then(setData, (e) =>
+      setError((e as Error).message),
+    );
   useEffect(() => {
     load();
     const timer = setInterval(load, 5000);
     return () => clearInterval(timer);
-  }, []);
+  }, [span]);
   const replay = async (sink?: string) => {
     const r = await api<{ requeued: number }>(
       `/dead-letters/replay${sink ? `?sink=${encodeURIComponent(sink)}` : ""}`,
@@ -71,7 +139,20 @@ export function OverviewPage() {
     <section>
       <h1>Overview</h1>
       <ErrorLine error={error} />
-      <Chart series={data.perMinute} />
+      {/* biome-ignore lint/a11y/useSemanticElements: toggle buttons choosing the chart's span, not a form */}
+      <div class="chips" role="group" aria-label="Chart window">
+        {WINDOWS.map((w) => (
+          <button
+            type="button"
+            class={w === span ? "chip on" : "chip"}
+            aria-pressed={w === span}
+            onClick={() => setSpan(w)}
+          >
+            {w.label}
+          </button>
+        ))}
+      </div>
+      <Chart series={data.perMinute} span={span} />
       <div class="grid">
         <div class="card">
           <h2>Storage</h2>
@@ -137,7 +218,9 @@ export function OverviewPage() {
                     </button>
                   )}
                 </td>
-                <td>{s.lastError ? `${s.lastError} (${timeAgo(s.lastErrorAt)})` : "—"}</td>
+                <td>
+                  <LastError sink={s} />
+                </td>
                 <td>
                   {health[s.name] ? (
                     <span class={`badge ${health[s.name]!.ok ? "ok" : "bad"}`}>
@@ -153,7 +236,7 @@ export function OverviewPage() {
         </table>
       </div>
       <h2>Trackers</h2>
-      {data.trackers.length === 0 && <p class="muted">No events have arrived yet.</p>}
+      {data.trackers.length === 0 && <FirstEvent />}
       <div class="table-wrap" hidden={data.trackers.length === 0}>
         <table>
           <thead>

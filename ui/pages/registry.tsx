@@ -1,4 +1,4 @@
-/** The registry ("the Platform"): accounts, their trackers and vendors; create, rename, delete. */
+/** The registry ("the Platform"): accounts, their trackers and vendors; create, edit, delete. */
 import { useEffect, useState } from "preact/hooks";
 import { api, type Registry } from "../api.ts";
 import { ErrorLine } from "../components/status.tsx";
@@ -34,6 +34,16 @@ export function RegistryPage() {
       void act(() =>
         api(path, { method: "PUT", body: JSON.stringify({ name: name.trim(), ...extra }) }),
       );
+  };
+  /** Asks for a comma-separated list (allowed origins, products) and saves it with `save`. */
+  const editList = (question: string, current: string[], save: (list: string[]) => unknown) => {
+    const answer = prompt(question, current.join(", "));
+    if (answer === null) return;
+    const list = answer
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean);
+    void act(async () => save(list));
   };
   if (!reg) return <ErrorLine error={error} />;
   return (
@@ -143,6 +153,26 @@ export function RegistryPage() {
                   </button>
                   <button
                     type="button"
+                    class="small"
+                    onClick={() =>
+                      editList(
+                        `Origins tracker ${t.id} accepts browser events from, comma-separated (empty: any)`,
+                        t.allowedOrigins,
+                        (allowedOrigins) =>
+                          api(
+                            `/registry/trackers/${encodeURIComponent(a.id)}/${encodeURIComponent(t.id)}`,
+                            {
+                              method: "PUT",
+                              body: JSON.stringify({ name: t.name, allowedOrigins }),
+                            },
+                          ),
+                      )
+                    }
+                  >
+                    Edit origins
+                  </button>
+                  <button
+                    type="button"
                     class="small danger"
                     onClick={() =>
                       remove(
@@ -183,6 +213,20 @@ export function RegistryPage() {
         {reg.vendors.map((v) => (
           <li key={v.name}>
             {v.name} <span class="muted">{v.products.join(", ")}</span>{" "}
+            <button
+              type="button"
+              class="small"
+              onClick={() =>
+                editList(`Products of ${v.name}, comma-separated`, v.products, (products) =>
+                  api(`/registry/vendors/${encodeURIComponent(v.name)}`, {
+                    method: "PUT",
+                    body: JSON.stringify({ products }),
+                  }),
+                )
+              }
+            >
+              Edit products
+            </button>
             <button
               type="button"
               class="small danger"

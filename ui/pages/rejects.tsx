@@ -5,6 +5,8 @@ import { api, query, type RejectRecord } from "../api.ts";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";
 
+const PAGE = 50;
+
 export function RejectsPage({ params }: PageProps) {
   const [code, setCode] = useState(params.get("code") ?? "");
   const [rejects, setRejects] = useState<RejectRecord[]>([]);
@@ -18,11 +20,18 @@ export function RejectsPage({ params }: PageProps) {
       (e) => setError((e as Error).message),
     );
   }, []);
-  useEffect(() => {
-    api<{ rejects: RejectRecord[] }>(`/rejects${query({ code, limit: 200 })}`).then(
-      (r) => setRejects(r.rejects),
+  const [more, setMore] = useState(false);
+  /** One page of the log, newest first: the first, or the one after the last shown. */
+  const page = (before?: string) =>
+    api<{ rejects: RejectRecord[] }>(`/rejects${query({ code, limit: PAGE, before })}`).then(
+      (r) => {
+        setRejects((shown) => (before ? [...shown, ...r.rejects] : r.rejects));
+        setMore(r.rejects.length === PAGE);
+      },
       (e) => setError((e as Error).message),
     );
+  useEffect(() => {
+    void page();
   }, [code]);
   return (
     <section>
@@ -86,6 +95,11 @@ export function RejectsPage({ params }: PageProps) {
             </li>
           ))}
         </ul>
+      )}
+      {more && (
+        <button type="button" onClick={() => page(rejects[rejects.length - 1]!.id)}>
+          Older rejects
+        </button>
       )}
     </section>
   );
