@@ -1,6 +1,6 @@
 /**
  * The internal event format: what the store keeps, what sinks receive and what the admin API
- * returns. camelCase, as the Event Specification asks. The README documents it field by field.
+ * returns. camelCase, as the Event Specification asks. docs/event-format.md documents it field by field.
  */
 import { Type, type Static } from "@sinclair/typebox";
 

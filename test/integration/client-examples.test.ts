@@ -1,6 +1,6 @@
 /**
- * The README's client examples, run for real against the compiled binary (Python's standard
- * library, Node, PHP), and checked to be in the README word for word; with curl, Bun's and
+ * The client examples of docs/clients.md, run for real against the compiled binary (Python's
+ * standard library, Node, PHP), and checked to be there word for word; with curl, Bun's and
  * Deno's fetch, every one is stored as a server event, with the hashed identifiers it sent.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -18,7 +18,7 @@ import {
 import { requireCommand } from "../helpers/system-package.ts";
 
 const dir = join(import.meta.dir, "../fixtures/clients");
-const readme = readFileSync(join(import.meta.dir, "../../README.md"), "utf8");
+const manual = readFileSync(join(import.meta.dir, "../../docs/clients.md"), "utf8");
 let server: Running;
 
 beforeAll(async () => {
@@ -100,8 +100,8 @@ describe("client examples", () => {
     }
   }, 120000);
 
-  test("every example is in the README as it is run here", () => {
+  test("every example is in docs/clients.md as it is run here", () => {
     for (const file of ["send-event.py", "send-event.mjs", "send-event.php", "esp32.ino"])
-      expect(readme).toContain(readFileSync(join(dir, file), "utf8").trim());
+      expect(manual).toContain(readFileSync(join(dir, file), "utf8").trim());
   });
 });

@@ -20,6 +20,7 @@ import { type Certificate, makeCertificate } from "../helpers/certificate.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 import { tempDir } from "../helpers/test-app.ts";
+import { readTlsFiles } from "../../server/http/tls-files.ts";
 
 let trackd: Running;
 let first: Certificate;
@@ -152,6 +153,16 @@ describe("HTTPS", () => {
     expect(trackd.logs()).toContain(`is not the key of ${live.cert}`);
     expect(await servedName(trackd.port)).toBe("renewed.trackd.test");
     expect((await post("after-bad-renewal", renewed)).status).toBe(204);
+  });
+
+  test("refuses an expired certificate, naming it and the day it expired", () => {
+    const twoDaysOn = Date.now() + 2 * 86_400_000; // the certificate is valid for one day
+    expect(() => readTlsFiles({ certFile: first.cert, keyFile: first.key }, twoDaysOn)).toThrow(
+      new RegExp(`^${first.cert} expired on \\d{4}-\\d\\d-\\d\\dT`),
+    );
+    expect(readTlsFiles({ certFile: first.cert, keyFile: first.key })?.subject).toBe(
+      "CN=first.trackd.test",
+    );
   });
 
   test("refuses to start with a key that is not the certificate's, or with half a pair", async () => {
