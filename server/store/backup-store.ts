@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { open } from "lmdb";
 import { TOKEN_FILE } from "../auth/admin-token.ts";
 import { STORE_FILE, STORE_OPTIONS } from "./open-store.ts";
-import { STORE_FORMAT, storeFormatOf } from "./store-format.ts";
+import { checkStoreFile, STORE_FORMAT, storeFormatOf } from "./store-format.ts";
 
 export class BackupError extends Error {}
 
@@ -24,9 +24,20 @@ export interface BackupResult {
 export async function backupStore(dataDir: string, target: string): Promise<BackupResult> {
   const source = join(dataDir, STORE_FILE);
   if (!existsSync(source)) throw new BackupError(`no store at ${source}`);
-  if (existsSync(target) && readdirSync(target).length > 0)
-    throw new BackupError(`${target} is not empty: back up into a new or empty directory`);
-  mkdirSync(target, { recursive: true, mode: 0o700 });
+  try {
+    checkStoreFile(source);
+  } catch (err) {
+    throw new BackupError((err as Error).message);
+  }
+  try {
+    if (existsSync(target) && readdirSync(target).length > 0)
+      throw new BackupError(`${target} is not empty: back up into a new or empty directory`);
+    mkdirSync(target, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    if (err instanceof BackupError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new BackupError(`cannot back up into ${target} (${code ?? String(err)})`);
+  }
   const root = open({ ...STORE_OPTIONS, path: source, readOnly: true });
   const file = join(target, STORE_FILE);
   try {

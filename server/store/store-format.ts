@@ -8,6 +8,7 @@
  * 2: trackd 0.2.0. The link index (link-index.ts) replaces the instance index; it and the
  *    dead letters and replay queue are keyed by tuple keys (tuple-key.ts).
  */
+import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { shopperKeyOf, linksOf } from "../events/links.ts";
@@ -25,6 +26,29 @@ const EVENT_ID_LENGTH = 36;
 /** The data directory holds a format this trackd cannot read. */
 export class StoreFormatError extends Error {}
 
+/** LMDB's magic number, at byte 24 of the first meta page (after the page header). */
+const LMDB_MAGIC = 0xbeefc0de;
+const MAGIC_AT = 24;
+
+/**
+ * Throws StoreFormatError if `path` exists but is not an LMDB environment (a file truncated
+ * to nothing, or not LMDB's at all): lmdb-js crashes the process with a segmentation fault
+ * opening such a file, instead of returning LMDB's own "not an LMDB file" error.
+ */
+export function checkStoreFile(path: string): void {
+  if (!existsSync(path)) return;
+  const header = Buffer.alloc(MAGIC_AT + 4);
+  const fd = openSync(path, "r");
+  let read: number;
+  try {
+    read = readSync(fd, header, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (read < header.length || header.readUInt32LE(MAGIC_AT) !== LMDB_MAGIC)
+    throw new StoreFormatError(`${path} is not an LMDB file: not a trackd store, or damaged`);
+}
+
 /**
  * Brings the store to STORE_FORMAT before anything else opens it: records it in a new store,
  * migrates an older one (logging progress), throws StoreFormatError for a newer one. A
@@ -36,6 +60,7 @@ export class StoreFormatError extends Error {}
  * under its new key encoding missed exact-key reads until the environment was reopened.
  */
 export function ensureStoreFormat(options: RootDatabaseOptionsWithPath, log: Log): void {
+  checkStoreFile(options.path ?? "");
   const root = open(options);
   try {
     checkAndMigrate(root, options.path ?? "", log);

@@ -13,7 +13,7 @@ import { DELIVERY_DBS, type SinkCursor } from "./delivery-store.ts";
 import { EVENT_DBS } from "./event-store.ts";
 import { linkKey } from "./link-index.ts";
 import { STORE_FILE, STORE_OPTIONS } from "./open-store.ts";
-import { STORE_FORMAT, storeFormatOf } from "./store-format.ts";
+import { checkStoreFile, STORE_FORMAT, storeFormatOf } from "./store-format.ts";
 import { keyTail } from "./tuple-key.ts";
 
 const EVENT_ID_LENGTH = 36;
@@ -59,6 +59,12 @@ export function verifyStore(dataDir: string): VerifyReport {
   };
   if (!existsSync(path)) {
     problem(`no store at ${path}`);
+    return report;
+  }
+  try {
+    checkStoreFile(path);
+  } catch (err) {
+    problem((err as Error).message);
     return report;
   }
   const root = open({ ...STORE_OPTIONS, path, readOnly: true });

@@ -4,7 +4,7 @@
  * serves as a data directory; verify finds a missing link; a live directory verifies too.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, readdirSync } from "node:fs";
+import { cpSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { open } from "lmdb";
 import {
@@ -127,9 +127,28 @@ describe("trackd backup and verify", () => {
     expect(verified.code).toBe(1);
   });
 
-  test("refuses to back up into a directory that is not empty", () => {
+  test("refuses to back up into a directory that is not empty, or into a file", () => {
     const refused = run(["backup", copy, "--data-dir", dataDir]);
     expect(refused.err).toContain("is not empty: back up into a new or empty directory");
     expect(refused.code).toBe(1);
+    const file = join(copy, "trackd.mdb");
+    const intoFile = run(["backup", file, "--data-dir", dataDir]);
+    expect([intoFile.code, intoFile.err]).toEqual([
+      1,
+      `trackd backup: cannot back up into ${file} (ENOTDIR)\n`,
+    ]);
+  });
+
+  test("a file that is not LMDB's is named, not opened: verify, backup and start all say so", () => {
+    const dir = tempDir("trackd-garbage-");
+    const file = join(dir, "trackd.mdb");
+    writeFileSync(file, Buffer.alloc(8192)); // zeros where LMDB's header should be
+    const message = `${file} is not an LMDB file: not a trackd store, or damaged`;
+    const verified = run(["verify", dir]);
+    expect([verified.code, verified.out]).toEqual([1, expect.stringContaining(message)]);
+    const backedUp = run(["backup", join(dir, "copy"), "--data-dir", dir]);
+    expect([backedUp.code, backedUp.err]).toEqual([1, `trackd backup: ${message}\n`]);
+    const started = run(["--data-dir", dir, "--port", "0"]);
+    expect([started.code, started.err]).toEqual([1, expect.stringContaining(`trackd: ${message}`)]);
   });
 });
