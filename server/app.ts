@@ -20,7 +20,7 @@ import { RateLimits } from "./ingest/rate-limit.ts";
 import type { Store } from "./store/open-store.ts";
 import type { Log } from "./telemetry/log.ts";
 import { Metrics } from "./telemetry/metrics.ts";
-import type { Flusher } from "./flusher/flusher.ts";
+import type { Delivery } from "./flusher/flusher.ts";
 import { deliveryAdminRoutes } from "./http/delivery-admin.ts";
 import { adminSessionRoutes } from "./http/admin-session.ts";
 import { AdminAuth } from "./http/admin-auth.ts";
@@ -40,7 +40,7 @@ export interface AppDeps {
   draining?: () => boolean;
   metrics?: Metrics;
   /** The running flusher; without one, the delivery routes are absent. */
-  flusher?: Flusher;
+  flusher?: Delivery;
   /** Shared when start.ts builds two apps (collect and admin on separate addresses). */
   registry?: Registry;
   /** True while storage is at its cap (from Retention). */

@@ -1,5 +1,5 @@
 /** The entry point on Bun (npm start, dist/trackd). */
-import { isMainThread } from "node:worker_threads";
+import { isMainThread, workerData } from "node:worker_threads";
 
 if (isMainThread) {
   // The compiled binary writes its native addons to $TMPDIR before loading them (runtime/native-dir.ts).
@@ -20,7 +20,10 @@ if (isMainThread) {
   const { bunRuntime } = await import("./runtime/bun.ts");
   const { start } = await import("./start.ts");
   await start(bunRuntime);
+} else if ((workerData as { role?: string } | null)?.role === "delivery") {
+  // Bundled, the delivery thread runs this file too (see flusher/delivery-thread.ts).
+  await import("./flusher/delivery-worker.ts");
 } else {
-  // In the compiled binary the event writer's thread runs this file (see store/event-writer.ts).
+  // Bundled, the event writer's thread runs this file (see store/event-writer.ts).
   await import("./store/writer-worker.ts");
 }

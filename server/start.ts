@@ -13,8 +13,7 @@ import { StoreFormatError } from "./store/store-format.ts";
 import { BUILD, VERSION } from "./version.ts";
 import { createLog } from "./telemetry/log.ts";
 import { Metrics } from "./telemetry/metrics.ts";
-import { Flusher } from "./flusher/flusher.ts";
-import { createSinks } from "./sinks/create-sinks.ts";
+import { DeliveryThread } from "./flusher/delivery-thread.ts";
 import { Retention } from "./store/retention.ts";
 import { Registry } from "./registry/registry.ts";
 import type { Listener, Runtime } from "./runtime/runtime.ts";
@@ -51,7 +50,8 @@ export async function start(runtime: Runtime): Promise<void> {
   }
   const { config } = loaded;
   // Under systemd stderr goes to the journal: lines carry their priority (telemetry/log.ts).
-  const log = createLog(config.logLevel, undefined, process.env.JOURNAL_STREAM !== undefined);
+  const journal = process.env.JOURNAL_STREAM !== undefined;
+  const log = createLog(config.logLevel, undefined, journal);
   const dataDir = resolve(config.dataDir);
 
   process.on("unhandledRejection", (reason) =>
@@ -92,11 +92,19 @@ export async function start(runtime: Runtime): Promise<void> {
   }
 
   const metrics = new Metrics();
-  const sinks = createSinks(config.sinks, dataDir);
-  const flusher = new Flusher(
-    sinks.map((sink, i) => ({ sink, delivery: config.sinks[i]!.delivery })),
-    { events: store.events, delivery: store.delivery, metrics, log, now: Date.now },
-  );
+  // The sink loops run in a thread of their own (flusher/delivery-thread.ts).
+  const flusher = new DeliveryThread({
+    envOptions: store.envOptions,
+    sinks: config.sinks,
+    dataDir,
+    logLevel: config.logLevel,
+    journal,
+    events: store.events,
+    delivery: store.delivery,
+    metrics,
+    log,
+    now: Date.now,
+  });
   const retention = new Retention(store, {
     retentionMs: config.retentionSeconds * 1000,
     capBytes: config.storageMaxBytes,

@@ -8,7 +8,7 @@ import type { DeliveryConfig } from "../config/schema.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { Log } from "../telemetry/log.ts";
 import type { DeadLetter, DeliveryStore, SinkCursor } from "../store/delivery-store.ts";
-import type { EventStore } from "../store/event-store.ts";
+import type { EventLog } from "../store/event-log.ts";
 import {
   causeOf,
   type DeliveryItem,
@@ -19,11 +19,13 @@ import {
 import { backoffMs } from "./backoff.ts";
 
 export interface SinkLoopDeps {
-  events: EventStore;
+  events: Pick<EventLog, "readAfter">;
   delivery: DeliveryStore;
   metrics: Metrics;
   log: Log;
   now: () => number;
+  /** Called after each batch's bookkeeping is committed (the delivery thread reports its state then). */
+  onProgress?: () => void;
 }
 
 export interface SinkLoopStatus extends SinkCursor {
@@ -183,6 +185,7 @@ export class SinkLoop {
     }
     if (done > 0) {
       Object.assign(this.cursor, cursor);
+      this.deps.onProgress?.();
       this.deps.metrics.delivered.inc({ sink: name }, done - deadLetters.length);
       if (deadLetters.length > 0) this.deps.metrics.failed.inc({ sink: name }, deadLetters.length);
       for (const d of deadLetters)
@@ -242,6 +245,7 @@ export class SinkLoop {
     try {
       await this.deps.delivery.saveCursor(this.sink.name, { ...this.cursor, cursor: to });
       this.cursor.cursor = to;
+      this.deps.onProgress?.();
     } catch (err) {
       this.deps.log.error("sink cursor not stored", { sink: this.sink.name, error: causeOf(err) });
     }

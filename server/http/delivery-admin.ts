@@ -4,12 +4,12 @@
  */
 import { Elysia, t } from "elysia";
 import { errorResponse } from "../errors.ts";
-import type { Flusher } from "../flusher/flusher.ts";
+import type { Delivery } from "../flusher/flusher.ts";
 import type { DeliveryStore } from "../store/delivery-store.ts";
 import { json } from "./json.ts";
 
 export interface DeliveryAdminDeps {
-  flusher: Flusher;
+  flusher: Delivery;
   delivery: DeliveryStore;
 }
 

@@ -1,6 +1,6 @@
 /** The overview: events per minute, totals per tracker, storage, sinks, and rejects by code. */
 import { Elysia, t } from "elysia";
-import type { Flusher } from "../flusher/flusher.ts";
+import type { Delivery } from "../flusher/flusher.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Store } from "../store/open-store.ts";
 import { json } from "./json.ts";
@@ -9,7 +9,7 @@ import type { Overview } from "./admin.model.ts";
 export function overviewAdminRoutes(deps: {
   store: Pick<Store, "events" | "rejects" | "stats" | "usedBytes" | "fileBytes">;
   registry: Registry;
-  flusher?: Flusher;
+  flusher?: Delivery;
   capBytes: number;
   now: () => number;
 }) {

@@ -5,8 +5,9 @@
  */
 import { setImmediate } from "node:timers";
 import type { Database } from "lmdb";
-import { isTestEventJson, type DeliveryItem, type TrackedEvent } from "../events/event.model.ts";
+import type { TrackedEvent } from "../events/event.model.ts";
 import { shopperKeyOf, linksOf } from "../events/links.ts";
+import { EventLog, type DeliveryRead } from "./event-log.ts";
 import type { EventWriter } from "./event-writer.ts";
 import { LINKS_DB, type LinkIndex } from "./link-index.ts";
 import type { TrackerStats } from "./tracker-stats.ts";
@@ -34,15 +35,6 @@ const SCAN_LIMIT = 20000;
 /** The databases' names (the writer thread opens them by name). */
 export const EVENT_DBS = { events: "events", links: LINKS_DB };
 
-/** A read for delivery: events after a cursor, and how far the read went (test events are passed over). */
-export interface DeliveryRead {
-  items: DeliveryItem[];
-  /** The last key read, delivered or passed over; null if nothing was read. */
-  last: string | null;
-  /** True if the read stopped at a limit (more events are waiting), false if it reached the newest. */
-  full: boolean;
-}
-
 /** A key that sorts before every event ID made at or after `ms` (a UUIDv7 time prefix). */
 export function timeKey(ms: number): string {
   const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, "0");
@@ -51,13 +43,16 @@ export function timeKey(ms: number): string {
 
 export class EventStore {
   private readonly listeners = new Set<(event: TrackedEvent) => void>();
+  private readonly log: EventLog;
 
   constructor(
     private readonly events: Database<string, string>,
     readonly links: LinkIndex,
     private readonly stats: TrackerStats,
     private readonly writer: EventWriter,
-  ) {}
+  ) {
+    this.log = new EventLog(events);
+  }
 
   /**
    * Stores an event, with its link index entries and (if given) its client key in the same
@@ -96,35 +91,14 @@ export class EventStore {
     return () => this.listeners.delete(listener);
   }
 
-  /** Events after `cursor` in key order, up to `maxEvents` and about `maxBytes`, test events passed over. */
+  /** Events after `cursor` for delivery (EventLog.readAfter). */
   readAfter(cursor: string, maxEvents: number, maxBytes: number): DeliveryRead {
-    const items: DeliveryItem[] = [];
-    let bytes = 0;
-    let last: string | null = null;
-    for (const { key, value } of this.events.getRange({ start: cursor })) {
-      if (key === cursor) continue;
-      if (items.length > 0 && (items.length >= maxEvents || bytes + value.length > maxBytes))
-        return { items, last, full: true };
-      last = key;
-      if (isTestEventJson(value)) continue;
-      items.push({ eventId: key, json: value });
-      bytes += value.length;
-    }
-    return { items, last, full: false };
+    return this.log.readAfter(cursor, maxEvents, maxBytes);
   }
 
   /** How many events are stored after `cursor`, and the ID of the first one. */
   after(cursor: string): { count: number; first: string | null } {
-    const count =
-      this.events.getKeysCount({ start: cursor }) -
-      (cursor && this.events.doesExist(cursor) ? 1 : 0);
-    let first: string | null = null;
-    for (const key of this.events.getKeys({ start: cursor, limit: 2 }))
-      if (key !== cursor) {
-        first = key;
-        break;
-      }
-    return { count, first };
+    return this.log.after(cursor);
   }
 
   /**

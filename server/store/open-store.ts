@@ -50,6 +50,8 @@ export const mapSizeFor = (storageMaxBytes: number): number =>
 export type Durability = "durable" | "relaxed";
 
 export interface Store {
+  /** How the LMDB environment was opened (the delivery thread opens it the same way). */
+  envOptions: RootDatabaseOptionsWithPath;
   events: EventStore;
   rejects: RejectLog;
   stats: TrackerStats;
@@ -140,6 +142,7 @@ export function openStore(options: StoreOptions): Store {
   ] as { getStats(): unknown }[];
 
   return {
+    envOptions,
     events,
     rejects,
     stats,
