@@ -14,8 +14,8 @@ export type ToDelivery =
       logLevel: LogLevel;
       journal: boolean;
     }
-  /** Events were committed: idle loops look at once. */
-  | { kind: "appended" }
+  /** `events` were committed: idle loops look at once, and catching-up ones pace themselves. */
+  | { kind: "appended"; events: number }
   | { kind: "report"; id: number; check: boolean }
   | { kind: "stop"; graceMs: number };
 

@@ -59,7 +59,8 @@ export class DeliveryThread implements Delivery {
   private stopping = false;
   private stopped: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
-  private appendQueued = false;
+  /** Events committed since the last "appended" message. */
+  private appended = 0;
   /** Times the thread has been started (1 at start; more after crashes). */
   starts = 0;
 
@@ -86,18 +87,17 @@ export class DeliveryThread implements Delivery {
   start(): void {
     this.unsubscribe = this.options.events.onAppend(() => {
       // One message per event-loop turn, however many events committed in it.
-      if (this.appendQueued) return;
-      this.appendQueued = true;
+      if (this.appended++ > 0) return;
       setImmediate(() => {
-        this.appendQueued = false;
-        this.post({ kind: "appended" });
+        this.post({ kind: "appended", events: this.appended });
+        this.appended = 0;
       });
     });
     this.spawn();
   }
 
   notify(): void {
-    this.post({ kind: "appended" });
+    this.post({ kind: "appended", events: 0 });
   }
 
   async stop(graceMs: number): Promise<void> {

@@ -15,6 +15,7 @@ import { createLog } from "../telemetry/log.ts";
 import { Metrics } from "../telemetry/metrics.ts";
 import { type FromDelivery, STATUS_EVERY_MS, type ToDelivery } from "./delivery-protocol.ts";
 import { Flusher } from "./flusher.ts";
+import { Pacer } from "./pacer.ts";
 
 declare const self: Worker;
 
@@ -22,6 +23,7 @@ let root: RootDatabase | null = null;
 let flusher: Flusher | null = null;
 let timer: ReturnType<typeof setInterval> | null = null;
 let statusQueued = false;
+const pacer = new Pacer();
 
 const reply = (message: FromDelivery) => postMessage(message);
 
@@ -56,6 +58,7 @@ self.onmessage = async (e: MessageEvent<ToDelivery>) => {
             log,
             now: Date.now,
             onProgress: queueStatus,
+            pacer,
           },
         );
         flusher.start();
@@ -67,6 +70,7 @@ self.onmessage = async (e: MessageEvent<ToDelivery>) => {
       }
       return;
     case "appended":
+      pacer.arrived(message.events);
       flusher?.notify();
       return;
     case "report":

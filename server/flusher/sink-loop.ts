@@ -17,6 +17,7 @@ import {
   type Sink,
 } from "../sinks/types.ts";
 import { backoffMs } from "./backoff.ts";
+import type { Pacer } from "./pacer.ts";
 
 export interface SinkLoopDeps {
   events: Pick<EventLog, "readAfter">;
@@ -26,6 +27,8 @@ export interface SinkLoopDeps {
   now: () => number;
   /** Called after each batch's bookkeeping is committed (the delivery thread reports its state then). */
   onProgress?: () => void;
+  /** Paces a sink that is catching up while events arrive (pacer.ts); without one, full speed. */
+  pacer?: Pacer;
 }
 
 export interface SinkLoopStatus extends SinkCursor {
@@ -128,7 +131,10 @@ export class SinkLoop {
       if (this.stopping) continue;
       // Caught up under steady load: let the next batch gather instead of chasing every commit
       // with a batch of a few events (each batch costs a write, an fdatasync and a cursor commit).
+      // Catching up while events arrive: leave ingest its share of the disk and the cores.
       if (!read.full) await this.wait(lingerMs, false);
+      else if (this.deps.pacer)
+        await this.wait(this.deps.pacer.delayAfter(read.items.length), false);
     }
   }
 

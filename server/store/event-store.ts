@@ -110,7 +110,8 @@ export class EventStore {
     for (const { value } of this.events.getRange({ start: timeKey(sinceMs) })) {
       const { accountId, trackerId, receivedAt } = JSON.parse(value) as TrackedEvent;
       this.stats.countActivity(accountId, trackerId, Date.parse(receivedAt));
-      if (++n % 5000 === 0) await new Promise((r) => setImmediate(r));
+      // Small slices: after a restart with a large backlog this runs while requests arrive.
+      if (++n % 500 === 0) await new Promise((r) => setImmediate(r));
     }
     return n;
   }
