@@ -169,34 +169,42 @@ const Name = Type.String({
   description: "Operator-chosen sink name: lowercase letters, digits, - and _.",
 });
 
-/** How the flusher batches and retries for one sink. */
-export const DeliverySchema = Type.Object(
-  {
-    maxEvents: Type.Integer({
-      minimum: 1,
-      maximum: 100000,
-      default: 500,
-      description: "Most events in one batch.",
-    }),
-    maxBytes: Type.Integer({
-      minimum: 1024,
-      default: 1024 * 1024,
-      description: "Most bytes of event JSON in one batch.",
-    }),
-    lingerMs: Type.Integer({
-      minimum: 0,
-      default: 20,
-      description: "How long to wait for a batch to fill once an event is waiting.",
-    }),
-    retryInitialMs: Type.Integer({
-      minimum: 1,
-      default: 500,
-      description: "First retry delay; doubles each attempt, with jitter.",
-    }),
-    retryMaxMs: Type.Integer({ minimum: 1, default: 60000, description: "Longest retry delay." }),
-  },
-  { additionalProperties: false, default: {} },
-);
+/** How the flusher batches and retries for one sink, with the batch size defaults of its kind. */
+const deliverySchema = (batch: { maxEvents: number; maxBytes: number }) =>
+  Type.Object(
+    {
+      maxEvents: Type.Integer({
+        minimum: 1,
+        maximum: 100000,
+        default: batch.maxEvents,
+        description: "Most events in one batch.",
+      }),
+      maxBytes: Type.Integer({
+        minimum: 1024,
+        default: batch.maxBytes,
+        description: "Most bytes of event JSON in one batch.",
+      }),
+      lingerMs: Type.Integer({
+        minimum: 0,
+        default: 20,
+        description: "How long to wait for a batch to fill once an event is waiting.",
+      }),
+      retryInitialMs: Type.Integer({
+        minimum: 1,
+        default: 500,
+        description: "First retry delay; doubles each attempt, with jitter.",
+      }),
+      retryMaxMs: Type.Integer({ minimum: 1, default: 60000, description: "Longest retry delay." }),
+    },
+    { additionalProperties: false, default: {} },
+  );
+
+export const DeliverySchema = deliverySchema({ maxEvents: 500, maxBytes: 1024 * 1024 });
+/**
+ * JetStream's batches are larger: each batch ends with the publish pipeline draining and a
+ * cursor commit, which at 500 events cost about a fifth of the drain rate.
+ */
+const NatsDeliverySchema = deliverySchema({ maxEvents: 5000, maxBytes: 8 * 1024 * 1024 });
 
 const sinkBase = { name: Name, delivery: DeliverySchema };
 
@@ -243,6 +251,7 @@ export const NatsSinkSchema = Type.Object(
   {
     kind: Type.Literal("nats"),
     ...sinkBase,
+    delivery: NatsDeliverySchema,
     servers: Type.Array(Type.String(), { minItems: 1, default: ["127.0.0.1:4222"] }),
     subject: Type.String({
       default: "trackd.events.{accountId}.{trackerId}",

@@ -26,6 +26,8 @@ import { parseArgs } from "node:util";
 import { createNatsServer } from "../helpers/nats-server.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 import { buildBacklog } from "./backlog.ts";
+import { natsPublishCeiling } from "./nats-ceiling.ts";
+import { WINDOW } from "../../server/sinks/nats/nats-sink.ts";
 import { drainRate } from "./drain.ts";
 import { killCycles } from "./kill-cycles.ts";
 import { journeyBench } from "./journey.ts";
@@ -151,19 +153,32 @@ try {
 
   if (sections.has("drain")) {
     console.log(
-      `[${elapsed()}] flusher: draining ${backlog} stored events into the file sink and into NATS JetStream`,
+      `[${elapsed()}] flusher: draining ${backlog} stored events into the file sink; JetStream drain vs the client library's own ceiling, ${rounds} interleaved rounds`,
     );
     const file = await drainRate(backlog, 500);
     const nats = await createNatsServer();
-    let jetstream = 0;
+    // JetStream: the sink draining a backlog (its default batch, 5000) against the client
+    // library publishing the same messages with the same window and nothing else, interleaved.
+    const jsEvents = Math.min(backlog, 200_000);
+    const drains: number[] = [];
+    const ceilings: number[] = [];
     try {
-      jetstream = await drainRate(backlog, 500, nats.url);
+      for (let r = 0; r < rounds; r++) {
+        drains.push(await drainRate(jsEvents, 5000, nats.url));
+        ceilings.push(await natsPublishCeiling(nats.url, jsEvents));
+        console.log(
+          `  round ${r + 1}: JetStream drain ${Math.round(drains[r]!)} events/s, library ceiling ${Math.round(ceilings[r]!)} messages/s`,
+        );
+      }
     } finally {
       await nats.destroy();
     }
+    const drain = median(drains);
+    const ceiling = median(ceilings);
     report.push(
       "",
-      `flusher drain of ${backlog} events, batch 500: file sink ${Math.round(file)} events/s; NATS JetStream ${Math.round(jetstream)} events/s`,
+      `flusher drain of ${backlog} events into the file sink, batch 500: ${Math.round(file)} events/s`,
+      `JetStream drain of ${jsEvents} events, batch 5000: ${Math.round(drain)} events/s = ${((drain / ceiling) * 100).toFixed(0)}% of the client library's own publish ceiling (${Math.round(ceiling)} messages/s, window ${WINDOW}); medians of ${rounds}`,
     );
   }
 

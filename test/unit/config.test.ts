@@ -121,7 +121,7 @@ describe("configuration", () => {
       ["nats", "stream"],
       ["stdout", "pipe"],
     ]);
-    expect(config.sinks[2]).toMatchObject({ delivery: { maxEvents: 500, retryMaxMs: 60000 } });
+    expect(config.sinks[2]).toMatchObject({ delivery: { maxEvents: 5000, retryMaxMs: 60000 } }); // NATS batches are larger
   });
 
   test("reports each bad sink precisely: unknown kind, bad fields, duplicate names", () => {
