@@ -31,7 +31,10 @@ export class Pacer {
     return (n * 1000) / WINDOW_MS;
   }
 
-  /** How long a catching-up sink waits after a batch of `events`: 0 while nothing arrives. */
+  /**
+   * How long a batch of `events` should take, at the least, for a catching-up sink: 0 while
+   * nothing arrives. The loop waits what its batch took less than that.
+   */
   delayAfter(events: number): number {
     const rate = this.arrivalRate();
     if (rate === 0) return 0;

@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createNatsServer } from "../helpers/nats-server.ts";
 import { requireCommand } from "../helpers/system-package.ts";
-import { buildBacklog } from "./backlog.ts";
+import { ingestWhileDraining } from "./ingest-drain.ts";
 import { natsPublishCeiling } from "./nats-ceiling.ts";
 import { WINDOW } from "../../server/sinks/nats/nats-sink.ts";
 import { drainRate } from "./drain.ts";
@@ -80,7 +80,6 @@ const trackdCmd = (name: string, ...extra: string[]) => [
   ...extra,
 ];
 const report: string[] = [];
-let durableRps = 0;
 
 try {
   if (sections.has("http")) {
@@ -128,7 +127,7 @@ try {
         }
       for (const t of targets) t.peakRssMb = peakRssMb(t.proc!.pid);
       const ceiling = median(targets[0]!.results.map((r) => r.rps));
-      durableRps = median(targets[1]!.results.map((r) => r.rps));
+
       const m = (t: Target, f: (r: WrkResult) => number) => median(t.results.map(f));
       report.push(
         "| target | requests/s | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MB | vs ceiling |",
@@ -182,45 +181,53 @@ try {
     );
   }
 
-  if (sections.has("ingest") && durableRps > 0) {
-    console.log(`[${elapsed()}] ingest while a backlog of ${backlog} drains into the file sink`);
-    const dir = join(dataRoot, "backlog");
-    await buildBacklog(dir, backlog);
-    const t: Target = {
-      name: "durable, draining",
-      cmd: [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", dir],
-      env,
-      results: [],
-    };
-    await startTarget(t);
+  if (sections.has("ingest")) {
+    // Ingest while a sink catches up, for the file sink and JetStream, two backlog sizes.
+    const nats = await createNatsServer();
+    const rows: string[] = [];
     try {
-      const during = wrk(t, Math.min(seconds, 8), connections, "post-event.lua");
-      const lag = Number(
-        /trackd_sink_lag_events\{sink="files"\} (\d+)/.exec(
-          await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text(),
-        )?.[1] ?? -1,
-      );
-      while (
-        Number(
-          /trackd_sink_lag_events\{sink="files"\} (\d+)/.exec(
-            await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text(),
-          )?.[1] ?? 0,
-        ) > 0
-      )
-        await Bun.sleep(500);
-      const metrics = await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text();
-      const rss = Number(/trackd_process_resident_memory_bytes (\d+)/.exec(metrics)![1]) / 2 ** 20;
-      const anon =
-        Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${t.proc!.pid}/status`, "utf8"))![1]) /
-        1024;
-      report.push(
-        "",
-        `ingest while draining: ${during.rps.toFixed(0)} requests/s = ${((during.rps / durableRps) * 100).toFixed(0)}% of durable ingest (p99 ${during.p99.toFixed(1)} ms; backlog left when the load stopped: ${lag})`,
-        `memory with ${backlog} events stored, after draining: RSS ${rss.toFixed(0)} MB, of which anonymous (heap and buffers) ${anon.toFixed(0)} MB; the rest is LMDB's file pages mapped in`,
-      );
+      for (const kind of ["file", "nats"] as const)
+        for (const size of [...new Set([Math.min(300_000, backlog), backlog])]) {
+          console.log(`[${elapsed()}] ingest while ${size} events drain into the ${kind} sink`);
+          const sinks =
+            kind === "file"
+              ? [{ kind: "file", name: "files" }]
+              : [
+                  {
+                    kind: "nats",
+                    name: "stream",
+                    servers: [nats.url],
+                    subject: `ingest${size}.{accountId}.{trackerId}`,
+                    stream: `INGEST${size}`,
+                    createStream: true,
+                  },
+                ];
+          const r = await ingestWhileDraining({
+            binary,
+            workDir: join(dataRoot, `ingest-${kind}-${size}`),
+            backlog: size,
+            sinks,
+            rounds,
+            seconds,
+            connections,
+            halfConnections: 4,
+          });
+          const base = median(r.baseline.map((x) => x.rps));
+          const during = median(r.draining.map((x) => x.rps));
+          const shrank = r.lag.map((l) => l.before - l.after);
+          rows.push(
+            `| ${kind === "file" ? "file" : "JetStream"} | ${size} | ${base.toFixed(0)} (p99 ${median(r.baseline.map((x) => x.p99)).toFixed(1)} ms) | ${during.toFixed(0)} (p99 ${median(r.draining.map((x) => x.p99)).toFixed(1)} ms) | ${((during / base) * 100).toFixed(0)}% | ${median(shrank)} in ${seconds} s | ${r.half.result.rps.toFixed(0)} req/s (${((r.half.result.rps / base) * 100).toFixed(0)}%): ${r.half.before} -> ${r.half.after} |`,
+          );
+        }
     } finally {
-      await stopTarget(t);
+      await nats.destroy();
     }
+    report.push(
+      "",
+      "| sink | backlog | ingest, no backlog: req/s | ingest while draining: req/s | ratio | backlog shrank by (median) | lighter load (4 connections): backlog before -> after |",
+      "|---|---:|---:|---:|---:|---:|---|",
+      ...rows,
+    );
   }
 
   if (sections.has("faults")) {

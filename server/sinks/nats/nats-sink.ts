@@ -101,7 +101,7 @@ export class NatsSink implements Sink {
           });
           outcomes[i] = OK;
         } catch (err) {
-          outcomes[i] = { kind: "retry", cause: causeOf(err) };
+          outcomes[i] = { kind: "retry", cause: this.publishCause(err, item.json) };
           failed = true;
         }
       }
@@ -110,6 +110,16 @@ export class NatsSink implements Sink {
     // Events never published (after a failure) are retried: the outcome list stops at the first gap.
     const firstGap = outcomes.findIndex((o) => o === undefined);
     return { perEvent: firstGap < 0 ? outcomes : outcomes.slice(0, firstGap) };
+  }
+
+  /**
+   * Why a publish failed, in an operator's words: the client says "jetstream is not enabled"
+   * when no stream captures the subject (nobody answers the publish).
+   */
+  private publishCause(err: unknown, json: string): string {
+    const cause = causeOf(err);
+    if (!/JetStreamNotEnabled|no responders/i.test(cause)) return cause;
+    return `no JetStream stream captures ${this.subjectOf(json)} (${cause}): create stream ${this.config.stream} for it, or set createStream = true`;
   }
 
   /** Connects and asks JetStream which stream captures the subjects (what a publish relies on). */
