@@ -111,6 +111,13 @@ export type Route = "event" | "events" | "get" | "pixel";
 
 /** The collect handler: one function for every collect route, wired to its dependencies. */
 export function collectHandler(deps: CollectDeps) {
+  // The per-route request counters, their label keys formatted once.
+  const requestCounters = {
+    event: deps.metrics.requests.counter({ route: "event" }),
+    events: deps.metrics.requests.counter({ route: "events" }),
+    get: deps.metrics.requests.counter({ route: "get" }),
+    pixel: deps.metrics.requests.counter({ route: "pixel" }),
+  } satisfies Record<Route, unknown>;
   /** Everything the routes share: the request's context, the pipeline (ingest.ts), metrics, CORS and the answer. */
   const handle = async (
     route: Route,
@@ -120,7 +127,7 @@ export function collectHandler(deps: CollectDeps) {
     server: unknown,
   ): Promise<Response> => {
     const started = performance.now();
-    deps.metrics.requests.inc({ route });
+    requestCounters[route].inc();
     const debug = query.oa_debug === "true";
     const context = requestContext(
       request,

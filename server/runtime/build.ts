@@ -9,9 +9,10 @@
  *    outside it (`./native/lmdb.node`) and the admin page's HTML import left for step 2. Its
  *    first line records the SHA-256 of the rest (`trackd --version` prints it). The bundle is
  *    run here with this machine's addons: it must serve, store an event and read it back, and
- *    back up and verify its data directory. Bun 1.4.5's bundler has left lmdb's exports
- *    undefined in some modules (`X.open is not a function`); such a bundle fails this run
- *    and is bundled again.
+ *    back up and verify its data directory; one that does not is bundled again. (Bundles
+ *    once left lmdb's exports undefined in some modules, `X.open is not a function`: the
+ *    plugin below named its stand-in module "lmdb", which the bundler now and then took for
+ *    the package. The run stays as the guard.)
  * 2. Compile that same file for each target with the target's Bun runtime and addons from npm
  *    (@oven/bun-<target>, @lmdb/lmdb-<platform>). The file has no packages left to bundle,
  *    only the addons and the page. Binaries this machine can run (linux-x64 and the baseline
@@ -169,6 +170,9 @@ function addonFile(pkg: string, version: string): string {
   throw new Error(`no N-API addon in ${dir}`);
 }
 
+/** The virtual module standing in for node-gyp-build-optional-packages, per addon owner. */
+const ADDON_MODULE = "trackd-native-addon-of-";
+
 /** Native addons the bundle loads, by owning package (filled while bundling). */
 const addonOwners = new Set<string>();
 
@@ -190,10 +194,13 @@ const nativeAddonsBeside: BunPlugin = {
           `unexpected importer of node-gyp-build-optional-packages: ${args.importer}`,
         );
       addonOwners.add(owner);
-      return { path: owner, namespace: "native-addon" };
+      // Not the package's own name: a virtual module at the path "lmdb" was now and then
+      // taken for the lmdb package itself by Bun 1.4.5's bundler (in another namespace, the
+      // same path), and modules importing lmdb then got `() => addon` (`open is not a function`).
+      return { path: `${ADDON_MODULE}${owner}`, namespace: "native-addon" };
     });
     build.onLoad({ filter: /.*/, namespace: "native-addon" }, (args) => ({
-      contents: `const addon = require("./native/${args.path}.node");\nmodule.exports = () => addon;\n`,
+      contents: `const addon = require("./native/${args.path.slice(ADDON_MODULE.length)}.node");\nmodule.exports = () => addon;\n`,
       loader: "js",
     }));
     build.onResolve({ filter: /^\.\/native\// }, (args) => ({ path: args.path, external: true }));
@@ -214,8 +221,7 @@ async function bundle(): Promise<{ file: string; sha: string }> {
     outdir: work,
     naming: "trackd.js",
     target: "bun",
-    // Not minified here: Bun 1.4.5's minifier is where lmdb's exports went missing (a module
-    // calling `X.open` on an undefined namespace); step 2 minifies the flat file.
+    // Readable (stack traces name functions); step 2 minifies the flat file.
     minify: false,
     define: { "process.env.NODE_ENV": JSON.stringify("production") },
     plugins: [nativeAddonsBeside],

@@ -30,6 +30,13 @@ class Family {
   set(labels: Labels, value: number): void {
     this.values.set(key(labels), value);
   }
+
+  /** A counter of one label set, its key formatted once: for the hot path (a request's route). */
+  counter(labels: Labels): { inc(by?: number): void } {
+    const k = key(labels);
+    if (!this.values.has(k)) this.values.set(k, 0);
+    return { inc: (by = 1) => this.values.set(k, this.values.get(k)! + by) };
+  }
 }
 
 /** Latency buckets in seconds, from 0.5 ms to 5 s. */

@@ -17,7 +17,7 @@
  *
  *   npm run bench -- [--rounds 3] [--seconds 10] [--connections 64] [--backlog 1000000]
  *                    [--kill-cycles 20] [--soak-seconds 300] [--shoppers 50000]
- *                    [--only http,batch,drain,ingest,faults,soak,journey,abuse]
+ *                    [--only http,batch,steps,drain,ingest,faults,soak,journey,abuse]
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 import { createNatsServer } from "../helpers/nats-server.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 import { ingestWhileDraining } from "./ingest-drain.ts";
+import { stepCosts } from "./steps.ts";
 import { natsPublishCeiling } from "./nats-ceiling.ts";
 import { WINDOW } from "../../server/sinks/nats/nats-sink.ts";
 import { drainRate } from "./drain.ts";
@@ -45,7 +46,7 @@ const { values: opts } = parseArgs({
     "kill-cycles": { type: "string", default: "20" },
     "soak-seconds": { type: "string", default: "300" },
     shoppers: { type: "string", default: "50000" },
-    only: { type: "string", default: "http,batch,drain,ingest,faults,soak,journey,abuse" },
+    only: { type: "string", default: "http,batch,steps,drain,ingest,faults,soak,journey,abuse" },
   },
 });
 const rounds = Number(opts.rounds);
@@ -148,6 +149,16 @@ try {
     } finally {
       for (const t of targets) await stopTarget(t);
     }
+  }
+
+  if (sections.has("steps")) {
+    console.log(`[${elapsed()}] each step of a collect request, in process`);
+    report.push(
+      "",
+      "| step of a collect request (in process, medians) | µs per call |",
+      "|---|---:|",
+      ...(await stepCosts(rounds)).map(({ step, ns }) => `| ${step} | ${(ns / 1000).toFixed(2)} |`),
+    );
   }
 
   if (sections.has("drain")) {
