@@ -91,6 +91,12 @@ try {
         env: { PORT: "0" },
         results: [],
       },
+      {
+        name: "a2: ceiling, 2 threads",
+        cmd: [process.execPath, join(import.meta.dir, "ceiling.ts")],
+        env: { PORT: "0", THREADS: "2" },
+        results: [],
+      },
       { name: "b: trackd durable", cmd: trackdCmd("durable"), env, results: [] },
       {
         name: "c: trackd relaxed",
@@ -140,7 +146,12 @@ try {
         );
 
       if (sections.has("batch")) {
-        const res = wrk(targets[1]!, seconds, 16, "post-batch.lua");
+        const res = wrk(
+          targets.find((t) => t.name.startsWith("b:"))!,
+          seconds,
+          16,
+          "post-batch.lua",
+        );
         report.push(
           "",
           `batch route, durable, 50 events per request, 16 connections: ${Math.round(res.rps * 50)} events/s (${res.rps.toFixed(0)} requests/s, p99 ${res.p99.toFixed(1)} ms, ${res.errors} errors)`,
