@@ -16,6 +16,7 @@ import type { FromDelivery, ToDelivery } from "./delivery-protocol.ts";
 import {
   type Delivery,
   type EventDelivery,
+  HEALTH_CHECK_TIMEOUT_MS,
   minCursorOf,
   refreshSinkGauges,
   reportOf,
@@ -122,7 +123,16 @@ export class DeliveryThread implements Delivery {
     if (!this.worker) return this.readReports();
     const id = ++this.nextId;
     return new Promise<SinkReport[]>((resolve) => {
-      this.reports.set(id, resolve);
+      // A thread too busy to answer (or stuck) must not hang the admin API: past the health
+      // checks' own bound, the report is read here from the last known state.
+      const timer = setTimeout(() => {
+        this.reports.delete(id);
+        resolve(this.readReports());
+      }, HEALTH_CHECK_TIMEOUT_MS + 1000);
+      this.reports.set(id, (reports) => {
+        clearTimeout(timer);
+        resolve(reports);
+      });
       this.post({ kind: "report", id, check });
     });
   }
