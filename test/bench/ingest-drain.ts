@@ -2,8 +2,8 @@
  * Ingest while a sink catches up on a backlog (after an outage, say), against ingest without
  * one, interleaved. Each round: wrk against a warm trackd with no backlog; then a trackd on a
  * fresh copy of a data directory holding `backlog` undelivered events, warmed up for 3 s,
- * measured for `seconds`, with the backlog read before and after. Then, at about half the
- * load, whether the backlog shrinks. The backlog is written and synced to disk before any
+ * measured for `seconds`, with the backlog read before and after. Then, at half the load
+ * (post-event-paced.lua holds each connection to a rate), whether the backlog shrinks. The backlog is written and synced to disk before any
  * measuring: the kernel's writeback of a just-written gigabyte otherwise lands in the first
  * round as fsync stalls.
  */
@@ -17,7 +17,7 @@ export interface IngestDrainResult {
   draining: WrkResult[];
   /** Events waiting for the sink when each measured run began and ended. */
   lag: { before: number; after: number }[];
-  /** The lighter run: its result, and the backlog before and after it. */
+  /** The run at half the load: its result, and the backlog before and after it. */
   half: { result: WrkResult; before: number; after: number };
 }
 
@@ -30,9 +30,9 @@ export interface IngestDrainOptions {
   rounds: number;
   seconds: number;
   connections: number;
-  /** Connections for the lighter run. */
-  halfConnections: number;
 }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function lagOf(t: Target): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text();
@@ -99,11 +99,17 @@ export async function ingestWhileDraining(o: IngestDrainOptions): Promise<Ingest
     await stopTarget(baseline);
   }
 
-  const t = await withBacklog(o.halfConnections);
+  // Half of the median rate without a backlog: each connection waits what that leaves per
+  // request (its own latency, about 1 ms here, makes the rate a little lower still).
+  const target = median(baseline.results.map((r) => r.rps)) / 2;
+  const delayMs = Math.max(0, Math.round((o.connections * 1000) / target) - 1);
+  const t = await withBacklog(o.connections);
   let half: IngestDrainResult["half"];
   try {
     const before = await lagOf(t);
-    const result = wrk(t, o.seconds, o.halfConnections, "post-event.lua");
+    const result = wrk(t, o.seconds, o.connections, "post-event-paced.lua", {
+      TRACKD_DELAY_MS: String(delayMs),
+    });
     half = { result, before, after: await lagOf(t) };
   } finally {
     await stopTarget(t);

@@ -80,10 +80,17 @@ export function wrkResult(stdout: string, stderr = ""): WrkResult {
 }
 
 /** Runs wrk against a target (blocking this process until it ends). */
-export function wrk(t: Target, secs: number, connections: number, script: string): WrkResult {
+export function wrk(
+  t: Target,
+  secs: number,
+  connections: number,
+  script: string,
+  env: Record<string, string> = {},
+): WrkResult {
   const run = Bun.spawnSync(wrkCommand(t, secs, connections, script), {
     stdout: "pipe",
     stderr: "pipe",
+    env: { ...process.env, ...env },
   });
   return wrkResult(run.stdout.toString(), run.stderr.toString());
 }
