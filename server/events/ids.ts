@@ -19,6 +19,9 @@ export function parsePathId(raw: string): string | null {
   return null;
 }
 
+/** Characters in an event ID (a UUID): the fixed tail of every tuple key that ends with one. */
+export const EVENT_ID_LENGTH = 36;
+
 /** True for a UUID of any version, in any case. */
 export function isUuid(value: string): boolean {
   return value.length === 36 && UUID.test(value);

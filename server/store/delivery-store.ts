@@ -3,6 +3,7 @@
  * with its counters, dead letters (events a sink refused for good, kept with a copy of the
  * event so retention never loses them), and dead letters queued for replay.
  */
+import { EVENT_ID_LENGTH } from "../events/ids.ts";
 import type { Database, RootDatabase } from "lmdb";
 import type { DeliveryItem } from "../events/event.model.ts";
 import { keyTail, tupleKey, tupleRange } from "./tuple-key.ts";
@@ -28,7 +29,6 @@ export interface DeadLetter {
 /** Dead letters and replays are keyed (sink, event ID) as tuple keys: any sink name range-reads exactly. */
 export const deliveryKey = (sink: string, eventId: string) => tupleKey([sink], eventId);
 const range = tupleRange;
-const EVENT_ID_LENGTH = 36;
 
 /** The databases' names and key encodings (the store-format migration rewrites their keys). */
 export const DELIVERY_DBS = {

@@ -5,14 +5,13 @@
  * transaction; retention removes them with the event. Keys are tuple keys (tuple-key.ts), so
  * any account, kind and value, of any length the limits allow, range-reads exactly.
  */
+import { EVENT_ID_LENGTH } from "../events/ids.ts";
 import type { Database } from "lmdb";
 import { linksOf, PER_DEVICE_KINDS } from "../events/links.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { keyTail, tupleKey, tupleRange } from "./tuple-key.ts";
 
 export const LINKS_DB = "links";
-
-const EVENT_ID_LENGTH = 36;
 
 /** The index key of one link of one event. */
 export const linkKey = (

@@ -8,6 +8,7 @@
  * 2: trackd 0.2.0. The link index (link-index.ts) replaces the instance index; it and the
  *    dead letters and replay queue are keyed by tuple keys (tuple-key.ts).
  */
+import { EVENT_ID_LENGTH } from "../events/ids.ts";
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
@@ -21,7 +22,6 @@ export const STORE_FORMAT = 2;
 
 const FORMAT_KEY = "schema";
 const BATCH = 10_000;
-const EVENT_ID_LENGTH = 36;
 
 /** The data directory holds a format this trackd cannot read. */
 export class StoreFormatError extends Error {}

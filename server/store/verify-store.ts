@@ -4,6 +4,7 @@
  * ID, every link the journey needs present and none pointing at the wrong event, and where
  * each sink's cursor is.
  */
+import { EVENT_ID_LENGTH } from "../events/ids.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { open } from "lmdb";
@@ -16,7 +17,6 @@ import { STORE_FILE, STORE_OPTIONS } from "./open-store.ts";
 import { checkStoreFile, STORE_FORMAT, storeFormatOf } from "./store-format.ts";
 import { keyTail } from "./tuple-key.ts";
 
-const EVENT_ID_LENGTH = 36;
 /** Problems listed one by one before the rest are only counted. */
 const SHOWN = 20;
 

@@ -3,7 +3,14 @@
  * trickle headers, slowloris-style) open against the binary while wrk measures everyone else.
  */
 import { connect, type Socket } from "node:net";
-import { startTarget, stopTarget, wrk, type Target, type WrkResult } from "./targets.ts";
+import {
+  startTarget,
+  stopTarget,
+  trackdCommand,
+  wrk,
+  type Target,
+  type WrkResult,
+} from "./targets.ts";
 
 export async function underIdleConnections(
   binary: string,
@@ -13,17 +20,7 @@ export async function underIdleConnections(
 ): Promise<{ opened: number; result: WrkResult }> {
   const t: Target = {
     name: "idle",
-    cmd: [
-      binary,
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      dataDir,
-      "--idle-timeout-seconds",
-      "255",
-    ],
+    cmd: trackdCommand(binary, dataDir, "--idle-timeout-seconds", "255"),
     env: { TRACKD_ADMIN_TOKEN: "bench" },
     results: [],
   };

@@ -10,7 +10,15 @@
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBacklog } from "./backlog.ts";
-import { startTarget, stopTarget, type Target, type WrkResult, wrk } from "./targets.ts";
+import {
+  median,
+  startTarget,
+  stopTarget,
+  type Target,
+  trackdCommand,
+  type WrkResult,
+  wrk,
+} from "./targets.ts";
 
 export interface IngestDrainResult {
   baseline: WrkResult[];
@@ -32,8 +40,6 @@ export interface IngestDrainOptions {
   connections: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function lagOf(t: Target): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${t.port}/metrics`)).text();
   return Number(/trackd_sink_lag_events\{sink="[^"]+"\} (\d+)/.exec(text)?.[1] ?? -1);
@@ -46,17 +52,7 @@ export async function ingestWhileDraining(o: IngestDrainOptions): Promise<Ingest
   const pristine = join(o.workDir, "pristine");
   await buildBacklog(pristine, o.backlog);
   const env = { TRACKD_ADMIN_TOKEN: "bench" };
-  const cmd = (dataDir: string) => [
-    o.binary,
-    "--config",
-    config,
-    "--port",
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--data-dir",
-    dataDir,
-  ];
+  const cmd = (dataDir: string) => trackdCommand(o.binary, dataDir, "--config", config);
   /** A trackd on a fresh copy of the backlog, warmed up under load. */
   const withBacklog = async (connections: number): Promise<Target> => {
     const dir = join(o.workDir, "draining");

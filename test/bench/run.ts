@@ -34,7 +34,16 @@ import { killCycles } from "./kill-cycles.ts";
 import { journeyBench } from "./journey.ts";
 import { abuse } from "./abuse.ts";
 import { underIdleConnections } from "./idle-connections.ts";
-import { startTarget, stopTarget, wrk, peakRssMb, type Target, type WrkResult } from "./targets.ts";
+import {
+  median,
+  peakRssMb,
+  startTarget,
+  stopTarget,
+  type Target,
+  trackdCommand,
+  type WrkResult,
+  wrk,
+} from "./targets.ts";
 
 const root = join(import.meta.dir, "../..");
 const { values: opts } = parseArgs({
@@ -54,7 +63,6 @@ const seconds = Number(opts.seconds);
 const connections = Number(opts.connections);
 const backlog = Number(opts.backlog);
 const sections = new Set(opts.only!.split(","));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const started = Date.now();
 const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
@@ -70,16 +78,8 @@ if (
 const binary = join(root, "dist/trackd");
 const dataRoot = mkdtempSync(join(tmpdir(), "trackd-bench-"));
 const env = { TRACKD_ADMIN_TOKEN: "bench" };
-const trackdCmd = (name: string, ...extra: string[]) => [
-  binary,
-  "--port",
-  "0",
-  "--host",
-  "127.0.0.1",
-  "--data-dir",
-  join(dataRoot, name),
-  ...extra,
-];
+const trackdCmd = (name: string, ...extra: string[]) =>
+  trackdCommand(binary, join(dataRoot, name), ...extra);
 const report: string[] = [];
 
 try {

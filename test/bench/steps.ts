@@ -16,6 +16,7 @@ import { normalizeEvent } from "../../server/events/normalize.ts";
 import { scanJson } from "../../server/http/json-scan.ts";
 import { readEventBody } from "../../server/http/read-body.ts";
 import { Metrics } from "../../server/telemetry/metrics.ts";
+import { median } from "./targets.ts";
 
 /** The realistic event the HTTP bench posts. */
 export const BENCH_BODY = /wrk\.body = \[\[(.*)\]\]/.exec(
@@ -107,7 +108,6 @@ export async function stepCosts(rounds = 3, n = 100_000): Promise<StepCost[]> {
       const ns = await time(fn, n);
       costs.set(step, [...(costs.get(step) ?? []), ns]);
     }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return steps.map(([step]) => ({ step, ns: median(costs.get(step)!) }));
 }
 

@@ -20,6 +20,21 @@ export interface Target {
   peakRssMb?: number;
 }
 
+/** The median of a list of figures. */
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** The binary on a free loopback port with its data in `dataDir`, plus `extra` flags. */
+export const trackdCommand = (binary: string, dataDir: string, ...extra: string[]) => [
+  binary,
+  "--port",
+  "0",
+  "--host",
+  "127.0.0.1",
+  "--data-dir",
+  dataDir,
+  ...extra,
+];
+
 /** Starts a target and waits for the port it logs. */
 export async function startTarget(t: Target): Promise<void> {
   const proc = Bun.spawn(t.cmd, {
