@@ -20,6 +20,7 @@ import {
 } from "../helpers/binary.ts";
 import { launchBrowser, watchPage } from "../helpers/browser.ts";
 import { requireCommand } from "../helpers/system-package.ts";
+import { validEvent } from "../helpers/test-app.ts";
 
 const artifacts = join(import.meta.dir, "artifacts");
 const docShots = join(import.meta.dir, "../../docs/screenshots");
@@ -56,16 +57,6 @@ async function open(width: number, watched = true): Promise<{ page: Page; errors
 
 const overflow = (page: Page) =>
   page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-
-const event = (instance: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({
-    action: "view",
-    object: "vehicle",
-    vendor: "Chat Co",
-    product: "Chat",
-    instance_id: instance,
-    ...extra,
-  });
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
@@ -114,7 +105,7 @@ describe("a first run", () => {
       const res = await fetch(`${server.url}/collect/1001/1/event`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: event(`handful-${i}`),
+        body: JSON.stringify(validEvent({ instance_id: `handful-${i}` })),
       });
       expect(res.status).toBe(204);
     }

@@ -15,7 +15,7 @@ import {
   startBinary,
   type Running,
 } from "../helpers/binary.ts";
-import { tempDir } from "../helpers/test-app.ts";
+import { tempDir, validEvent } from "../helpers/test-app.ts";
 import { linkKey } from "../../server/store/link-index.ts";
 
 const aid = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
@@ -45,14 +45,9 @@ beforeAll(async () => {
       const res = await fetch(`${trackd.url}/collect/${aid}/1/event`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          action: "view",
-          object: "vehicle",
-          vendor: "Chat Co",
-          product: "Chat",
-          instance_id: `${crypto.randomUUID()}-${n}-${i}`,
-          userId: `user-${i % 50}`,
-        }),
+        body: JSON.stringify(
+          validEvent({ instance_id: `${crypto.randomUUID()}-${n}-${i}`, userId: `user-${i % 50}` }),
+        ),
       });
       expect(res.status).toBe(204);
       if (backingUp) during++;

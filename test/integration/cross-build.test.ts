@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { TARGETS } from "../../server/runtime/build.ts";
 import { adminAuth, killAll, startBinary } from "../helpers/binary.ts";
 import { requireCommand } from "../helpers/system-package.ts";
-import { tempDir } from "../helpers/test-app.ts";
+import { tempDir, validEvent } from "../helpers/test-app.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const ARM64_LIBS = "/usr/aarch64-linux-gnu";
@@ -101,13 +101,7 @@ describe("npm run build:all", () => {
         {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            action: "view",
-            object: "vehicle",
-            vendor: "Chat Co",
-            product: "Chat",
-            instance_id: `on-${file}`,
-          }),
+          body: JSON.stringify(validEvent({ instance_id: `on-${file}` })),
         },
       );
       expect(posted.status).toBe(204);

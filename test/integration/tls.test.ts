@@ -19,7 +19,7 @@ import {
 import { type Certificate, makeCertificate } from "../helpers/certificate.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { requireCommand } from "../helpers/system-package.ts";
-import { tempDir } from "../helpers/test-app.ts";
+import { tempDir, validEvent } from "../helpers/test-app.ts";
 import { readTlsFiles } from "../../server/http/tls-files.ts";
 
 let trackd: Running;
@@ -28,14 +28,7 @@ let renewed: Certificate;
 let live: Certificate;
 let base: string;
 const aid = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
-const event = (instance: string) =>
-  JSON.stringify({
-    action: "view",
-    object: "vehicle",
-    vendor: "Chat Co",
-    product: "Chat",
-    instance_id: instance,
-  });
+const event = (instance: string) => JSON.stringify(validEvent({ instance_id: instance }));
 
 /** The common name of the certificate the server presents to a new connection. */
 function servedName(port: number): Promise<string> {
