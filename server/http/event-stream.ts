@@ -25,7 +25,7 @@ export function eventStreamRoutes(deps: { events: EventStore }) {
               cleanup();
             }
           };
-          const unsubscribe = deps.events.onAppend((event: TrackedEvent) => {
+          const unsubscribe = deps.events.onEvent((event: TrackedEvent) => {
             if (matches(event, filter)) send(`event: event\ndata: ${JSON.stringify(event)}\n\n`);
           });
           const heartbeat = setInterval(() => send(": keep-alive\n\n"), HEARTBEAT_MS);

@@ -131,6 +131,7 @@ function unregistered(
 
 /** Assembles the internal event (field order is the documented one). */
 function buildEvent(
+  eventId: string,
   f: BodyFields,
   receivedAt: number,
   occurred: number,
@@ -140,7 +141,7 @@ function buildEvent(
   registry: RegistryFlags,
 ): TrackedEvent {
   return {
-    eventId: uuidv7(receivedAt),
+    eventId,
     ...(f.clientEventId !== undefined && { clientEventId: f.clientEventId }),
     receivedAt: isoTime(receivedAt),
     occurredAt: occurred === receivedAt ? isoTime(receivedAt) : new Date(occurred).toISOString(),
@@ -220,14 +221,32 @@ export async function acceptOne(
       kind: "rejected",
       code: "unregistered_id",
       details: notes.filter((n) => n.path !== "/vendor"),
-      event: buildEvent(fields, receivedAt, occurred, accountId, trackerId, input, registry),
+      event: buildEvent(
+        uuidv7(receivedAt),
+        fields,
+        receivedAt,
+        occurred,
+        accountId,
+        trackerId,
+        input,
+        registry,
+      ),
       warnings,
     };
   warnings.push(...notes);
   if (input.debug)
     return {
       kind: "valid",
-      event: buildEvent(fields, receivedAt, occurred, accountId, trackerId, input, registry),
+      event: buildEvent(
+        uuidv7(receivedAt),
+        fields,
+        receivedAt,
+        occurred,
+        accountId,
+        trackerId,
+        input,
+        registry,
+      ),
       warnings,
     };
 
@@ -243,17 +262,18 @@ export async function acceptOne(
       if (eventId) return { kind: "duplicate", eventId };
     }
   }
-  // The event ID is made and the event appended in one synchronous step: commit order is ID order.
-  const event = buildEvent(fields, receivedAt, occurred, accountId, trackerId, input, registry);
+  // The writer thread makes the event ID as it commits (so IDs are in commit order whichever
+  // thread took the request) and settles the client key for good (DUPLICATE_OF).
+  const event = buildEvent("", fields, receivedAt, occurred, accountId, trackerId, input, registry);
   const stored = deps.events.append(event, receivedAt, key);
-  if (key) deps.clientIds.remember(key, event.eventId, stored);
+  if (key) deps.clientIds.remember(key, stored);
   try {
-    await stored;
+    const written = await stored;
+    return { kind: written.duplicate ? "duplicate" : "stored", eventId: written.eventId };
   } catch (err) {
-    deps.log.error("event not stored", { eventId: event.eventId, error: String(err) });
+    deps.log.error("event not stored", { error: String(err) });
     return { kind: "unavailable" };
   }
-  return { kind: "stored", eventId: event.eventId };
 }
 
 /** Records a refusal in the reject log (counted against the tracker when its IDs were valid). */

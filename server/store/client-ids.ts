@@ -47,12 +47,13 @@ export class ClientIds {
   }
 
   /**
-   * Marks the key as being stored until `stored` settles. The key itself is written by the
-   * event writer in the event's own transaction (EventStore.append's `clientKey`).
+   * Marks the key as being stored until `stored` settles (with the event's ID). The key itself
+   * is written by the event writer in the event's own transaction (EventStore.append's
+   * `clientKey`), which also answers a twin from another request thread as a duplicate.
    */
-  remember(key: string, eventId: string, stored: Promise<void>): void {
+  remember(key: string, stored: Promise<{ eventId: string }>): void {
     const settled = stored.then(
-      () => eventId,
+      (written) => written.eventId,
       () => null,
     );
     this.inFlight.set(key, settled);

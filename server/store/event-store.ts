@@ -8,7 +8,7 @@ import type { Database } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { shopperKeyOf, linksOf } from "../events/links.ts";
 import { EventLog, type DeliveryRead } from "./event-log.ts";
-import type { EventWriter } from "./event-writer.ts";
+import type { EventWriter, Written } from "./event-writer.ts";
 import { LINKS_DB, type LinkIndex } from "./link-index.ts";
 import type { TrackerStats } from "./tracker-stats.ts";
 
@@ -41,8 +41,19 @@ export function timeKey(ms: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8)}`;
 }
 
+/** What the main thread hears of an event a request thread of `workers` stored. */
+export interface StoredElsewhere {
+  eventId: string;
+  accountId: string;
+  trackerId: string;
+  test: boolean;
+  receivedAt: string;
+  receivedMs: number;
+}
+
 export class EventStore {
-  private readonly listeners = new Set<(event: TrackedEvent) => void>();
+  private readonly appendListeners = new Set<() => void>();
+  private readonly eventListeners = new Set<(event: TrackedEvent) => void>();
   private readonly log: EventLog;
 
   constructor(
@@ -50,30 +61,35 @@ export class EventStore {
     readonly links: LinkIndex,
     private readonly stats: TrackerStats,
     private readonly writer: EventWriter,
+    /** Renews this thread's read snapshot (to read an event another thread committed). */
+    private readonly renewReads: () => void = () => {},
   ) {
     this.log = new EventLog(events);
   }
 
   /**
    * Stores an event, with its link index entries and (if given) its client key in the same
-   * transaction. Resolves once that transaction is committed and, in durable mode, on disk;
-   * rejects if it could not be stored. Events are committed in the order of these calls, so
-   * make the event ID and call append in one synchronous step: sink cursors rely on key order
-   * being commit order.
+   * transaction. An event with eventId "" gets its ID from the writer thread, in commit order
+   * (sink cursors rely on key order being commit order); the event is given it. Resolves once
+   * the transaction is committed and, in durable mode, on disk, or as a duplicate (nothing
+   * stored) if the client key is stored already; rejects if it could not be stored.
    */
   async append(
     event: TrackedEvent,
     receivedMs: number = Date.parse(event.receivedAt),
     clientKey: string | null = null,
-  ): Promise<void> {
-    const written = this.writer.write(
+  ): Promise<Written> {
+    const written = await this.writer.write(
       event.eventId,
       JSON.stringify(event),
       clientKey,
       event.accountId,
       shopperKeyOf(event),
+      receivedMs,
       linksOf(event),
     );
+    if (written.duplicate) return written;
+    event.eventId = written.eventId;
     this.stats.record(
       event.accountId,
       event.trackerId,
@@ -81,14 +97,44 @@ export class EventStore {
       event.receivedAt,
       receivedMs,
     );
-    await written;
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.appendListeners) listener();
+    for (const listener of this.eventListeners) listener(event);
+    return written;
   }
 
-  /** Calls `listener` after each append commits (the flusher's wake-up, the live event stream). */
-  onAppend(listener: (event: TrackedEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /**
+   * Counts and announces events a request thread of `workers` stored, as append does for its
+   * own. The live stream's listeners are given them read from the store, only while there
+   * are any.
+   */
+  storedElsewhere(stored: StoredElsewhere[]): void {
+    for (const e of stored)
+      this.stats.record(
+        e.accountId,
+        e.trackerId,
+        e.test ? "test" : "accepted",
+        e.receivedAt,
+        e.receivedMs,
+      );
+    for (const _ of stored) for (const listener of this.appendListeners) listener();
+    this.renewReads(); // reads on this thread (the admin API) see them from now on
+    if (this.eventListeners.size === 0) return;
+    for (const { eventId } of stored) {
+      const event = this.get(eventId);
+      if (event) for (const listener of this.eventListeners) listener(event);
+    }
+  }
+
+  /** Calls `listener` after each event stored (the flusher's wake-up, retention's count). */
+  onAppend(listener: () => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
+  }
+
+  /** Calls `listener` with each event stored (the live event stream). */
+  onEvent(listener: (event: TrackedEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
   }
 
   /** Events after `cursor` for delivery (EventLog.readAfter). */

@@ -1,17 +1,22 @@
 /**
- * The request thread's side of the event writer: records appended in one event-loop turn go to
- * the writer thread as one message, and each append resolves once the writer reports the commit
- * that held it. Measured on the 2-core bench machine: lmdb-js puts cost ~6 µs of request-thread
- * CPU each, and commits of a few events each meant thousands of fsyncs a second; on the writer
- * thread the request thread pays only for a string copy, and a commit holds every waiting event.
+ * A request thread's side of the event writer: records appended in one event-loop turn go to
+ * the writer thread as one message, and each append resolves with the event's ID once the
+ * writer reports the commit that held it. Measured on the 2-core bench machine: lmdb-js puts
+ * cost ~6 µs of request-thread CPU each, and commits of a few events each meant thousands of
+ * fsyncs a second; on the writer thread the request thread pays only for a string copy, and a
+ * commit holds every waiting event.
+ *
+ * The main thread starts the writer (EventWriter.start); each request thread of `workers`
+ * talks to the same writer through a port of its own (clientPort, then EventWriter.connect).
  */
 import { setImmediate } from "node:timers";
 import type { RootDatabaseOptionsWithPath } from "lmdb";
-import type {
-  WriterDbNames,
-  WriterMessage,
-  WriterRecords,
-  WriterReply,
+import {
+  DUPLICATE_OF,
+  type WriterDbNames,
+  type WriterMessage,
+  type WriterRecords,
+  type WriterReply,
 } from "./writer-protocol.ts";
 
 /**
@@ -26,14 +31,23 @@ const WORKER_URL = import.meta.url.endsWith(".ts")
   ? new URL("./writer-worker.ts", import.meta.url).href
   : import.meta.url;
 
+/** What became of an appended record. */
+export interface Written {
+  /** The stored event's ID; for a duplicate, the ID of the event stored under its client key. */
+  eventId: string;
+  duplicate: boolean;
+}
+
 interface Waiter {
   seq: number;
-  resolve: () => void;
+  resolve: (written: Written) => void;
   reject: (err: Error) => void;
 }
 
+/** The writer thread itself, or a port to it. */
+type Channel = Pick<MessagePort, "postMessage" | "onmessage">;
+
 export class EventWriter {
-  private readonly worker: Worker;
   private readonly ready: Promise<void>;
   private records: WriterRecords = [];
   private turnWaiters: Waiter[] = [];
@@ -43,37 +57,54 @@ export class EventWriter {
   private closed: Promise<void> | null = null;
   private broken: Error | null = null;
   private onClosed: (() => void) | null = null;
+  /** The newest append, settled either way: commits answer in order, so all before it are too. */
+  private last: Promise<unknown> = Promise.resolve();
+  private opened_: () => void = () => {};
+  private failed_: (err: Error) => void = () => {};
 
-  /** `afterCommit` runs before any append of a commit resolves (the main thread renews its read snapshot there). */
-  constructor(
+  /** Starts the writer thread on the environment (the main thread does this once). */
+  static start(
     options: RootDatabaseOptionsWithPath,
     names: WriterDbNames,
-    private readonly afterCommit: () => void,
-  ) {
+    dedupeWindowMs: number,
+    afterCommit: () => void,
+  ): EventWriter {
     // The worker keeps the process alive until close() ends it: Bun 1.4.5 busy-polls while a
     // promise waits on an unref'd worker (about 25 µs of CPU per event, measured).
-    this.worker = new Worker(WORKER_URL, { type: "module" });
-    let opened: () => void = () => {};
-    let failed: (err: Error) => void = () => {};
+    const worker = new Worker(WORKER_URL, { type: "module" });
+    const writer = new EventWriter(worker as unknown as Channel, afterCommit, worker);
+    // A writer thread that dies must fail its waiting appends (503), never leave them hanging.
+    worker.onerror = (e) => writer.fail(new Error(`event writer failed: ${e.message}`));
+    writer.post({ kind: "open", options, names, dedupeWindowMs });
+    return writer;
+  }
+
+  /** A request thread's writer on a port from clientPort(). */
+  static connect(port: MessagePort, afterCommit: () => void): EventWriter {
+    const writer = new EventWriter(port, afterCommit, null);
+    writer.opened_();
+    return writer;
+  }
+
+  private constructor(
+    private readonly channel: Channel,
+    /** Runs before any append of a commit resolves (the thread renews its read snapshot there). */
+    private readonly afterCommit: () => void,
+    private readonly worker: Worker | null,
+  ) {
     this.ready = new Promise<void>((resolve, reject) => {
-      opened = resolve;
-      failed = reject;
+      this.opened_ = resolve;
+      this.failed_ = reject;
     });
     this.ready.catch(() => {});
-    this.worker.onmessage = (e: MessageEvent<WriterReply>) => {
+    channel.onmessage = (e: MessageEvent<WriterReply>) => {
       const reply = e.data;
-      if (reply.kind === "opened") opened();
+      if (reply.kind === "opened") this.opened_();
       else if (reply.kind === "closed") this.onClosed?.();
-      else if (reply.kind === "failed" && reply.upTo === 0) failed(new Error(reply.error));
-      else this.settle(reply.upTo, reply.kind === "failed" ? new Error(reply.error) : null);
+      else if (reply.kind === "failed" && reply.upTo === 0) this.failed_(new Error(reply.error));
+      else if (reply.kind === "failed") this.settle(reply.upTo, new Error(reply.error), []);
+      else this.settle(reply.upTo, null, reply.results);
     };
-    // A writer thread that dies must fail its waiting appends (503), never leave them hanging.
-    this.worker.onerror = (e) => {
-      this.broken = new Error(`event writer failed: ${e.message}`);
-      failed(this.broken);
-      this.settle(Infinity, this.broken);
-    };
-    this.post({ kind: "open", options, names });
   }
 
   /** Resolves once the writer has opened the environment (rejects if it could not). */
@@ -81,9 +112,20 @@ export class EventWriter {
     return this.ready;
   }
 
+  /** A port for another thread's EventWriter.connect (a request thread of `workers`). */
+  clientPort(): MessagePort {
+    const channel = new MessageChannel();
+    this.worker!.postMessage({ kind: "client", port: channel.port1 } satisfies WriterMessage, [
+      channel.port1,
+    ]);
+    return channel.port2;
+  }
+
   /**
-   * Queues one event for the next commit. Records reach LMDB in the order of these calls, so
-   * callers must make event IDs and call write() in the same synchronous step.
+   * Queues one event for the next commit. `eventId` "" lets the writer make the ID (then
+   * `json` must start with UNASSIGNED_ID); given, it is stored under it (tests, imports).
+   * Resolves once committed with the stored ID, or, if the client key is stored already,
+   * with that event's ID as a duplicate.
    */
   write(
     eventId: string,
@@ -91,8 +133,9 @@ export class EventWriter {
     clientKey: string | null,
     accountId: string,
     shopperKey: string,
+    receivedMs: number,
     links: string[],
-  ): Promise<void> {
+  ): Promise<Written> {
     if (this.closed || this.broken)
       return Promise.reject(this.broken ?? new Error("the event store is closed"));
     this.records.push(
@@ -101,6 +144,7 @@ export class EventWriter {
       clientKey ?? "",
       accountId,
       shopperKey,
+      String(receivedMs),
       String(links.length / 2),
       ...links,
     );
@@ -108,19 +152,35 @@ export class EventWriter {
       this.scheduled = true;
       setImmediate(() => this.send());
     }
-    return new Promise<void>((resolve, reject) =>
+    const written = new Promise<Written>((resolve, reject) =>
       this.turnWaiters.push({ seq: 0, resolve, reject }),
     );
+    this.last = written.catch(() => {});
+    return written;
   }
 
-  /** Waits for every queued event to commit, then stops the writer thread. */
+  /** Fails every waiting and later append (the writer thread is gone). */
+  fail(error: Error): void {
+    this.broken = error;
+    this.failed_(error);
+    this.settle(Infinity, error, []);
+  }
+
+  /**
+   * Waits for every queued event to commit; the main thread's writer then stops the writer
+   * thread (a request thread's only stops writing).
+   */
   close(): Promise<void> {
     if (this.closed) return this.closed;
     this.send();
+    if (!this.worker) {
+      this.closed = this.last.then(() => {});
+      return this.closed;
+    }
     this.closed = new Promise<void>((resolve) => {
       this.onClosed = resolve;
       this.post({ kind: "close" });
-    }).then(() => void this.worker.terminate());
+    }).then(() => void this.worker!.terminate());
     return this.closed;
   }
 
@@ -135,13 +195,22 @@ export class EventWriter {
     this.turnWaiters = [];
   }
 
-  private settle(upTo: number, error: Error | null): void {
+  private settle(upTo: number, error: Error | null, results: string[]): void {
     if (!error) this.afterCommit();
+    let r = 0;
     while (this.waiting.length > 0 && this.waiting[0]![0]!.seq <= upTo)
-      for (const w of this.waiting.shift()!) error ? w.reject(error) : w.resolve();
+      for (const w of this.waiting.shift()!) {
+        if (error) {
+          w.reject(error);
+          continue;
+        }
+        const result = results[r++]!;
+        const duplicate = result.startsWith(DUPLICATE_OF);
+        w.resolve({ eventId: duplicate ? result.slice(DUPLICATE_OF.length) : result, duplicate });
+      }
   }
 
   private post(message: WriterMessage): void {
-    this.worker.postMessage(message);
+    this.channel.postMessage(message);
   }
 }

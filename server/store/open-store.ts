@@ -62,6 +62,8 @@ export interface Store {
   revokedSessions: RevokedSessions;
   /** Resolves once the event writer thread has the environment open; rejects if it cannot. */
   writerReady: Promise<void>;
+  /** A port to the event writer thread, for a request thread of `workers` (EventWriter.connect). */
+  writerPort(): MessagePort;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
   activityReady: Promise<number>;
   /** Bytes the database file takes on disk (LMDB files never shrink; freed pages are reused). */
@@ -106,8 +108,12 @@ export function openStore(options: StoreOptions): Store {
   ensureStoreFormat(envOptions, options.log ?? createLog("warn"));
   const root: RootDatabase = open(envOptions);
   // The writer thread attaches to this same environment (lmdb-js shares it within a process).
-  const writer = new EventWriter(envOptions, { ...EVENT_DBS, ...CLIENT_ID_DBS }, () =>
-    root.resetReadTxn(),
+  const dedupeWindowMs = options.dedupeWindowMs ?? 86_400_000;
+  const writer = EventWriter.start(
+    envOptions,
+    { ...EVENT_DBS, ...CLIENT_ID_DBS },
+    dedupeWindowMs,
+    () => root.resetReadTxn(),
   );
   const meta = root.openDB<unknown, string>({ name: "meta" });
   const stats = new TrackerStats(root.openDB({ name: "tracker-stats" }));
@@ -118,15 +124,16 @@ export function openStore(options: StoreOptions): Store {
     ),
     stats,
     writer,
+    () => root.resetReadTxn(),
   );
   const rejectDb = root.openDB<RejectRecord, string>({ name: "rejects" });
   const rejects = new RejectLog(rejectDb, stats, options.rejectLogSize);
   const delivery = new DeliveryStore(root);
   const registry = new RegistryStore(root);
-  const clientIds = new ClientIds(root, options.dedupeWindowMs ?? 86_400_000);
+  const clientIds = new ClientIds(root, dedupeWindowMs);
   const revokedSessions = new RevokedSessions(root);
-  // Event IDs must keep increasing across restarts even if the clock stepped back, or a sink
-  // cursor past the newest stored event would skip the next ones.
+  // The writer thread makes event IDs (seeded from the newest stored one); this thread's
+  // generator makes the reject log's keys, which should sort after the stored events too.
   const newest = events.lastEventId();
   if (newest) seedUuidv7(newest);
   // The last day's per-tracker activity lives in memory: rebuilt in the background.
@@ -152,6 +159,7 @@ export function openStore(options: StoreOptions): Store {
     revokedSessions,
     activityReady,
     writerReady: writer.opened(),
+    writerPort: () => writer.clientPort(),
     fileBytes() {
       const s = root.getStats() as { pageSize: number; lastPageNumber: number };
       return s.pageSize * (s.lastPageNumber + 1);

@@ -4,7 +4,7 @@ import { makeEvent } from "../helpers/events.ts";
 
 export async function buildBacklog(dataDir: string, n: number): Promise<void> {
   const store = openStore({ dataDir, durability: "relaxed", rejectLogSize: 10 });
-  let pending: Promise<void> = Promise.resolve();
+  let pending: Promise<unknown> = Promise.resolve();
   for (let i = 0; i < n; i++) {
     pending = store.events.append(
       makeEvent({

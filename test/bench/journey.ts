@@ -82,7 +82,7 @@ export async function journeyBench(
   const built = performance.now();
   const plan = planShoppers(shoppers, 7, Date.now() - 20 * 86_400_000);
   let n = 0;
-  let pending: Promise<void> = Promise.resolve();
+  let pending: Promise<unknown> = Promise.resolve();
   const append = async (event: TrackedEvent) => {
     pending = store.events.append(event);
     if (++n % 2000 === 0) await pending;
