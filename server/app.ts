@@ -14,6 +14,7 @@ import {
   type CollectDeps,
   type CollectEndpoint,
 } from "./http/collect.ts";
+import type { IngestDeps } from "./ingest/ingest.ts";
 import { healthRoutes } from "./http/health.ts";
 import { Registry } from "./registry/registry.ts";
 import { RateLimits } from "./ingest/rate-limit.ts";
@@ -56,6 +57,107 @@ export function collectEndpointOf(app: AnyElysia): CollectEndpoint | undefined {
   return endpoints.get(app);
 }
 
+/** What the collect side needs: the main thread's store, or a request thread's (http/request-worker.ts). */
+export interface CollectSideDeps {
+  config: Config;
+  events: IngestDeps["events"];
+  rejects: IngestDeps["rejects"];
+  clientIds: IngestDeps["clientIds"];
+  registry: Registry;
+  log: Log;
+  metrics: Metrics;
+  now: () => number;
+  draining: () => boolean;
+  storageFull: () => boolean;
+  peerAddress: PeerAddress;
+  /** True if a small write can be committed now (/readyz). */
+  writable: () => Promise<boolean>;
+  /** The Prometheus text: on the main thread its own, with every request thread's counters. */
+  renderMetrics: () => string | Promise<string>;
+}
+
+/** An app with the error envelope and the health routes, that the sides are added to. */
+function baseApp(log: Log, draining: () => boolean, writable: () => Promise<boolean>): AnyElysia {
+  return new Elysia()
+    .onError(({ code, error }) => {
+      switch (code) {
+        case "NOT_FOUND":
+          return errorResponse("not_found");
+        case "VALIDATION": {
+          const details: ErrorDetail[] = error.all.map((e) => ({
+            path: "path" in e ? e.path : "",
+            code: "invalid_value",
+            message: e.summary ?? ("message" in e ? String(e.message) : "invalid"),
+          }));
+          return errorResponse("invalid_request", details);
+        }
+        case "PARSE":
+          return errorResponse("invalid_json");
+        default:
+          log.error("unhandled error", { code: String(code), error: String(error) });
+          return errorResponse("internal_error");
+      }
+    })
+    .use(healthRoutes({ draining, writable }));
+}
+
+/** Adds the collect side (collect routes, the SDK, /metrics) to an app; returns its handler's deps. */
+function addCollectSide(app: AnyElysia, side: CollectSideDeps): CollectDeps {
+  const { registry } = side;
+  const collectDeps: CollectDeps = {
+    events: side.events,
+    rejects: side.rejects,
+    registry,
+    limits: side.config.limits,
+    log: side.log,
+    now: side.now,
+    storageFull: side.storageFull,
+    clientIds: side.clientIds,
+    // Per thread: with `workers`, a client whose connections land on several threads gets up
+    // to that many times the rate (docs/configuration.md).
+    rateLimits: new RateLimits(side.config.rateLimits),
+    allowedOrigins: (accountId, trackerId) =>
+      registry.tracker(accountId, trackerId)?.allowedOrigins ?? [],
+    metrics: side.metrics,
+    isTrustedProxy: trustedProxyMatcher(side.config.trustedProxies),
+    peerAddress: side.peerAddress,
+    draining: side.draining,
+  };
+  const collect = collectHandler(collectDeps);
+  const endpoint = collectEndpoint(collect.handle, side.log);
+  endpoints.set(app, endpoint);
+  app
+    .use(collectRoutes(endpoint, collect.preflight))
+    .use(sdkRoutes())
+    .get(
+      "/metrics",
+      async () =>
+        new Response(await side.renderMetrics(), {
+          headers: { "content-type": "text/plain; version=0.0.4" },
+        }),
+    );
+  return collectDeps;
+}
+
+/**
+ * The collect side alone, as a request thread of `workers` serves it. With `forward`, the
+ * admin page and API (which live on the main thread) are forwarded there.
+ */
+export function createCollectApp(
+  side: CollectSideDeps,
+  forward: ((request: Request, server: unknown) => Promise<Response>) | null,
+): AnyElysia {
+  const app = baseApp(side.log, side.draining, side.writable);
+  addCollectSide(app, side);
+  if (forward) {
+    app
+      .all("/admin", ({ request, server }) => forward(request, server), { parse: "none" })
+      .all("/admin/*", ({ request, server }) => forward(request, server), { parse: "none" })
+      .get("/", ({ request, server }) => forward(request, server));
+  }
+  return app;
+}
+
 /**
  * Builds the app: the collect side (collect route, /metrics) and the admin side (/admin/api),
  * both by default; start.ts splits them when the admin listens on its own address.
@@ -76,59 +178,23 @@ export function createApp(
     metrics.storageCap.set({}, deps.config.storageMaxBytes);
     metrics.storedNow.set({}, deps.store.events.count());
   });
-  const collectDeps: CollectDeps = {
-    events: deps.store.events,
-    rejects: deps.store.rejects,
-    registry,
-    limits: deps.config.limits,
-    log: deps.log,
-    now,
-    storageFull: deps.storageFull ?? (() => false),
-    clientIds: deps.store.clientIds,
-    rateLimits: new RateLimits(deps.config.rateLimits),
-    allowedOrigins: (accountId, trackerId) =>
-      registry.tracker(accountId, trackerId)?.allowedOrigins ?? [],
-    metrics,
-    isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
-    peerAddress,
-    draining,
-  };
-  const collect = collectHandler(collectDeps);
-  const endpoint = collectEndpoint(collect.handle, deps.log);
-  const app: AnyElysia = new Elysia()
-    .onError(({ code, error }) => {
-      switch (code) {
-        case "NOT_FOUND":
-          return errorResponse("not_found");
-        case "VALIDATION": {
-          const details: ErrorDetail[] = error.all.map((e) => ({
-            path: "path" in e ? e.path : "",
-            code: "invalid_value",
-            message: e.summary ?? ("message" in e ? String(e.message) : "invalid"),
-          }));
-          return errorResponse("invalid_request", details);
-        }
-        case "PARSE":
-          return errorResponse("invalid_json");
-        default:
-          deps.log.error("unhandled error", { code: String(code), error: String(error) });
-          return errorResponse("internal_error");
-      }
-    })
-    .use(healthRoutes({ draining, writable: () => deps.store.writable() }));
-
-  if (parts.collect) endpoints.set(app, endpoint);
+  const app = baseApp(deps.log, draining, () => deps.store.writable());
   if (parts.collect)
-    app
-      .use(collectRoutes(endpoint, collect.preflight))
-      .use(sdkRoutes())
-      .get(
-        "/metrics",
-        () =>
-          new Response(metrics.render(), {
-            headers: { "content-type": "text/plain; version=0.0.4" },
-          }),
-      );
+    addCollectSide(app, {
+      config: deps.config,
+      events: deps.store.events,
+      rejects: deps.store.rejects,
+      clientIds: deps.store.clientIds,
+      registry,
+      log: deps.log,
+      metrics,
+      now,
+      draining,
+      storageFull: deps.storageFull ?? (() => false),
+      peerAddress,
+      writable: () => deps.store.writable(),
+      renderMetrics: () => metrics.render(),
+    });
 
   if (parts.admin) {
     const auth = new AdminAuth({
@@ -137,7 +203,7 @@ export function createApp(
       log: deps.log,
       now,
       peerAddress,
-      isTrustedProxy: collectDeps.isTrustedProxy,
+      isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
     });
     // The admin API, mounted once under one prefix, behind one gate that runs before any body
     // is read (AdminAuth: the token or a live session, body limits, same-origin changes).

@@ -3,7 +3,9 @@
  * token, app, signals) and, through the runtime seam, the only place that listens. The entry
  * points (main.ts for Bun, main-deno.ts for Deno) call start() with their runtime.
  */
-import { resolve } from "node:path";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { createApp } from "./app.ts";
 import { COMMAND_USAGE, runCommand } from "./commands.ts";
 import { ensureAdminToken } from "./auth/admin-token.ts";
@@ -16,10 +18,10 @@ import { Metrics } from "./telemetry/metrics.ts";
 import { DeliveryThread } from "./flusher/delivery-thread.ts";
 import { Retention } from "./store/retention.ts";
 import { Registry } from "./registry/registry.ts";
-import type { Listener, Runtime } from "./runtime/runtime.ts";
+import { type Listener, type Runtime, TRANSPORT_BODY_CAP } from "./runtime/runtime.ts";
 import { readTlsFiles, TlsError, type TlsFiles } from "./http/tls-files.ts";
-
-const TRANSPORT_BODY_CAP = 1024 ** 3;
+import { RequestThreads } from "./http/request-threads.ts";
+import { availableParallelism } from "node:os";
 
 /** Loads the configuration, opens the store, serves, and handles SIGTERM/SIGINT until exit. */
 export async function start(runtime: Runtime): Promise<void> {
@@ -115,6 +117,7 @@ export async function start(runtime: Runtime): Promise<void> {
   });
 
   let draining = false;
+  const registry = new Registry(store.registry, config.registry);
   const deps = {
     config,
     store,
@@ -122,14 +125,12 @@ export async function start(runtime: Runtime): Promise<void> {
     log,
     metrics,
     flusher,
-    registry: new Registry(store.registry, config.registry),
+    registry,
     storageFull: () => retention.isFull(),
     draining: () => draining,
     peerAddress: runtime.peerAddress,
   };
   const listen = {
-    // Far above the event limits: the collect route checks Content-Length before reading and
-    // caps chunked bodies while streaming, so every oversized body gets the error envelope.
     maxRequestBodySize: TRANSPORT_BODY_CAP,
     // Closes connections idle, or stalled mid-request (slowloris), for this long. The admin
     // page's live stream sends a comment every 5 s, so the minimum is 6.
@@ -160,6 +161,32 @@ export async function start(runtime: Runtime): Promise<void> {
     process.stderr.write(`trackd: cannot listen: ${error}\n`);
     process.exit(1);
   }
+  // `workers`: the main thread is the first request thread; the rest join its port.
+  const workers = requestThreadCount(config.workers, runtime, log);
+  // The admin page and API stay on the main thread: the other threads forward them here.
+  const forwarded =
+    workers > 1 && !separateAdmin ? runtime.serveForwarded!(app, forwardSocket(dataDir)) : null;
+  const threads = new RequestThreads({
+    count: workers - 1,
+    config,
+    envOptions: store.envOptions,
+    port: server.port,
+    tls: tls && { cert: tls.cert, key: tls.key },
+    journal,
+    forwardTo: forwarded && forwardSocket(dataDir),
+    store,
+    metrics,
+    log,
+    state: () => ({ storageFull: retention.isFull(), draining }),
+  });
+  registry.onChange = () => threads.registryChanged();
+  try {
+    await threads.start();
+  } catch (err) {
+    log.error("cannot start the request threads", { error: String(err) });
+    process.stderr.write(`trackd: cannot start the request threads: ${String(err)}\n`);
+    process.exit(1);
+  }
   const scheme = tls ? "https" : "http";
   const url = `${scheme}://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
   const adminUrl = adminServer
@@ -176,6 +203,7 @@ export async function start(runtime: Runtime): Promise<void> {
     url,
     dataDir,
     durability: config.durability,
+    requestThreads: workers,
     storedEvents: store.events.count(),
     sinks: config.sinks.map((s) => `${s.name} (${s.kind})`),
     admin: `${adminUrl}/admin`,
@@ -196,6 +224,7 @@ export async function start(runtime: Runtime): Promise<void> {
       const pair = { cert: renewed.cert, key: renewed.key };
       await server.reloadTls(pair);
       await adminServer?.reloadTls(pair);
+      threads.reloadTls(pair);
       tls = renewed;
       log.info("certificate reloaded", { subject: renewed.subject, validTo: renewed.validTo });
     } catch (err) {
@@ -215,7 +244,13 @@ export async function start(runtime: Runtime): Promise<void> {
       });
       void server.stop(true);
     }, config.shutdownTimeoutMs);
-    await Promise.all([server.stop(false), adminServer?.stop(true)]); // stop accepting; in-flight collect requests are answered
+    // Stop accepting; in-flight collect requests are answered (on every request thread).
+    await Promise.all([
+      server.stop(false),
+      adminServer?.stop(true),
+      threads.stop(config.shutdownTimeoutMs),
+    ]);
+    await forwarded?.stop(true);
     clearTimeout(timeout);
     // The flusher finishes (or abandons, to be resent) its in-flight batches before LMDB closes.
     await flusher.stop(config.shutdownTimeoutMs);
@@ -227,4 +262,33 @@ export async function start(runtime: Runtime): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGHUP", () => void reloadCertificate());
+}
+
+/** Request threads for `workers` (0: one per core less one for the writer, at least 1). */
+function requestThreadCount(workers: number, runtime: Runtime, log: ReturnType<typeof createLog>) {
+  const wanted = workers > 0 ? workers : Math.max(1, availableParallelism() - 1);
+  if (wanted > 1 && !runtime.requestThreads) {
+    log.warn("request threads need Bun: serving on one", {
+      workers: wanted,
+      runtime: runtime.name,
+    });
+    return 1;
+  }
+  return wanted;
+}
+
+/**
+ * Where the main thread takes the request threads' forwarded admin requests: in the data
+ * directory (only trackd's user can reach it), or in a private temporary directory when that
+ * path is too long for a Unix socket (108 bytes on Linux).
+ */
+let socket: string | null = null;
+function forwardSocket(dataDir: string): string {
+  if (socket) return socket;
+  const inData = join(dataDir, "admin.sock");
+  socket =
+    Buffer.byteLength(inData) < 100
+      ? inData
+      : join(mkdtempSync(join(tmpdir(), "trackd-")), "admin.sock");
+  return socket;
 }

@@ -374,6 +374,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    workers: Type.Integer({
+      minimum: 0,
+      maximum: 64,
+      default: 0,
+      description:
+        "Request threads serving the port, the main one included (0: one per core less one for the event writer, at least 1). Bun only.",
+    }),
     shutdownTimeoutMs: Type.Integer({
       minimum: 0,
       default: 10000,

@@ -9,11 +9,24 @@ import page from "../../ui/index.html";
 import { collectEndpointOf } from "../app.ts";
 import { ADMIN_PAGE_HEADERS } from "../http/admin-page-headers.ts";
 import type { PeerAddress } from "../http/client-ip.ts";
-import type { Listener, Runtime, ServeOptions } from "./runtime.ts";
+import { rmSync } from "node:fs";
+import { type Listener, type Runtime, type ServeOptions, TRANSPORT_BODY_CAP } from "./runtime.ts";
 
-/** The peer as Bun's server reports it; null without a server. */
+/** Requests a request thread forwarded, and the client address it saw (serveForwarded). */
+const forwardedPeers = new WeakMap<Request, string | null>();
+
+/** The peer as Bun's server reports it (or as the request thread that forwarded it saw it); null without a server. */
 const peerAddress: PeerAddress = (request, server) =>
-  (server as Server<unknown> | null)?.requestIP(request)?.address ?? null;
+  forwardedPeers.has(request)
+    ? forwardedPeers.get(request)!
+    : ((server as Server<unknown> | null)?.requestIP(request)?.address ?? null);
+
+/** Headers a request thread adds to what it forwards: read only on the forwarded socket. */
+const FORWARDED_PEER = "x-trackd-forwarded-peer";
+const FORWARDED_URL = "x-trackd-forwarded-url";
+
+/** The port the public listener took: the admin page's source-mode self-fetch goes there. */
+let publicPort = 0;
 
 /** Adds routes for Bun's own router; they take precedence over Elysia's for the same path and method. */
 function addBunRoutes(app: AnyElysia, routes: Record<string, unknown>): void {
@@ -24,6 +37,7 @@ function addBunRoutes(app: AnyElysia, routes: Record<string, unknown>): void {
 export const bunRuntime: Runtime = {
   name: "bun",
   version: Bun.version,
+  requestThreads: true,
   serve(app: AnyElysia, options: ServeOptions): Listener {
     // POST .../event through Bun's router: the same endpoint as Elysia's route (which
     // app.handle and the in-process tests use) without Elysia's per-request context, which
@@ -54,7 +68,7 @@ export const bunRuntime: Runtime = {
     };
     // With SO_REUSEPORT a second trackd on the same port would bind too and share its
     // connections: bind once without it first, so a taken port fails as it should.
-    if (options.port !== 0)
+    if (options.port !== 0 && !options.shared)
       Bun.serve({
         hostname: options.hostname,
         port: options.port,
@@ -62,6 +76,7 @@ export const bunRuntime: Runtime = {
         fetch: () => new Response(null),
       }).stop(true);
     let server = listen(options.port, options.tls);
+    if (!options.shared) publicPort = server.port!;
     return {
       port: server.port!,
       stop: (force) => server.stop(force),
@@ -73,6 +88,58 @@ export const bunRuntime: Runtime = {
         await old.stop(false);
       },
     };
+  },
+  serveForwarded(app, socketPath) {
+    // A socket left by a process that was killed would make the bind fail.
+    rmSync(socketPath, { force: true });
+    const routes = (app.config as { serve?: { routes?: Record<string, unknown> } }).serve?.routes;
+    const server = Bun.serve({
+      unix: socketPath,
+      development: false,
+      maxRequestBodySize: TRANSPORT_BODY_CAP,
+      ...(routes && { routes: routes as never }),
+      fetch(forwarded) {
+        const url = forwarded.headers.get(FORWARDED_URL);
+        if (url === null) return new Response(null, { status: 400 });
+        const peer = forwarded.headers.get(FORWARDED_PEER);
+        const headers = new Headers(forwarded.headers);
+        headers.delete(FORWARDED_URL);
+        headers.delete(FORWARDED_PEER);
+        const request = new Request(url, {
+          method: forwarded.method,
+          headers,
+          body: forwarded.body,
+          signal: forwarded.signal,
+          duplex: "half",
+        } as RequestInit);
+        forwardedPeers.set(request, peer || null);
+        return app.fetch(request);
+      },
+    });
+    return {
+      port: 0,
+      stop: async (force) => {
+        await server.stop(force);
+        rmSync(socketPath, { force: true });
+      },
+      reloadTls: async () => {},
+    };
+  },
+  async forward(request, server, socketPath) {
+    const url = new URL(request.url);
+    const headers = new Headers(request.headers);
+    headers.set(FORWARDED_URL, request.url);
+    headers.set(FORWARDED_PEER, peerAddress(request, server) ?? "");
+    return fetch(`http://localhost${url.pathname}${url.search}`, {
+      unix: socketPath,
+      method: request.method,
+      headers,
+      body: request.body,
+      signal: request.signal,
+      redirect: "manual",
+      // The body is streamed through; Bun leaves Content-Encoding to the client that asked.
+      decompress: false,
+    } as RequestInit);
   },
   withAdminPage(app) {
     // Bun's router serves the bundle and its assets, but sets no headers of our own on the
@@ -88,7 +155,9 @@ export const bunRuntime: Runtime = {
     const pageRoute = async (_request: Request, server: Server<unknown>) => {
       html ??= built
         ? Bun.file(built).text()
-        : fetch(new URL(hidden, `http://127.0.0.1:${server.port}`)).then((r) => r.text());
+        : fetch(new URL(hidden, `http://127.0.0.1:${server.port ?? publicPort}`)).then((r) =>
+            r.text(),
+          );
       return new Response(await html, {
         headers: { ...ADMIN_PAGE_HEADERS, "content-type": "text/html; charset=utf-8" },
       });

@@ -7,6 +7,13 @@
  */
 import type { AnyElysia } from "elysia";
 
+/**
+ * The transport's body cap: far above the event limits, because the collect route checks
+ * Content-Length before reading and caps chunked bodies while streaming (read-body.ts), so
+ * every oversized body gets the error envelope rather than the runtime's bare 413.
+ */
+export const TRANSPORT_BODY_CAP = 1024 ** 3;
+
 export interface ServeOptions {
   hostname: string;
   port: number;
@@ -16,6 +23,11 @@ export interface ServeOptions {
   maxRequestBodySize: number;
   /** PEM certificate and key: the listener speaks HTTPS. */
   tls: { cert: string; key: string } | null;
+  /**
+   * Another thread of this process serves the port already (a request thread of `workers`):
+   * join it (SO_REUSEPORT) rather than check that the port is free.
+   */
+  shared?: boolean;
 }
 
 export interface Listener {
@@ -32,6 +44,16 @@ export interface Listener {
 
 export interface Runtime {
   name: "bun" | "deno";
+  /** Whether several threads can serve one port (`workers`): Bun's SO_REUSEPORT listeners. */
+  requestThreads: boolean;
+  /**
+   * Serves the app on a Unix socket for the request threads' forwarded requests (the admin
+   * page and API live on the main thread): the client address and URL a request thread
+   * passes along are taken as the request's own. Only with requestThreads.
+   */
+  serveForwarded?(app: AnyElysia, socketPath: string): Listener;
+  /** Sends a request on to the main thread's serveForwarded socket, with its client address and URL. */
+  forward?(request: Request, server: unknown, socketPath: string): Promise<Response>;
   version: string;
   serve(app: AnyElysia, options: ServeOptions): Listener;
   /** The app with GET /admin (the page, its assets) and / redirecting to it. */

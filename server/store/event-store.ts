@@ -59,7 +59,7 @@ export class EventStore {
   constructor(
     private readonly events: Database<string, string>,
     readonly links: LinkIndex,
-    private readonly stats: TrackerStats,
+    private readonly stats: Pick<TrackerStats, "record" | "countActivity">,
     private readonly writer: EventWriter,
     /** Renews this thread's read snapshot (to read an event another thread committed). */
     private readonly renewReads: () => void = () => {},

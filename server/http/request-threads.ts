@@ -1,0 +1,216 @@
+/**
+ * The request threads of `workers`, seen from the main thread: it starts them on its own
+ * port (request-worker.ts), keeps for the whole process what they report (stored events into
+ * the tracker counters, delivery's wake-up and the live stream; refusals into the reject log;
+ * their counters into /metrics), tells them what changes (registry, storage full, shutting
+ * down, a renewed certificate), and starts one again if it dies. A thread's acknowledged
+ * events are committed by the writer thread, so a crash loses none; its open connections are
+ * dropped and its clients retry.
+ */
+import type { RootDatabaseOptionsWithPath } from "lmdb";
+import type { Config } from "../config/schema.ts";
+import type { Store } from "../store/open-store.ts";
+import type { Log } from "../telemetry/log.ts";
+import type { Metrics } from "../telemetry/metrics.ts";
+import type { FromRequests, SharedState, ToRequests } from "./request-protocol.ts";
+
+/** The bundle's (or, from source, server/main.ts's) entry runs a request thread when told to (main.ts). */
+const WORKER_URL = import.meta.url.endsWith(".ts")
+  ? new URL("../main.ts", import.meta.url).href
+  : import.meta.url;
+
+const RESTART_DELAY_MS = 1000;
+/** How often the main thread's state is looked at for changes to pass on. */
+const STATE_EVERY_MS = 250;
+
+export interface RequestThreadsOptions {
+  /** Threads to start besides the main one. */
+  count: number;
+  config: Config;
+  envOptions: RootDatabaseOptionsWithPath;
+  /** The port the main thread listens on. */
+  port: number;
+  tls: { cert: string; key: string } | null;
+  journal: boolean;
+  /** The main thread's socket for the admin page and API (Runtime.serveForwarded), or null. */
+  forwardTo: string | null;
+  store: Pick<Store, "writerPort" | "events" | "rejects">;
+  metrics: Metrics;
+  log: Log;
+  state: () => SharedState;
+}
+
+interface Thread {
+  worker: Worker;
+  /** Names its counters in the metrics: a restarted thread counts under a new name. */
+  name: string;
+  listening: Promise<void>;
+  stopped: Promise<void>;
+}
+
+export class RequestThreads {
+  private readonly threads: (Thread | null)[];
+  private stopping = false;
+  private starts = 0;
+  private state: SharedState;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private tls: { cert: string; key: string } | null;
+
+  constructor(private readonly options: RequestThreadsOptions) {
+    this.threads = Array.from({ length: options.count }, () => null);
+    this.state = options.state();
+    this.tls = options.tls;
+  }
+
+  /** Starts every thread; resolves once all listen, rejects if one cannot. */
+  async start(): Promise<void> {
+    for (let i = 0; i < this.threads.length; i++) this.spawn(i);
+    this.timer = setInterval(() => this.passState(), STATE_EVERY_MS);
+    this.timer.unref?.();
+    await Promise.all(this.threads.map((t) => t!.listening));
+  }
+
+  /** How many request threads are serving, the main one included. */
+  get serving(): number {
+    return 1 + this.threads.filter((t) => t !== null).length;
+  }
+
+  registryChanged(): void {
+    this.broadcast({ kind: "registry" });
+  }
+
+  /** Serves a renewed certificate on every thread (as the main thread's listener does). */
+  reloadTls(tls: { cert: string; key: string }): void {
+    this.tls = tls;
+    this.broadcast({ kind: "tls", tls });
+  }
+
+  /** Stops accepting on every thread; resolves once each has answered its requests in flight. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all(
+      this.threads.map(async (t) => {
+        if (!t) return;
+        const timeout = new Promise<void>((r) => setTimeout(r, graceMs + 2000));
+        t.worker.postMessage({ kind: "stop" } satisfies ToRequests);
+        await Promise.race([t.stopped, timeout]);
+        t.worker.terminate();
+      }),
+    );
+  }
+
+  /** Ends thread `i` as a crash would (tests); it is started again like after one. */
+  kill(i: number): void {
+    this.threads[i]?.worker.terminate();
+  }
+
+  private spawn(i: number): void {
+    const { options } = this;
+    const worker = new Worker(WORKER_URL, {
+      type: "module",
+      workerData: { role: "requests" },
+    } as WorkerOptions);
+    const name = `thread-${++this.starts}`;
+    let listening: () => void = () => {};
+    let failed: (err: Error) => void = () => {};
+    let stopped: () => void = () => {};
+    const thread: Thread = {
+      worker,
+      name,
+      listening: new Promise<void>((resolve, reject) => {
+        listening = resolve;
+        failed = reject;
+      }),
+      stopped: new Promise<void>((resolve) => (stopped = resolve)),
+    };
+    thread.listening.catch(() => {});
+    this.threads[i] = thread;
+    worker.onmessage = (e: MessageEvent<FromRequests>) => {
+      const message = e.data;
+      switch (message.kind) {
+        case "ready":
+          this.sendStart(thread);
+          return;
+        case "listening":
+          listening();
+          return;
+        case "failed":
+          options.log.error("a request thread could not start", { error: message.error });
+          failed(new Error(message.error));
+          return;
+        case "stored":
+          options.store.events.storedElsewhere(message.events);
+          return;
+        case "rejected":
+          for (const { record, idsValid } of message.records)
+            options.store.rejects.record(record, idsValid);
+          return;
+        case "counters":
+          options.metrics.absorb(name, message.counters);
+          return;
+        case "metrics":
+          options.metrics.absorb(name, message.counters);
+          this.post(thread, { kind: "metrics", id: message.id, text: options.metrics.render() });
+          return;
+        case "tls-reloaded":
+          if (message.error)
+            options.log.error("a request thread kept its previous certificate", {
+              error: message.error,
+            });
+          return;
+        case "stopped":
+          stopped();
+          return;
+      }
+    };
+    worker.onerror = (e) =>
+      options.log.error("request thread failed", { error: String(e.message ?? e) });
+    worker.addEventListener("close", () => {
+      stopped();
+      failed(new Error("the request thread ended before it listened"));
+      if (this.threads[i] !== thread) return;
+      this.threads[i] = null;
+      if (this.stopping) return;
+      options.log.error("request thread ended; starting it again", { inMs: RESTART_DELAY_MS });
+      setTimeout(() => {
+        if (!this.stopping) this.spawn(i);
+      }, RESTART_DELAY_MS);
+    });
+  }
+
+  private sendStart(thread: Thread): void {
+    const { options } = this;
+    const writerPort = options.store.writerPort();
+    thread.worker.postMessage(
+      {
+        kind: "start",
+        config: options.config,
+        envOptions: options.envOptions,
+        port: options.port,
+        tls: this.tls,
+        journal: options.journal,
+        writerPort,
+        state: this.state,
+        forwardTo: options.forwardTo,
+      } satisfies ToRequests,
+      [writerPort],
+    );
+  }
+
+  private passState(): void {
+    const state = this.options.state();
+    if (state.storageFull === this.state.storageFull && state.draining === this.state.draining)
+      return;
+    this.state = state;
+    this.broadcast({ kind: "state", state });
+  }
+
+  private broadcast(message: ToRequests): void {
+    for (const t of this.threads) if (t) this.post(t, message);
+  }
+
+  private post(thread: Thread, message: ToRequests): void {
+    thread.worker.postMessage(message);
+  }
+}
