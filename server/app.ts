@@ -57,7 +57,7 @@ export function collectEndpointOf(app: AnyElysia): CollectEndpoint | undefined {
   return endpoints.get(app);
 }
 
-/** What the collect side needs: the main thread's store, or a request thread's (http/request-worker.ts). */
+/** What the collect side needs: the main thread's store, or a request thread's (threads/request-worker.ts). */
 export interface CollectSideDeps {
   config: Config;
   events: IngestDeps["events"];

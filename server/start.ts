@@ -20,7 +20,7 @@ import { Retention } from "./store/retention.ts";
 import { Registry } from "./registry/registry.ts";
 import { type Listener, type Runtime, TRANSPORT_BODY_CAP } from "./runtime/runtime.ts";
 import { readTlsFiles, TlsError, type TlsFiles } from "./http/tls-files.ts";
-import { RequestThreads } from "./http/request-threads.ts";
+import { RequestThreads } from "./threads/request-threads.ts";
 import { availableParallelism } from "node:os";
 
 /** Loads the configuration, opens the store, serves, and handles SIGTERM/SIGINT until exit. */

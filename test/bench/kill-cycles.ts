@@ -11,13 +11,14 @@ export async function killCycles(
   binary: string,
   dataDir: string,
   cycles: number,
+  extraArgs: string[] = [],
 ): Promise<{ cycles: number; acked: number; missingStored: number; missingFiles: number }> {
   const acked = new Set<string>();
   const env = { TRACKD_ADMIN_TOKEN: "bench" };
   for (let c = 0; c < cycles; c++) {
     const t: Target = {
       name: `kill ${c}`,
-      cmd: [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir],
+      cmd: [binary, "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, ...extraArgs],
       env,
       results: [],
     };

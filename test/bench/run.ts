@@ -1,22 +1,23 @@
 /**
  * npm run bench: trackd's figures, measured in one run on this machine.
  *
- *  1. HTTP: a bare Bun.serve that parses the same JSON and answers 204 (the runtime's ceiling)
- *     against the compiled binary, durable and relaxed, and trackd under Deno, under the same
+ *  1. HTTP: a bare Bun.serve that parses the same JSON and answers 204 (the runtime's ceiling),
+ *     on 1 thread and on N (--threads, SO_REUSEPORT), against the compiled binary, durable and
+ *     relaxed, with 1 and N request threads (`workers`), and trackd under Deno, under the same
  *     wrk load, interleaved so machine drift hits all of them; requests/s, latency
- *     percentiles, errors, peak RSS, ratios.
+ *     percentiles, errors, peak RSS, ratios to the single-thread ceiling, N vs 1 scaling.
  *  2. The batch route: events/s with 50 events per request.
  *  3. The flusher: a stored backlog drained into the file sink and into NATS JetStream.
  *  4. Ingest while a backlog drains, against the durable figure of (1); RSS with the backlog stored.
- *  5. Faults: repeated SIGKILL under load; every 204 is found and reaches the file sink.
- *  6. Soak: sustained load, heap and RSS sampled.
+ *  5. Faults: repeated SIGKILL under load (N request threads); every 204 is found and reaches the file sink.
+ *  6. Soak: sustained load (N request threads), heap and RSS sampled.
  *  8. Abuse: valid-event latency while 4 clients send the heaviest bodies the limits allow, and
  *     peak RSS while unauthenticated clients post 100 MB bodies to the admin API.
  *  7. Matching: journeys and a month's leads export with 1,000,000 events and 50,000 shoppers
  *     stored; durable ingest with and without identifier fields, interleaved (the link index's cost).
  *
  *   npm run bench -- [--rounds 3] [--seconds 10] [--connections 64] [--backlog 1000000]
- *                    [--kill-cycles 20] [--soak-seconds 300] [--shoppers 50000]
+ *                    [--kill-cycles 20] [--soak-seconds 300] [--shoppers 50000] [--threads N]
  *                    [--only http,batch,steps,drain,ingest,faults,soak,journey,abuse]
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -55,6 +56,8 @@ const { values: opts } = parseArgs({
     "kill-cycles": { type: "string", default: "20" },
     "soak-seconds": { type: "string", default: "300" },
     shoppers: { type: "string", default: "50000" },
+    // N for the multi-threaded rows: every core less one (the writer's), at least 2.
+    threads: { type: "string", default: String(Math.max(2, navigator.hardwareConcurrency - 1)) },
     only: { type: "string", default: "http,batch,steps,drain,ingest,faults,soak,journey,abuse" },
   },
 });
@@ -63,6 +66,7 @@ const seconds = Number(opts.seconds);
 const connections = Number(opts.connections);
 const backlog = Number(opts.backlog);
 const sections = new Set(opts.only!.split(","));
+const threads = Number(opts.threads);
 const started = Date.now();
 const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
@@ -92,15 +96,27 @@ try {
         results: [],
       },
       {
-        name: "a2: ceiling, 2 threads",
+        name: `a${threads}: ceiling, ${threads} threads`,
         cmd: [process.execPath, join(import.meta.dir, "ceiling.ts")],
-        env: { PORT: "0", THREADS: "2" },
+        env: { PORT: "0", THREADS: String(threads) },
         results: [],
       },
-      { name: "b: trackd durable", cmd: trackdCmd("durable"), env, results: [] },
+      { name: "b: trackd durable", cmd: trackdCmd("durable", "--workers", "1"), env, results: [] },
+      {
+        name: `b${threads}: durable, ${threads} threads`,
+        cmd: trackdCmd("durable-n", "--workers", String(threads)),
+        env,
+        results: [],
+      },
       {
         name: "c: trackd relaxed",
-        cmd: trackdCmd("relaxed", "--durability", "relaxed"),
+        cmd: trackdCmd("relaxed", "--durability", "relaxed", "--workers", "1"),
+        env,
+        results: [],
+      },
+      {
+        name: `c${threads}: relaxed, ${threads} threads`,
+        cmd: trackdCmd("relaxed-n", "--durability", "relaxed", "--workers", String(threads)),
         env,
         results: [],
       },
@@ -129,7 +145,7 @@ try {
           const res = wrk(t, seconds, connections, "post-event.lua");
           t.results.push(res);
           console.log(
-            `  round ${r + 1} ${t.name.padEnd(22)} ${res.rps.toFixed(0).padStart(7)} req/s  p99 ${res.p99.toFixed(2)} ms`,
+            `  round ${r + 1} ${t.name.padEnd(26)} ${res.rps.toFixed(0).padStart(7)} req/s  p99 ${res.p99.toFixed(2)} ms`,
           );
         }
       for (const t of targets) t.peakRssMb = peakRssMb(t.proc!.pid);
@@ -144,6 +160,13 @@ try {
         report.push(
           `| ${t.name} | ${m(t, (r) => r.rps).toFixed(0)} | ${m(t, (r) => r.p50).toFixed(2)} | ${m(t, (r) => r.p99).toFixed(2)} | ${m(t, (r) => r.p999).toFixed(2)} | ${t.results.reduce((a, r) => a + r.errors, 0)} | ${t.peakRssMb!.toFixed(0)} | ${((m(t, (r) => r.rps) / ceiling) * 100).toFixed(0)}% |`,
         );
+      // Scaling: each N-thread row against its own 1-thread row (a/aN, b/bN, c/cN).
+      const rps = (prefix: string) =>
+        m(targets.find((t) => t.name.startsWith(prefix))!, (r) => r.rps);
+      report.push(
+        "",
+        `${threads} threads vs 1 (wrk holds ${navigator.hardwareConcurrency > threads ? "a core of its own" : "cores the threads need"}): ceiling ${(rps(`a${threads}:`) / rps("a:")).toFixed(2)}x, durable ${(rps(`b${threads}:`) / rps("b:")).toFixed(2)}x, relaxed ${(rps(`c${threads}:`) / rps("c:")).toFixed(2)}x`,
+      );
 
       if (sections.has("batch")) {
         const res = wrk(
@@ -252,11 +275,16 @@ try {
   }
 
   if (sections.has("faults")) {
-    console.log(`[${elapsed()}] faults: ${opts["kill-cycles"]} SIGKILL cycles under load`);
-    const r = await killCycles(binary, join(dataRoot, "kill"), Number(opts["kill-cycles"]));
+    console.log(
+      `[${elapsed()}] faults: ${opts["kill-cycles"]} SIGKILL cycles under load, ${threads} request threads`,
+    );
+    const r = await killCycles(binary, join(dataRoot, "kill"), Number(opts["kill-cycles"]), [
+      "--workers",
+      String(threads),
+    ]);
     report.push(
       "",
-      `SIGKILL x${r.cycles} under load: ${r.acked} events acknowledged, ${r.missingStored} missing from the store, ${r.missingFiles} missing from the file sink after restart`,
+      `SIGKILL x${r.cycles} under load (${threads} request threads): ${r.acked} events acknowledged, ${r.missingStored} missing from the store, ${r.missingFiles} missing from the file sink after restart`,
     );
     const idle = await underIdleConnections(
       binary,
@@ -271,8 +299,15 @@ try {
 
   if (sections.has("soak")) {
     const soak = Number(opts["soak-seconds"]);
-    console.log(`[${elapsed()}] soak: ${soak} s of load against durable trackd`);
-    const t: Target = { name: "soak", cmd: trackdCmd("soak"), env, results: [] };
+    console.log(
+      `[${elapsed()}] soak: ${soak} s of load against durable trackd, ${threads} request threads`,
+    );
+    const t: Target = {
+      name: "soak",
+      cmd: trackdCmd("soak", "--workers", String(threads)),
+      env,
+      results: [],
+    };
     await startTarget(t);
     try {
       const samples: string[] = [];
@@ -291,7 +326,7 @@ try {
       }
       report.push(
         "",
-        `soak, ${soak} s of load (durable, default file sink):`,
+        `soak, ${soak} s of load (durable, ${threads} request threads, default file sink):`,
         ...samples.map((s) => `  ${s}`),
       );
     } finally {

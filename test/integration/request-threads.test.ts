@@ -12,7 +12,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../server/config/load.ts";
-import { RequestThreads } from "../../server/http/request-threads.ts";
+import { RequestThreads } from "../../server/threads/request-threads.ts";
 import { openStore } from "../../server/store/open-store.ts";
 import { createLog } from "../../server/telemetry/log.ts";
 import { Metrics } from "../../server/telemetry/metrics.ts";

@@ -49,6 +49,18 @@ describe("layering", () => {
     expect(offences).toEqual([]);
   });
 
+  test("the app and its routes never import the request threads that serve them", () => {
+    const transport = ["server/app.ts", ...sources("server/http")];
+    const offences = transport.flatMap((file) =>
+      importsOf(file)
+        .filter((spec) => spec.startsWith("."))
+        .map((spec) => relative(root, join(root, file, "..", spec)))
+        .filter((target) => target.startsWith("server/threads/") || target === "server/start.ts")
+        .map((target) => `${file} imports ${target}`),
+    );
+    expect(offences).toEqual([]);
+  });
+
   test("nothing outside server/runtime/ imports bun or uses Bun. or Deno.", () => {
     const outside = [...sources("server"), ...sources("ui")].filter(
       (f) => !f.startsWith("server/runtime/"),
