@@ -139,21 +139,25 @@ function addCollectSide(app: AnyElysia, side: CollectSideDeps): CollectDeps {
   return collectDeps;
 }
 
+/** Where a request thread sends what the main thread serves: the admin page's paths and the admin API. */
+export interface Forwarding {
+  /** The admin page's own paths (Runtime.adminPagePaths); /admin/api/* is forwarded too. */
+  paths: string[];
+  forward: (request: Request, server: unknown) => Promise<Response>;
+}
+
 /**
- * The collect side alone, as a request thread of `workers` serves it. With `forward`, the
- * admin page and API (which live on the main thread) are forwarded there.
+ * The collect side alone, as a request thread of `workers` serves it. With `forwarding`, the
+ * admin page and API (which live on the main thread) are forwarded there. Other paths are
+ * answered here (404), at once: Bun loses a request pipelined behind one answered later.
  */
-export function createCollectApp(
-  side: CollectSideDeps,
-  forward: ((request: Request, server: unknown) => Promise<Response>) | null,
-): AnyElysia {
+export function createCollectApp(side: CollectSideDeps, forwarding: Forwarding | null): AnyElysia {
   const app = baseApp(side.log, side.draining, side.writable);
   addCollectSide(app, side);
-  if (forward) {
-    app
-      .all("/admin", ({ request, server }) => forward(request, server), { parse: "none" })
-      .all("/admin/*", ({ request, server }) => forward(request, server), { parse: "none" })
-      .get("/", ({ request, server }) => forward(request, server));
+  if (forwarding) {
+    const { forward } = forwarding;
+    for (const path of [...forwarding.paths, "/admin/api/*"])
+      app.all(path, ({ request, server }) => forward(request, server), { parse: "none" });
   }
   return app;
 }

@@ -8,8 +8,9 @@ import type { BunRequest, Server } from "bun";
 import page from "../../ui/index.html";
 import { collectEndpointOf } from "../app.ts";
 import { ADMIN_PAGE_HEADERS } from "../http/admin-page-headers.ts";
+import { errorResponse } from "../errors.ts";
 import type { PeerAddress } from "../http/client-ip.ts";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { type Listener, type Runtime, type ServeOptions, TRANSPORT_BODY_CAP } from "./runtime.ts";
 
 /** Requests a request thread forwarded, and the client address it saw (serveForwarded). */
@@ -25,8 +26,39 @@ const peerAddress: PeerAddress = (request, server) =>
 const FORWARDED_PEER = "x-trackd-forwarded-peer";
 const FORWARDED_URL = "x-trackd-forwarded-url";
 
-/** The port the public listener took: the admin page's source-mode self-fetch goes there. */
-let publicPort = 0;
+/** The compiled binary's built page (its HTML file), or undefined from source. */
+const builtPage = () =>
+  (page as { files?: { path: string; loader: string }[] }).files?.find((f) => f.loader === "html")
+    ?.path;
+
+/** The admin page built in memory, from source: its HTML and its assets by name. */
+let sourcePage: Promise<{ html: string; assets: Map<string, Blob> }> | null = null;
+
+/**
+ * From source, Bun's HTML import bundles the page separately for each server, on the first
+ * request for it, and serves its assets only from then on; with request threads the page
+ * is served by two servers (the port and the forwarded socket), so it is built once here,
+ * with its assets under /admin/assets/ (as build-ui.ts builds it for Deno).
+ */
+function buildSourcePage(): Promise<{ html: string; assets: Map<string, Blob> }> {
+  sourcePage ??= Bun.build({
+    entrypoints: [new URL("../../ui/index.html", import.meta.url).pathname],
+    minify: true,
+    publicPath: "/admin/assets/",
+    define: { "process.env.NODE_ENV": JSON.stringify("production") },
+  }).then(async (result) => {
+    if (!result.success) throw new AggregateError(result.logs, "the admin page did not build");
+    const assets = new Map<string, Blob>();
+    let html = "";
+    for (const output of result.outputs) {
+      const name = output.path.replace(/^\.\//, "");
+      if (name === "index.html") html = await output.text();
+      else assets.set(name, output);
+    }
+    return { html, assets };
+  });
+  return sourcePage;
+}
 
 /** Adds routes for Bun's own router; they take precedence over Elysia's for the same path and method. */
 function addBunRoutes(app: AnyElysia, routes: Record<string, unknown>): void {
@@ -76,7 +108,6 @@ export const bunRuntime: Runtime = {
         fetch: () => new Response(null),
       }).stop(true);
     let server = listen(options.port, options.tls);
-    if (!options.shared) publicPort = server.port!;
     return {
       port: server.port!,
       stop: (force) => server.stop(force),
@@ -141,28 +172,48 @@ export const bunRuntime: Runtime = {
       decompress: false,
     } as RequestInit);
   },
+  adminPagePaths() {
+    const paths = ["/", "/admin", "/admin/assets/:name"];
+    // The compiled page's assets are served where its HTML says (Bun's router, at the root).
+    const built = builtPage();
+    if (built)
+      for (const [, path] of readFileSync(built, "utf8").matchAll(/(?:src|href)="(\/[^"]+)"/g))
+        paths.push(path!);
+    return paths;
+  },
   withAdminPage(app) {
-    // Bun's router serves the bundle and its assets, but sets no headers of our own on the
-    // page (and Elysia sends a bundle as JSON once the app has an onRequest hook, which the
-    // admin guard is): the bundle is served at a path nobody knows, and /admin answers with
-    // its HTML and the page's security headers. The compiled binary has the built HTML at
-    // hand; from source it is fetched once from that path.
-    const hidden = `/admin/bundle-${crypto.randomUUID()}`;
-    const built = (page as { files?: { path: string; loader: string }[] }).files?.find(
-      (f) => f.loader === "html",
-    )?.path;
-    let html: Promise<string> | null = null;
-    const pageRoute = async (_request: Request, server: Server<unknown>) => {
-      html ??= built
-        ? Bun.file(built).text()
-        : fetch(new URL(hidden, `http://127.0.0.1:${server.port ?? publicPort}`)).then((r) =>
-            r.text(),
-          );
-      return new Response(await html, {
-        headers: { ...ADMIN_PAGE_HEADERS, "content-type": "text/html; charset=utf-8" },
+    // Bun's router serves the page and its assets, but sets no headers of our own on the page
+    // (and Elysia sends a bundle as JSON once the app has an onRequest hook, which the admin
+    // guard is): /admin answers with the page's HTML and its security headers. The compiled
+    // binary has the page built in: its assets are served by Bun's router from the bundle,
+    // routed at a path nobody knows. From source, the page is built once in memory.
+    const built = builtPage();
+    const pageHeaders = { ...ADMIN_PAGE_HEADERS, "content-type": "text/html; charset=utf-8" };
+    if (built) {
+      const html = Bun.file(built).text();
+      addBunRoutes(app, {
+        [`/admin/bundle-${crypto.randomUUID()}`]: page,
+        "/admin": { GET: async () => new Response(await html, { headers: pageHeaders }) },
       });
-    };
-    addBunRoutes(app, { [hidden]: page, "/admin": { GET: pageRoute } });
+    } else
+      addBunRoutes(app, {
+        "/admin": {
+          GET: async () => new Response((await buildSourcePage()).html, { headers: pageHeaders }),
+        },
+        "/admin/assets/:name": {
+          GET: async (request: BunRequest<"/admin/assets/:name">) => {
+            const asset = (await buildSourcePage()).assets.get(request.params.name);
+            if (!asset) return errorResponse("not_found");
+            return new Response(asset, {
+              headers: {
+                "content-type": asset.type,
+                "cache-control": "public, max-age=31536000, immutable",
+                "x-content-type-options": "nosniff",
+              },
+            });
+          },
+        },
+      });
     return app.get("/", ({ redirect }) => redirect("/admin", 302));
   },
   peerAddress,

@@ -54,6 +54,8 @@ export interface Runtime {
   serveForwarded?(app: AnyElysia, socketPath: string): Listener;
   /** Sends a request on to the main thread's serveForwarded socket, with its client address and URL. */
   forward?(request: Request, server: unknown, socketPath: string): Promise<Response>;
+  /** The paths withAdminPage serves (the page, its assets, "/"): what a request thread forwards, with the admin API. */
+  adminPagePaths?(): string[];
   version: string;
   serve(app: AnyElysia, options: ServeOptions): Listener;
   /** The app with GET /admin (the page, its assets) and / redirecting to it. */

@@ -14,6 +14,28 @@ export interface SharedState {
   draining: boolean;
 }
 
+/**
+ * That state in memory every thread sees at once (a SharedArrayBuffer): the main thread
+ * writes it, a request thread reads it on each request, so a full disk stops every thread's
+ * writes as soon as the main thread knows.
+ */
+export class SharedFlags {
+  private readonly flags: Int32Array;
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+    this.flags = new Int32Array(buffer);
+  }
+  get storageFull(): boolean {
+    return Atomics.load(this.flags, 0) === 1;
+  }
+  get draining(): boolean {
+    return Atomics.load(this.flags, 1) === 1;
+  }
+  set(state: SharedState): void {
+    Atomics.store(this.flags, 0, state.storageFull ? 1 : 0);
+    Atomics.store(this.flags, 1, state.draining ? 1 : 0);
+  }
+}
+
 export type ToRequests =
   | {
       kind: "start";
@@ -24,11 +46,11 @@ export type ToRequests =
       tls: { cert: string; key: string } | null;
       journal: boolean;
       writerPort: MessagePort;
-      state: SharedState;
+      /** SharedFlags' buffer. */
+      flags: SharedArrayBuffer;
       /** The main thread's socket for the admin page and API, or null if they listen apart (admin.port). */
       forwardTo: string | null;
     }
-  | { kind: "state"; state: SharedState }
   /** The registry changed on the main thread: read it again. */
   | { kind: "registry" }
   | { kind: "tls"; tls: { cert: string; key: string } }

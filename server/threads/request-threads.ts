@@ -12,7 +12,12 @@ import type { Config } from "../config/schema.ts";
 import type { Store } from "../store/open-store.ts";
 import type { Log } from "../telemetry/log.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
-import type { FromRequests, SharedState, ToRequests } from "./request-protocol.ts";
+import {
+  type FromRequests,
+  SharedFlags,
+  type SharedState,
+  type ToRequests,
+} from "./request-protocol.ts";
 
 /** The bundle's (or, from source, server/main.ts's) entry runs a request thread when told to (main.ts). */
 const WORKER_URL = import.meta.url.endsWith(".ts")
@@ -20,8 +25,8 @@ const WORKER_URL = import.meta.url.endsWith(".ts")
   : import.meta.url;
 
 const RESTART_DELAY_MS = 1000;
-/** How often the main thread's state is looked at for changes to pass on. */
-const STATE_EVERY_MS = 250;
+/** How often the main thread's state is copied to the shared flags (and after each report of stored events). */
+const STATE_EVERY_MS = 50;
 
 export interface RequestThreadsOptions {
   /** Threads to start besides the main one. */
@@ -52,13 +57,13 @@ export class RequestThreads {
   private readonly threads: (Thread | null)[];
   private stopping = false;
   private starts = 0;
-  private state: SharedState;
+  private readonly flags = new SharedFlags();
   private timer: ReturnType<typeof setInterval> | null = null;
   private tls: { cert: string; key: string } | null;
 
   constructor(private readonly options: RequestThreadsOptions) {
     this.threads = Array.from({ length: options.count }, () => null);
-    this.state = options.state();
+    this.flags.set(options.state());
     this.tls = options.tls;
   }
 
@@ -141,6 +146,7 @@ export class RequestThreads {
           return;
         case "stored":
           options.store.events.storedElsewhere(message.events);
+          this.passState(); // retention may have measured the store just now
           return;
         case "rejected":
           for (const { record, idsValid } of message.records)
@@ -191,7 +197,7 @@ export class RequestThreads {
         tls: this.tls,
         journal: options.journal,
         writerPort,
-        state: this.state,
+        flags: this.flags.buffer,
         forwardTo: options.forwardTo,
       } satisfies ToRequests,
       [writerPort],
@@ -199,11 +205,7 @@ export class RequestThreads {
   }
 
   private passState(): void {
-    const state = this.options.state();
-    if (state.storageFull === this.state.storageFull && state.draining === this.state.draining)
-      return;
-    this.state = state;
-    this.broadcast({ kind: "state", state });
+    this.flags.set(this.options.state());
   }
 
   private broadcast(message: ToRequests): void {

@@ -24,7 +24,7 @@ import { Metrics } from "../telemetry/metrics.ts";
 import {
   COUNTERS_EVERY_MS,
   type FromRequests,
-  type SharedState,
+  SharedFlags,
   type ToRequests,
 } from "./request-protocol.ts";
 
@@ -41,7 +41,8 @@ export function serveRequests(runtime: Runtime): void {
   let listener: Listener | null = null;
   let writer: EventWriter | null = null;
   let registry: Registry | null = null;
-  let state: SharedState = { storageFull: false, draining: false };
+  let flags = new SharedFlags();
+  let stopping = false;
   const metrics = new Metrics();
   const scrapes = new Map<number, (text: string) => void>();
   let nextScrape = 0;
@@ -64,7 +65,7 @@ export function serveRequests(runtime: Runtime): void {
 
   function start(message: Extract<ToRequests, { kind: "start" }>): void {
     const { config } = message;
-    state = message.state;
+    flags = new SharedFlags(message.flags);
     const log = createLog(config.logLevel, undefined, message.journal);
     const env = open(message.envOptions);
     root = env;
@@ -100,9 +101,13 @@ export function serveRequests(runtime: Runtime): void {
     });
     const meta = env.openDB<unknown, string>({ name: "meta" });
     const { forwardTo } = message;
-    const forward =
+    const forwarding =
       forwardTo && runtime.forward
-        ? (request: Request, server: unknown) => runtime.forward!(request, server, forwardTo)
+        ? {
+            paths: runtime.adminPagePaths?.() ?? [],
+            forward: (request: Request, server: unknown) =>
+              runtime.forward!(request, server, forwardTo),
+          }
         : null;
     const app = createCollectApp(
       {
@@ -119,8 +124,8 @@ export function serveRequests(runtime: Runtime): void {
         log,
         metrics,
         now: Date.now,
-        draining: () => state.draining,
-        storageFull: () => state.storageFull,
+        draining: () => stopping || flags.draining,
+        storageFull: () => flags.storageFull,
         peerAddress: runtime.peerAddress,
         async writable() {
           try {
@@ -145,7 +150,7 @@ export function serveRequests(runtime: Runtime): void {
             send({ kind: "metrics", id, counters: metrics.collectCounters() });
           }),
       },
-      forward,
+      forwarding,
     );
     listener = runtime.serve(app, {
       hostname: config.host,
@@ -163,7 +168,7 @@ export function serveRequests(runtime: Runtime): void {
   }
 
   async function stop(): Promise<void> {
-    state = { ...state, draining: true };
+    stopping = true;
     // Stops accepting; the requests in flight are answered (their events committed) first.
     await listener?.stop(false);
     await writer?.close();
@@ -182,9 +187,6 @@ export function serveRequests(runtime: Runtime): void {
         } catch (err) {
           send({ kind: "failed", error: err instanceof Error ? err.message : String(err) });
         }
-        return;
-      case "state":
-        state = message.state;
         return;
       case "registry":
         root?.resetReadTxn();
