@@ -48,6 +48,8 @@ export interface AppDeps {
   storageFull?: () => boolean;
   /** The socket peer of a request, the runtime's way (runtime/); none without one (in-process). */
   peerAddress?: PeerAddress;
+  /** The rate limits' buckets, shared with the request threads (start.ts); new ones without. */
+  rateLimits?: RateLimits;
 }
 
 const endpoints = new WeakMap<AnyElysia, CollectEndpoint>();
@@ -64,6 +66,8 @@ export interface CollectSideDeps {
   rejects: IngestDeps["rejects"];
   clientIds: IngestDeps["clientIds"];
   registry: Registry;
+  /** The buckets every request thread takes from. */
+  rateLimits: RateLimits;
   log: Log;
   metrics: Metrics;
   now: () => number;
@@ -113,9 +117,7 @@ function addCollectSide(app: AnyElysia, side: CollectSideDeps): CollectDeps {
     now: side.now,
     storageFull: side.storageFull,
     clientIds: side.clientIds,
-    // Per thread: with `workers`, a client whose connections land on several threads gets up
-    // to that many times the rate (docs/configuration.md).
-    rateLimits: new RateLimits(side.config.rateLimits),
+    rateLimits: side.rateLimits,
     allowedOrigins: (accountId, trackerId) =>
       registry.tracker(accountId, trackerId)?.allowedOrigins ?? [],
     metrics: side.metrics,
@@ -190,6 +192,7 @@ export function createApp(
       rejects: deps.store.rejects,
       clientIds: deps.store.clientIds,
       registry,
+      rateLimits: deps.rateLimits ?? new RateLimits(deps.config.rateLimits),
       log: deps.log,
       metrics,
       now,

@@ -18,6 +18,7 @@ import { Metrics } from "./telemetry/metrics.ts";
 import { DeliveryThread } from "./flusher/delivery-thread.ts";
 import { Retention } from "./store/retention.ts";
 import { Registry } from "./registry/registry.ts";
+import { RateLimits } from "./ingest/rate-limit.ts";
 import { type Listener, type Runtime, TRANSPORT_BODY_CAP } from "./runtime/runtime.ts";
 import { readTlsFiles, TlsError, type TlsFiles } from "./http/tls-files.ts";
 import { RequestThreads } from "./threads/request-threads.ts";
@@ -118,6 +119,7 @@ export async function start(runtime: Runtime): Promise<void> {
 
   let draining = false;
   const registry = new Registry(store.registry, config.registry);
+  const rateLimits = new RateLimits(config.rateLimits);
   const deps = {
     config,
     store,
@@ -126,6 +128,7 @@ export async function start(runtime: Runtime): Promise<void> {
     metrics,
     flusher,
     registry,
+    rateLimits,
     storageFull: () => retention.isFull(),
     draining: () => draining,
     peerAddress: runtime.peerAddress,
@@ -174,6 +177,7 @@ export async function start(runtime: Runtime): Promise<void> {
     tls: tls && { cert: tls.cert, key: tls.key },
     journal,
     forwardTo: forwarded && forwardSocket(dataDir),
+    rateLimits: rateLimits.tables,
     store,
     metrics,
     log,

@@ -1,6 +1,7 @@
 /** Messages between the main thread (request-threads.ts) and a request thread of `workers` (request-worker.ts). */
 import type { RootDatabaseOptionsWithPath } from "lmdb";
 import type { Config } from "../config/schema.ts";
+import type { RateLimitTables } from "../ingest/rate-limit.ts";
 import type { StoredElsewhere } from "../store/event-store.ts";
 import type { RejectRecord } from "../store/reject-log.ts";
 import type { CollectCounters } from "../telemetry/metrics.ts";
@@ -50,6 +51,8 @@ export type ToRequests =
       flags: SharedArrayBuffer;
       /** The main thread's socket for the admin page and API, or null if they listen apart (admin.port). */
       forwardTo: string | null;
+      /** The rate limits' buckets, which every thread takes from. */
+      rateLimits: RateLimitTables;
     }
   /** The registry changed on the main thread: read it again. */
   | { kind: "registry" }

@@ -9,6 +9,7 @@
  */
 import type { RootDatabaseOptionsWithPath } from "lmdb";
 import type { Config } from "../config/schema.ts";
+import type { RateLimitTables } from "../ingest/rate-limit.ts";
 import type { Store } from "../store/open-store.ts";
 import type { Log } from "../telemetry/log.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
@@ -39,6 +40,8 @@ export interface RequestThreadsOptions {
   journal: boolean;
   /** The main thread's socket for the admin page and API (Runtime.serveForwarded), or null. */
   forwardTo: string | null;
+  /** The main thread's rate limit buckets (RateLimits.tables). */
+  rateLimits: RateLimitTables;
   store: Pick<Store, "writerPort" | "events" | "rejects">;
   metrics: Metrics;
   log: Log;
@@ -199,6 +202,7 @@ export class RequestThreads {
         writerPort,
         flags: this.flags.buffer,
         forwardTo: options.forwardTo,
+        rateLimits: options.rateLimits,
       } satisfies ToRequests,
       [writerPort],
     );

@@ -11,6 +11,7 @@
 import { setImmediate } from "node:timers";
 import { open, type RootDatabase } from "lmdb";
 import { createCollectApp } from "../app.ts";
+import { RateLimits } from "../ingest/rate-limit.ts";
 import { Registry } from "../registry/registry.ts";
 import { type Listener, type Runtime, TRANSPORT_BODY_CAP } from "../runtime/runtime.ts";
 import { ClientIds } from "../store/client-ids.ts";
@@ -121,6 +122,7 @@ export function serveRequests(runtime: Runtime): void {
         },
         clientIds: new ClientIds(env, config.dedupeWindowSeconds * 1000),
         registry,
+        rateLimits: new RateLimits(config.rateLimits, message.rateLimits),
         log,
         metrics,
         now: Date.now,

@@ -248,6 +248,33 @@ describe("request threads (workers: 3, the binary)", () => {
   });
 });
 
+describe("request threads (workers: 3) and rate limits", () => {
+  test("a client's limit is the same whichever thread its connections land on", async () => {
+    await buildBinary();
+    const { dir, binary } = await binaryInEmptyDir();
+    const trackd = await startBinary(binary, dir, [
+      "--data-dir",
+      join(dir, "data"),
+      "--workers",
+      "3",
+      "--rate-limits.per-ip.rate-per-second",
+      "1",
+      "--rate-limits.per-ip.burst",
+      "20",
+    ]);
+    const results = await many(90, 18, (i) =>
+      post(trackd.url, validEvent({ instance_id: `rl-${i}` })),
+    );
+    const accepted = results.filter((r) => r.status === 204).length;
+    // The burst, and at most a token or two more refilled while the requests ran (were the
+    // buckets per thread, up to three bursts would pass).
+    expect(accepted).toBeGreaterThanOrEqual(20);
+    expect(accepted).toBeLessThanOrEqual(23);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(90 - accepted);
+    await trackd.stop("SIGTERM");
+  });
+});
+
 describe("request threads (in-process)", () => {
   test("a request thread that dies is started again and serves", async () => {
     const dataDir = tempDir("trackd-threads-");
@@ -271,6 +298,7 @@ describe("request threads (in-process)", () => {
       tls: null,
       journal: false,
       forwardTo: null,
+      rateLimits: { perIp: null, perTracker: null },
       store,
       metrics: new Metrics(),
       log: createLog("warn", (line) => void logged.push(line)),
