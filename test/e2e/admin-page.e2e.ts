@@ -1,6 +1,9 @@
 /**
  * The admin page in real Chromium against the compiled binary started from an empty
- * directory. Screenshots of every page land in test/e2e/artifacts/ (ignored by git).
+ * directory, with 3 request threads (`workers`): the page, its assets, the admin API and the
+ * live stream are forwarded to the main thread from whichever thread a connection lands on,
+ * and events posted to any thread appear. (The other browser tests run one thread, the
+ * default on 2 cores.) Screenshots of every page land in test/e2e/artifacts/ (ignored by git).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -63,7 +66,9 @@ beforeAll(async () => {
   const { dir, binary } = await binaryInEmptyDir();
   const config = join(dir, "trackd.json");
   writeFileSync(config, JSON.stringify({ dataDir: join(dir, "data"), registry }));
-  server = await startBinary(binary, dir, ["--config", config], { TRACKD_ADMIN_TOKEN: "" });
+  server = await startBinary(binary, dir, ["--config", config, "--workers", "3"], {
+    TRACKD_ADMIN_TOKEN: "",
+  });
   token = /Admin token \(shown once[^\n]*\n\s+(\S+)/.exec(server.logs())![1]!; // as printed at first start
   browser = await launchBrowser();
 }, 300000);
