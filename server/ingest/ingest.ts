@@ -216,39 +216,28 @@ export async function acceptOne(
     wanted && !(registry.account && registry.tracker && registry.vendor)
       ? unregistered(registry, accountId, trackerId, fields.vendor)
       : [];
+  /** The event as it would be stored, for a debug report (an ID of its own, never stored). */
+  const shown = () =>
+    buildEvent(
+      uuidv7(receivedAt),
+      fields,
+      receivedAt,
+      occurred,
+      accountId,
+      trackerId,
+      input,
+      registry,
+    );
   if (deps.registry.policy === "reject" && (!registry.account || !registry.tracker))
     return {
       kind: "rejected",
       code: "unregistered_id",
       details: notes.filter((n) => n.path !== "/vendor"),
-      event: buildEvent(
-        uuidv7(receivedAt),
-        fields,
-        receivedAt,
-        occurred,
-        accountId,
-        trackerId,
-        input,
-        registry,
-      ),
+      event: shown(),
       warnings,
     };
   warnings.push(...notes);
-  if (input.debug)
-    return {
-      kind: "valid",
-      event: buildEvent(
-        uuidv7(receivedAt),
-        fields,
-        receivedAt,
-        occurred,
-        accountId,
-        trackerId,
-        input,
-        registry,
-      ),
-      warnings,
-    };
+  if (input.debug) return { kind: "valid", event: shown(), warnings };
 
   const key = fields.clientEventId ? clientKey(accountId, trackerId, fields.clientEventId) : null;
   if (key) {

@@ -11,7 +11,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { open, type RootDatabase, type RootDatabaseOptionsWithPath } from "lmdb";
+import { type Database, open, type RootDatabase, type RootDatabaseOptionsWithPath } from "lmdb";
 import { seedUuidv7 } from "../events/ids.ts";
 import { DeliveryStore } from "./delivery-store.ts";
 import { RegistryStore } from "./registry-store.ts";
@@ -48,6 +48,16 @@ export const mapSizeFor = (storageMaxBytes: number): number =>
   storageMaxBytes > 0 ? storageMaxBytes + 2 * GiB : 16 * GiB;
 
 export type Durability = "durable" | "relaxed";
+
+/** True if a small write to the store's meta database commits now (/readyz). */
+export async function canWrite(meta: Database<unknown, string>): Promise<boolean> {
+  try {
+    await meta.put("probe", Date.now());
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface Store {
   /** How the LMDB environment was opened (the delivery thread opens it the same way). */
@@ -179,14 +189,7 @@ export function openStore(options: StoreOptions): Store {
       }
       return pages * pageSize;
     },
-    async writable() {
-      try {
-        await meta.put("probe", Date.now());
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    writable: () => canWrite(meta),
     async close() {
       await activityReady;
       await stats.flush();

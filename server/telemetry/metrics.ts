@@ -243,13 +243,7 @@ export class Metrics {
     this.heap.set({}, memory.heapUsed);
     for (const c of this.collectors) c();
     const families = [
-      this.requests,
-      this.received,
-      this.stored,
-      this.duplicates,
-      this.debugged,
-      this.preflights,
-      this.rejected,
+      ...this.collectFamilies,
       this.delivered,
       this.failed,
       this.retries,

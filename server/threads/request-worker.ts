@@ -15,6 +15,7 @@ import { RateLimits } from "../ingest/rate-limit.ts";
 import { Registry } from "../registry/registry.ts";
 import { type Listener, type Runtime, TRANSPORT_BODY_CAP } from "../runtime/runtime.ts";
 import { ClientIds } from "../store/client-ids.ts";
+import { canWrite } from "../store/open-store.ts";
 import { EventWriter } from "../store/event-writer.ts";
 import { EVENT_DBS, EventStore, type StoredElsewhere } from "../store/event-store.ts";
 import { LinkIndex } from "../store/link-index.ts";
@@ -129,14 +130,7 @@ export function serveRequests(runtime: Runtime): void {
         draining: () => stopping || flags.draining,
         storageFull: () => flags.storageFull,
         peerAddress: runtime.peerAddress,
-        async writable() {
-          try {
-            await meta.put("probe", Date.now());
-            return true;
-          } catch {
-            return false;
-          }
-        },
+        writable: () => canWrite(meta),
         renderMetrics: () =>
           new Promise<string>((resolve) => {
             const id = ++nextScrape;
