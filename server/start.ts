@@ -228,7 +228,7 @@ export async function start(runtime: Runtime): Promise<void> {
       const pair = { cert: renewed.cert, key: renewed.key };
       await server.reloadTls(pair);
       await adminServer?.reloadTls(pair);
-      threads.reloadTls(pair);
+      await threads.reloadTls(pair);
       tls = renewed;
       log.info("certificate reloaded", { subject: renewed.subject, validTo: renewed.validTo });
     } catch (err) {

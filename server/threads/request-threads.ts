@@ -26,6 +26,8 @@ const WORKER_URL = import.meta.url.endsWith(".ts")
   : import.meta.url;
 
 const RESTART_DELAY_MS = 1000;
+/** How long a certificate reload waits for each thread to say it serves the new one. */
+const TLS_RELOAD_WAIT_MS = 3000;
 /** How often the main thread's state is copied to the shared flags (and after each report of stored events). */
 const STATE_EVERY_MS = 50;
 
@@ -54,6 +56,8 @@ interface Thread {
   name: string;
   listening: Promise<void>;
   stopped: Promise<void>;
+  /** Resolves the wait for its answer to a certificate reload. */
+  reloaded?: () => void;
 }
 
 export class RequestThreads {
@@ -88,9 +92,18 @@ export class RequestThreads {
   }
 
   /** Serves a renewed certificate on every thread (as the main thread's listener does). */
-  reloadTls(tls: { cert: string; key: string }): void {
+  async reloadTls(tls: { cert: string; key: string }): Promise<void> {
     this.tls = tls;
-    this.broadcast({ kind: "tls", tls });
+    const reloads = this.threads.map((t) => {
+      if (!t) return Promise.resolve();
+      const done = new Promise<void>((resolve) => {
+        t.reloaded = resolve;
+        setTimeout(resolve, TLS_RELOAD_WAIT_MS).unref?.();
+      });
+      this.post(t, { kind: "tls", tls });
+      return done;
+    });
+    await Promise.all(reloads);
   }
 
   /** Stops accepting on every thread; resolves once each has answered its requests in flight. */
@@ -163,6 +176,7 @@ export class RequestThreads {
           this.post(thread, { kind: "metrics", id: message.id, text: options.metrics.render() });
           return;
         case "tls-reloaded":
+          thread.reloaded?.();
           if (message.error)
             options.log.error("a request thread kept its previous certificate", {
               error: message.error,
