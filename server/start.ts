@@ -3,9 +3,9 @@
  * token, app, signals) and, through the runtime seam, the only place that listens. The entry
  * points (main.ts for Bun, main-deno.ts for Deno) call start() with their runtime.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { createApp } from "./app.ts";
 import { COMMAND_USAGE, runCommand } from "./commands.ts";
 import { ensureAdminToken } from "./auth/admin-token.ts";
@@ -167,8 +167,8 @@ export async function start(runtime: Runtime): Promise<void> {
   // `workers`: the main thread is the first request thread; the rest join its port.
   const workers = requestThreadCount(config.workers, runtime, log);
   // The admin page and API stay on the main thread: the other threads forward them here.
-  const forwarded =
-    workers > 1 && !separateAdmin ? runtime.serveForwarded!(app, forwardSocket(dataDir)) : null;
+  const socket = workers > 1 && !separateAdmin ? forwardSocket() : null;
+  const forwarded = socket ? runtime.serveForwarded!(app, socket) : null;
   const threads = new RequestThreads({
     count: workers - 1,
     config,
@@ -176,7 +176,7 @@ export async function start(runtime: Runtime): Promise<void> {
     port: server.port,
     tls: tls && { cert: tls.cert, key: tls.key },
     journal,
-    forwardTo: forwarded && forwardSocket(dataDir),
+    forwardTo: socket,
     rateLimits: rateLimits.tables,
     store,
     metrics,
@@ -255,6 +255,7 @@ export async function start(runtime: Runtime): Promise<void> {
       threads.stop(config.shutdownTimeoutMs),
     ]);
     await forwarded?.stop(true);
+    if (socket) rmSync(dirname(socket), { recursive: true, force: true });
     clearTimeout(timeout);
     // The flusher finishes (or abandons, to be resent) its in-flight batches before LMDB closes.
     await flusher.stop(config.shutdownTimeoutMs);
@@ -282,17 +283,11 @@ function requestThreadCount(workers: number, runtime: Runtime, log: ReturnType<t
 }
 
 /**
- * Where the main thread takes the request threads' forwarded admin requests: in the data
- * directory (only trackd's user can reach it), or in a private temporary directory when that
- * path is too long for a Unix socket (108 bytes on Linux).
+ * Where the main thread takes the request threads' forwarded admin requests: a Unix socket
+ * in a directory of this process's own (0700, so only trackd's user reaches it), under the
+ * temporary directory: short enough for a socket path, and never another trackd's (two
+ * processes on one data directory must not answer each other's admin requests).
  */
-let socket: string | null = null;
-function forwardSocket(dataDir: string): string {
-  if (socket) return socket;
-  const inData = join(dataDir, "admin.sock");
-  socket =
-    Buffer.byteLength(inData) < 100
-      ? inData
-      : join(mkdtempSync(join(tmpdir(), "trackd-")), "admin.sock");
-  return socket;
+function forwardSocket(): string {
+  return join(mkdtempSync(join(tmpdir(), "trackd-admin-")), "admin.sock");
 }

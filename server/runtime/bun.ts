@@ -10,7 +10,7 @@ import { collectEndpointOf } from "../app.ts";
 import { ADMIN_PAGE_HEADERS } from "../http/admin-page-headers.ts";
 import { errorResponse } from "../errors.ts";
 import type { PeerAddress } from "../http/client-ip.ts";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { type Listener, type Runtime, type ServeOptions, TRANSPORT_BODY_CAP } from "./runtime.ts";
 
 /** Requests a request thread forwarded, and the client address it saw (serveForwarded). */
@@ -121,8 +121,6 @@ export const bunRuntime: Runtime = {
     };
   },
   serveForwarded(app, socketPath) {
-    // A socket left by a process that was killed would make the bind fail.
-    rmSync(socketPath, { force: true });
     const routes = (app.config as { serve?: { routes?: Record<string, unknown> } }).serve?.routes;
     const server = Bun.serve({
       unix: socketPath,
@@ -149,10 +147,7 @@ export const bunRuntime: Runtime = {
     });
     return {
       port: 0,
-      stop: async (force) => {
-        await server.stop(force);
-        rmSync(socketPath, { force: true });
-      },
+      stop: (force) => server.stop(force),
       reloadTls: async () => {},
     };
   },
