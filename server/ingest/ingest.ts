@@ -216,28 +216,24 @@ export async function acceptOne(
     wanted && !(registry.account && registry.tracker && registry.vendor)
       ? unregistered(registry, accountId, trackerId, fields.vendor)
       : [];
-  /** The event as it would be stored, for a debug report (an ID of its own, never stored). */
-  const shown = () =>
-    buildEvent(
-      uuidv7(receivedAt),
-      fields,
-      receivedAt,
-      occurred,
-      accountId,
-      trackerId,
-      input,
-      registry,
-    );
-  if (deps.registry.policy === "reject" && (!registry.account || !registry.tracker))
+  // A stored event's ID is made by the writer thread as it commits (so IDs are in commit order
+  // whichever thread took the request); an event that is only shown gets one of its own here.
+  const event = buildEvent("", fields, receivedAt, occurred, accountId, trackerId, input, registry);
+  if (deps.registry.policy === "reject" && (!registry.account || !registry.tracker)) {
+    event.eventId = uuidv7(receivedAt);
     return {
       kind: "rejected",
       code: "unregistered_id",
       details: notes.filter((n) => n.path !== "/vendor"),
-      event: shown(),
+      event,
       warnings,
     };
+  }
   warnings.push(...notes);
-  if (input.debug) return { kind: "valid", event: shown(), warnings };
+  if (input.debug) {
+    event.eventId = uuidv7(receivedAt);
+    return { kind: "valid", event, warnings };
+  }
 
   const key = fields.clientEventId ? clientKey(accountId, trackerId, fields.clientEventId) : null;
   if (key) {
@@ -251,9 +247,7 @@ export async function acceptOne(
       if (eventId) return { kind: "duplicate", eventId };
     }
   }
-  // The writer thread makes the event ID as it commits (so IDs are in commit order whichever
-  // thread took the request) and settles the client key for good (DUPLICATE_OF).
-  const event = buildEvent("", fields, receivedAt, occurred, accountId, trackerId, input, registry);
+  // The writer also settles the client key for good (a twin from another thread: DUPLICATE_OF).
   const stored = deps.events.append(event, receivedAt, key);
   if (key) deps.clientIds.remember(key, stored);
   try {
