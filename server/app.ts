@@ -157,7 +157,14 @@ export function createCollectApp(side: CollectSideDeps, forwarding: Forwarding |
   const app = baseApp(side.log, side.draining, side.writable);
   addCollectSide(app, side);
   if (forwarding) {
-    const { forward } = forwarding;
+    const forward = async (request: Request, server: unknown) => {
+      try {
+        return await forwarding.forward(request, server);
+      } catch (err) {
+        side.log.error("admin request not forwarded to the main thread", { error: String(err) });
+        return errorResponse("admin_unavailable");
+      }
+    };
     for (const path of [...forwarding.paths, "/admin/api/*"])
       app.all(path, ({ request, server }) => forward(request, server), { parse: "none" });
   }

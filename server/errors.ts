@@ -121,6 +121,11 @@ export const ERRORS = {
     level: "info",
     message: "The server is shutting down; retry later.",
   },
+  admin_unavailable: {
+    status: 503,
+    level: "error",
+    message: "The admin page and API did not answer on this connection; retry later.",
+  },
   internal_error: { status: 500, level: "error", message: "Unexpected error." },
 } as const satisfies Record<string, ErrorSpec>;
 

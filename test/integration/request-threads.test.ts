@@ -11,7 +11,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createCollectApp } from "../../server/app.ts";
 import { loadConfig } from "../../server/config/load.ts";
+import { RateLimits } from "../../server/ingest/rate-limit.ts";
+import { Registry } from "../../server/registry/registry.ts";
 import { RequestThreads } from "../../server/threads/request-threads.ts";
 import { openStore } from "../../server/store/open-store.ts";
 import { createLog } from "../../server/telemetry/log.ts";
@@ -25,7 +28,7 @@ import {
   type Running,
 } from "../helpers/binary.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { tempDir, validEvent } from "../helpers/test-app.ts";
+import { tempDir, testConfig, validEvent } from "../helpers/test-app.ts";
 
 afterAll(killAll);
 
@@ -276,6 +279,42 @@ describe("request threads (workers: 3) and rate limits", () => {
 });
 
 describe("request threads (in-process)", () => {
+  test("an admin request the main thread cannot take is a 503 with Retry-After, not a 500", async () => {
+    const logged: string[] = [];
+    const app = createCollectApp(
+      {
+        config: testConfig(),
+        events: { append: () => Promise.reject(new Error("unused")) },
+        rejects: { record() {} },
+        clientIds: { lookup: () => null, remember() {} },
+        registry: new Registry(null, testConfig().registry),
+        rateLimits: new RateLimits(testConfig().rateLimits),
+        log: createLog("error", (line) => void logged.push(line)),
+        metrics: new Metrics(),
+        now: Date.now,
+        draining: () => false,
+        storageFull: () => false,
+        peerAddress: () => null,
+        writable: async () => true,
+        renderMetrics: () => "",
+      },
+      {
+        paths: ["/admin"],
+        forward: () => Promise.reject(new Error("connect ENOENT /tmp/trackd-admin-x/admin.sock")),
+      },
+    );
+    for (const path of ["/admin", "/admin/api/events"]) {
+      const res = await app.handle(new Request(`http://localhost${path}`));
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBeTruthy();
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        "admin_unavailable",
+      );
+    }
+    expect(logged.join("")).toContain("ENOENT");
+    expect((await app.handle(new Request("http://localhost/nope"))).status).toBe(404); // answered here
+  });
+
   test("a request thread that dies is started again and serves", async () => {
     const dataDir = tempDir("trackd-threads-");
     const port = await freePort();
