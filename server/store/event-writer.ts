@@ -60,6 +60,7 @@ export class EventWriter {
   /** The newest append, settled either way: commits answer in order, so all before it are too. */
   private last: Promise<unknown> = Promise.resolve();
   private opened_: () => void = () => {};
+  private readonly failureListeners: ((error: Error) => void)[] = [];
   private failed_: (err: Error) => void = () => {};
 
   /** Starts the writer thread on the environment (the main thread does this once). */
@@ -161,9 +162,16 @@ export class EventWriter {
 
   /** Fails every waiting and later append (the writer thread is gone). */
   fail(error: Error): void {
+    if (this.broken) return;
     this.broken = error;
     this.failed_(error);
     this.settle(Infinity, error, []);
+    for (const listener of this.failureListeners) listener(error);
+  }
+
+  /** Calls `listener` if the writer thread fails (the main thread tells the request threads). */
+  onFailure(listener: (error: Error) => void): void {
+    this.failureListeners.push(listener);
   }
 
   /**

@@ -74,6 +74,8 @@ export interface Store {
   writerReady: Promise<void>;
   /** A port to the event writer thread, for a request thread of `workers` (EventWriter.connect). */
   writerPort(): MessagePort;
+  /** Calls `listener` if the event writer thread fails: every append is refused from then on. */
+  onWriterFailure(listener: (error: Error) => void): void;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
   activityReady: Promise<number>;
   /** Bytes the database file takes on disk (LMDB files never shrink; freed pages are reused). */
@@ -170,6 +172,7 @@ export function openStore(options: StoreOptions): Store {
     activityReady,
     writerReady: writer.opened(),
     writerPort: () => writer.clientPort(),
+    onWriterFailure: (listener) => writer.onFailure(listener),
     fileBytes() {
       const s = root.getStats() as { pageSize: number; lastPageNumber: number };
       return s.pageSize * (s.lastPageNumber + 1);

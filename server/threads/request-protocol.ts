@@ -57,6 +57,8 @@ export type ToRequests =
   /** The registry changed on the main thread: read it again. */
   | { kind: "registry" }
   | { kind: "tls"; tls: { cert: string; key: string } }
+  /** The event writer thread failed: refuse every event (503) rather than wait for it. */
+  | { kind: "writer-failed"; error: string }
   /** The answer to a "metrics" request: the whole text, every thread's counters summed. */
   | { kind: "metrics"; id: number; text: string }
   | { kind: "stop" };

@@ -44,7 +44,7 @@ export interface RequestThreadsOptions {
   forwardTo: string | null;
   /** The main thread's rate limit buckets (RateLimits.tables). */
   rateLimits: RateLimitTables;
-  store: Pick<Store, "writerPort" | "events" | "rejects">;
+  store: Pick<Store, "writerPort" | "onWriterFailure" | "events" | "rejects">;
   metrics: Metrics;
   log: Log;
   state: () => SharedState;
@@ -65,6 +65,8 @@ export class RequestThreads {
   private stopping = false;
   private starts = 0;
   private readonly flags = new SharedFlags();
+  /** Set once the writer thread has failed: a thread started after that is told at once. */
+  private writerError: string | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private tls: { cert: string; key: string } | null;
 
@@ -72,6 +74,10 @@ export class RequestThreads {
     this.threads = Array.from({ length: options.count }, () => null);
     this.flags.set(options.state());
     this.tls = options.tls;
+    options.store.onWriterFailure((error) => {
+      this.writerError = error.message;
+      this.broadcast({ kind: "writer-failed", error: error.message });
+    });
   }
 
   /** Starts every thread; resolves once all listen, rejects if one cannot. */
@@ -155,6 +161,8 @@ export class RequestThreads {
           return;
         case "listening":
           listening();
+          if (this.writerError)
+            this.post(thread, { kind: "writer-failed", error: this.writerError });
           return;
         case "failed":
           options.log.error("a request thread could not start", { error: message.error });

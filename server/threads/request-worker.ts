@@ -196,6 +196,9 @@ export function serveRequests(runtime: Runtime): void {
           send({ kind: "tls-reloaded", error: err instanceof Error ? err.message : String(err) });
         }
         return;
+      case "writer-failed":
+        writer?.fail(new Error(message.error));
+        return;
       case "metrics":
         scrapes.get(message.id)?.(message.text);
         scrapes.delete(message.id);

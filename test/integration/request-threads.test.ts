@@ -315,6 +315,61 @@ describe("request threads (in-process)", () => {
     expect((await app.handle(new Request("http://localhost/nope"))).status).toBe(404); // answered here
   });
 
+  test("when the writer thread fails, a request thread refuses events at once (503), never waits", async () => {
+    const dataDir = tempDir("trackd-threads-");
+    const port = await freePort();
+    const { config } = loadConfig(["--port", String(port), "--data-dir", dataDir], {});
+    const store = openStore({ dataDir, durability: "relaxed", rejectLogSize: 10 });
+    await store.writerReady;
+    const main = Bun.serve({
+      port,
+      hostname: "127.0.0.1",
+      reusePort: true,
+      fetch: () => new Response(null, { status: 418 }),
+    });
+    let writerFails: (error: Error) => void = () => {};
+    const threads = new RequestThreads({
+      count: 1,
+      config: { ...config, host: "127.0.0.1" },
+      envOptions: store.envOptions,
+      port,
+      tls: null,
+      journal: false,
+      forwardTo: null,
+      rateLimits: { perIp: null, perTracker: null },
+      // The store as the main thread sees it, with its writer's failure in the test's hands.
+      store: {
+        ...store,
+        onWriterFailure(listener) {
+          writerFails = listener;
+        },
+      },
+      metrics: new Metrics(),
+      log: createLog("error", () => {}),
+      state: () => ({ storageFull: false, draining: false }),
+    });
+    await threads.start();
+    const url = `http://127.0.0.1:${port}`;
+    writerFails(new Error("event writer failed: gone"));
+    await Bun.sleep(50);
+    const statuses = await many(40, 8, async () => {
+      const timeout = AbortSignal.timeout(5000);
+      const res = await fetch(`${url}/collect/${ACCOUNT}/${TRACKER}/event`, {
+        method: "POST",
+        headers: { "content-type": "application/json", connection: "close" },
+        body: JSON.stringify(validEvent()),
+        signal: timeout,
+      });
+      return res.status;
+    });
+    // 418: the test's stand-in for the main thread; every request on the thread is a 503.
+    expect(statuses.filter((s) => s !== 418).length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 418 || s === 503)).toBe(true);
+    await threads.stop(1000);
+    main.stop(true);
+    await store.close();
+  });
+
   test("a request thread that dies is started again and serves", async () => {
     const dataDir = tempDir("trackd-threads-");
     const port = await freePort();
