@@ -15,8 +15,11 @@ import { createCollectApp } from "../../server/app.ts";
 import { loadConfig } from "../../server/config/load.ts";
 import { RateLimits } from "../../server/ingest/rate-limit.ts";
 import { Registry } from "../../server/registry/registry.ts";
-import { RequestThreads } from "../../server/threads/request-threads.ts";
-import { openStore } from "../../server/store/open-store.ts";
+import {
+  RequestThreads,
+  type RequestThreadsOptions,
+} from "../../server/threads/request-threads.ts";
+import { openStore, type Store } from "../../server/store/open-store.ts";
 import { createLog } from "../../server/telemetry/log.ts";
 import { Metrics } from "../../server/telemetry/metrics.ts";
 import {
@@ -315,105 +318,92 @@ describe("request threads (in-process)", () => {
     expect((await app.handle(new Request("http://localhost/nope"))).status).toBe(404); // answered here
   });
 
-  test("when the writer thread fails, a request thread refuses events at once (503), never waits", async () => {
+  /**
+   * One request thread beside a stand-in for the main thread's listener (it answers 418) on a
+   * fresh store; `store` adjusts the store the threads are given.
+   */
+  async function oneThread(
+    logged: string[],
+    store: (s: Store) => RequestThreadsOptions["store"] = (s) => s,
+  ) {
     const dataDir = tempDir("trackd-threads-");
     const port = await freePort();
     const { config } = loadConfig(["--port", String(port), "--data-dir", dataDir], {});
-    const store = openStore({ dataDir, durability: "relaxed", rejectLogSize: 10 });
-    await store.writerReady;
+    const opened = openStore({ dataDir, durability: "relaxed", rejectLogSize: 10 });
+    await opened.writerReady;
     const main = Bun.serve({
       port,
       hostname: "127.0.0.1",
       reusePort: true,
       fetch: () => new Response(null, { status: 418 }),
     });
-    let writerFails: (error: Error) => void = () => {};
     const threads = new RequestThreads({
       count: 1,
       config: { ...config, host: "127.0.0.1" },
-      envOptions: store.envOptions,
+      envOptions: opened.envOptions,
       port,
       tls: null,
       journal: false,
       forwardTo: null,
       rateLimits: { perIp: null, perTracker: null },
-      // The store as the main thread sees it, with its writer's failure in the test's hands.
-      store: {
-        ...store,
-        onWriterFailure(listener) {
-          writerFails = listener;
-        },
-      },
-      metrics: new Metrics(),
-      log: createLog("error", () => {}),
-      state: () => ({ storageFull: false, draining: false }),
-    });
-    await threads.start();
-    const url = `http://127.0.0.1:${port}`;
-    writerFails(new Error("event writer failed: gone"));
-    await Bun.sleep(50);
-    const statuses = await many(40, 8, async () => {
-      const timeout = AbortSignal.timeout(5000);
-      const res = await fetch(`${url}/collect/${ACCOUNT}/${TRACKER}/event`, {
-        method: "POST",
-        headers: { "content-type": "application/json", connection: "close" },
-        body: JSON.stringify(validEvent()),
-        signal: timeout,
-      });
-      return res.status;
-    });
-    // 418: the test's stand-in for the main thread; every request on the thread is a 503.
-    expect(statuses.filter((s) => s !== 418).length).toBeGreaterThan(0);
-    expect(statuses.every((s) => s === 418 || s === 503)).toBe(true);
-    await threads.stop(1000);
-    main.stop(true);
-    await store.close();
-  });
-
-  test("a request thread that dies is started again and serves", async () => {
-    const dataDir = tempDir("trackd-threads-");
-    const port = await freePort();
-    const { config } = loadConfig(["--port", String(port), "--data-dir", dataDir], {});
-    const store = openStore({ dataDir, durability: "relaxed", rejectLogSize: 10 });
-    await store.writerReady;
-    // The main thread's listener, which the threads join.
-    const main = Bun.serve({
-      port,
-      hostname: "127.0.0.1",
-      reusePort: true,
-      fetch: () => new Response(null, { status: 418 }),
-    });
-    const logged: string[] = [];
-    const threads = new RequestThreads({
-      count: 1,
-      config: { ...config, host: "127.0.0.1" },
-      envOptions: store.envOptions,
-      port,
-      tls: null,
-      journal: false,
-      forwardTo: null,
-      rateLimits: { perIp: null, perTracker: null },
-      store,
+      store: store(opened),
       metrics: new Metrics(),
       log: createLog("warn", (line) => void logged.push(line)),
       state: () => ({ storageFull: false, draining: false }),
     });
     await threads.start();
-    const url = `http://127.0.0.1:${port}`;
+    return {
+      threads,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      async close() {
+        await threads.stop(1000);
+        main.stop(true);
+        await opened.close();
+      },
+    };
+  }
+
+  test("when the writer thread fails, a request thread refuses events at once (503), never waits", async () => {
+    let writerFails: (error: Error) => void = () => {};
+    // The store as the main thread sees it, with its writer's failure in the test's hands.
+    const t = await oneThread([], (store) => ({
+      ...store,
+      onWriterFailure(listener) {
+        writerFails = listener;
+      },
+    }));
+    writerFails(new Error("event writer failed: gone"));
+    await Bun.sleep(50);
+    const statuses = await many(40, 8, async () => {
+      const res = await fetch(`${t.url}/collect/${ACCOUNT}/${TRACKER}/event`, {
+        method: "POST",
+        headers: { "content-type": "application/json", connection: "close" },
+        body: JSON.stringify(validEvent()),
+        signal: AbortSignal.timeout(5000),
+      });
+      return res.status;
+    });
+    // 418: the stand-in for the main thread; every request on the thread is a 503.
+    expect(statuses.filter((s) => s !== 418).length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 418 || s === 503)).toBe(true);
+    await t.close();
+  });
+
+  test("a request thread that dies is started again and serves", async () => {
+    const logged: string[] = [];
+    const t = await oneThread(logged);
     const served = async () =>
-      (await many(40, 8, () => post(url, validEvent()))).filter((r) => r.status === 204).length;
+      (await many(40, 8, () => post(t.url, validEvent()))).filter((r) => r.status === 204).length;
     expect(await served()).toBeGreaterThan(0);
 
-    threads.kill(0);
+    t.threads.kill(0);
     await waitFor("the thread's end logged", () =>
       logged.some((l) => l.includes("request thread ended")),
     );
-    expect(listeners(port)).toBe(1);
-    await waitFor("the thread listening again", () => listeners(port) === 2);
+    expect(listeners(t.port)).toBe(1);
+    await waitFor("the thread listening again", () => listeners(t.port) === 2);
     expect(await served()).toBeGreaterThan(0);
-
-    await threads.stop(1000);
-    main.stop(true);
-    await store.close();
+    await t.close();
   });
 });
