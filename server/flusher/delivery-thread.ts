@@ -163,6 +163,7 @@ export class DeliveryThread implements Delivery {
   private spawn(): void {
     const worker = new Worker(WORKER_URL, {
       type: "module",
+      name: "trackd-delivery",
       workerData: { role: "delivery" },
     } as WorkerOptions);
     this.worker = worker;

@@ -72,7 +72,8 @@ export class EventWriter {
   ): EventWriter {
     // The worker keeps the process alive until close() ends it: Bun 1.4.5 busy-polls while a
     // promise waits on an unref'd worker (about 25 µs of CPU per event, measured).
-    const worker = new Worker(WORKER_URL, { type: "module" });
+    // Named, so that `top -H` and /proc/<pid>/task/*/comm tell the threads apart.
+    const worker = new Worker(WORKER_URL, { type: "module", name: "trackd-writer" });
     const writer = new EventWriter(worker as unknown as Channel, afterCommit, worker);
     // A writer thread that dies must fail its waiting appends (503), never leave them hanging.
     worker.onerror = (e) => writer.fail(new Error(`event writer failed: ${e.message}`));

@@ -136,6 +136,7 @@ export class RequestThreads {
     const { options } = this;
     const worker = new Worker(WORKER_URL, {
       type: "module",
+      name: `trackd-http-${i + 2}`, // the main thread is the first (thread names: 15 bytes at most)
       workerData: { role: "requests" },
     } as WorkerOptions);
     const name = `thread-${++this.starts}`;

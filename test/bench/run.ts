@@ -7,6 +7,8 @@
  *     wrk load, interleaved so machine drift hits all of them; requests/s, latency
  *     percentiles, errors, peak RSS, ratios to the single-thread ceiling, N vs 1 scaling.
  *  2. The batch route: events/s with 50 events per request.
+ *     CPU (--only cpu): each thread's CPU time per request, for the ceiling and for trackd
+ *     durable with 1 and N request threads (thread-cpu.ts).
  *  3. The flusher: a stored backlog drained into the file sink and into NATS JetStream.
  *  4. Ingest while a backlog drains, against the durable figure of (1); RSS with the backlog stored.
  *  5. Faults: repeated SIGKILL under load (N request threads); every 204 is found and reaches the file sink.
@@ -18,7 +20,7 @@
  *
  *   npm run bench -- [--rounds 3] [--seconds 10] [--connections 64] [--backlog 1000000]
  *                    [--kill-cycles 20] [--soak-seconds 300] [--shoppers 50000] [--threads N]
- *                    [--only http,batch,steps,drain,ingest,faults,soak,journey,abuse]
+ *                    [--only http,batch,cpu,steps,drain,ingest,faults,soak,journey,abuse]
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +30,7 @@ import { createNatsServer } from "../helpers/nats-server.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 import { ingestWhileDraining } from "./ingest-drain.ts";
 import { stepCosts } from "./steps.ts";
+import { threadCpu } from "./thread-cpu.ts";
 import { natsPublishCeiling } from "./nats-ceiling.ts";
 import { WINDOW } from "../../server/sinks/nats/nats-sink.ts";
 import { drainRate } from "./drain.ts";
@@ -58,7 +61,10 @@ const { values: opts } = parseArgs({
     shoppers: { type: "string", default: "50000" },
     // N for the multi-threaded rows: every core less one (the writer's), at least 2.
     threads: { type: "string", default: String(Math.max(2, navigator.hardwareConcurrency - 1)) },
-    only: { type: "string", default: "http,batch,steps,drain,ingest,faults,soak,journey,abuse" },
+    only: {
+      type: "string",
+      default: "http,batch,cpu,steps,drain,ingest,faults,soak,journey,abuse",
+    },
   },
 });
 const rounds = Number(opts.rounds);
@@ -178,6 +184,43 @@ try {
         report.push(
           "",
           `batch route, durable, 50 events per request, 16 connections: ${Math.round(res.rps * 50)} events/s (${res.rps.toFixed(0)} requests/s, p99 ${res.p99.toFixed(1)} ms, ${res.errors} errors)`,
+        );
+      }
+    } finally {
+      for (const t of targets) await stopTarget(t);
+    }
+  }
+
+  if (sections.has("cpu")) {
+    console.log(`[${elapsed()}] CPU time per request, thread by thread`);
+    const targets: Target[] = [
+      {
+        name: "ceiling",
+        cmd: [process.execPath, join(import.meta.dir, "ceiling.ts")],
+        env: { PORT: "0" },
+        results: [],
+      },
+      { name: "durable, 1 thread", cmd: trackdCmd("cpu-1", "--workers", "1"), env, results: [] },
+      {
+        name: `durable, ${threads} threads`,
+        cmd: trackdCmd("cpu-n", "--workers", String(threads)),
+        env,
+        results: [],
+      },
+    ];
+    report.push(
+      "",
+      "| target | requests/s | thread: µs of CPU per request (user + system) | total µs |",
+      "|---|---:|---|---:|",
+    );
+    try {
+      for (const t of targets) await startTarget(t);
+      for (const t of targets) {
+        wrk(t, 3, connections, "post-event.lua");
+        const { result, threads: cpu } = threadCpu(t, seconds, connections);
+        const total = cpu.reduce((sum, c) => sum + c.userUs + c.sysUs, 0);
+        report.push(
+          `| ${t.name} | ${result.rps.toFixed(0)} | ${cpu.map((c) => `${c.name} ${c.userUs.toFixed(1)} + ${c.sysUs.toFixed(1)}`).join("; ")} | ${total.toFixed(1)} |`,
         );
       }
     } finally {
