@@ -225,6 +225,8 @@ export function createApp(
       .onRequest(({ request, server }) => auth.guard({ request, server }))
       .group("/admin/api", (api) => {
         api
+          // Events a request thread of `workers` committed a moment ago are read too.
+          .onBeforeHandle(() => deps.store.renewReads())
           .use(adminSessionRoutes(auth))
           .use(eventStreamRoutes({ events: deps.store.events }))
           .use(

@@ -74,6 +74,8 @@ export interface Store {
   writerReady: Promise<void>;
   /** A port to the event writer thread, for a request thread of `workers` (EventWriter.connect). */
   writerPort(): MessagePort;
+  /** Reads from now on see every commit so far, another thread's too (the admin API, per request). */
+  renewReads(): void;
   /** Calls `listener` if the event writer thread fails: every append is refused from then on. */
   onWriterFailure(listener: (error: Error) => void): void;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
@@ -173,6 +175,7 @@ export function openStore(options: StoreOptions): Store {
     writerReady: writer.opened(),
     writerPort: () => writer.clientPort(),
     onWriterFailure: (listener) => writer.onFailure(listener),
+    renewReads: () => root.resetReadTxn(),
     fileBytes() {
       const s = root.getStats() as { pageSize: number; lastPageNumber: number };
       return s.pageSize * (s.lastPageNumber + 1);

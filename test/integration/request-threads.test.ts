@@ -9,6 +9,7 @@
  * A request thread killed alone (in-process) is started again and serves.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createCollectApp } from "../../server/app.ts";
@@ -30,6 +31,7 @@ import {
   startBinary,
   type Running,
 } from "../helpers/binary.ts";
+import { instanceId, pathId } from "../helpers/ids.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { tempDir, testConfig, validEvent } from "../helpers/test-app.ts";
 
@@ -184,6 +186,68 @@ describe("request threads (workers: 3, the binary)", () => {
       accepted: 661,
       rejected: 12,
     });
+  });
+
+  test("real IDs on any thread: UUID and 18-digit accounts, any Unicode instance ID up to the limit, read back in order", async () => {
+    const posted = new Map<string, string[]>();
+    await fc.assert(
+      fc.asyncProperty(
+        pathId,
+        instanceId(256),
+        fc.integer({ min: 1, max: 3 }),
+        async (aid, id, n) => {
+          const key = JSON.stringify([aid.toLowerCase(), id.trim()]);
+          for (let i = 0; i < n; i++) {
+            const res = await fetch(`${trackd.url}/collect/${aid}/1/event`, {
+              method: "POST",
+              headers: { "content-type": "application/json", connection: "close" },
+              body: JSON.stringify(validEvent({ instance_id: id })),
+            });
+            expect(res.status).toBe(204);
+            posted.set(key, [...(posted.get(key) ?? []), res.headers.get("x-event-id")!]);
+          }
+          // Read back on a connection of its own (forwarded to the main thread, or not).
+          const res = await fetch(
+            `${trackd.url}/admin/api/instances/${encodeURIComponent(aid.toLowerCase())}?instanceId=${encodeURIComponent(id.trim())}`,
+            { headers: { ...adminAuth, connection: "close" } },
+          );
+          const { events } = (await res.json()) as { events: { eventId: string }[] };
+          expect(events.map((e) => e.eventId)).toEqual(posted.get(key)!);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 120000);
+
+  test("Python's urllib, a connection per request, on every thread", async () => {
+    const script = `
+import json, sys, urllib.request
+ids = []
+for i in range(30):
+    body = json.dumps({"action": "submit", "object": "lead", "vendor": "Chat", "product": "Pro",
+                       "instance_id": "py-" + str(i) + "-\\u00e9\\U0001F600"}).encode()
+    req = urllib.request.Request(sys.argv[1], data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as res:
+        ids.append(res.headers["X-Event-Id"])
+print(json.dumps(ids))
+`;
+    const run = Bun.spawnSync([
+      "python3",
+      "-c",
+      script,
+      `${trackd.url}/collect/${ACCOUNT}/${TRACKER}/event`,
+    ]);
+    expect(run.stderr.toString()).toBe("");
+    const ids = JSON.parse(run.stdout.toString()) as string[];
+    expect(new Set(ids).size).toBe(30);
+    expect(ids).toEqual([...ids].sort()); // one client, one after another: IDs in that order
+    for (const id of ids) {
+      const res = await fetch(`${trackd.url}/admin/api/events/${id}`, {
+        headers: { ...adminAuth, connection: "close" },
+      });
+      const { event } = (await res.json()) as { event: { instanceId: string } };
+      expect(event.instanceId).toMatch(/^py-\d+-é😀$/);
+    }
   });
 
   test("SIGTERM answers the requests in flight on every thread; all of them are stored", async () => {
