@@ -88,11 +88,6 @@ export class RequestThreads {
     await Promise.all(this.threads.map((t) => t!.listening));
   }
 
-  /** How many request threads are serving, the main one included. */
-  get serving(): number {
-    return 1 + this.threads.filter((t) => t !== null).length;
-  }
-
   registryChanged(): void {
     this.broadcast({ kind: "registry" });
   }
@@ -119,8 +114,9 @@ export class RequestThreads {
     await Promise.all(
       this.threads.map(async (t) => {
         if (!t) return;
-        const timeout = new Promise<void>((r) => setTimeout(r, graceMs + 2000));
-        t.worker.postMessage({ kind: "stop" } satisfies ToRequests);
+        // A thread that does not answer in time is ended anyway (its clients retry).
+        const timeout = new Promise<void>((r) => setTimeout(r, graceMs + 2000).unref?.());
+        this.post(t, { kind: "stop" });
         await Promise.race([t.stopped, timeout]);
         t.worker.terminate();
       }),
