@@ -16,6 +16,7 @@ import {
 } from "./http/collect.ts";
 import type { IngestDeps } from "./ingest/ingest.ts";
 import { healthRoutes } from "./http/health.ts";
+import { frontDoor, originalRequest } from "./http/request-target.ts";
 import { Registry } from "./registry/registry.ts";
 import { RateLimits } from "./ingest/rate-limit.ts";
 import type { Store } from "./store/open-store.ts";
@@ -24,7 +25,7 @@ import { Metrics } from "./telemetry/metrics.ts";
 import type { Delivery } from "./flusher/flusher.ts";
 import { deliveryAdminRoutes } from "./http/delivery-admin.ts";
 import { adminSessionRoutes } from "./http/admin-session.ts";
-import { AdminAuth } from "./http/admin-auth.ts";
+import { AdminAuth, type GateContext } from "./http/admin-auth.ts";
 import { checkAdminRoutes } from "./http/check-admin.ts";
 import { eventStreamRoutes } from "./http/event-stream.ts";
 import { overviewAdminRoutes } from "./http/overview-admin.ts";
@@ -82,7 +83,13 @@ export interface CollectSideDeps {
 
 /** An app with the error envelope and the health routes, that the sides are added to. */
 function baseApp(log: Log, draining: () => boolean, writable: () => Promise<boolean>): AnyElysia {
-  return new Elysia()
+  const app: AnyElysia = new Elysia()
+    // Before routing: an invalid Host is refused, and a request the router would read the
+    // wrong path of is routed again under an authority it reads right (request-target.ts).
+    .onRequest(({ request }) => {
+      const door = frontDoor(request);
+      return door instanceof Request ? app.handle(door) : door;
+    })
     .onError(({ code, error }) => {
       switch (code) {
         case "NOT_FOUND":
@@ -103,7 +110,14 @@ function baseApp(log: Log, draining: () => boolean, writable: () => Promise<bool
       }
     })
     .use(healthRoutes({ draining, writable }));
+  return app;
 }
+
+/** Admin bodies are read by their handlers after the gate (readJsonBody): Elysia parses none. */
+const BODY_NOT_READ = Symbol("admin body not read by Elysia");
+
+/** Headers on every admin API answer: nothing in it is a page or a script, nor kept by a cache. */
+const ADMIN_API_HEADERS = { "x-content-type-options": "nosniff", "cache-control": "no-store" };
 
 /** Adds the collect side (collect routes, the SDK, /metrics) to an app; returns its handler's deps. */
 function addCollectSide(app: AnyElysia, side: CollectSideDeps): CollectDeps {
@@ -184,7 +198,10 @@ export function createApp(
   const flusher = deps.flusher;
   const registry = deps.registry ?? new Registry(deps.store.registry, deps.config.registry);
   const now = deps.now ?? Date.now;
-  const peerAddress = deps.peerAddress ?? (() => null);
+  const runtimePeer = deps.peerAddress ?? (() => null);
+  // A request the front door routed again is a copy: its peer is the original's.
+  const peerAddress: PeerAddress = (request, server) =>
+    runtimePeer(originalRequest(request), server);
   const adminToken = deps.adminToken;
   metrics.onScrape(() => {
     metrics.storageBytes.set({}, deps.store.usedBytes());
@@ -218,45 +235,60 @@ export function createApp(
       now,
       peerAddress,
       isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
+      metrics,
     });
-    // The admin API, mounted once under one prefix, behind one gate that runs before any body
-    // is read (AdminAuth: the token or a live session, body limits, same-origin changes).
-    app
-      .onRequest(({ request, server }) => auth.guard({ request, server }))
-      .group("/admin/api", (api) => {
-        api
-          // Events a request thread of `workers` committed a moment ago are read too.
-          .onBeforeHandle(() => deps.store.renewReads())
-          .use(adminSessionRoutes(auth))
-          .use(eventStreamRoutes({ events: deps.store.events }))
-          .use(
-            adminRoutes({
-              store: deps.store,
-              whereIs: flusher && ((id, json) => flusher.whereIs(id, json)),
-            }),
-          )
-          .use(registryAdminRoutes({ registry }))
-          .use(checkAdminRoutes({ registry, store: deps.store, now }))
-          .use(
-            journeyAdminRoutes({
-              reader: deps.store.events,
-              journey: deps.config.journey,
-              leads: deps.config.leads,
-              now,
-            }),
-          )
-          .use(
-            overviewAdminRoutes({
-              store: deps.store,
-              registry,
-              flusher,
-              capBytes: deps.config.storageMaxBytes,
-              now,
-            }),
-          );
-        if (flusher) api.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery }));
-        return api;
-      });
+    const gated = new Elysia()
+      .onBeforeHandle((context: GateContext) => {
+        const refused = auth.requireAdmin(context) ?? auth.checkRequest(context);
+        if (refused) return refused;
+        // Events a request thread of `workers` committed a moment ago are read too.
+        deps.store.renewReads();
+      })
+      .use(eventStreamRoutes({ events: deps.store.events }))
+      .use(
+        adminRoutes({
+          store: deps.store,
+          whereIs: flusher && ((id, json) => flusher.whereIs(id, json)),
+        }),
+      )
+      .use(registryAdminRoutes({ registry }))
+      .use(checkAdminRoutes({ registry, store: deps.store, now }))
+      .use(
+        journeyAdminRoutes({
+          reader: deps.store.events,
+          journey: deps.config.journey,
+          leads: deps.config.leads,
+          queryTimeoutMs: deps.config.admin.queryTimeoutSeconds * 1000,
+          now,
+        }),
+      )
+      .use(
+        overviewAdminRoutes({
+          store: deps.store,
+          registry,
+          flusher,
+          capBytes: deps.config.storageMaxBytes,
+          now,
+        }),
+      );
+    if (flusher) gated.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery }));
+    // The admin API under one prefix. Its gate is a hook on the routes the router matched
+    // here, not a check of the path beside the router, so no spelling of a request reaches an
+    // admin handler without it; and it runs before any body is read (AdminAuth).
+    app.group("/admin/api", (api) =>
+      api
+        .onParse(() => BODY_NOT_READ)
+        .onBeforeHandle(({ set }) => {
+          Object.assign(set.headers, ADMIN_API_HEADERS);
+        })
+        // Logging in and out, and asking whether one is: no token needed.
+        .use(
+          new Elysia()
+            .onBeforeHandle((context: GateContext) => auth.checkPublicRequest(context))
+            .use(adminSessionRoutes(auth)),
+        )
+        .use(gated),
+    );
   }
   return app;
 }

@@ -101,6 +101,11 @@ export const ERRORS = {
     level: "debug",
     message: "Admin requests with a body must give its Content-Length.",
   },
+  invalid_host: {
+    status: 400,
+    level: "debug",
+    message: "The Host header is not a valid host.",
+  },
   invalid_request: {
     status: 400,
     level: "debug",
@@ -125,6 +130,12 @@ export const ERRORS = {
     status: 503,
     level: "error",
     message: "The admin page and API did not answer on this connection; retry later.",
+  },
+  query_timeout: {
+    status: 503,
+    level: "warn",
+    message:
+      "The query ran longer than the admin query time limit; narrow it (a shorter time range or a lower limit).",
   },
   internal_error: { status: 500, level: "error", message: "Unexpected error." },
 } as const satisfies Record<string, ErrorSpec>;
@@ -180,6 +191,8 @@ export const DETAIL_CODES = {
   unregistered: "No such ID is registered.",
   too_many_events: "The batch has more events than the limit.",
   invalid_time: "A time that is not ISO 8601 with a zone or epoch milliseconds, or is ambiguous.",
+  repeated: "The query parameter is given more than once.",
+  unknown_parameter: "The route takes no query parameter of this name.",
 } as const;
 
 export type DetailCode = keyof typeof DETAIL_CODES;

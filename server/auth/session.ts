@@ -18,15 +18,36 @@ export function createSession(adminToken: string, now: number, ttlMs = SESSION_T
   return `${expires}.${mac(adminToken, expires)}`;
 }
 
+/**
+ * A session cookie's one spelling: the expiry in epoch milliseconds as plain decimal digits
+ * (no sign, leading zero, exponent or hex), a dot, and the 43-character base64url HMAC.
+ * `Number()` would read `0<expiry>`, `+<expiry>`, `0x…` or `<expiry>e0` as the same expiry,
+ * so a cookie revoked at logout would come back under another spelling.
+ */
+const SESSION_FORMAT = /^([1-9][0-9]{0,15})\.([A-Za-z0-9_-]{43})$/;
+
+/**
+ * The session a cookie names, if it is one made with this token and unexpired: its expiry and
+ * its canonical text (what logout revokes and the revocation list is asked about).
+ */
+export function parseSession(
+  value: string | undefined,
+  adminToken: string,
+  now: number,
+): { id: string; expires: number } | null {
+  const m = value === undefined ? null : SESSION_FORMAT.exec(value);
+  if (!m) return null;
+  const expires = Number(m[1]);
+  if (!Number.isSafeInteger(expires) || expires <= now) return null;
+  const given = Buffer.from(m[2]!);
+  const expected = Buffer.from(mac(adminToken, expires));
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  return { id: `${expires}.${m[2]}`, expires };
+}
+
 /** True for an unexpired session made with this token. */
 export function validSession(value: string | undefined, adminToken: string, now: number): boolean {
-  if (!value) return false;
-  const dot = value.indexOf(".");
-  const expires = Number(value.slice(0, dot));
-  if (dot < 1 || !Number.isFinite(expires) || expires <= now) return false;
-  const given = Buffer.from(value.slice(dot + 1));
-  const expected = Buffer.from(mac(adminToken, expires));
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return parseSession(value, adminToken, now) !== null;
 }
 
 /** The Set-Cookie header for a session (or, with null, for clearing it). */
@@ -51,26 +72,77 @@ export function readCookie(header: string | null, name: string): string | undefi
   return undefined;
 }
 
-/** At most `limit` failed logins per client per `windowMs`; a success does not reset it. */
+/**
+ * The key a client's failures are counted under: its address, or for IPv6 its /64 (one
+ * subscriber's network: a host that has one address has them all).
+ */
+export function limiterKey(address: string): string {
+  if (!address.includes(":") || address.startsWith("::ffff:")) return address;
+  const [head = "", tail = ""] = address.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = [
+    ...left,
+    ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"),
+    ...right,
+  ];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
+}
+
+/**
+ * At most `limit` wrong tokens per client per `windowMs`; a success does not reset it. The
+ * table holds at most `maxClients`: past that, expired entries go first, and while every entry
+ * is live, new clients share one overflow entry. So wrong guesses from many addresses cannot
+ * push a blocked client out of the table (and give it fresh guesses); they can only block each
+ * other. The right token is checked before this and always works.
+ */
 export class LoginLimiter {
   private readonly failures = new Map<string, number[]>();
+  private prunedAt = Number.NEGATIVE_INFINITY;
+  static readonly OVERFLOW = "(other addresses)";
 
   constructor(
     private readonly limit = 5,
     private readonly windowMs = 60_000,
+    private readonly maxClients = 10_000,
   ) {}
 
   /** Milliseconds until this client may try again, or 0. */
   blockedFor(client: string, now: number): number {
-    const recent = (this.failures.get(client) ?? []).filter((t) => t > now - this.windowMs);
-    this.failures.set(client, recent);
+    const recent = this.recent(this.keyOf(client, now), now);
     return recent.length >= this.limit ? recent[0]! + this.windowMs - now : 0;
   }
 
+  /** Counts one wrong token from this client. */
   fail(client: string, now: number): void {
-    const list = this.failures.get(client) ?? [];
-    list.push(now);
-    this.failures.set(client, list);
-    if (this.failures.size > 10000) this.failures.delete(this.failures.keys().next().value!); // bounded
+    const key = this.keyOf(client, now);
+    const recent = this.recent(key, now);
+    recent.push(now);
+    this.failures.set(key, recent);
+  }
+
+  /** Clients in the table (for tests: it stays bounded). */
+  get size(): number {
+    return this.failures.size;
+  }
+
+  private recent(key: string, now: number): number[] {
+    return (this.failures.get(key) ?? []).filter((t) => t > now - this.windowMs);
+  }
+
+  /** The client's own entry, or the overflow entry when the table is full of live ones. */
+  private keyOf(client: string, now: number): string {
+    const key = limiterKey(client);
+    if (this.failures.has(key) || this.failures.size < this.maxClients) return key;
+    if (now - this.prunedAt >= 1000) {
+      // At most once a second: a full table is scanned whole.
+      this.prunedAt = now;
+      for (const [k, times] of this.failures)
+        if (times.every((t) => t <= now - this.windowMs)) this.failures.delete(k);
+    }
+    return this.failures.size < this.maxClients ? key : LoginLimiter.OVERFLOW;
   }
 }

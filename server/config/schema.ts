@@ -357,6 +357,13 @@ export const ConfigSchema = Type.Object(
           default: 0,
           description: "Serve the admin page and API on their own port (0: on the main listener).",
         }),
+        queryTimeoutSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 3600,
+          default: 30,
+          description:
+            "An admin query (leads and their exports) running longer than this is stopped with 503 query_timeout.",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

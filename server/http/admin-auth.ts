@@ -1,24 +1,32 @@
 /**
- * The one gate in front of the admin API (/admin/api/*), run on each request before Elysia
- * reads its body: the admin token (bearer) or a live session first, then a body limit, then,
- * for changes (any method but GET and HEAD), JSON only and the admin page's own origin, so a
- * page elsewhere cannot make a logged-in browser change anything. A correct token always
- * works; wrong ones (at login or as a bearer) are limited per client address and logged at
- * warn with the address.
+ * The admin API's gate, as two hooks that app.ts mounts on the routes the router matched under
+ * /admin/api (never on a path this file parses itself: a second reading of the path is what let
+ * `Host: x` + `/xx/admin/api/...` through in 0.4.0). Both run before any body is read (app.ts
+ * keeps Elysia from parsing admin bodies; handlers read them with readJsonBody):
+ *
+ * - requireAdmin, on every route but logging in and out: the admin token (bearer) or a live
+ *   session. Wrong bearer tokens are limited per client address like wrong logins.
+ * - checkRequest, on every route: for changes (any method but GET and HEAD) a body of at most
+ *   ADMIN_BODY_LIMIT bytes given with its length, JSON only, and the admin page's own origin, so
+ *   a page elsewhere cannot make a logged-in browser change anything.
+ *
+ * A correct token always works. A wrong one is logged at warn with the address until the
+ * address is limited; from then on it is answered 429 and only counted (metrics).
  */
 import { bearerToken, tokenMatches } from "../auth/admin-token.ts";
 import {
   createSession,
   LoginLimiter,
+  parseSession,
   readCookie,
   SESSION_COOKIE,
   SESSION_TTL_MS,
   sessionCookie,
-  validSession,
 } from "../auth/session.ts";
 import { errorResponse, type ErrorCode } from "../errors.ts";
 import type { RevokedSessions } from "../store/revoked-sessions.ts";
 import type { Log } from "../telemetry/log.ts";
+import type { Metrics } from "../telemetry/metrics.ts";
 import type { PeerAddress } from "./client-ip.ts";
 
 export interface AdminAuthDeps {
@@ -29,11 +37,15 @@ export interface AdminAuthDeps {
   peerAddress: PeerAddress;
   /** Proxies whose X-Forwarded-Proto is believed (trustedProxies): behind TLS there, cookies are Secure. */
   isTrustedProxy: (ip: string) => boolean;
+  metrics?: Metrics;
 }
 
-const PREFIX = "/admin/api/";
-/** Routes that work without being logged in: logging in and out, and asking whether one is. */
-const PUBLIC = new Set(["/admin/api/login", "/admin/api/logout", "/admin/api/session"]);
+/** What a gate hook is given: the request the router matched, and the server it came in on. */
+export interface GateContext {
+  request: Request;
+  server: unknown;
+}
+
 /** The largest admin request body: registry edits and logins are small. */
 export const ADMIN_BODY_LIMIT = 64 * 1024;
 
@@ -49,28 +61,27 @@ export class AdminAuth {
   isAdmin(request: Request): boolean {
     const token = bearerToken(request.headers.get("authorization"));
     if (token) return tokenMatches(token, this.deps.adminToken);
-    const session = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
-    return (
-      validSession(session, this.deps.adminToken, this.deps.now()) &&
-      !this.deps.revoked.has(session!)
-    );
+    const session = this.session(request);
+    return session !== null && !this.deps.revoked.has(session.id);
   }
 
-  /** The Elysia onRequest hook: a refusal, or undefined to let the request through. */
-  readonly guard = ({
-    request,
-    server,
-  }: {
-    request: Request;
-    server: unknown;
-  }): Response | undefined => {
-    if (!request.url.includes(PREFIX)) return undefined; // most requests: no URL parsing
-    const path = new URL(request.url).pathname;
-    if (!path.startsWith(PREFIX)) return undefined;
-    if (!PUBLIC.has(path)) {
-      const refused = this.authenticate(request, server);
-      if (refused) return refused;
+  /** A beforeHandle hook: a refusal unless the request carries the admin token or a live session. */
+  readonly requireAdmin = ({ request, server }: GateContext): Response | undefined => {
+    if (this.isAdmin(request)) return undefined;
+    if (bearerToken(request.headers.get("authorization")) !== null) {
+      const limited = this.failed(this.deps.peerAddress(request, server) ?? "unknown", "bearer");
+      if (limited) return limited;
     }
+    return refuse("unauthorized", undefined, { "www-authenticate": "Bearer" });
+  };
+
+  /** A beforeHandle hook: a refusal for a change that is too large, not JSON, or from another origin. */
+  readonly checkRequest = ({ request }: GateContext) => this.checkChange(request, false);
+
+  /** checkRequest for logging in and out, which API clients may do without an Origin. */
+  readonly checkPublicRequest = ({ request }: GateContext) => this.checkChange(request, true);
+
+  private checkChange(request: Request, isPublic: boolean): Response | undefined {
     if (request.method === "GET" || request.method === "HEAD") return undefined;
     const length = request.headers.get("content-length");
     if (length === null && request.headers.has("transfer-encoding"))
@@ -82,9 +93,9 @@ export class AdminAuth {
       !/^application\/json\s*(;|$)/i.test(request.headers.get("content-type") ?? "")
     )
       return refuse("json_required");
-    if (!this.sameOrigin(request, path)) return refuse("cross_origin_request");
+    if (!this.sameOrigin(request, isPublic)) return refuse("cross_origin_request");
     return undefined;
-  };
+  }
 
   /** POST /admin/api/login: a session cookie for the right token. */
   login(request: Request, server: unknown, token: string): Response {
@@ -110,9 +121,8 @@ export class AdminAuth {
 
   /** POST /admin/api/logout: ends the session for good (not only in this browser). */
   async logout(request: Request, server: unknown): Promise<Response> {
-    const session = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
-    if (session && validSession(session, this.deps.adminToken, this.deps.now()))
-      await this.deps.revoked.revoke(session, this.deps.now() + SESSION_TTL_MS);
+    const session = this.session(request);
+    if (session) await this.deps.revoked.revoke(session.id, session.expires);
     return new Response(null, {
       status: 204,
       headers: { "set-cookie": sessionCookie(null, this.overTls(request, server)) },
@@ -130,25 +140,30 @@ export class AdminAuth {
     );
   }
 
-  private authenticate(request: Request, server: unknown): Response | undefined {
-    if (this.isAdmin(request)) return undefined;
-    if (bearerToken(request.headers.get("authorization")) !== null) {
-      const limited = this.failed(this.deps.peerAddress(request, server) ?? "unknown", "bearer");
-      if (limited) return limited;
-    }
-    return refuse("unauthorized", undefined, { "www-authenticate": "Bearer" });
+  /** The session the request's cookie names, if it is a valid one (revoked or not). */
+  private session(request: Request) {
+    const cookie = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
+    return parseSession(cookie, this.deps.adminToken, this.deps.now());
   }
 
   /** Counts a wrong token from `client` and logs it; a 429 once the client has had too many. */
   private failed(client: string, via: "login" | "bearer"): Response | undefined {
     const now = this.deps.now();
-    this.deps.log.warn("admin authentication failed", { ip: client, via });
     const wait = this.failures.blockedFor(client, now);
-    if (wait > 0)
+    if (wait > 0) {
+      this.deps.metrics?.adminAuthFailures.inc({ via, result: "limited" });
       return refuse("rate_limited", "Too many wrong admin tokens from this address; retry later.", {
         "retry-after": String(Math.ceil(wait / 1000)),
       });
+    }
+    this.deps.metrics?.adminAuthFailures.inc({ via, result: "refused" });
     this.failures.fail(client, now);
+    const limitedNow = this.failures.blockedFor(client, now) > 0;
+    this.deps.log.warn("admin authentication failed", {
+      ip: client,
+      via,
+      ...(limitedNow && { limited: "further wrong tokens from here are answered 429 and counted" }),
+    });
     return undefined;
   }
 
@@ -156,10 +171,10 @@ export class AdminAuth {
    * A change must come from the admin page itself: an Origin of this host. Browsers send Origin
    * with every change, so none means an API client: fine with a bearer token, or to log in or out.
    */
-  private sameOrigin(request: Request, path: string): boolean {
+  private sameOrigin(request: Request, isPublic: boolean): boolean {
     const origin = request.headers.get("origin");
     if (origin === null)
-      return PUBLIC.has(path) || bearerToken(request.headers.get("authorization")) !== null;
+      return isPublic || bearerToken(request.headers.get("authorization")) !== null;
     try {
       return new URL(origin).host === request.headers.get("host");
     } catch {

@@ -3,18 +3,35 @@
  * SameSite=Strict, 12 hours); logging out ends the session on the server. The checks
  * (limits, origin, failed attempts) are AdminAuth's.
  */
-import { Elysia, t } from "elysia";
+import { Type as t } from "@sinclair/typebox";
+import { Elysia } from "elysia";
 import { errorResponse } from "../errors.ts";
 import type { AdminAuth } from "./admin-auth.ts";
 import { json } from "./json.ts";
+import { readJsonBody, withQuery } from "./admin-input.ts";
+import { NoQuery } from "./admin.model.ts";
+
+const LoginBody = t.Object({ token: t.String({ minLength: 1, maxLength: 512 }) });
 
 export function adminSessionRoutes(auth: AdminAuth) {
   return new Elysia({ name: "admin-session" })
-    .post("/login", ({ body, request, server }) => auth.login(request, server, body.token.trim()), {
-      body: t.Object({ token: t.String({ minLength: 1, maxLength: 512 }) }),
-    })
-    .post("/logout", ({ request, server }) => auth.logout(request, server))
-    .get("/session", ({ request }) =>
-      auth.isAdmin(request) ? json({ authenticated: true }) : errorResponse("unauthorized"),
+    .post(
+      "/login",
+      withQuery(NoQuery, async (_, { request, server }: { request: Request; server: unknown }) => {
+        const body = await readJsonBody(LoginBody, request);
+        return body instanceof Response ? body : auth.login(request, server, body.token.trim());
+      }),
+    )
+    .post(
+      "/logout",
+      withQuery(NoQuery, (_, { request, server }: { request: Request; server: unknown }) =>
+        auth.logout(request, server),
+      ),
+    )
+    .get(
+      "/session",
+      withQuery(NoQuery, (_, { request }) =>
+        auth.isAdmin(request) ? json({ authenticated: true }) : errorResponse("unauthorized"),
+      ),
     );
 }

@@ -1,5 +1,5 @@
 /** Query schemas and response types of the admin API; the page (ui/api.ts) imports the types, so tsc checks both sides. */
-import { t } from "elysia";
+import { Type as t } from "@sinclair/typebox";
 import type { TrackedEvent } from "../events/event.model.ts";
 import type { SinkReport } from "../flusher/flusher.ts";
 import type { Suggestion } from "../registry/suggest.ts";
@@ -26,6 +26,13 @@ export const EventListQuery = t.Object({
   ...filterFields,
 });
 export const EventStreamQuery = t.Object(filterFields);
+/** The query of a route that takes no parameters: any parameter is refused. */
+export const NoQuery = t.Object({});
+/** A handler's context with the route's path parameters (strings, or null for a malformed escape). */
+export interface WithParams {
+  request: Request;
+  params: Record<string, string>;
+}
 export const InstanceQuery = t.Object({ instanceId: t.String({ minLength: 1, maxLength: 400 }) });
 
 /** The store filter from list or stream query parameters (IDs lowercased like path IDs; empty means any). */

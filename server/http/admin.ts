@@ -7,8 +7,16 @@ import { errorResponse } from "../errors.ts";
 import type { EventDelivery } from "../flusher/flusher.ts";
 import type { Store } from "../store/open-store.ts";
 import { pathParams } from "./params.ts";
-import { EventListQuery, InstanceQuery, RejectListQuery, toFilter } from "./admin.model.ts";
+import {
+  EventListQuery,
+  InstanceQuery,
+  NoQuery,
+  RejectListQuery,
+  toFilter,
+  type WithParams,
+} from "./admin.model.ts";
 import { json } from "./json.ts";
+import { withQuery } from "./admin-input.ts";
 
 export interface AdminDeps {
   store: Pick<Store, "events" | "rejects" | "stats" | "usedBytes" | "fileBytes">;
@@ -31,45 +39,57 @@ export function adminRoutes(deps: AdminDeps) {
     new Elysia({ name: "admin-api" })
       .get(
         "/events",
-        ({ query }) => json(events.list(toFilter(query), query.limit ?? 50, query.before)),
-        { query: EventListQuery },
+        withQuery(EventListQuery, (query) =>
+          json(events.list(toFilter(query), query.limit ?? 50, query.before)),
+        ),
       )
-      .get("/events/:eventId", ({ params: raw }) => {
-        const params = pathParams(raw);
-        const eventId = params.eventId.toLowerCase();
-        const stored = eventId.length <= 64 ? events.getJson(eventId) : undefined;
-        if (stored === undefined)
-          return errorResponse("event_not_found", [
-            { path: "eventId", code: "invalid_value", message: `No event ${params.eventId}.` },
-          ]);
-        return json({
-          event: JSON.parse(stored),
-          stored: true,
-          delivery: deps.whereIs?.(eventId, stored) ?? [],
-        });
-      })
-      .get("/instances/:accountId/:instanceId", ({ params: raw }) => {
-        const params = pathParams(raw);
-        return timeline(params.accountId, params.instanceId);
-      })
+      .get(
+        "/events/:eventId",
+        withQuery(NoQuery, (_, { params: raw }: WithParams) => {
+          const params = pathParams(raw);
+          const eventId = params.eventId!.toLowerCase();
+          const stored = eventId.length <= 64 ? events.getJson(eventId) : undefined;
+          if (stored === undefined)
+            return errorResponse("event_not_found", [
+              { path: "eventId", code: "invalid_value", message: `No event ${params.eventId}.` },
+            ]);
+          return json({
+            event: JSON.parse(stored),
+            stored: true,
+            delivery: deps.whereIs?.(eventId, stored) ?? [],
+          });
+        }),
+      )
+      .get(
+        "/instances/:accountId/:instanceId",
+        withQuery(NoQuery, (_, { params }: WithParams) => {
+          const { accountId, instanceId } = pathParams(params);
+          return timeline(accountId!, instanceId!);
+        }),
+      )
       // The same with the instance ID in the query: URLs cannot carry "." or ".." as a path segment.
       .get(
         "/instances/:accountId",
-        ({ params: raw, query }) => timeline(pathParams(raw).accountId, query.instanceId),
-        { query: InstanceQuery },
+        withQuery(InstanceQuery, (query, { params }: WithParams) =>
+          timeline(pathParams(params).accountId!, query.instanceId),
+        ),
       )
       .get(
         "/rejects",
-        ({ query }) => json({ rejects: rejects.list({ ...query, limit: query.limit ?? 50 }) }),
-        { query: RejectListQuery },
+        withQuery(RejectListQuery, (query) =>
+          json({ rejects: rejects.list({ ...query, limit: query.limit ?? 50 }) }),
+        ),
       )
-      .get("/trackers", () =>
-        json({
-          trackers: stats.list(),
-          storedEvents: events.count(),
-          storageBytes: deps.store.usedBytes(),
-          fileBytes: deps.store.fileBytes(),
-        }),
+      .get(
+        "/trackers",
+        withQuery(NoQuery, () =>
+          json({
+            trackers: stats.list(),
+            storedEvents: events.count(),
+            storageBytes: deps.store.usedBytes(),
+            fileBytes: deps.store.fileBytes(),
+          }),
+        ),
       )
   );
 }

@@ -2,12 +2,14 @@
  * The ID check: is this aid/tid pair what the registry says, is anything arriving for it,
  * and which unregistered pairs are clients actually sending (with "did you mean" suggestions).
  */
-import { Elysia, t } from "elysia";
+import { Type as t } from "@sinclair/typebox";
+import { Elysia } from "elysia";
 import { parsePathId } from "../events/ids.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Store } from "../store/open-store.ts";
 import { json } from "./json.ts";
-import type { CheckResult, UnregisteredPair } from "./admin.model.ts";
+import { withQuery } from "./admin-input.ts";
+import { NoQuery, type CheckResult, type UnregisteredPair } from "./admin.model.ts";
 
 /** aid and tid from a pasted collect URL (any host, any query). */
 export function idsFromUrl(url: string): { aid: string; tid: string } | null {
@@ -24,6 +26,12 @@ function decodeSegment(segment: string): string {
   }
 }
 
+const CheckQuery = t.Object({
+  aid: t.Optional(t.String({ maxLength: 100 })),
+  tid: t.Optional(t.String({ maxLength: 100 })),
+  url: t.Optional(t.String({ maxLength: 2000 })),
+});
+
 export function checkAdminRoutes(deps: {
   registry: Registry;
   store: Pick<Store, "events" | "rejects" | "stats">;
@@ -33,7 +41,7 @@ export function checkAdminRoutes(deps: {
   return new Elysia({ name: "check-admin" })
     .get(
       "/check",
-      ({ query }) => {
+      withQuery(CheckQuery, (query) => {
         const fromUrl = query.url ? idsFromUrl(query.url) : null;
         const rawAid = (fromUrl?.aid ?? query.aid ?? "").trim();
         const rawTid = (fromUrl?.tid ?? query.tid ?? "").trim();
@@ -68,30 +76,26 @@ export function checkAdminRoutes(deps: {
             aid && tid ? store.rejects.list({ limit: 10, accountId: aid, trackerId: tid }) : [],
           suggestions: aid && tid && !tracker ? registry.suggest(aid, tid) : [],
         } satisfies CheckResult);
-      },
-      {
-        query: t.Object({
-          aid: t.Optional(t.String({ maxLength: 100 })),
-          tid: t.Optional(t.String({ maxLength: 100 })),
-          url: t.Optional(t.String({ maxLength: 2000 })),
-        }),
-      },
+      }),
     )
-    .get("/unregistered", () => {
-      const now = deps.now();
-      const pairs = store.stats
-        .list()
-        .filter((c) => !registry.tracker(c.accountId, c.trackerId))
-        .sort((a, b) => b.accepted + b.test + b.rejected - (a.accepted + a.test + a.rejected))
-        .slice(0, 100)
-        .map(
-          (c): UnregisteredPair => ({
-            ...c,
-            ...store.stats.recent(c.accountId, c.trackerId, now),
-            accountRegistered: registry.account(c.accountId) !== undefined,
-            suggestions: registry.suggest(c.accountId, c.trackerId),
-          }),
-        );
-      return json({ pairs });
-    });
+    .get(
+      "/unregistered",
+      withQuery(NoQuery, () => {
+        const now = deps.now();
+        const pairs = store.stats
+          .list()
+          .filter((c) => !registry.tracker(c.accountId, c.trackerId))
+          .sort((a, b) => b.accepted + b.test + b.rejected - (a.accepted + a.test + a.rejected))
+          .slice(0, 100)
+          .map(
+            (c): UnregisteredPair => ({
+              ...c,
+              ...store.stats.recent(c.accountId, c.trackerId, now),
+              accountRegistered: registry.account(c.accountId) !== undefined,
+              suggestions: registry.suggest(c.accountId, c.trackerId),
+            }),
+          );
+        return json({ pairs });
+      }),
+    );
 }

@@ -2,16 +2,27 @@
  * The delivery side of the admin API: sinks (health, cursor, lag, counts), dead letters and
  * their replay. Behind the admin token like every /admin/api route.
  */
-import { Elysia, t } from "elysia";
+import { Type as t } from "@sinclair/typebox";
+import { Elysia } from "elysia";
 import { errorResponse } from "../errors.ts";
 import type { Delivery } from "../flusher/flusher.ts";
 import type { DeliveryStore } from "../store/delivery-store.ts";
 import { json } from "./json.ts";
+import { withQuery } from "./admin-input.ts";
 
 export interface DeliveryAdminDeps {
   flusher: Delivery;
   delivery: DeliveryStore;
 }
+
+const SinksQuery = t.Object({
+  check: t.Optional(t.Union([t.Literal("true"), t.Literal("false")])),
+});
+const DeadLettersQuery = t.Object({
+  sink: t.Optional(t.String({ maxLength: 64 })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000 })),
+});
+const ReplayQuery = t.Object({ sink: t.Optional(t.String({ maxLength: 64 })) });
 
 export function deliveryAdminRoutes(deps: DeliveryAdminDeps) {
   const unknownSink = (sink: string | undefined) =>
@@ -23,27 +34,25 @@ export function deliveryAdminRoutes(deps: DeliveryAdminDeps) {
   return new Elysia({ name: "delivery-admin" })
     .get(
       "/sinks",
-      async ({ query }) => json({ sinks: await deps.flusher.report(query.check === "true") }),
-      {
-        query: t.Object({ check: t.Optional(t.Union([t.Literal("true"), t.Literal("false")])) }),
-      },
+      withQuery(SinksQuery, async (query) =>
+        json({ sinks: await deps.flusher.report(query.check === "true") }),
+      ),
     )
     .get(
       "/dead-letters",
-      ({ query }) =>
-        unknownSink(query.sink) ??
-        json({ deadLetters: deps.delivery.deadLetters(query.sink, query.limit ?? 100) }),
-      {
-        query: t.Object({
-          sink: t.Optional(t.String({ maxLength: 64 })),
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000 })),
-        }),
-      },
+      withQuery(
+        DeadLettersQuery,
+        (query) =>
+          unknownSink(query.sink) ??
+          json({ deadLetters: deps.delivery.deadLetters(query.sink, query.limit ?? 100) }),
+      ),
     )
     .post(
       "/dead-letters/replay",
-      async ({ query }) =>
-        unknownSink(query.sink) ?? json({ requeued: await deps.flusher.replay(query.sink) }),
-      { query: t.Object({ sink: t.Optional(t.String({ maxLength: 64 })) }), parse: "none" },
+      withQuery(
+        ReplayQuery,
+        async (query) =>
+          unknownSink(query.sink) ?? json({ requeued: await deps.flusher.replay(query.sink) }),
+      ),
     );
 }

@@ -6,13 +6,14 @@ import { Elysia } from "elysia";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { matches, type EventFilter, type EventStore } from "../store/event-store.ts";
 import { EventStreamQuery, toFilter } from "./admin.model.ts";
+import { withQuery } from "./admin-input.ts";
 
 const HEARTBEAT_MS = 5000;
 
 export function eventStreamRoutes(deps: { events: EventStore }) {
   return new Elysia({ name: "event-stream" }).get(
     "/events/stream",
-    ({ query, request }) => {
+    withQuery(EventStreamQuery, (query, { request }) => {
       const filter: EventFilter = toFilter(query);
       const encoder = new TextEncoder();
       let cleanup = () => {};
@@ -47,7 +48,6 @@ export function eventStreamRoutes(deps: { events: EventStore }) {
           connection: "keep-alive",
         },
       });
-    },
-    { query: EventStreamQuery },
+    }),
   );
 }

@@ -3,7 +3,8 @@
  * GET /admin/api/journey?accountId=&eventId= (or &instanceId=), GET /admin/api/leads with
  * .csv and .ndjson downloads. Computed at query time from the link index (journey/).
  */
-import { Elysia, t } from "elysia";
+import { Type as t } from "@sinclair/typebox";
+import { Elysia } from "elysia";
 import type { JourneyLimits, LeadRule } from "../config/schema.ts";
 import { errorResponse, type ErrorDetail } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
@@ -13,11 +14,15 @@ import { listLeads } from "../journey/leads.ts";
 import { timeKey } from "../store/event-store.ts";
 import { json } from "./json.ts";
 import { leadsCsv, leadsNdjson } from "./lead-export.ts";
+import { withQuery } from "./admin-input.ts";
+import { ScanBudget, ScanStopped } from "../journey/scan-budget.ts";
 
 export interface JourneyAdminDeps {
   reader: JourneyReader;
   journey: JourneyLimits;
   leads: LeadRule;
+  /** How long one leads query may run (admin.queryTimeoutSeconds). */
+  queryTimeoutMs: number;
   now: () => number;
 }
 
@@ -38,10 +43,13 @@ const LeadsQuery = t.Object({
 const DAY_MS = 86_400_000;
 const DEFAULT_DAYS = 30;
 
-/** An ISO 8601 date or date-time, or epoch milliseconds; null if it is neither. */
+/** The times a leads query may name: from 1970 to the end of 9999 (event IDs hold no earlier time). */
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** An ISO 8601 date or date-time, or epoch milliseconds, from 1970 to 9999; null otherwise. */
 function parseTime(value: string): number | null {
   const ms = /^\d{1,15}$/.test(value) ? Number(value) : Date.parse(value);
-  return Number.isFinite(ms) ? ms : null;
+  return Number.isFinite(ms) && ms >= 0 && ms <= LATEST_MS ? ms : null;
 }
 
 const badAccount = (raw: string) =>
@@ -62,26 +70,29 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
     to?: string;
   }): { from: number; to: number } | ErrorDetail[] => {
     const problems: ErrorDetail[] = [];
-    const to = q.to ? parseTime(q.to) : deps.now();
-    const from = q.from ? parseTime(q.from) : to === null ? null : to - DEFAULT_DAYS * DAY_MS;
-    if (q.to && to === null)
-      problems.push({
-        path: "to",
-        code: "invalid_value",
-        message: "to must be an ISO 8601 date or time, or epoch milliseconds.",
-      });
-    if (q.from && from === null)
-      problems.push({
-        path: "from",
-        code: "invalid_value",
-        message: "from must be an ISO 8601 date or time, or epoch milliseconds.",
-      });
+    const to = q.to !== undefined ? parseTime(q.to) : deps.now();
+    const from =
+      q.from !== undefined
+        ? parseTime(q.from)
+        : to === null
+          ? null
+          : Math.max(0, to - DEFAULT_DAYS * DAY_MS);
+    for (const [name, given, value] of [
+      ["to", q.to, to],
+      ["from", q.from, from],
+    ] as const)
+      if (given !== undefined && value === null)
+        problems.push({
+          path: name,
+          code: "invalid_time",
+          message: `${name} must be an ISO 8601 date or time, or epoch milliseconds, from 1970 to 9999.`,
+        });
     if (from !== null && to !== null && from > to)
       problems.push({ path: "from", code: "invalid_value", message: "from is after to." });
     return problems.length > 0 || from === null || to === null ? problems : { from, to };
   };
 
-  const leadsOf = async (q: typeof LeadsQuery.static) => {
+  const leadsOf = async (q: typeof LeadsQuery.static, signal: AbortSignal) => {
     const accountId = parsePathId(q.accountId);
     if (accountId === null) return badAccount(q.accountId);
     const r = range(q);
@@ -97,6 +108,7 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
       },
       deps.journey,
       isLead,
+      new ScanBudget(deps.queryTimeoutMs, signal),
     );
     return {
       accountId,
@@ -105,14 +117,25 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
       ...page,
     };
   };
-  /** The leads page in one format, or the query's refusal. */
-  const answer = async (
-    query: typeof LeadsQuery.static,
-    format: (page: Exclude<Awaited<ReturnType<typeof leadsOf>>, Response>) => Response,
-  ) => {
-    const page = await leadsOf(query);
-    return page instanceof Response ? page : format(page);
-  };
+  /** The leads page in one format, or the query's refusal, or why it stopped. */
+  const answer =
+    (format: (page: Exclude<Awaited<ReturnType<typeof leadsOf>>, Response>) => Response) =>
+    async (query: typeof LeadsQuery.static, { request }: { request: Request }) => {
+      try {
+        const page = await leadsOf(query, request.signal);
+        return page instanceof Response ? page : format(page);
+      } catch (err) {
+        if (!(err instanceof ScanStopped)) throw err;
+        // A client that went away reads no answer; one that waited is told to narrow the query.
+        return errorResponse(
+          "query_timeout",
+          [],
+          err.reason === "timeout"
+            ? `The query ran longer than ${deps.queryTimeoutMs / 1000} s; narrow it (a shorter from/to or a lower limit) and page with after.`
+            : "The client closed the connection; the query was stopped.",
+        );
+      }
+    };
   const download = (body: string, type: string, name: string) =>
     new Response(body, {
       headers: {
@@ -125,7 +148,7 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
   return new Elysia({ name: "journey-admin" })
     .get(
       "/journey",
-      ({ query }) => {
+      withQuery(JourneyQuery, (query) => {
         if ((query.eventId === undefined) === (query.instanceId === undefined))
           return errorResponse("invalid_request", [
             {
@@ -150,28 +173,29 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
             },
           ]);
         return json(journey);
-      },
-      { query: JourneyQuery },
+      }),
     )
-    .get("/leads", ({ query }) => answer(query, json), { query: LeadsQuery })
+    .get("/leads", withQuery(LeadsQuery, answer(json)))
     .get(
       "/leads.csv",
-      ({ query }) =>
-        answer(query, (page) =>
+      withQuery(
+        LeadsQuery,
+        answer((page) =>
           download(leadsCsv(page.leads), "text/csv; charset=utf-8", `leads-${page.accountId}.csv`),
         ),
-      { query: LeadsQuery },
+      ),
     )
     .get(
       "/leads.ndjson",
-      ({ query }) =>
-        answer(query, (page) =>
+      withQuery(
+        LeadsQuery,
+        answer((page) =>
           download(
             leadsNdjson(page.leads),
             "application/x-ndjson",
             `leads-${page.accountId}.ndjson`,
           ),
         ),
-      { query: LeadsQuery },
+      ),
     );
 }

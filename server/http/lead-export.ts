@@ -34,13 +34,18 @@ const touchCells = (t: Touch | null) =>
     ? [t.start, t.utm.source, t.utm.medium, t.utm.campaign, t.referrer, t.landingPage]
     : ["", "", "", "", "", ""];
 
+/** A formula's first character (= + - @, tab, CR) at the start of a cell or after a `;`. */
+const FORMULA_START = /(^|;)( *)(?=[=+\-@\t\r])/g;
+
 /**
- * One CSV cell (RFC 4180 quoting). A value that a spreadsheet would run as a formula
- * (= + - @, tab, CR) gets a leading apostrophe: event fields come from clients.
+ * One CSV cell (RFC 4180 quoting). A value that a spreadsheet would run as a formula gets an
+ * apostrophe before it: event fields come from clients. Also after a `;`: in locales whose list
+ * separator is `;` (much of Europe and Latin America), Excel splits a line there, quoted or
+ * not, so `x;=HYPERLINK(…)` would start a formula in a cell of its own.
  */
 function cell(value: unknown): string {
   let s = value === null || value === undefined ? "" : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  s = s.replace(FORMULA_START, "$1$2'");
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

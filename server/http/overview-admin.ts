@@ -1,10 +1,16 @@
 /** The overview: events per minute, totals per tracker, storage, sinks, and rejects by code. */
-import { Elysia, t } from "elysia";
+import { Type as t } from "@sinclair/typebox";
+import { Elysia } from "elysia";
+import { withQuery } from "./admin-input.ts";
+import { NoQuery } from "./admin.model.ts";
 import type { Delivery } from "../flusher/flusher.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Store } from "../store/open-store.ts";
 import { json } from "./json.ts";
 import type { Overview } from "./admin.model.ts";
+
+/** Minutes of the per-minute chart: at most a day. */
+const OverviewQuery = t.Object({ minutes: t.Optional(t.Integer({ minimum: 1, maximum: 1440 })) });
 
 export function overviewAdminRoutes(deps: {
   store: Pick<Store, "events" | "rejects" | "stats" | "usedBytes" | "fileBytes">;
@@ -17,7 +23,7 @@ export function overviewAdminRoutes(deps: {
   return new Elysia({ name: "overview-admin" })
     .get(
       "/overview",
-      async ({ query }) => {
+      withQuery(OverviewQuery, async (query) => {
         const now = deps.now();
         const minutes = query.minutes ?? 180;
         const sinks = deps.flusher ? await deps.flusher.report(false) : [];
@@ -38,13 +44,15 @@ export function overviewAdminRoutes(deps: {
           sinks,
           deadLetters: sinks.reduce((n, s) => n + s.deadLetters, 0),
         } satisfies Overview);
-      },
-      { query: t.Object({ minutes: t.Optional(t.Integer({ minimum: 1, maximum: 1440 })) }) },
+      }),
     )
-    .get("/rejects/summary", () => {
-      const byCode: Record<string, number> = {};
-      const rejects = store.rejects.list({ limit: 1_000_000 });
-      for (const r of rejects) byCode[r.code] = (byCode[r.code] ?? 0) + 1;
-      return json({ total: rejects.length, byCode });
-    });
+    .get(
+      "/rejects/summary",
+      withQuery(NoQuery, () => {
+        const byCode: Record<string, number> = {};
+        const rejects = store.rejects.list({ limit: 1_000_000 });
+        for (const r of rejects) byCode[r.code] = (byCode[r.code] ?? 0) + 1;
+        return json({ total: rejects.length, byCode });
+      }),
+    );
 }

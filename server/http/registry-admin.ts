@@ -1,13 +1,32 @@
 /** Editing the registry (accounts, trackers, vendors) from the admin page. PUT creates or renames. */
-import { Elysia, t } from "elysia";
+import { Type as t } from "@sinclair/typebox";
+import { Elysia } from "elysia";
 import { OriginSchema } from "../config/schema.ts";
 import { errorResponse, type ErrorDetail } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
 import type { Registry } from "../registry/registry.ts";
 import { pathParams } from "./params.ts";
 import { json } from "./json.ts";
+import { readJsonBody, withQuery } from "./admin-input.ts";
+import { NoQuery, type WithParams } from "./admin.model.ts";
 
 const Name = t.String({ minLength: 1, maxLength: 200 });
+
+const AccountBody = t.Object({
+  name: Name,
+  type: t.Optional(t.Union([t.Literal("dealership"), t.Literal("vendor")])),
+});
+const TrackerBody = t.Object({
+  name: Name,
+  allowedOrigins: t.Optional(t.Array(OriginSchema, { maxItems: 50 })),
+});
+const VendorBody = t.Object({
+  products: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 })),
+});
+
+/** A registry route: no query parameters, the path's parameters, and for PUT the body read after the gate. */
+const route = (handle: (context: WithParams) => Response | Promise<Response>) =>
+  withQuery(NoQuery, (_, context: WithParams) => handle(context));
 
 /** Normalized IDs, or an invalid_id response naming the bad ones. */
 function ids(raw: Record<string, string>): Record<string, string> | Response {
@@ -36,33 +55,37 @@ const missing = (what: string) =>
 export function registryAdminRoutes(deps: { registry: Registry }) {
   const { registry } = deps;
   return new Elysia({ name: "registry-admin", prefix: "/registry" })
-    .get("/", () => json(registry.list()))
+    .get(
+      "/",
+      route(() => json(registry.list())),
+    )
     .put(
       "/accounts/:id",
-      async ({ params: raw, body }) => {
+      route(async ({ params: raw, request }) => {
+        const body = await readJsonBody(AccountBody, request);
+        if (body instanceof Response) return body;
         const params = pathParams(raw);
-        const r = ids({ id: params.id });
+        const r = ids({ id: params.id! });
         if (r instanceof Response) return r;
         await registry.putAccount({ id: r.id!, name: body.name, type: body.type ?? "dealership" });
         return json(registry.account(r.id!));
-      },
-      {
-        body: t.Object({
-          name: Name,
-          type: t.Optional(t.Union([t.Literal("dealership"), t.Literal("vendor")])),
-        }),
-      },
+      }),
     )
-    .delete("/accounts/:id", async ({ params }) =>
-      (await registry.deleteAccount(pathParams(params).id.toLowerCase()))
-        ? new Response(null, { status: 204 })
-        : missing("account"),
+    .delete(
+      "/accounts/:id",
+      route(async ({ params }) =>
+        (await registry.deleteAccount(pathParams(params).id!.toLowerCase()))
+          ? new Response(null, { status: 204 })
+          : missing("account"),
+      ),
     )
     .put(
       "/trackers/:accountId/:id",
-      async ({ params: raw, body }) => {
+      route(async ({ params: raw, request }) => {
+        const body = await readJsonBody(TrackerBody, request);
+        if (body instanceof Response) return body;
         const params = pathParams(raw);
-        const r = ids({ accountId: params.accountId, id: params.id });
+        const r = ids({ accountId: params.accountId!, id: params.id! });
         if (r instanceof Response) return r;
         if (!registry.account(r.accountId!))
           return errorResponse("unregistered_id", [
@@ -79,28 +102,30 @@ export function registryAdminRoutes(deps: { registry: Registry }) {
           allowedOrigins: body.allowedOrigins ?? [],
         });
         return json(registry.tracker(r.accountId!, r.id!));
-      },
-      {
-        body: t.Object({
-          name: Name,
-          allowedOrigins: t.Optional(t.Array(OriginSchema, { maxItems: 50 })),
-        }),
-      },
+      }),
     )
-    .delete("/trackers/:accountId/:id", async ({ params: raw }) => {
-      const params = pathParams(raw);
-      return (await registry.deleteTracker(params.accountId.toLowerCase(), params.id.toLowerCase()))
-        ? new Response(null, { status: 204 })
-        : missing("tracker");
-    })
+    .delete(
+      "/trackers/:accountId/:id",
+      route(async ({ params: raw }) => {
+        const params = pathParams(raw);
+        return (await registry.deleteTracker(
+          params.accountId!.toLowerCase(),
+          params.id!.toLowerCase(),
+        ))
+          ? new Response(null, { status: 204 })
+          : missing("tracker");
+      }),
+    )
     .put(
       "/vendors/:name",
-      async ({ params: raw, body }) => {
+      route(async ({ params: raw, request }) => {
+        const body = await readJsonBody(VendorBody, request);
+        if (body instanceof Response) return body;
         const params = pathParams(raw);
         if (
-          params.name.trim().length > 200 ||
-          !params.name.trim() ||
-          params.name.includes("\uFFFD")
+          params.name!.trim().length > 200 ||
+          !params.name!.trim() ||
+          params.name!.includes("\uFFFD")
         )
           return errorResponse("invalid_request", [
             {
@@ -109,21 +134,17 @@ export function registryAdminRoutes(deps: { registry: Registry }) {
               message: "A vendor name has 1 to 200 characters.",
             },
           ]);
-        await registry.putVendor({ name: params.name.trim(), products: body.products ?? [] });
-        return json({ name: params.name.trim(), products: body.products ?? [] });
-      },
-      {
-        body: t.Object({
-          products: t.Optional(
-            t.Array(t.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 }),
-          ),
-        }),
-      },
+        await registry.putVendor({ name: params.name!.trim(), products: body.products ?? [] });
+        return json({ name: params.name!.trim(), products: body.products ?? [] });
+      }),
     )
-    .delete("/vendors/:name", async ({ params: raw }) => {
-      const params = pathParams(raw);
-      return params.name.length <= 200 && (await registry.deleteVendor(params.name))
-        ? new Response(null, { status: 204 })
-        : missing("vendor");
-    });
+    .delete(
+      "/vendors/:name",
+      route(async ({ params: raw }) => {
+        const params = pathParams(raw);
+        return params.name!.length <= 200 && (await registry.deleteVendor(params.name!))
+          ? new Response(null, { status: 204 })
+          : missing("vendor");
+      }),
+    );
 }

@@ -6,11 +6,11 @@
  */
 import type { JourneyLimits } from "../config/schema.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
-import { setImmediate } from "node:timers";
 import { SERVER_EVENTS } from "../events/links.ts";
 import { findJourney, type JourneyReader } from "./journey.ts";
 import type { IsLead } from "./lead-rule.ts";
 import type { Utm, Visit } from "./visits.ts";
+import type { ScanBudget } from "./scan-budget.ts";
 
 export interface Touch {
   visitId: string;
@@ -43,8 +43,8 @@ export interface LeadPage {
   next: string | null;
 }
 
-/** Server events read (and their leads summed up) between two yields to the event loop. */
-const YIELD_EVERY = 50;
+/** Link index entries read in one range read. */
+const READ_BATCH = 50;
 
 const touch = (v: Visit): Touch => ({
   visitId: v.visitId,
@@ -79,33 +79,38 @@ export function summarizeLead(
 /**
  * The leads of an account whose event IDs fall in [fromKey, toKey) (time keys: event IDs are
  * time-ordered), oldest first, at most `limit`, after the event ID `after` if given. Reads only
- * the account's server-side events, through their link index entry.
+ * the account's server-side events, through their link index entry. Thousands of journeys
+ * take seconds, and ingest must not wait for them: the scan is paced by `budget` (it yields
+ * every few milliseconds, and throws ScanStopped when its client goes or its time is up).
  */
 export async function listLeads(
   reader: JourneyReader,
   query: { accountId: string; fromKey: string; toKey: string; after?: string; limit: number },
   limits: JourneyLimits,
   isLead: IsLead,
+  budget: ScanBudget,
 ): Promise<{ leads: LeadSummary[]; next: string | null }> {
   const leads: LeadSummary[] = [];
   const from = query.after && query.after > query.fromKey ? query.after : query.fromKey;
-  // The index is read in slices between yields to the event loop: thousands of journeys take
-  // seconds, and ingest must not wait for them. (A slice's read ends where the next begins.)
+  // Read in batches, each starting where the last ended, so that no read spans a yield.
   for (let after = from, more = true; more; ) {
     more = false;
-    for (const { eventId } of reader.links.entries(query.accountId, SERVER_EVENTS, "", {
-      from: after,
-      below: query.toKey,
-      limit: YIELD_EVERY,
-    })) {
+    const batch = [
+      ...reader.links.entries(query.accountId, SERVER_EVENTS, "", {
+        from: after,
+        below: query.toKey,
+        limit: READ_BATCH,
+      }),
+    ];
+    for (const { eventId } of batch) {
       after = eventId;
       more = true;
       const event = reader.get(eventId);
       if (!event || !isLead(event)) continue;
       if (leads.length === query.limit) return { leads, next: leads.at(-1)!.lead.eventId };
       leads.push(summarizeLead(reader, event, limits, isLead));
+      await budget.pace();
     }
-    if (more) await new Promise((resolve) => setImmediate(resolve));
   }
   return { leads, next: null };
 }

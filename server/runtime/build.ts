@@ -341,7 +341,10 @@ async function compile(staged: string, target: Target, outfile: string): Promise
     ],
     compile: { target: target.bun, outfile, ...(runtime && { executablePath: runtime }) },
     naming: { asset: "native/[name].[ext]" },
-    minify: true,
+    // Names kept: Elysia's generated handlers recognize errors and plugins by their class name
+    // (`error.constructor.name === 'TransformDecodeError'`); renamed, a failed validation was
+    // swallowed and its value passed unchecked.
+    minify: { whitespace: true, syntax: true, identifiers: true, keepNames: true },
     sourcemap: "none",
   });
   if (!result.success) {

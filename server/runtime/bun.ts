@@ -10,6 +10,7 @@ import { collectEndpointOf } from "../app.ts";
 import { ADMIN_PAGE_HEADERS } from "../http/admin-page-headers.ts";
 import { errorResponse } from "../errors.ts";
 import type { PeerAddress } from "../http/client-ip.ts";
+import { frontDoor } from "../http/request-target.ts";
 import { readFileSync } from "node:fs";
 import { type Listener, type Runtime, type ServeOptions, TRANSPORT_BODY_CAP } from "./runtime.ts";
 
@@ -60,10 +61,57 @@ function buildSourcePage(): Promise<{ html: string; assets: Map<string, Blob> }>
   return sourcePage;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: Bun's route handlers take (request, server) of its own types
+type BunHandler = (request: any, server: Server<unknown>) => Response | Promise<Response>;
+
+/**
+ * A handler of Bun's router behind the front door's Host check (request-target.ts), as Elysia's
+ * routes are. Bun's router reads the path itself, so nothing here needs re-routing.
+ */
+const behindFrontDoor =
+  (handler: BunHandler): BunHandler =>
+  (request, server) => {
+    const refused = frontDoor(request);
+    return refused instanceof Response ? refused : handler(request, server);
+  };
+
+/** Headers of the admin page's scripts and styles: named by their hash, so cached for good. */
+const assetHeaders = (contentType: string) => ({
+  "content-type": contentType,
+  "cache-control": "public, max-age=31536000, immutable",
+  "x-content-type-options": "nosniff",
+});
+
+/**
+ * The compiled page's scripts and styles, each at the root path its HTML names, served from
+ * the binary with assetHeaders (Bun's own route for an HTML import sets no nosniff).
+ */
+function builtAssetRoutes(): Record<string, Record<string, BunHandler>> {
+  const files =
+    (page as { files?: { path: string; loader: string; headers?: Record<string, string> }[] })
+      .files ?? [];
+  const routes: Record<string, Record<string, BunHandler>> = {};
+  for (const file of files) {
+    if (file.loader === "html") continue;
+    const name = file.path.slice(file.path.lastIndexOf("/") + 1);
+    const type = file.headers?.["content-type"] ?? Bun.file(file.path).type;
+    routes[`/${name}`] = {
+      GET: () => new Response(Bun.file(file.path), { headers: assetHeaders(type) }),
+    };
+  }
+  return routes;
+}
+
 /** Adds routes for Bun's own router; they take precedence over Elysia's for the same path and method. */
-function addBunRoutes(app: AnyElysia, routes: Record<string, unknown>): void {
+function addBunRoutes(app: AnyElysia, routes: Record<string, Record<string, BunHandler>>): void {
   const config = app.config as { serve?: { routes?: Record<string, unknown> } };
-  config.serve = { ...config.serve, routes: { ...config.serve?.routes, ...routes } };
+  const guarded: Record<string, Record<string, BunHandler>> = {};
+  for (const [path, methods] of Object.entries(routes)) {
+    guarded[path] = {};
+    for (const [method, handler] of Object.entries(methods))
+      guarded[path][method] = behindFrontDoor(handler);
+  }
+  config.serve = { ...config.serve, routes: { ...config.serve?.routes, ...guarded } };
 }
 
 export const bunRuntime: Runtime = {
@@ -187,7 +235,7 @@ export const bunRuntime: Runtime = {
     if (built) {
       const html = Bun.file(built).text();
       addBunRoutes(app, {
-        [`/admin/bundle-${crypto.randomUUID()}`]: page,
+        ...builtAssetRoutes(),
         "/admin": { GET: async () => new Response(await html, { headers: pageHeaders }) },
       });
     } else
@@ -199,13 +247,7 @@ export const bunRuntime: Runtime = {
           GET: async (request: BunRequest<"/admin/assets/:name">) => {
             const asset = (await buildSourcePage()).assets.get(request.params.name);
             if (!asset) return errorResponse("not_found");
-            return new Response(asset, {
-              headers: {
-                "content-type": asset.type,
-                "cache-control": "public, max-age=31536000, immutable",
-                "x-content-type-options": "nosniff",
-              },
-            });
+            return new Response(asset, { headers: assetHeaders(asset.type) });
           },
         },
       });

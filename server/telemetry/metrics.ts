@@ -181,6 +181,11 @@ export class Metrics {
     "Resident memory of the process (includes LMDB's mapped pages).",
     "gauge",
   );
+  readonly adminAuthFailures = new Family(
+    "trackd_admin_auth_failures_total",
+    "Wrong admin tokens (at login or as a bearer), by how they were answered: refused (401, logged) or limited (429, counted only).",
+    "counter",
+  );
   readonly heap = new Family("trackd_heap_used_bytes", "JavaScript heap in use.", "gauge");
   readonly storedNow = new Family("trackd_events_stored", "Events in the store now.", "gauge");
   readonly latency = new Histogram(
@@ -207,6 +212,8 @@ export class Metrics {
       f.inc(undefined, 0);
     for (const route of ["event", "events", "get", "pixel"]) this.requests.inc({ route }, 0);
     for (const code of COLLECT_ERROR_CODES) this.rejected.inc({ code }, 0);
+    for (const via of ["login", "bearer"])
+      for (const result of ["refused", "limited"]) this.adminAuthFailures.inc({ via, result }, 0);
   }
 
   /** Starts a sink's counters at zero (the flusher calls it for each configured sink). */
@@ -254,6 +261,7 @@ export class Metrics {
       this.storageBytes,
       this.storageCap,
       this.storedNow,
+      this.adminAuthFailures,
       this.rss,
       this.heap,
     ];

@@ -7,11 +7,9 @@
  * and invalid requests; and the admin session cookie is Secure there.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
 import { connect as tcpConnect, type Socket } from "node:net";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
-import type { Subprocess } from "bun";
 import fc from "fast-check";
 import {
   BINARY_TOKEN,
@@ -21,14 +19,10 @@ import {
   startBinary,
   type Running,
 } from "../helpers/binary.ts";
-import { freePort, waitFor } from "../helpers/ports.ts";
-import { requireCommand } from "../helpers/system-package.ts";
-import { tempDir } from "../helpers/test-app.ts";
-import { makeCertificate } from "../helpers/certificate.ts";
-
-const CONFIG = join(import.meta.dir, "../../docs/nginx-trackd.conf");
+import { startNginx, type Nginx } from "../helpers/nginx.ts";
+import { waitFor } from "../helpers/ports.ts";
 let trackd: Running;
-let nginx: Subprocess;
+let nginx: Nginx;
 let proxyPort = 0;
 
 const event = (instance: string) =>
@@ -83,7 +77,6 @@ const proxied = (kinds: Kind[]) =>
   );
 
 beforeAll(async () => {
-  const nginxBin = requireCommand("nginx", "nginx");
   await buildBinary();
   const { dir, binary } = await binaryInEmptyDir();
   trackd = await startBinary(binary, dir, [
@@ -93,28 +86,13 @@ beforeAll(async () => {
     "127.0.0.1",
   ]);
 
-  const home = tempDir("trackd-nginx-");
-  const { cert, key } = makeCertificate(home, "trackd", "trackd.example.com");
-  proxyPort = await freePort();
-  const site = readFileSync(CONFIG, "utf8")
-    .replace("server 127.0.0.1:8080;", `server 127.0.0.1:${trackd.port};`)
-    .replace("listen 443 ssl;", `listen 127.0.0.1:${proxyPort} ssl;`)
-    .replace("/etc/ssl/trackd/fullchain.pem", cert)
-    .replace("/etc/ssl/trackd/privkey.pem", key);
-  writeFileSync(join(home, "trackd.conf"), site);
-  writeFileSync(
-    join(home, "nginx.conf"),
-    `pid ${home}/nginx.pid;\nerror_log stderr warn;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path ${home}/body;\n  proxy_temp_path ${home}/proxy;\n  include ${home}/trackd.conf;\n}\n`,
-  );
-  nginx = Bun.spawn([nginxBin, "-p", home, "-c", join(home, "nginx.conf"), "-g", "daemon off;"], {
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+  nginx = await startNginx(trackd.port);
+  proxyPort = nginx.port;
   await waitFor("nginx", async () => (await proxied(["health"]).catch(() => [])).length === 1);
 }, 120000);
 
 afterAll(() => {
-  nginx?.kill();
+  nginx?.stop();
   killAll();
 });
 
