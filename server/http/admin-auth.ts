@@ -20,7 +20,6 @@ import {
   parseSession,
   readCookie,
   SESSION_COOKIE,
-  SESSION_TTL_MS,
   sessionCookie,
 } from "../auth/session.ts";
 import { errorResponse, type ErrorCode } from "../errors.ts";

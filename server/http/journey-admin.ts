@@ -10,10 +10,10 @@ import { errorResponse, type ErrorDetail } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
 import { findJourney, type JourneyReader, type JourneySeed } from "../journey/journey.ts";
 import { leadRule } from "../journey/lead-rule.ts";
-import { listLeads } from "../journey/leads.ts";
+import { listLeads, type LeadSummary } from "../journey/leads.ts";
 import { timeKey } from "../store/event-store.ts";
-import { json } from "./json.ts";
-import { leadsCsv, leadsNdjson } from "./lead-export.ts";
+import { json, jsonText } from "./json.ts";
+import { LEAD_CSV_COLUMNS, leadCsvRow, renderPaced } from "./lead-export.ts";
 import { withQuery } from "./admin-input.ts";
 import { ScanBudget, ScanStopped } from "../journey/scan-budget.ts";
 
@@ -39,6 +39,15 @@ const LeadsQuery = t.Object({
   after: t.Optional(t.String({ maxLength: 64 })),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
+
+/** A page of leads as the API answers it (before rendering). */
+interface LeadsPage {
+  accountId: string;
+  from: string;
+  to: string;
+  leads: LeadSummary[];
+  next: string | null;
+}
 
 const DAY_MS = 86_400_000;
 const DEFAULT_DAYS = 30;
@@ -92,7 +101,7 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
     return problems.length > 0 || from === null || to === null ? problems : { from, to };
   };
 
-  const leadsOf = async (q: typeof LeadsQuery.static, signal: AbortSignal) => {
+  const leadsOf = async (q: typeof LeadsQuery.static, budget: ScanBudget) => {
     const accountId = parsePathId(q.accountId);
     if (accountId === null) return badAccount(q.accountId);
     const r = range(q);
@@ -108,7 +117,7 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
       },
       deps.journey,
       isLead,
-      new ScanBudget(deps.queryTimeoutMs, signal),
+      budget,
     );
     return {
       accountId,
@@ -117,13 +126,17 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
       ...page,
     };
   };
-  /** The leads page in one format, or the query's refusal, or why it stopped. */
+  /**
+   * The leads page in one format (rendered lead by lead, paced like the scan: 10,000 leads
+   * are megabytes of text), or the query's refusal, or why it stopped.
+   */
   const answer =
-    (format: (page: Exclude<Awaited<ReturnType<typeof leadsOf>>, Response>) => Response) =>
+    (format: (page: LeadsPage, pace: () => Promise<void>) => Promise<Response>) =>
     async (query: typeof LeadsQuery.static, { request }: { request: Request }) => {
+      const budget = new ScanBudget(deps.queryTimeoutMs, request.signal);
       try {
-        const page = await leadsOf(query, request.signal);
-        return page instanceof Response ? page : format(page);
+        const page = await leadsOf(query, budget);
+        return page instanceof Response ? page : await format(page, () => budget.pace());
       } catch (err) {
         if (!(err instanceof ScanStopped)) throw err;
         // A client that went away reads no answer; one that waited is told to narrow the query.
@@ -175,27 +188,37 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
         return json(journey);
       }),
     )
-    .get("/leads", withQuery(LeadsQuery, answer(json)))
+    .get(
+      "/leads",
+      withQuery(
+        LeadsQuery,
+        answer(async ({ leads, next, ...page }, pace) => {
+          const items = await renderPaced(leads, (l) => JSON.stringify(l), pace);
+          // The page's fields in their usual order, its leads rendered one by one.
+          const head = JSON.stringify(page).slice(0, -1);
+          return jsonText(`${head},"leads":[${items.join(",")}],"next":${JSON.stringify(next)}}`);
+        }),
+      ),
+    )
     .get(
       "/leads.csv",
       withQuery(
         LeadsQuery,
-        answer((page) =>
-          download(leadsCsv(page.leads), "text/csv; charset=utf-8", `leads-${page.accountId}.csv`),
-        ),
+        answer(async (page, pace) => {
+          const rows = await renderPaced(page.leads, leadCsvRow, pace);
+          const body = `${[LEAD_CSV_COLUMNS.join(","), ...rows].join("\r\n")}\r\n`;
+          return download(body, "text/csv; charset=utf-8", `leads-${page.accountId}.csv`);
+        }),
       ),
     )
     .get(
       "/leads.ndjson",
       withQuery(
         LeadsQuery,
-        answer((page) =>
-          download(
-            leadsNdjson(page.leads),
-            "application/x-ndjson",
-            `leads-${page.accountId}.ndjson`,
-          ),
-        ),
+        answer(async (page, pace) => {
+          const lines = await renderPaced(page.leads, (l) => `${JSON.stringify(l)}\n`, pace);
+          return download(lines.join(""), "application/x-ndjson", `leads-${page.accountId}.ndjson`);
+        }),
       ),
     );
 }

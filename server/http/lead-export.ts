@@ -74,10 +74,24 @@ export function leadCsvRow(s: LeadSummary): string {
     .join(",");
 }
 
-export function leadsCsv(leads: LeadSummary[]): string {
-  return [LEAD_CSV_COLUMNS.join(","), ...leads.map(leadCsvRow)].join("\r\n") + "\r\n";
+/**
+ * Each item rendered, with `pace` awaited between them: a body of thousands of leads is built
+ * without holding the thread that answers events.
+ */
+export async function renderPaced<T>(
+  items: T[],
+  render: (item: T) => string,
+  pace: () => Promise<void>,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const item of items) {
+    out.push(render(item));
+    await pace();
+  }
+  return out;
 }
 
-export function leadsNdjson(leads: LeadSummary[]): string {
-  return leads.map((l) => JSON.stringify(l) + "\n").join("");
+/** The whole CSV at once (tests and the bench; the API renders it paced). */
+export function leadsCsv(leads: LeadSummary[]): string {
+  return [LEAD_CSV_COLUMNS.join(","), ...leads.map(leadCsvRow)].join("\r\n") + "\r\n";
 }

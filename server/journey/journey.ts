@@ -62,6 +62,15 @@ interface Pending {
   via: LinkStep["via"];
 }
 
+/**
+ * A walk through the index that stops (yields) between units of work of at most
+ * PACE_EVERY events read, so that a caller can pace it (findJourneyPaced); its return is the result.
+ */
+type Walk<T> = Generator<void, T, void>;
+
+/** Link entries or events read between two points where a walk may pause. */
+const PACE_EVERY = 100;
+
 /** The journey behind `seed` in `accountId`, or null if the seed event is not in that account. */
 export function findJourney(
   reader: JourneyReader,
@@ -70,6 +79,40 @@ export function findJourney(
   limits: JourneyLimits,
   isLead: IsLead,
 ): Journey | null {
+  const walk = walkJourney(reader, accountId, seed, limits, isLead);
+  for (;;) {
+    const next = walk.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * findJourney paced by `pace` between units of work (a shared identifier can mean a thousand
+ * events to read): an admin scan awaits its ScanBudget there, so events are answered meanwhile.
+ */
+export async function findJourneyPaced(
+  reader: JourneyReader,
+  accountId: string,
+  seed: JourneySeed,
+  limits: JourneyLimits,
+  isLead: IsLead,
+  pace: () => Promise<void>,
+): Promise<Journey | null> {
+  const walk = walkJourney(reader, accountId, seed, limits, isLead);
+  for (;;) {
+    const next = walk.next();
+    if (next.done) return next.value;
+    await pace();
+  }
+}
+
+function* walkJourney(
+  reader: JourneyReader,
+  accountId: string,
+  seed: JourneySeed,
+  limits: JourneyLimits,
+  isLead: IsLead,
+): Walk<Journey | null> {
   const events = new Map<string, TrackedEvent>();
   const devices = new Set<string>();
   const seen = new Set<string>();
@@ -111,7 +154,7 @@ export function findJourney(
   } else enqueue("instance", seed.instanceId, null);
 
   for (let next = queue.shift(); next; next = queue.shift()) {
-    const step = follow(reader, accountId, next, devices, limits);
+    const step = yield* follow(reader, accountId, next, devices, limits);
     why.push(step.step);
     if (!step.step.followed) {
       truncated = true;
@@ -144,13 +187,13 @@ export function findJourney(
 }
 
 /** Reads one identifier's events and decides whether to follow it. */
-function follow(
+function* follow(
   reader: JourneyReader,
   accountId: string,
   link: Pending,
   known: Set<string>,
   limits: JourneyLimits,
-): { step: LinkStep; events: TrackedEvent[]; cut: boolean } {
+): Walk<{ step: LinkStep; events: TrackedEvent[]; cut: boolean }> {
   const entries: LinkEntry[] = [];
   const shoppers = new Set<string>();
   let newDevices = 0;
@@ -158,6 +201,7 @@ function follow(
     limit: limits.maxEventsPerIdentifier + 1,
   })) {
     entries.push(e);
+    if (entries.length % PACE_EVERY === 0) yield;
     if (e.shopper === "" || shoppers.has(e.shopper)) continue;
     shoppers.add(e.shopper);
     // Known to be shared: reading the rest (up to a thousand entries) would change nothing.
@@ -185,6 +229,7 @@ function follow(
   for (const { eventId } of tooMany ? entries.slice(0, limits.maxEventsPerIdentifier) : entries) {
     const event = reader.get(eventId);
     if (event) events.push(event);
+    if (events.length % PACE_EVERY === 0) yield;
   }
   return { step, events, cut: tooMany };
 }

@@ -7,7 +7,7 @@
 import type { JourneyLimits } from "../config/schema.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { SERVER_EVENTS } from "../events/links.ts";
-import { findJourney, type JourneyReader } from "./journey.ts";
+import { findJourneyPaced, type Journey, type JourneyReader } from "./journey.ts";
 import type { IsLead } from "./lead-rule.ts";
 import type { Utm, Visit } from "./visits.ts";
 import type { ScanBudget } from "./scan-budget.ts";
@@ -55,13 +55,7 @@ const touch = (v: Visit): Touch => ({
 });
 
 /** Sums up the journey behind one lead. */
-export function summarizeLead(
-  reader: JourneyReader,
-  lead: TrackedEvent,
-  limits: JourneyLimits,
-  isLead: IsLead,
-): LeadSummary {
-  const journey = findJourney(reader, lead.accountId, { eventId: lead.eventId }, limits, isLead)!;
+export function summarizeLead(lead: TrackedEvent, journey: Journey): LeadSummary {
   const before = journey.visits.filter((v) => v.start <= lead.occurredAt);
   return {
     lead,
@@ -108,7 +102,15 @@ export async function listLeads(
       const event = reader.get(eventId);
       if (!event || !isLead(event)) continue;
       if (leads.length === query.limit) return { leads, next: leads.at(-1)!.lead.eventId };
-      leads.push(summarizeLead(reader, event, limits, isLead));
+      const journey = await findJourneyPaced(
+        reader,
+        event.accountId,
+        { eventId: event.eventId },
+        limits,
+        isLead,
+        () => budget.pace(),
+      );
+      leads.push(summarizeLead(event, journey!));
       await budget.pace();
     }
   }

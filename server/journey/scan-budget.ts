@@ -7,7 +7,7 @@
 import { setImmediate } from "node:timers";
 
 /** Milliseconds a scan works before it yields. Three scans at once keep an event waiting at most ~3 slices. */
-export const SLICE_MS = 2;
+export const SLICE_MS = 0.5;
 
 /** Why a scan stopped before its end. */
 export class ScanStopped extends Error {

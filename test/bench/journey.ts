@@ -20,12 +20,13 @@ import { ScanBudget } from "../../server/journey/scan-budget.ts";
 import { leadsCsv } from "../../server/http/lead-export.ts";
 import { open } from "lmdb";
 import { join } from "node:path";
-import { openStore } from "../../server/store/open-store.ts";
+import { openStore, type Store } from "../../server/store/open-store.ts";
 import { timeKey } from "../../server/store/event-store.ts";
 import { makeEvent } from "../helpers/events.ts";
 import { planShoppers } from "../helpers/shoppers.ts";
 
-const ACCOUNT = "2001";
+/** The account the planned shoppers and their leads belong to. */
+export const ACCOUNT = "2001";
 
 export interface JourneyFigures {
   events: number;
@@ -73,14 +74,15 @@ function stored(body: Record<string, unknown>, source: "browser" | "server"): Tr
   });
 }
 
-export async function journeyBench(
-  dataDir: string,
+/**
+ * Stores the planned shoppers of account ACCOUNT (their visits and leads, plus leads no visit
+ * explains), then events of other accounts up to `total`; returns the leads' event IDs.
+ */
+export async function storeShoppers(
+  store: Store,
   total: number,
   shoppers: number,
-  samples = 2000,
-): Promise<JourneyFigures> {
-  const store = openStore({ dataDir, durability: "relaxed", rejectLogSize: 10 });
-  const built = performance.now();
+): Promise<{ leadIds: string[]; orphanLeads: number; events: number }> {
   const plan = planShoppers(shoppers, 7, Date.now() - 20 * 86_400_000);
   let n = 0;
   let pending: Promise<unknown> = Promise.resolve();
@@ -107,6 +109,18 @@ export async function journeyBench(
       }),
     );
   await pending;
+  return { leadIds, orphanLeads: plan.orphanLeads.length, events: n };
+}
+
+export async function journeyBench(
+  dataDir: string,
+  total: number,
+  shoppers: number,
+  samples = 2000,
+): Promise<JourneyFigures> {
+  const store = openStore({ dataDir, durability: "relaxed", rejectLogSize: 10 });
+  const built = performance.now();
+  const { leadIds, orphanLeads, events } = await storeShoppers(store, total, shoppers);
   const buildSeconds = (performance.now() - built) / 1000;
 
   const limits = Value.Default(JourneySchema, {}) as JourneyLimits;
@@ -136,9 +150,9 @@ export async function journeyBench(
   );
   const csv = leadsCsv(page.leads);
   const exportSeconds = (performance.now() - t0) / 1000;
-  if (csv.length === 0 || page.leads.length !== leadIds.length + plan.orphanLeads.length)
+  if (csv.length === 0 || page.leads.length !== leadIds.length + orphanLeads)
     throw new Error(
-      `export found ${page.leads.length} leads, expected ${leadIds.length + plan.orphanLeads.length}`,
+      `export found ${page.leads.length} leads, expected ${leadIds.length + orphanLeads}`,
     );
   await store.close();
 
@@ -150,7 +164,7 @@ export async function journeyBench(
   await openStore({ dataDir, durability: "relaxed", rejectLogSize: 10 }).close();
   const migrationSeconds = (performance.now() - m0) / 1000;
   return {
-    events: n,
+    events,
     shoppers,
     leads: page.leads.length,
     buildSeconds,

@@ -17,10 +17,12 @@
  *     peak RSS while unauthenticated clients post 100 MB bodies to the admin API.
  *  7. Matching: journeys and a month's leads export with 1,000,000 events and 50,000 shoppers
  *     stored; durable ingest with and without identifier fields, interleaved (the link index's cost).
+ *  9. Admin under load: valid-event latency alone, while three 10,000-lead CSV exports run,
+ *     and while three are asked for and abandoned after 1 s; CPU after abandoning.
  *
  *   npm run bench -- [--rounds 3] [--seconds 10] [--connections 64] [--backlog 1000000]
  *                    [--kill-cycles 20] [--soak-seconds 300] [--shoppers 50000] [--threads N]
- *                    [--only http,batch,cpu,steps,drain,ingest,faults,soak,journey,abuse]
+ *                    [--only http,batch,cpu,steps,drain,ingest,faults,soak,journey,abuse,admin]
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,6 +39,7 @@ import { drainRate } from "./drain.ts";
 import { killCycles } from "./kill-cycles.ts";
 import { journeyBench } from "./journey.ts";
 import { abuse } from "./abuse.ts";
+import { adminLoad } from "./admin-load.ts";
 import { underIdleConnections } from "./idle-connections.ts";
 import {
   median,
@@ -63,7 +66,7 @@ const { values: opts } = parseArgs({
     threads: { type: "string", default: String(Math.max(2, navigator.hardwareConcurrency - 1)) },
     only: {
       type: "string",
-      default: "http,batch,cpu,steps,drain,ingest,faults,soak,journey,abuse",
+      default: "http,batch,cpu,steps,drain,ingest,faults,soak,journey,abuse,admin",
     },
   },
 });
@@ -419,6 +422,21 @@ try {
       "",
       `valid events (wrk -c16) alone: ${a.quiet.rps.toFixed(0)} requests/s, p99 ${a.quiet.p99.toFixed(1)} ms; while 4 clients send 64 KiB events nested to the limit, 1 MiB batches and 50,000-deep batches: ${a.attacked.rps.toFixed(0)} requests/s, p99 ${a.attacked.p99.toFixed(1)} ms (goal: under 50 ms); the attack: ${a.attackRequests} requests, ${statuses(a.attackStatuses)}`,
       `100 unauthenticated 100 MB admin posts, 4 at a time: ${statuses(a.adminStatuses)}; trackd's RSS ${a.rssBeforeMb.toFixed(0)} MB before, peak ${a.rssPeakMb.toFixed(0)} MB (goal: under 150 MB)`,
+    );
+  }
+  if (sections.has("admin")) {
+    console.log(
+      `[${elapsed()}] admin under load: valid events while three 10,000-lead exports run`,
+    );
+    const a = await adminLoad(binary, join(dataRoot, "admin"), seconds, rounds);
+    const line = (r: WrkResult) =>
+      `${r.rps.toFixed(0)} requests/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`;
+    report.push(
+      "",
+      `admin under load (${a.leads} leads stored; valid events with wrk -c16): alone ${line(a.alone)}`,
+      `  while 3 clients export 10,000 leads as CSV, over and over: ${line(a.exporting)} (goal: p99 under 20 ms); ${a.exportsDone} exports, ${a.exportSeconds.toFixed(1)} s each`,
+      `  while 3 clients ask for those exports and abandon each after 1 s: ${line(a.abandoning)}; ${a.exportsAbandoned} abandoned`,
+      `  CPU in the 2 s after 3 exports were abandoned: ${a.cpuAfterAbandonSeconds.toFixed(2)} s, in 2 quiet seconds before: ${a.cpuIdleSeconds.toFixed(2)} s (scans that went on would add up to 2 s)`,
     );
   }
 } finally {
