@@ -184,6 +184,7 @@ function rawStatus(
 describe("the admin gate, from outside", () => {
   let plain: Running;
   let overTls: Running;
+  let threads: Running;
   let nginx: Nginx;
   beforeAll(async () => {
     await buildBinary();
@@ -205,6 +206,12 @@ describe("the admin gate, from outside", () => {
       cert.cert,
       "--tls.key-file",
       cert.key,
+    ]);
+    threads = await startBinary(binary, dir, [
+      "--data-dir",
+      join(dir, "data-threads"),
+      "--workers",
+      "3",
     ]);
     nginx = await startNginx(plain.port);
     await waitFor("nginx", async () => {
@@ -234,18 +241,31 @@ describe("the admin gate, from outside", () => {
         deadLetters: unknown[];
       }
     ).deadLetters.length;
-  const registry = async () =>
-    (await fetch(`${plain.url}/admin/api/registry`, { headers: adminAuth })).text();
+  /** The registry of the trackd behind a transport, read with the token. */
+  const registry = async (server: Running, tls = false) =>
+    (
+      await fetch(`${tls ? "https" : "http"}://127.0.0.1:${server.port}/admin/api/registry`, {
+        headers: adminAuth,
+        tls: { rejectUnauthorized: false },
+      } as RequestInit)
+    ).text();
 
   const transports = () => ({
     binary: {
       connect: () => tcpConnect(plain.port, "127.0.0.1"),
       host: `127.0.0.1:${plain.port}`,
+      registry: () => registry(plain),
+    },
+    "binary with 3 request threads": {
+      connect: () => tcpConnect(threads.port, "127.0.0.1"),
+      host: `127.0.0.1:${threads.port}`,
+      registry: () => registry(threads),
     },
     "binary over TLS": {
       connect: () =>
         tlsConnect({ host: "127.0.0.1", port: overTls.port, rejectUnauthorized: false }),
       host: `127.0.0.1:${overTls.port}`,
+      registry: () => registry(overTls, true),
     },
     "nginx (docs/nginx-trackd.conf)": {
       connect: () =>
@@ -256,6 +276,7 @@ describe("the admin gate, from outside", () => {
           rejectUnauthorized: false,
         }),
       host: "trackd.example.com",
+      registry: () => registry(plain),
     },
   });
 
@@ -268,10 +289,16 @@ describe("the admin gate, from outside", () => {
     }
   });
 
-  for (const name of ["binary", "binary over TLS", "nginx (docs/nginx-trackd.conf)"] as const)
+  for (const name of [
+    "binary",
+    "binary with 3 request threads",
+    "binary over TLS",
+    "nginx (docs/nginx-trackd.conf)",
+  ] as const)
     test(`${name}: every admin route refuses every spelling without credentials, and nothing changes`, async () => {
-      const before = await registry();
-      const { connect, host } = transports()[name];
+      const { connect, host, registry: registryNow } = transports()[name];
+      const before = await registryNow();
+      expect(before).toContain('"accounts"');
       const failures: string[] = [];
       for (const route of routes)
         for (const shape of shapesOf(route.path, host)) {
@@ -280,7 +307,7 @@ describe("the admin gate, from outside", () => {
             failures.push(`${route.method} ${route.pattern} as ${shape.name}: ${status}`);
         }
       expect(failures).toEqual([]);
-      expect(await registry()).toBe(before);
+      expect(await registryNow()).toBe(before);
       expect(await deadLetters()).toBe(1);
     }, 300000);
 });

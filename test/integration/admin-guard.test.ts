@@ -156,6 +156,24 @@ describe("the admin API's gate", () => {
     expect(metrics).toContain('trackd_admin_auth_failures_total{via="bearer",result="limited"} 1');
   });
 
+  test("enforces the admin queries' bounds in the compiled binary, naming each parameter (0.4.0's binary did not)", async () => {
+    for (const [path, name] of [
+      ["/overview?minutes=100000000", "minutes"],
+      ["/overview?minutes=1e3", "minutes"],
+      ["/events?limit=100000", "limit"],
+      ["/events?limit=5&limit=6", "limit"],
+      ["/leads?accountId=1&limit=0", "limit"],
+      ["/leads.csv?accountId=1&limit=-1", "limit"],
+      ["/leads.ndjson?accountId=1&limit=10001", "limit"],
+      ["/leads?accountId=1&to=-271821-04-20T00:00:00.000Z", "to"],
+      ["/dead-letters?limit=0x10", "limit"],
+    ] as const) {
+      const res = await fetch(url(path), { headers: adminAuth });
+      const body = (await res.json()) as { error: { details: { path: string }[] } };
+      expect([path, res.status, body.error.details[0]?.path]).toEqual([path, 400, name]);
+    }
+  });
+
   test("checks a pasted URL with a malformed escape as a 200 that says the ID is invalid", async () => {
     const res = await fetch(url("/check?url=/collect/%25/1/event"), { headers: adminAuth });
     expect(res.status).toBe(200);
