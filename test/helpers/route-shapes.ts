@@ -39,11 +39,11 @@ export const PUBLIC_ADMIN = new Set([
   "/admin/api/session",
 ]);
 
-/** One spelling of a request: the request target as sent, and the Host header. */
+/** One spelling of a request: the request target as sent, and the Host header (null: HTTP/1.0 without one). */
 export interface Shape {
   name: string;
   target: string;
-  host: string;
+  host: string | null;
 }
 
 /**
@@ -77,6 +77,8 @@ export function shapesOf(path: string, host: string): Shape[] {
     { name: "trailing #", target: `${path}#`, host },
     { name: "trailing slash", target: `${path}/`, host },
     { name: "semicolon", target: `${path};x`, host },
+    { name: "HTTP/1.0 without Host", target: path, host: null },
+    { name: "HTTP/1.0 without Host, padded", target: `/xxxxxxxxxx${path}`, host: null },
   );
   return shapes;
 }

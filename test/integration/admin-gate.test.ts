@@ -83,6 +83,7 @@ describe("the admin gate, in process", () => {
     const failures: string[] = [];
     for (const route of routes)
       for (const shape of shapesOf(route.path, "localhost")) {
+        if (shape.host === null) continue; // a request in process has a URL with a host
         const url = shape.target.startsWith("/")
           ? `http://${shape.host}${shape.target}`
           : shape.target;
@@ -158,17 +159,21 @@ function rawStatus(
   connect: () => import("node:net").Socket,
   method: string,
   target: string,
-  host: string,
+  host: string | null,
 ): Promise<number> {
   const body = ["PUT", "POST"].includes(method) ? CHANGE : "";
-  const head = `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+  const start =
+    host === null
+      ? `${method} ${target} HTTP/1.0\r\n`
+      : `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\n`;
+  const head = `${start}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
   return new Promise((resolve) => {
     const socket = connect();
     let out = "";
     const done = () => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(out)?.[1] ?? 0));
+      resolve(Number(/^HTTP\/1\.[01] (\d{3})/.exec(out)?.[1] ?? 0));
     };
     // A stream that was let through (the live events) never closes: its status is read at the timeout.
     const timer = setTimeout(done, 3000);
