@@ -249,10 +249,18 @@ export function createApp(
         adminRoutes({
           store: deps.store,
           whereIs: flusher && ((id, json) => flusher.whereIs(id, json)),
+          queryTimeoutMs: deps.config.admin.queryTimeoutSeconds * 1000,
         }),
       )
       .use(registryAdminRoutes({ registry }))
-      .use(checkAdminRoutes({ registry, store: deps.store, now }))
+      .use(
+        checkAdminRoutes({
+          registry,
+          store: deps.store,
+          now,
+          queryTimeoutMs: deps.config.admin.queryTimeoutSeconds * 1000,
+        }),
+      )
       .use(
         journeyAdminRoutes({
           reader: deps.store.events,

@@ -17,11 +17,14 @@ import {
 } from "./admin.model.ts";
 import { json } from "./json.ts";
 import { withQuery } from "./admin-input.ts";
+import { scanned } from "./admin-scan.ts";
 
 export interface AdminDeps {
   store: Pick<Store, "events" | "rejects" | "stats" | "usedBytes" | "fileBytes">;
   /** Where an event is per sink (from the flusher); absent when nothing delivers. */
   whereIs?: (eventId: string, json: string) => EventDelivery[];
+  /** How long a scan of the events may run (admin.queryTimeoutSeconds). */
+  queryTimeoutMs: number;
 }
 
 export function adminRoutes(deps: AdminDeps) {
@@ -39,8 +42,14 @@ export function adminRoutes(deps: AdminDeps) {
     new Elysia({ name: "admin-api" })
       .get(
         "/events",
-        withQuery(EventListQuery, (query) =>
-          json(events.list(toFilter(query), query.limit ?? 50, query.before)),
+        withQuery(EventListQuery, (query, { request }) =>
+          scanned(request, deps.queryTimeoutMs, async (budget) =>
+            json(
+              await events.listPaced(toFilter(query), query.limit ?? 50, query.before, () =>
+                budget.pace(),
+              ),
+            ),
+          ),
         ),
       )
       .get(

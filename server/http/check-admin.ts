@@ -9,6 +9,7 @@ import type { Registry } from "../registry/registry.ts";
 import type { Store } from "../store/open-store.ts";
 import { json } from "./json.ts";
 import { withQuery } from "./admin-input.ts";
+import { scanned } from "./admin-scan.ts";
 import { NoQuery, type CheckResult, type UnregisteredPair } from "./admin.model.ts";
 
 /** aid and tid from a pasted collect URL (any host, any query). */
@@ -36,47 +37,63 @@ export function checkAdminRoutes(deps: {
   registry: Registry;
   store: Pick<Store, "events" | "rejects" | "stats">;
   now: () => number;
+  /** How long the scan for the pair's latest events may run (admin.queryTimeoutSeconds). */
+  queryTimeoutMs: number;
 }) {
   const { registry, store } = deps;
   return new Elysia({ name: "check-admin" })
     .get(
       "/check",
-      withQuery(CheckQuery, (query) => {
-        const fromUrl = query.url ? idsFromUrl(query.url) : null;
-        const rawAid = (fromUrl?.aid ?? query.aid ?? "").trim();
-        const rawTid = (fromUrl?.tid ?? query.tid ?? "").trim();
-        const aid = parsePathId(rawAid);
-        const tid = parsePathId(rawTid);
-        const account = aid ? registry.account(aid) : undefined;
-        const tracker = aid && tid ? registry.tracker(aid, tid) : undefined;
-        const counters = aid && tid ? store.stats.get(aid, tid) : null;
-        return json({
-          aid: { raw: rawAid, valid: aid !== null, id: aid },
-          tid: { raw: rawTid, valid: tid !== null, id: tid },
-          account: account
-            ? { registered: true, name: account.name, type: account.type }
-            : { registered: false },
-          tracker: tracker
-            ? { registered: true, name: tracker.name, allowedOrigins: tracker.allowedOrigins }
-            : { registered: false, registeredUnder: tid ? registry.accountsWithTracker(tid) : [] },
-          activity:
-            aid && tid
-              ? {
-                  ...store.stats.recent(aid, tid, deps.now()),
-                  accepted: counters?.accepted ?? 0,
-                  test: counters?.test ?? 0,
-                  rejected: counters?.rejected ?? 0,
-                  lastEventAt: counters?.lastEventAt ?? null,
-                  lastRejectAt: counters?.lastRejectAt ?? null,
-                }
-              : null,
-          latestEvents:
-            aid && tid ? store.events.list({ accountId: aid, trackerId: tid }, 10).events : [],
-          latestRejects:
-            aid && tid ? store.rejects.list({ limit: 10, accountId: aid, trackerId: tid }) : [],
-          suggestions: aid && tid && !tracker ? registry.suggest(aid, tid) : [],
-        } satisfies CheckResult);
-      }),
+      withQuery(CheckQuery, (query, { request }) =>
+        scanned(request, deps.queryTimeoutMs, async (budget) => {
+          const fromUrl = query.url ? idsFromUrl(query.url) : null;
+          const rawAid = (fromUrl?.aid ?? query.aid ?? "").trim();
+          const rawTid = (fromUrl?.tid ?? query.tid ?? "").trim();
+          const aid = parsePathId(rawAid);
+          const tid = parsePathId(rawTid);
+          const account = aid ? registry.account(aid) : undefined;
+          const tracker = aid && tid ? registry.tracker(aid, tid) : undefined;
+          const counters = aid && tid ? store.stats.get(aid, tid) : null;
+          return json({
+            aid: { raw: rawAid, valid: aid !== null, id: aid },
+            tid: { raw: rawTid, valid: tid !== null, id: tid },
+            account: account
+              ? { registered: true, name: account.name, type: account.type }
+              : { registered: false },
+            tracker: tracker
+              ? { registered: true, name: tracker.name, allowedOrigins: tracker.allowedOrigins }
+              : {
+                  registered: false,
+                  registeredUnder: tid ? registry.accountsWithTracker(tid) : [],
+                },
+            activity:
+              aid && tid
+                ? {
+                    ...store.stats.recent(aid, tid, deps.now()),
+                    accepted: counters?.accepted ?? 0,
+                    test: counters?.test ?? 0,
+                    rejected: counters?.rejected ?? 0,
+                    lastEventAt: counters?.lastEventAt ?? null,
+                    lastRejectAt: counters?.lastRejectAt ?? null,
+                  }
+                : null,
+            latestEvents:
+              aid && tid
+                ? (
+                    await store.events.listPaced(
+                      { accountId: aid, trackerId: tid },
+                      10,
+                      undefined,
+                      () => budget.pace(),
+                    )
+                  ).events
+                : [],
+            latestRejects:
+              aid && tid ? store.rejects.list({ limit: 10, accountId: aid, trackerId: tid }) : [],
+            suggestions: aid && tid && !tracker ? registry.suggest(aid, tid) : [],
+          } satisfies CheckResult);
+        }),
+      ),
     )
     .get(
       "/unregistered",

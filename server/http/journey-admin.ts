@@ -15,7 +15,8 @@ import { timeKey } from "../store/event-store.ts";
 import { json, jsonText } from "./json.ts";
 import { LEAD_CSV_COLUMNS, leadCsvRow, renderPaced } from "./lead-export.ts";
 import { withQuery } from "./admin-input.ts";
-import { ScanBudget, ScanStopped } from "../journey/scan-budget.ts";
+import type { ScanBudget } from "../store/scan-budget.ts";
+import { scanned } from "./admin-scan.ts";
 
 export interface JourneyAdminDeps {
   reader: JourneyReader;
@@ -132,23 +133,11 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
    */
   const answer =
     (format: (page: LeadsPage, pace: () => Promise<void>) => Promise<Response>) =>
-    async (query: typeof LeadsQuery.static, { request }: { request: Request }) => {
-      const budget = new ScanBudget(deps.queryTimeoutMs, request.signal);
-      try {
+    (query: typeof LeadsQuery.static, { request }: { request: Request }) =>
+      scanned(request, deps.queryTimeoutMs, async (budget) => {
         const page = await leadsOf(query, budget);
         return page instanceof Response ? page : await format(page, () => budget.pace());
-      } catch (err) {
-        if (!(err instanceof ScanStopped)) throw err;
-        // A client that went away reads no answer; one that waited is told to narrow the query.
-        return errorResponse(
-          "query_timeout",
-          [],
-          err.reason === "timeout"
-            ? `The query ran longer than ${deps.queryTimeoutMs / 1000} s; narrow it (a shorter from/to or a lower limit) and page with after.`
-            : "The client closed the connection; the query was stopped.",
-        );
-      }
-    };
+      });
   const download = (body: string, type: string, name: string) =>
     new Response(body, {
       headers: {

@@ -93,5 +93,5 @@ export async function renderPaced<T>(
 
 /** The whole CSV at once (tests and the bench; the API renders it paced). */
 export function leadsCsv(leads: LeadSummary[]): string {
-  return [LEAD_CSV_COLUMNS.join(","), ...leads.map(leadCsvRow)].join("\r\n") + "\r\n";
+  return `${[LEAD_CSV_COLUMNS.join(","), ...leads.map(leadCsvRow)].join("\r\n")}\r\n`;
 }

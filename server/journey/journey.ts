@@ -11,6 +11,7 @@
 import type { JourneyLimits } from "../config/schema.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { deviceInKey, linksOf, SERVER_EVENTS, type LinkKind } from "../events/links.ts";
+import { walkPaced, walkToEnd, type Walk } from "../store/scan-budget.ts";
 import type { LinkEntry, LinkIndex } from "../store/link-index.ts";
 import type { IsLead } from "./lead-rule.ts";
 import { byOccurrence, groupVisits, type Visit } from "./visits.ts";
@@ -62,12 +63,6 @@ interface Pending {
   via: LinkStep["via"];
 }
 
-/**
- * A walk through the index that stops (yields) between units of work of at most
- * PACE_EVERY events read, so that a caller can pace it (findJourneyPaced); its return is the result.
- */
-type Walk<T> = Generator<void, T, void>;
-
 /** Link entries or events read between two points where a walk may pause. */
 const PACE_EVERY = 100;
 
@@ -79,11 +74,7 @@ export function findJourney(
   limits: JourneyLimits,
   isLead: IsLead,
 ): Journey | null {
-  const walk = walkJourney(reader, accountId, seed, limits, isLead);
-  for (;;) {
-    const next = walk.next();
-    if (next.done) return next.value;
-  }
+  return walkToEnd(walkJourney(reader, accountId, seed, limits, isLead));
 }
 
 /**
@@ -98,14 +89,10 @@ export async function findJourneyPaced(
   isLead: IsLead,
   pace: () => Promise<void>,
 ): Promise<Journey | null> {
-  const walk = walkJourney(reader, accountId, seed, limits, isLead);
-  for (;;) {
-    const next = walk.next();
-    if (next.done) return next.value;
-    await pace();
-  }
+  return walkPaced(walkJourney(reader, accountId, seed, limits, isLead), pace);
 }
 
+/** The journey's walk: it yields every PACE_EVERY index entries or events read. */
 function* walkJourney(
   reader: JourneyReader,
   accountId: string,

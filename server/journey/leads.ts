@@ -10,7 +10,7 @@ import { SERVER_EVENTS } from "../events/links.ts";
 import { findJourneyPaced, type Journey, type JourneyReader } from "./journey.ts";
 import type { IsLead } from "./lead-rule.ts";
 import type { Utm, Visit } from "./visits.ts";
-import type { ScanBudget } from "./scan-budget.ts";
+import type { ScanBudget } from "../store/scan-budget.ts";
 
 export interface Touch {
   visitId: string;

@@ -10,6 +10,7 @@ import { shopperKeyOf, linksOf } from "../events/links.ts";
 import { EventLog, type DeliveryRead } from "./event-log.ts";
 import type { EventWriter, Written } from "./event-writer.ts";
 import { LINKS_DB, type LinkIndex } from "./link-index.ts";
+import { walkPaced, walkToEnd, type Walk } from "./scan-budget.ts";
 import type { TrackerStats } from "./tracker-stats.ts";
 
 export interface EventFilter {
@@ -31,6 +32,8 @@ export interface EventPage {
 
 /** How many stored events one list call may read before it returns what it found. */
 const SCAN_LIMIT = 20000;
+/** Events a list reads between two points where it may pause (listPaced). */
+const SCAN_PACE = 100;
 
 /** The databases' names (the writer thread opens them by name). */
 export const EVENT_DBS = { events: "events", links: LINKS_DB };
@@ -209,20 +212,7 @@ export class EventStore {
 
   /** Newest first, optionally before an event ID, filtered. Reads at most SCAN_LIMIT events per call. */
   list(filter: EventFilter, limit: number, before?: string): EventPage {
-    if (filter.accountId && filter.instanceId) return this.listInstance(filter, limit, before);
-    const out: TrackedEvent[] = [];
-    let scanned = 0;
-    for (const { key, value } of this.events.getRange({
-      reverse: true,
-      ...(before ? { start: before } : {}),
-    })) {
-      if (key === before) continue;
-      const event = JSON.parse(value) as TrackedEvent;
-      if (matches(event, filter)) out.push(event);
-      if (out.length >= limit) return { events: out, next: key };
-      if (++scanned >= SCAN_LIMIT) return { events: out, next: key };
-    }
-    return { events: out, next: null };
+    return walkToEnd(this.walkList(filter, limit, before));
   }
 
   /** Every event of an account that shares an instance ID, oldest first. */
@@ -235,17 +225,43 @@ export class EventStore {
     return out;
   }
 
-  private listInstance(filter: EventFilter, limit: number, before?: string): EventPage {
+  /** list, paced by `pace` every SCAN_PACE events read: the admin API awaits its ScanBudget there. */
+  listPaced(
+    filter: EventFilter,
+    limit: number,
+    before: string | undefined,
+    pace: () => Promise<void>,
+  ): Promise<EventPage> {
+    return walkPaced(this.walkList(filter, limit, before), pace);
+  }
+
+  /** Newest first, at most `limit` matches and SCAN_LIMIT events read; yields every SCAN_PACE read. */
+  private *walkList(filter: EventFilter, limit: number, before?: string): Walk<EventPage> {
     const out: TrackedEvent[] = [];
-    for (const { eventId } of this.links.entries(
-      filter.accountId!,
-      "instance",
-      filter.instanceId!,
-      { reverse: true, from: before },
-    )) {
-      const event = this.get(eventId);
-      if (event && matches(event, filter)) out.push(event);
-      if (out.length >= limit) return { events: out, next: eventId };
+    let scanned = 0;
+    if (filter.accountId && filter.instanceId) {
+      for (const { eventId } of this.links.entries(
+        filter.accountId,
+        "instance",
+        filter.instanceId,
+        { reverse: true, from: before },
+      )) {
+        const event = this.get(eventId);
+        if (event && matches(event, filter)) out.push(event);
+        if (out.length >= limit || ++scanned >= SCAN_LIMIT) return { events: out, next: eventId };
+        if (scanned % SCAN_PACE === 0) yield;
+      }
+      return { events: out, next: null };
+    }
+    for (const { key, value } of this.events.getRange({
+      reverse: true,
+      ...(before ? { start: before } : {}),
+    })) {
+      if (key === before) continue;
+      const event = JSON.parse(value) as TrackedEvent;
+      if (matches(event, filter)) out.push(event);
+      if (out.length >= limit || ++scanned >= SCAN_LIMIT) return { events: out, next: key };
+      if (scanned % SCAN_PACE === 0) yield;
     }
     return { events: out, next: null };
   }

@@ -16,7 +16,7 @@ import { uuidv7 } from "../../server/events/ids.ts";
 import { findJourney } from "../../server/journey/journey.ts";
 import { leadRule } from "../../server/journey/lead-rule.ts";
 import { listLeads } from "../../server/journey/leads.ts";
-import { ScanBudget } from "../../server/journey/scan-budget.ts";
+import { ScanBudget } from "../../server/store/scan-budget.ts";
 import { leadsCsv } from "../../server/http/lead-export.ts";
 import { open } from "lmdb";
 import { join } from "node:path";

@@ -14,7 +14,7 @@ import {
 } from "../../server/config/schema.ts";
 import { journeyAdminRoutes } from "../../server/http/journey-admin.ts";
 import type { JourneyReader } from "../../server/journey/journey.ts";
-import { ScanBudget, ScanStopped, SLICE_MS } from "../../server/journey/scan-budget.ts";
+import { ScanBudget, ScanStopped, SLICE_MS } from "../../server/store/scan-budget.ts";
 import { createTestApp, errorOf, type TestApp, validEvent } from "../helpers/test-app.ts";
 
 const ACCOUNT = "6f1c1f0e-9a55-4d5e-8d43-1c2b3a4d5e6f";
@@ -119,4 +119,17 @@ describe("leads scans", () => {
     expect(readsWhenGone).toBeLessThan(LEADS * 2);
     expect((await errorOf(res)).code).toBe("query_timeout");
   });
+});
+
+describe("the events list", () => {
+  test("pauses while it reads (every 100 events), and finds what the sync list finds", async () => {
+    let pauses = 0;
+    const paced = await t.store.events.listPaced({ vendor: "nobody" }, 50, undefined, async () => {
+      pauses++;
+    });
+    expect(paced).toEqual(t.store.events.list({ vendor: "nobody" }, 50));
+    expect(pauses).toBe(Math.floor(LEADS / 100));
+  });
+
+});
 });

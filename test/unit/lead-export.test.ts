@@ -34,10 +34,14 @@ function excelCells(line: string, separator: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (c === '"' && cell === "" && !quoted) quoted = true;
-    else if (c === '"' && quoted && line[i + 1] === '"') (cell += '"'), i++;
-    else if (c === '"' && quoted) quoted = false;
-    else if (c === separator && !quoted) cells.push(cell), (cell = "");
-    else cell += c;
+    else if (c === '"' && quoted && line[i + 1] === '"') {
+      cell += '"';
+      i++;
+    } else if (c === '"' && quoted) quoted = false;
+    else if (c === separator && !quoted) {
+      cells.push(cell);
+      cell = "";
+    } else cell += c;
   }
   return [...cells, cell];
 }

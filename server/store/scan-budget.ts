@@ -41,3 +41,26 @@ export class ScanBudget {
     if (this.sliceStart > this.deadline) throw new ScanStopped("timeout");
   }
 }
+
+/**
+ * A scan written as a generator that yields between units of work: run whole (walkToEnd) or
+ * paced by a budget (walkPaced). Its return is the result.
+ */
+export type Walk<T> = Generator<void, T, void>;
+
+/** Runs a walk to its end at once. */
+export function walkToEnd<T>(walk: Walk<T>): T {
+  for (;;) {
+    const next = walk.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** Runs a walk, awaiting `pace` wherever it yields (ScanBudget.pace: a yield to the event loop now and then). */
+export async function walkPaced<T>(walk: Walk<T>, pace: () => Promise<void>): Promise<T> {
+  for (;;) {
+    const next = walk.next();
+    if (next.done) return next.value;
+    await pace();
+  }
+}
