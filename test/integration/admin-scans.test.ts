@@ -130,6 +130,4 @@ describe("the events list", () => {
     expect(paced).toEqual(t.store.events.list({ vendor: "nobody" }, 50));
     expect(pauses).toBe(Math.floor(LEADS / 100));
   });
-
-});
 });
