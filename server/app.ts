@@ -237,6 +237,7 @@ export function createApp(
       isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
       metrics,
     });
+    const queryTimeoutMs = deps.config.admin.queryTimeoutSeconds * 1000;
     const gated = new Elysia()
       .onBeforeHandle((context: GateContext) => {
         const refused = auth.requireAdmin(context) ?? auth.checkRequest(context);
@@ -249,7 +250,7 @@ export function createApp(
         adminRoutes({
           store: deps.store,
           whereIs: flusher && ((id, json) => flusher.whereIs(id, json)),
-          queryTimeoutMs: deps.config.admin.queryTimeoutSeconds * 1000,
+          queryTimeoutMs,
         }),
       )
       .use(registryAdminRoutes({ registry }))
@@ -258,7 +259,7 @@ export function createApp(
           registry,
           store: deps.store,
           now,
-          queryTimeoutMs: deps.config.admin.queryTimeoutSeconds * 1000,
+          queryTimeoutMs,
         }),
       )
       .use(
@@ -266,7 +267,7 @@ export function createApp(
           reader: deps.store.events,
           journey: deps.config.journey,
           leads: deps.config.leads,
-          queryTimeoutMs: deps.config.admin.queryTimeoutSeconds * 1000,
+          queryTimeoutMs,
           now,
         }),
       )

@@ -38,13 +38,13 @@ async function post(n: number, from: number): Promise<void> {
   }
 }
 
-/** Event IDs in the file sink's files, in file and line order. */
+/** Event IDs in the file sink's files, in file and line order; a line still being written is not one yet. */
 function filed(): string[] {
   const out = join(dir, "events");
   if (!existsSync(out)) return [];
   return readdirSync(out)
     .sort()
-    .flatMap((f) => readFileSync(join(out, f), "utf8").trim().split("\n").filter(Boolean))
+    .flatMap((f) => readFileSync(join(out, f), "utf8").split("\n").slice(0, -1).filter(Boolean))
     .map((line) => (JSON.parse(line) as { eventId: string }).eventId);
 }
 

@@ -31,12 +31,12 @@ const event = (instance: string) =>
     instance_id: instance,
   });
 
-/** Lines written by a file sink into `dir`. */
+/** Lines written by a file sink into `dir` (a line still being written is not one yet). */
 function fileSinkLines(dir: string): { eventId: string; instanceId: string }[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith(".ndjson"))
-    .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean))
+    .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").slice(0, -1).filter(Boolean))
     .map((line) => JSON.parse(line));
 }
 

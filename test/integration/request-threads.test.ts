@@ -74,13 +74,13 @@ async function many<T>(n: number, concurrency: number, call: (i: number) => Prom
   return out;
 }
 
-/** Event IDs in the file sink's files, in file and line order. */
+/** Event IDs in the file sink's files, in file and line order; a line still being written is not one yet. */
 function filed(dataDir: string): string[] {
   const dir = join(dataDir, "events");
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .sort()
-    .flatMap((f) => readFileSync(join(dir, f), "utf8").trim().split("\n").filter(Boolean))
+    .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").slice(0, -1).filter(Boolean))
     .map((line) => (JSON.parse(line) as { eventId: string }).eventId);
 }
 
