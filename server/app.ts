@@ -278,6 +278,7 @@ export function createApp(
           flusher,
           capBytes: deps.config.storageMaxBytes,
           now,
+          queryTimeoutMs,
         }),
       );
     if (flusher) gated.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery }));

@@ -362,7 +362,7 @@ export const ConfigSchema = Type.Object(
           maximum: 3600,
           default: 30,
           description:
-            "An admin query (leads and their exports) running longer than this is stopped with 503 query_timeout.",
+            "An admin query that reads a growing amount (leads and exports, journeys, event and reject lists) running longer than this is stopped with 503 query_timeout.",
         }),
       },
       { additionalProperties: false, default: {} },

@@ -85,8 +85,14 @@ export function adminRoutes(deps: AdminDeps) {
       )
       .get(
         "/rejects",
-        withQuery(RejectListQuery, (query) =>
-          json({ rejects: rejects.list({ ...query, limit: query.limit ?? 50 }) }),
+        withQuery(RejectListQuery, (query, { request }) =>
+          scanned(request, deps.queryTimeoutMs, async (budget) =>
+            json({
+              rejects: await rejects.listPaced({ ...query, limit: query.limit ?? 50 }, () =>
+                budget.pace(),
+              ),
+            }),
+          ),
         ),
       )
       .get(

@@ -89,7 +89,11 @@ export function checkAdminRoutes(deps: {
                   ).events
                 : [],
             latestRejects:
-              aid && tid ? store.rejects.list({ limit: 10, accountId: aid, trackerId: tid }) : [],
+              aid && tid
+                ? await store.rejects.listPaced({ limit: 10, accountId: aid, trackerId: tid }, () =>
+                    budget.pace(),
+                  )
+                : [],
             suggestions: aid && tid && !tracker ? registry.suggest(aid, tid) : [],
           } satisfies CheckResult);
         }),

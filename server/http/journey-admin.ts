@@ -8,7 +8,7 @@ import { Elysia } from "elysia";
 import type { JourneyLimits, LeadRule } from "../config/schema.ts";
 import { errorResponse, type ErrorDetail } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
-import { findJourney, type JourneyReader, type JourneySeed } from "../journey/journey.ts";
+import { findJourneyPaced, type JourneyReader, type JourneySeed } from "../journey/journey.ts";
 import { leadRule } from "../journey/lead-rule.ts";
 import { listLeads, type LeadSummary } from "../journey/leads.ts";
 import { timeKey } from "../store/event-store.ts";
@@ -150,32 +150,41 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
   return new Elysia({ name: "journey-admin" })
     .get(
       "/journey",
-      withQuery(JourneyQuery, (query) => {
-        if ((query.eventId === undefined) === (query.instanceId === undefined))
-          return errorResponse("invalid_request", [
-            {
-              path: "eventId",
-              code: "invalid_value",
-              message: "Give exactly one of eventId and instanceId.",
-            },
-          ]);
-        const seed: JourneySeed =
-          query.eventId !== undefined
-            ? { eventId: query.eventId.toLowerCase() }
-            : { instanceId: query.instanceId! };
-        const accountId = parsePathId(query.accountId);
-        if (accountId === null) return badAccount(query.accountId);
-        const journey = findJourney(deps.reader, accountId, seed, deps.journey, isLead);
-        if (!journey)
-          return errorResponse("event_not_found", [
-            {
-              path: "eventId",
-              code: "invalid_value",
-              message: `No event ${query.eventId} in account ${query.accountId}.`,
-            },
-          ]);
-        return json(journey);
-      }),
+      withQuery(JourneyQuery, (query, { request }) =>
+        scanned(request, deps.queryTimeoutMs, async (budget) => {
+          if ((query.eventId === undefined) === (query.instanceId === undefined))
+            return errorResponse("invalid_request", [
+              {
+                path: "eventId",
+                code: "invalid_value",
+                message: "Give exactly one of eventId and instanceId.",
+              },
+            ]);
+          const seed: JourneySeed =
+            query.eventId !== undefined
+              ? { eventId: query.eventId.toLowerCase() }
+              : { instanceId: query.instanceId! };
+          const accountId = parsePathId(query.accountId);
+          if (accountId === null) return badAccount(query.accountId);
+          const journey = await findJourneyPaced(
+            deps.reader,
+            accountId,
+            seed,
+            deps.journey,
+            isLead,
+            () => budget.pace(),
+          );
+          if (!journey)
+            return errorResponse("event_not_found", [
+              {
+                path: "eventId",
+                code: "invalid_value",
+                message: `No event ${query.eventId} in account ${query.accountId}.`,
+              },
+            ]);
+          return json(journey);
+        }),
+      ),
     )
     .get(
       "/leads",

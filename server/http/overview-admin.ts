@@ -2,6 +2,7 @@
 import { Type as t } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import { withQuery } from "./admin-input.ts";
+import { scanned } from "./admin-scan.ts";
 import { NoQuery } from "./admin.model.ts";
 import type { Delivery } from "../flusher/flusher.ts";
 import type { Registry } from "../registry/registry.ts";
@@ -18,6 +19,8 @@ export function overviewAdminRoutes(deps: {
   flusher?: Delivery;
   capBytes: number;
   now: () => number;
+  /** How long counting the reject log may run (admin.queryTimeoutSeconds). */
+  queryTimeoutMs: number;
 }) {
   const { store, registry } = deps;
   return new Elysia({ name: "overview-admin" })
@@ -48,11 +51,10 @@ export function overviewAdminRoutes(deps: {
     )
     .get(
       "/rejects/summary",
-      withQuery(NoQuery, () => {
-        const byCode: Record<string, number> = {};
-        const rejects = store.rejects.list({ limit: 1_000_000 });
-        for (const r of rejects) byCode[r.code] = (byCode[r.code] ?? 0) + 1;
-        return json({ total: rejects.length, byCode });
-      }),
+      withQuery(NoQuery, (_, { request }) =>
+        scanned(request, deps.queryTimeoutMs, async (budget) =>
+          json(await store.rejects.countByCode(() => budget.pace())),
+        ),
+      ),
     );
 }

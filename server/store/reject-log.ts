@@ -6,6 +6,7 @@ import type { Database } from "lmdb";
 import type { ErrorDetail } from "../errors.ts";
 import { uuidv7 } from "../events/ids.ts";
 import type { TrackerStats } from "./tracker-stats.ts";
+import { walkPaced, walkToEnd, type Walk } from "./scan-budget.ts";
 
 export interface RejectRecord {
   id: string;
@@ -23,6 +24,18 @@ export interface RejectRecord {
 }
 
 export const SAMPLE_CHARS = 512;
+
+/** What a list of the reject log asks for. */
+export interface RejectQuery {
+  limit: number;
+  before?: string;
+  accountId?: string;
+  trackerId?: string;
+  code?: string;
+}
+
+/** Records read between two points where a paced read may pause. */
+const SCAN_PACE = 100;
 
 export class RejectLog {
   private size: number;
@@ -58,18 +71,30 @@ export class RejectLog {
   }
 
   /** Newest first, optionally before a record ID and filtered by tracker or code. */
-  list(options: {
-    limit: number;
-    before?: string;
-    accountId?: string;
-    trackerId?: string;
-    code?: string;
-  }): RejectRecord[] {
+  list(options: RejectQuery): RejectRecord[] {
+    return walkToEnd(this.walkList(options));
+  }
+
+  /** list, paced by `pace` every SCAN_PACE records read (the admin API's ScanBudget). */
+  listPaced(options: RejectQuery, pace: () => Promise<void>): Promise<RejectRecord[]> {
+    return walkPaced(this.walkList(options), pace);
+  }
+
+  /** How many records the log holds, by code; paced like listPaced. */
+  countByCode(
+    pace: () => Promise<void>,
+  ): Promise<{ total: number; byCode: Record<string, number> }> {
+    return walkPaced(this.walkCodes(), pace);
+  }
+
+  private *walkList(options: RejectQuery): Walk<RejectRecord[]> {
     const out: RejectRecord[] = [];
+    let read = 0;
     for (const { key, value } of this.db.getRange({
       reverse: true,
       ...(options.before ? { start: options.before } : {}),
     })) {
+      if (++read % SCAN_PACE === 0) yield;
       if (key === options.before) continue;
       if (options.accountId && value.accountId !== options.accountId) continue;
       if (options.trackerId && value.trackerId !== options.trackerId) continue;
@@ -78,6 +103,16 @@ export class RejectLog {
       if (out.length >= options.limit) break;
     }
     return out;
+  }
+
+  private *walkCodes(): Walk<{ total: number; byCode: Record<string, number> }> {
+    const byCode: Record<string, number> = {};
+    let total = 0;
+    for (const { value } of this.db.getRange()) {
+      byCode[value.code] = (byCode[value.code] ?? 0) + 1;
+      if (++total % SCAN_PACE === 0) yield;
+    }
+    return { total, byCode };
   }
 
   private entries(): number {

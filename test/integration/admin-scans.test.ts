@@ -131,3 +131,21 @@ describe("the events list", () => {
     expect(pauses).toBe(Math.floor(LEADS / 100));
   });
 });
+
+describe("the reject log's reads", () => {
+  test("pause every 100 records, and count and list what the unpaced list finds", async () => {
+    for (let i = 0; i < 250; i++)
+      expect((await t.collect({ action: "view" }, { aid: ACCOUNT })).status).toBe(400);
+    await t.store.rejects.written();
+    let pauses = 0;
+    const pace = async () => {
+      pauses++;
+    };
+    const counted = await t.store.rejects.countByCode(pace);
+    expect(counted).toEqual({ total: 250, byCode: { invalid_event: 250 } });
+    expect(pauses).toBe(2);
+    const listed = await t.store.rejects.listPaced({ limit: 1000, code: "invalid_event" }, pace);
+    expect(listed).toEqual(t.store.rejects.list({ limit: 1000, code: "invalid_event" }));
+    expect(listed.length).toBe(250);
+  });
+});
