@@ -14,7 +14,7 @@ import {
 } from "../../server/config/schema.ts";
 import { journeyAdminRoutes } from "../../server/http/journey-admin.ts";
 import type { JourneyReader } from "../../server/journey/journey.ts";
-import { ScanBudget, ScanStopped, SLICE_MS } from "../../server/store/scan-budget.ts";
+import { MAX_SLICE_MS, ScanBudget, ScanStopped } from "../../server/store/scan-budget.ts";
 import { createTestApp, errorOf, type TestApp, validEvent } from "../helpers/test-app.ts";
 
 const ACCOUNT = "6f1c1f0e-9a55-4d5e-8d43-1c2b3a4d5e6f";
@@ -65,15 +65,15 @@ describe("a scan's budget", () => {
   test("goes on within a slice, yields at its end, and stops when time is up or the client has gone", async () => {
     const budget = new ScanBudget(60_000);
     await budget.pace(); // within the first slice: no yield, no error
-    busy(SLICE_MS * 2);
+    busy(MAX_SLICE_MS + 1);
     await budget.pace();
     const late = new ScanBudget(0);
-    busy(SLICE_MS * 2);
+    busy(MAX_SLICE_MS + 1);
     await expect(late.pace()).rejects.toEqual(new ScanStopped("timeout"));
     const gone = new AbortController();
     const left = new ScanBudget(60_000, gone.signal);
     gone.abort();
-    busy(SLICE_MS * 2);
+    busy(MAX_SLICE_MS + 1);
     await expect(left.pace()).rejects.toEqual(new ScanStopped("client_gone"));
   });
 });
