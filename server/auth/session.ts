@@ -116,12 +116,13 @@ export class LoginLimiter {
     return recent.length >= this.limit ? recent[0]! + this.windowMs - now : 0;
   }
 
-  /** Counts one wrong token from this client. */
-  fail(client: string, now: number): void {
+  /** Counts one wrong token from this client; true if that used up its tries. */
+  fail(client: string, now: number): boolean {
     const key = this.keyOf(client, now);
     const recent = this.recent(key, now);
     recent.push(now);
     this.failures.set(key, recent);
+    return recent.length >= this.limit;
   }
 
   /** Clients in the table (for tests: it stays bounded). */

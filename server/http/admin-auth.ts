@@ -156,8 +156,7 @@ export class AdminAuth {
       });
     }
     this.deps.metrics?.adminAuthFailures.inc({ via, result: "refused" });
-    this.failures.fail(client, now);
-    const limitedNow = this.failures.blockedFor(client, now) > 0;
+    const limitedNow = this.failures.fail(client, now);
     this.deps.log.warn("admin authentication failed", {
       ip: client,
       via,

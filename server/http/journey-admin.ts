@@ -13,7 +13,7 @@ import { leadRule } from "../journey/lead-rule.ts";
 import { listLeads, type LeadSummary } from "../journey/leads.ts";
 import { timeKey } from "../store/event-store.ts";
 import { json, jsonText } from "./json.ts";
-import { LEAD_CSV_COLUMNS, leadCsvRow, renderPaced } from "./lead-export.ts";
+import { csvDocument, leadCsvRow, renderPaced } from "./lead-export.ts";
 import { withQuery } from "./admin-input.ts";
 import type { ScanBudget } from "../store/scan-budget.ts";
 import { scanned } from "./admin-scan.ts";
@@ -204,8 +204,11 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
         LeadsQuery,
         answer(async (page, pace) => {
           const rows = await renderPaced(page.leads, leadCsvRow, pace);
-          const body = `${[LEAD_CSV_COLUMNS.join(","), ...rows].join("\r\n")}\r\n`;
-          return download(body, "text/csv; charset=utf-8", `leads-${page.accountId}.csv`);
+          return download(
+            csvDocument(rows),
+            "text/csv; charset=utf-8",
+            `leads-${page.accountId}.csv`,
+          );
         }),
       ),
     )

@@ -91,7 +91,12 @@ export async function renderPaced<T>(
   return out;
 }
 
+/** The CSV file of rendered rows: the header line, then each row, CRLF after every line. */
+export function csvDocument(rows: string[]): string {
+  return `${[LEAD_CSV_COLUMNS.join(","), ...rows].join("\r\n")}\r\n`;
+}
+
 /** The whole CSV at once (tests and the bench; the API renders it paced). */
 export function leadsCsv(leads: LeadSummary[]): string {
-  return `${[LEAD_CSV_COLUMNS.join(","), ...leads.map(leadCsvRow)].join("\r\n")}\r\n`;
+  return csvDocument(leads.map(leadCsvRow));
 }

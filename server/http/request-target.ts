@@ -44,28 +44,49 @@ export function originalRequest(request: Request): Request {
   return originals.get(request) ?? request;
 }
 
+/** Where a request's URL splits: the scheme's end ("//"), and where its path starts; null for a bare target. */
+function splitUrl(url: string): { slashes: number; pathStart: number } | null {
+  if (url.startsWith("/")) return null; // HTTP/1.0 without Host: the runtime gives the target alone
+  const slashes = url.indexOf("//");
+  return { slashes, pathStart: url.indexOf("/", slashes + 2) };
+}
+
 /**
- * What the front door does with a request: refuse it (a 400 response), re-route it (the same
- * request under an authority the router reads correctly), or let it through (undefined).
+ * A 400 for a request whose Host is not a host, or undefined. HTTP/1.0 may send no Host (its
+ * URL is the bare target); a request made in process may have none (its URL names the host).
+ */
+export function refuseHost(request: Request): Response | undefined {
+  const url = request.url;
+  const split = splitUrl(url);
+  if (split === null) return undefined;
+  const host =
+    request.headers.get("host") ??
+    url.slice(split.slashes + 2, split.pathStart === -1 ? undefined : split.pathStart);
+  if (validHost(host)) return undefined;
+  return errorResponse("invalid_host", [
+    {
+      path: "host",
+      code: "invalid_value",
+      message: "The Host header must be a host name or address, with an optional port.",
+    },
+  ]);
+}
+
+/**
+ * What the front door does with a request before Elysia routes it: refuse it (refuseHost),
+ * route it again (the same request under an authority the router reads correctly: a short
+ * host, or a bare HTTP/1.0 target), or let it through (undefined). Bun's own router reads the
+ * path itself, so its routes need only refuseHost.
  */
 export function frontDoor(request: Request): Response | Request | undefined {
+  const refused = refuseHost(request);
+  if (refused) return refused;
   const url = request.url;
-  const host = request.headers.get("host");
-  // HTTP/1.0 without a Host header: the runtime gives the target alone ("/admin/api/..."),
-  // which the router cannot read at all. Routed again, with no host to check.
-  if (url.startsWith("/")) return reroute(request, "http:", url);
-  // A request made in process (app.handle) may have no Host header: its URL names the host.
-  if (!validHost(host ?? url.slice(url.indexOf("//") + 2, url.indexOf("/", url.indexOf("//") + 2))))
-    return errorResponse("invalid_host", [
-      {
-        path: "host",
-        code: "invalid_value",
-        message: "The Host header must be a host name or address, with an optional port.",
-      },
-    ]);
-  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  const split = splitUrl(url);
+  if (split === null) return reroute(request, "http:", url);
+  const { slashes, pathStart } = split;
   if (pathStart === -1 || url.indexOf("/", ROUTER_PATH_START) === pathStart) return undefined;
-  return reroute(request, url.slice(0, url.indexOf("//")), url.slice(pathStart));
+  return reroute(request, url.slice(0, slashes), url.slice(pathStart));
 }
 
 /** The same request under ROUTING_HOST, remembering the one it came in as. */

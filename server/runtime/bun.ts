@@ -10,7 +10,7 @@ import { collectEndpointOf } from "../app.ts";
 import { ADMIN_PAGE_HEADERS } from "../http/admin-page-headers.ts";
 import { errorResponse } from "../errors.ts";
 import type { PeerAddress } from "../http/client-ip.ts";
-import { frontDoor } from "../http/request-target.ts";
+import { refuseHost } from "../http/request-target.ts";
 import { readFileSync } from "node:fs";
 import { type Listener, type Runtime, type ServeOptions, TRANSPORT_BODY_CAP } from "./runtime.ts";
 
@@ -70,10 +70,8 @@ type BunHandler = (request: any, server: Server<unknown>) => Response | Promise<
  */
 const behindFrontDoor =
   (handler: BunHandler): BunHandler =>
-  (request, server) => {
-    const refused = frontDoor(request);
-    return refused instanceof Response ? refused : handler(request, server);
-  };
+  (request, server) =>
+    refuseHost(request) ?? handler(request, server);
 
 /** Headers of the admin page's scripts and styles: named by their hash, so cached for good. */
 const assetHeaders = (contentType: string) => ({
