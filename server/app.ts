@@ -18,7 +18,7 @@ import type { IngestDeps } from "./ingest/ingest.ts";
 import { healthRoutes } from "./http/health.ts";
 import { frontDoor, originalRequest } from "./http/request-target.ts";
 import { Registry } from "./registry/registry.ts";
-import { RateLimits } from "./ingest/rate-limit.ts";
+import { RateLimiter } from "./ingest/rate-limit.ts";
 import type { Store } from "./store/open-store.ts";
 import type { Log } from "./telemetry/log.ts";
 import { Metrics } from "./telemetry/metrics.ts";
@@ -49,8 +49,8 @@ export interface AppDeps {
   storageFull?: () => boolean;
   /** The socket peer of a request, the runtime's way (runtime/); none without one (in-process). */
   peerAddress?: PeerAddress;
-  /** The rate limits' buckets, shared with the request threads (start.ts); new ones without. */
-  rateLimits?: RateLimits;
+  /** The rate limits' buckets, shared by both apps when start.ts builds two; new ones without. */
+  rateLimits?: RateLimiter;
 }
 
 const endpoints = new WeakMap<AnyElysia, CollectEndpoint>();
@@ -60,15 +60,14 @@ export function collectEndpointOf(app: AnyElysia): CollectEndpoint | undefined {
   return endpoints.get(app);
 }
 
-/** What the collect side needs: the main thread's store, or a request thread's (threads/request-worker.ts). */
+/** What the collect side needs. */
 export interface CollectSideDeps {
   config: Config;
   events: IngestDeps["events"];
   rejects: IngestDeps["rejects"];
   clientIds: IngestDeps["clientIds"];
   registry: Registry;
-  /** The buckets every request thread takes from. */
-  rateLimits: RateLimits;
+  rateLimits: RateLimiter;
   log: Log;
   metrics: Metrics;
   now: () => number;
@@ -77,8 +76,7 @@ export interface CollectSideDeps {
   peerAddress: PeerAddress;
   /** True if a small write can be committed now (/readyz). */
   writable: () => Promise<boolean>;
-  /** The Prometheus text: on the main thread its own, with every request thread's counters. */
-  renderMetrics: () => string | Promise<string>;
+  renderMetrics: () => string;
 }
 
 /** An app with the error envelope and the health routes, that the sides are added to. */
@@ -147,42 +145,12 @@ function addCollectSide(app: AnyElysia, side: CollectSideDeps): CollectDeps {
     .use(sdkRoutes())
     .get(
       "/metrics",
-      async () =>
-        new Response(await side.renderMetrics(), {
+      () =>
+        new Response(side.renderMetrics(), {
           headers: { "content-type": "text/plain; version=0.0.4" },
         }),
     );
   return collectDeps;
-}
-
-/** Where a request thread sends what the main thread serves: the admin page's paths and the admin API. */
-export interface Forwarding {
-  /** The admin page's own paths (Runtime.adminPagePaths); /admin/api/* is forwarded too. */
-  paths: string[];
-  forward: (request: Request, server: unknown) => Promise<Response>;
-}
-
-/**
- * The collect side alone, as a request thread of `workers` serves it. With `forwarding`, the
- * admin page and API (which live on the main thread) are forwarded there. Other paths are
- * answered here (404), at once: Bun loses a request pipelined behind one answered later.
- */
-export function createCollectApp(side: CollectSideDeps, forwarding: Forwarding | null): AnyElysia {
-  const app = baseApp(side.log, side.draining, side.writable);
-  addCollectSide(app, side);
-  if (forwarding) {
-    const forward = async (request: Request, server: unknown) => {
-      try {
-        return await forwarding.forward(request, server);
-      } catch (err) {
-        side.log.error("admin request not forwarded to the main thread", { error: String(err) });
-        return errorResponse("admin_unavailable");
-      }
-    };
-    for (const path of [...forwarding.paths, "/admin/api/*"])
-      app.all(path, ({ request, server }) => forward(request, server), { parse: "none" });
-  }
-  return app;
 }
 
 /**
@@ -216,7 +184,7 @@ export function createApp(
       rejects: deps.store.rejects,
       clientIds: deps.store.clientIds,
       registry,
-      rateLimits: deps.rateLimits ?? new RateLimits(deps.config.rateLimits),
+      rateLimits: deps.rateLimits ?? new RateLimiter(deps.config.rateLimits),
       log: deps.log,
       metrics,
       now,
@@ -242,7 +210,7 @@ export function createApp(
       .onBeforeHandle((context: GateContext) => {
         const refused = auth.requireAdmin(context) ?? auth.checkRequest(context);
         if (refused) return refused;
-        // Events a request thread of `workers` committed a moment ago are read too.
+        // What the delivery thread committed a moment ago (cursors) is read too.
         deps.store.renewReads();
       })
       .use(eventStreamRoutes({ events: deps.store.events }))

@@ -126,11 +126,6 @@ export const ERRORS = {
     level: "info",
     message: "The server is shutting down; retry later.",
   },
-  admin_unavailable: {
-    status: 503,
-    level: "error",
-    message: "The admin page and API did not answer on this connection; retry later.",
-  },
   query_timeout: {
     status: 503,
     level: "warn",

@@ -23,11 +23,6 @@ if (isMainThread) {
 } else if ((workerData as { role?: string } | null)?.role === "delivery") {
   // Bundled, the delivery thread runs this file too (see flusher/delivery-thread.ts).
   await import("./flusher/delivery-worker.ts");
-} else if ((workerData as { role?: string } | null)?.role === "requests") {
-  // A request thread of `workers`, from source and bundled (see threads/request-threads.ts).
-  const { bunRuntime } = await import("./runtime/bun.ts");
-  const { serveRequests } = await import("./threads/request-worker.ts");
-  serveRequests(bunRuntime);
 } else {
   // Bundled, the event writer's thread runs this file (see store/event-writer.ts).
   await import("./store/writer-worker.ts");

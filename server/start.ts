@@ -3,9 +3,7 @@
  * token, app, signals) and, through the runtime seam, the only place that listens. The entry
  * points (main.ts for Bun, main-deno.ts for Deno) call start() with their runtime.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { createApp } from "./app.ts";
 import { COMMAND_USAGE, runCommand } from "./commands.ts";
 import { ensureAdminToken } from "./auth/admin-token.ts";
@@ -18,11 +16,9 @@ import { Metrics } from "./telemetry/metrics.ts";
 import { DeliveryThread } from "./flusher/delivery-thread.ts";
 import { Retention } from "./store/retention.ts";
 import { Registry } from "./registry/registry.ts";
-import { RateLimits } from "./ingest/rate-limit.ts";
+import { RateLimiter } from "./ingest/rate-limit.ts";
 import { type Listener, type Runtime, TRANSPORT_BODY_CAP } from "./runtime/runtime.ts";
 import { readTlsFiles, TlsError, type TlsFiles } from "./http/tls-files.ts";
-import { RequestThreads } from "./threads/request-threads.ts";
-import { availableParallelism } from "node:os";
 
 /** Loads the configuration, opens the store, serves, and handles SIGTERM/SIGINT until exit. */
 export async function start(runtime: Runtime): Promise<void> {
@@ -119,7 +115,7 @@ export async function start(runtime: Runtime): Promise<void> {
 
   let draining = false;
   const registry = new Registry(store.registry, config.registry);
-  const rateLimits = new RateLimits(config.rateLimits);
+  const rateLimits = new RateLimiter(config.rateLimits);
   const deps = {
     config,
     store,
@@ -164,33 +160,11 @@ export async function start(runtime: Runtime): Promise<void> {
     process.stderr.write(`trackd: cannot listen: ${error}\n`);
     process.exit(1);
   }
-  // `workers`: the main thread is the first request thread; the rest join its port.
-  const workers = requestThreadCount(config.workers, runtime, log);
-  // The admin page and API stay on the main thread: the other threads forward them here.
-  const socket = workers > 1 && !separateAdmin ? forwardSocket() : null;
-  const forwarded = socket ? runtime.serveForwarded!(app, socket) : null;
-  const threads = new RequestThreads({
-    count: workers - 1,
-    config,
-    envOptions: store.envOptions,
-    port: server.port,
-    tls: tls && { cert: tls.cert, key: tls.key },
-    journal,
-    forwardTo: socket,
-    rateLimits: rateLimits.tables,
-    store,
-    metrics,
-    log,
-    state: () => ({ storageFull: retention.isFull(), draining }),
-  });
-  registry.onChange = () => threads.registryChanged();
-  try {
-    await threads.start();
-  } catch (err) {
-    log.error("cannot start the request threads", { error: String(err) });
-    process.stderr.write(`trackd: cannot start the request threads: ${String(err)}\n`);
-    process.exit(1);
-  }
+  if (config.workers !== undefined)
+    log.warn(
+      "workers is ignored: trackd serves on one thread; to use more cores run more processes (docs/operations.md, Scaling out)",
+      { workers: config.workers },
+    );
   const scheme = tls ? "https" : "http";
   const url = `${scheme}://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
   const adminUrl = adminServer
@@ -207,7 +181,6 @@ export async function start(runtime: Runtime): Promise<void> {
     url,
     dataDir,
     durability: config.durability,
-    requestThreads: workers,
     storedEvents: store.events.count(),
     sinks: config.sinks.map((s) => `${s.name} (${s.kind})`),
     admin: `${adminUrl}/admin`,
@@ -228,7 +201,6 @@ export async function start(runtime: Runtime): Promise<void> {
       const pair = { cert: renewed.cert, key: renewed.key };
       await server.reloadTls(pair);
       await adminServer?.reloadTls(pair);
-      await threads.reloadTls(pair);
       tls = renewed;
       log.info("certificate reloaded", { subject: renewed.subject, validTo: renewed.validTo });
     } catch (err) {
@@ -248,14 +220,8 @@ export async function start(runtime: Runtime): Promise<void> {
       });
       void server.stop(true);
     }, config.shutdownTimeoutMs);
-    // Stop accepting; in-flight collect requests are answered (on every request thread).
-    await Promise.all([
-      server.stop(false),
-      adminServer?.stop(true),
-      threads.stop(config.shutdownTimeoutMs),
-    ]);
-    await forwarded?.stop(true);
-    if (socket) rmSync(dirname(socket), { recursive: true, force: true });
+    // Stop accepting; in-flight collect requests are answered.
+    await Promise.all([server.stop(false), adminServer?.stop(true)]);
     clearTimeout(timeout);
     // The flusher finishes (or abandons, to be resent) its in-flight batches before LMDB closes.
     await flusher.stop(config.shutdownTimeoutMs);
@@ -267,27 +233,4 @@ export async function start(runtime: Runtime): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGHUP", () => void reloadCertificate());
-}
-
-/** Request threads for `workers` (0: one per core less one for the writer, at least 1). */
-function requestThreadCount(workers: number, runtime: Runtime, log: ReturnType<typeof createLog>) {
-  const wanted = workers > 0 ? workers : Math.max(1, availableParallelism() - 1);
-  if (wanted > 1 && !runtime.requestThreads) {
-    log.warn("request threads need Bun: serving on one", {
-      workers: wanted,
-      runtime: runtime.name,
-    });
-    return 1;
-  }
-  return wanted;
-}
-
-/**
- * Where the main thread takes the request threads' forwarded admin requests: a Unix socket
- * in a directory of this process's own (0700, so only trackd's user reaches it), under the
- * temporary directory: short enough for a socket path, and never another trackd's (two
- * processes on one data directory must not answer each other's admin requests).
- */
-function forwardSocket(): string {
-  return join(mkdtempSync(join(tmpdir(), "trackd-admin-")), "admin.sock");
 }

@@ -381,13 +381,14 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    workers: Type.Integer({
-      minimum: 0,
-      maximum: 64,
-      default: 0,
-      description:
-        "Request threads serving the port, the main one included (0: one per core less one for the event writer, at least 1). Bun only.",
-    }),
+    workers: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 64,
+        description:
+          "Ignored since 0.5.0 (trackd serves on one thread; a warning says so): run more processes to use more cores.",
+      }),
+    ),
     shutdownTimeoutMs: Type.Integer({
       minimum: 0,
       default: 10000,

@@ -13,7 +13,7 @@ import type { Registry } from "../registry/registry.ts";
 import type { EventStore } from "../store/event-store.ts";
 import type { RejectLog } from "../store/reject-log.ts";
 import { clientKey, type ClientIds } from "../store/client-ids.ts";
-import type { RateLimits } from "./rate-limit.ts";
+import type { RateLimiter } from "./rate-limit.ts";
 import type { Log } from "../telemetry/log.ts";
 import type { EventContext, RegistryFlags, TrackedEvent, Warning } from "../events/event.model.ts";
 import { parsePathId, uuidv7 } from "../events/ids.ts";
@@ -32,7 +32,7 @@ export interface IngestDeps {
   clientIds: Pick<ClientIds, "lookup" | "remember">;
   /** True once shutdown has begun: new events are refused with 503. */
   draining: () => boolean;
-  rateLimits: Pick<RateLimits, "take">;
+  rateLimits: Pick<RateLimiter, "take">;
   /** A tracker's allowed browser origins (none listed: any). */
   allowedOrigins: (accountId: string, trackerId: string) => string[];
 }

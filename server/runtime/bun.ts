@@ -11,21 +11,11 @@ import { ADMIN_PAGE_HEADERS } from "../http/admin-page-headers.ts";
 import { errorResponse } from "../errors.ts";
 import type { PeerAddress } from "../http/client-ip.ts";
 import { refuseHost } from "../http/request-target.ts";
-import { readFileSync } from "node:fs";
-import { type Listener, type Runtime, type ServeOptions, TRANSPORT_BODY_CAP } from "./runtime.ts";
+import type { Listener, Runtime, ServeOptions } from "./runtime.ts";
 
-/** Requests a request thread forwarded, and the client address it saw (serveForwarded). */
-const forwardedPeers = new WeakMap<Request, string | null>();
-
-/** The peer as Bun's server reports it (or as the request thread that forwarded it saw it); null without a server. */
+/** The peer as Bun's server reports it; null without a server. */
 const peerAddress: PeerAddress = (request, server) =>
-  forwardedPeers.has(request)
-    ? forwardedPeers.get(request)!
-    : ((server as Server<unknown> | null)?.requestIP(request)?.address ?? null);
-
-/** Headers a request thread adds to what it forwards: read only on the forwarded socket. */
-const FORWARDED_PEER = "x-trackd-forwarded-peer";
-const FORWARDED_URL = "x-trackd-forwarded-url";
+  (server as Server<unknown> | null)?.requestIP(request)?.address ?? null;
 
 /** The compiled binary's built page (its HTML file), or undefined from source. */
 const builtPage = () =>
@@ -37,9 +27,9 @@ let sourcePage: Promise<{ html: string; assets: Map<string, Blob> }> | null = nu
 
 /**
  * From source, Bun's HTML import bundles the page separately for each server, on the first
- * request for it, and serves its assets only from then on; with request threads the page
- * is served by two servers (the port and the forwarded socket), so it is built once here,
- * with its assets under /admin/assets/ (as build-ui.ts builds it for Deno).
+ * request for it, and serves its assets only from then on; with admin.port the page is
+ * served by two servers, so it is built once here, with its assets under /admin/assets/
+ * (as build-ui.ts builds it for Deno).
  */
 function buildSourcePage(): Promise<{ html: string; assets: Map<string, Blob> }> {
   sourcePage ??= Bun.build({
@@ -115,7 +105,6 @@ function addBunRoutes(app: AnyElysia, routes: Record<string, Record<string, BunH
 export const bunRuntime: Runtime = {
   name: "bun",
   version: Bun.version,
-  requestThreads: true,
   serve(app: AnyElysia, options: ServeOptions): Listener {
     // POST .../event through Bun's router: the same endpoint as Elysia's route (which
     // app.handle and the in-process tests use) without Elysia's per-request context, which
@@ -146,7 +135,7 @@ export const bunRuntime: Runtime = {
     };
     // With SO_REUSEPORT a second trackd on the same port would bind too and share its
     // connections: bind once without it first, so a taken port fails as it should.
-    if (options.port !== 0 && !options.shared)
+    if (options.port !== 0)
       Bun.serve({
         hostname: options.hostname,
         port: options.port,
@@ -165,62 +154,6 @@ export const bunRuntime: Runtime = {
         await old.stop(false);
       },
     };
-  },
-  serveForwarded(app, socketPath) {
-    const routes = (app.config as { serve?: { routes?: Record<string, unknown> } }).serve?.routes;
-    const server = Bun.serve({
-      unix: socketPath,
-      development: false,
-      maxRequestBodySize: TRANSPORT_BODY_CAP,
-      ...(routes && { routes: routes as never }),
-      fetch(forwarded) {
-        const url = forwarded.headers.get(FORWARDED_URL);
-        if (url === null) return new Response(null, { status: 400 });
-        const peer = forwarded.headers.get(FORWARDED_PEER);
-        const headers = new Headers(forwarded.headers);
-        headers.delete(FORWARDED_URL);
-        headers.delete(FORWARDED_PEER);
-        const request = new Request(url, {
-          method: forwarded.method,
-          headers,
-          body: forwarded.body,
-          signal: forwarded.signal,
-          duplex: "half",
-        } as RequestInit);
-        forwardedPeers.set(request, peer || null);
-        return app.fetch(request);
-      },
-    });
-    return {
-      port: 0,
-      stop: (force) => server.stop(force),
-      reloadTls: async () => {},
-    };
-  },
-  async forward(request, server, socketPath) {
-    const url = new URL(request.url);
-    const headers = new Headers(request.headers);
-    headers.set(FORWARDED_URL, request.url);
-    headers.set(FORWARDED_PEER, peerAddress(request, server) ?? "");
-    return fetch(`http://localhost${url.pathname}${url.search}`, {
-      unix: socketPath,
-      method: request.method,
-      headers,
-      body: request.body,
-      signal: request.signal,
-      redirect: "manual",
-      // The body is streamed through; Bun leaves Content-Encoding to the client that asked.
-      decompress: false,
-    } as RequestInit);
-  },
-  adminPagePaths() {
-    const paths = ["/", "/admin", "/admin/assets/:name"];
-    // The compiled page's assets are served where its HTML says (Bun's router, at the root).
-    const built = builtPage();
-    if (built)
-      for (const [, path] of readFileSync(built, "utf8").matchAll(/(?:src|href)="(\/[^"]+)"/g))
-        paths.push(path!);
-    return paths;
   },
   withAdminPage(app) {
     // Bun's router serves the page and its assets, but sets no headers of our own on the page

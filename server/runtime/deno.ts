@@ -63,9 +63,6 @@ function uiFile(name: string): Response {
 export const denoRuntime: Runtime = {
   name: "deno",
   version: Deno.version.deno,
-  // Its listener does not use SO_REUSEPORT (a taken port must fail at start), and TLS reload
-  // restarts it: request threads would be refused or dropped in between.
-  requestThreads: false,
   serve(app: AnyElysia, options: ServeOptions): Listener {
     // Deno.serve has no per-connection idle timeout or transport body cap to set: read-body.ts
     // caps every body it reads, and Deno closes idle keep-alive connections itself.

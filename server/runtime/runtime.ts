@@ -23,11 +23,6 @@ export interface ServeOptions {
   maxRequestBodySize: number;
   /** PEM certificate and key: the listener speaks HTTPS. */
   tls: { cert: string; key: string } | null;
-  /**
-   * Another thread of this process serves the port already (a request thread of `workers`):
-   * join it (SO_REUSEPORT) rather than check that the port is free.
-   */
-  shared?: boolean;
 }
 
 export interface Listener {
@@ -44,18 +39,6 @@ export interface Listener {
 
 export interface Runtime {
   name: "bun" | "deno";
-  /** Whether several threads can serve one port (`workers`): Bun's SO_REUSEPORT listeners. */
-  requestThreads: boolean;
-  /**
-   * Serves the app on a Unix socket for the request threads' forwarded requests (the admin
-   * page and API live on the main thread): the client address and URL a request thread
-   * passes along are taken as the request's own. Only with requestThreads.
-   */
-  serveForwarded?(app: AnyElysia, socketPath: string): Listener;
-  /** Sends a request on to the main thread's serveForwarded socket, with its client address and URL. */
-  forward?(request: Request, server: unknown, socketPath: string): Promise<Response>;
-  /** The paths withAdminPage serves (the page, its assets, "/"): what a request thread forwards, with the admin API. */
-  adminPagePaths?(): string[];
   version: string;
   serve(app: AnyElysia, options: ServeOptions): Listener;
   /** The app with GET /admin (the page, its assets) and / redirecting to it. */

@@ -44,16 +44,6 @@ export function timeKey(ms: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8)}`;
 }
 
-/** What the main thread hears of an event a request thread of `workers` stored. */
-export interface StoredElsewhere {
-  eventId: string;
-  accountId: string;
-  trackerId: string;
-  test: boolean;
-  receivedAt: string;
-  receivedMs: number;
-}
-
 export class EventStore {
   private readonly appendListeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: TrackedEvent) => void>();
@@ -103,29 +93,6 @@ export class EventStore {
     for (const listener of this.appendListeners) listener();
     for (const listener of this.eventListeners) listener(event);
     return written;
-  }
-
-  /**
-   * Counts and announces events a request thread of `workers` stored, as append does for its
-   * own. The live stream's listeners are given them read from the store, only while there
-   * are any.
-   */
-  storedElsewhere(stored: StoredElsewhere[]): void {
-    for (const e of stored)
-      this.stats.record(
-        e.accountId,
-        e.trackerId,
-        e.test ? "test" : "accepted",
-        e.receivedAt,
-        e.receivedMs,
-      );
-    for (const _ of stored) for (const listener of this.appendListeners) listener();
-    this.renewReads(); // reads on this thread (the admin API) see them from now on
-    if (this.eventListeners.size === 0) return;
-    for (const { eventId } of stored) {
-      const event = this.get(eventId);
-      if (event) for (const listener of this.eventListeners) listener(event);
-    }
   }
 
   /** Calls `listener` after each event stored (the flusher's wake-up, retention's count). */

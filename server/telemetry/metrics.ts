@@ -42,19 +42,10 @@ class Family {
 /** Latency buckets in seconds, from 0.5 ms to 5 s. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-/** A histogram's state, to add another thread's to (Metrics.absorb). */
-interface HistogramState {
-  counts: number[];
-  sum: number;
-  count: number;
-}
-
 class Histogram {
   private readonly counts = new Array<number>(BUCKETS.length).fill(0);
   private sum = 0;
   private count = 0;
-  /** Other threads' states, added in when rendered. */
-  readonly others = new Map<string, HistogramState>();
   constructor(
     readonly name: string,
     readonly help: string,
@@ -66,17 +57,8 @@ class Histogram {
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) this.counts[i]!++;
   }
 
-  state(): HistogramState {
-    return { counts: [...this.counts], sum: this.sum, count: this.count };
-  }
-
   render(): string {
-    const total = this.state();
-    for (const o of this.others.values()) {
-      o.counts.forEach((n, i) => (total.counts[i]! += n));
-      total.sum += o.sum;
-      total.count += o.count;
-    }
+    const total = { counts: this.counts, sum: this.sum, count: this.count };
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     BUCKETS.forEach((b, i) => lines.push(`${this.name}_bucket{le="${b}"} ${total.counts[i]}`));
     lines.push(
@@ -86,13 +68,6 @@ class Histogram {
     );
     return lines.join("\n");
   }
-}
-
-/** The collect side's counters of one thread (a request thread of `workers`), as it counted them. */
-export interface CollectCounters {
-  /** Per family name: [label key, value] pairs. */
-  families: Record<string, [string, number][]>;
-  latency: HistogramState;
 }
 
 export class Metrics {
@@ -193,19 +168,6 @@ export class Metrics {
     "Time to answer a collect request.",
   );
   private readonly collectors: (() => void)[] = [];
-  /** What the collect route counts (the families a request thread has of its own). */
-  private readonly collectFamilies = [
-    this.requests,
-    this.received,
-    this.stored,
-    this.duplicates,
-    this.debugged,
-    this.preflights,
-    this.rejected,
-  ];
-  /** Other threads' collect counters, added in when rendered. */
-  private readonly others = new Map<string, Map<string, [string, number][]>>();
-
   constructor() {
     // Every series exists from the start at zero, so rate() and alerts see the first event.
     for (const f of [this.received, this.stored, this.duplicates, this.debugged, this.preflights])
@@ -221,23 +183,6 @@ export class Metrics {
     for (const f of [this.delivered, this.failed, this.retries]) f.inc({ sink }, 0);
   }
 
-  /** This thread's collect counters so far (a request thread sends them to the main one). */
-  collectCounters(): CollectCounters {
-    const families: CollectCounters["families"] = {};
-    for (const f of this.collectFamilies) families[f.name] = [...f.values];
-    return { families, latency: this.latency.state() };
-  }
-
-  /**
-   * Takes a thread's collect counters (its latest, replacing the ones it sent before): they
-   * are rendered summed with this thread's. A thread that ends keeps its last ones here, so
-   * the sums never go down.
-   */
-  absorb(thread: string, counters: CollectCounters): void {
-    this.others.set(thread, new Map(Object.entries(counters.families)));
-    this.latency.others.set(thread, counters.latency);
-  }
-
   /** Registers a function that refreshes gauges just before each scrape. */
   onScrape(collect: () => void): void {
     this.collectors.push(collect);
@@ -250,7 +195,13 @@ export class Metrics {
     this.heap.set({}, memory.heapUsed);
     for (const c of this.collectors) c();
     const families = [
-      ...this.collectFamilies,
+      this.requests,
+      this.received,
+      this.stored,
+      this.duplicates,
+      this.debugged,
+      this.preflights,
+      this.rejected,
       this.delivered,
       this.failed,
       this.retries,
@@ -268,11 +219,7 @@ export class Metrics {
     const out: string[] = [];
     for (const f of families) {
       out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
-      const values = new Map(f.values);
-      for (const other of this.others.values())
-        for (const [labels, value] of other.get(f.name) ?? [])
-          values.set(labels, (values.get(labels) ?? 0) + value);
-      for (const [labels, value] of values)
+      for (const [labels, value] of f.values)
         out.push(labels ? `${f.name}{${labels}} ${value}` : `${f.name} ${value}`);
     }
     out.push(this.latency.render());

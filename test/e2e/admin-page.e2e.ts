@@ -1,9 +1,7 @@
 /**
  * The admin page in real Chromium against the compiled binary started from an empty
- * directory, with 3 request threads (`workers`): the page, its assets, the admin API and the
- * live stream are forwarded to the main thread from whichever thread a connection lands on,
- * and events posted to any thread appear. (The other browser tests run one thread, the
- * default on 2 cores.) Screenshots of every page land in test/e2e/artifacts/ (ignored by git).
+ * directory, with a config that still sets `workers` (ignored since 0.5.0, with a warning).
+ * Screenshots of every page land in test/e2e/artifacts/ (ignored by git).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -70,6 +68,8 @@ beforeAll(async () => {
     TRACKD_ADMIN_TOKEN: "",
   });
   token = /Admin token \(shown once[^\n]*\n\s+(\S+)/.exec(server.logs())![1]!; // as printed at first start
+  // One warning line, pointing to scaling out by process.
+  expect(server.logs().match(/workers is ignored.*Scaling out/g)).toHaveLength(1);
   browser = await launchBrowser();
 }, 300000);
 

@@ -189,7 +189,6 @@ function rawStatus(
 describe("the admin gate, from outside", () => {
   let plain: Running;
   let overTls: Running;
-  let threads: Running;
   let nginx: Nginx;
   beforeAll(async () => {
     await buildBinary();
@@ -211,12 +210,6 @@ describe("the admin gate, from outside", () => {
       cert.cert,
       "--tls.key-file",
       cert.key,
-    ]);
-    threads = await startBinary(binary, dir, [
-      "--data-dir",
-      join(dir, "data-threads"),
-      "--workers",
-      "3",
     ]);
     nginx = await startNginx(plain.port);
     await waitFor("nginx", async () => {
@@ -261,11 +254,6 @@ describe("the admin gate, from outside", () => {
       host: `127.0.0.1:${plain.port}`,
       registry: () => registry(plain),
     },
-    "binary with 3 request threads": {
-      connect: () => tcpConnect(threads.port, "127.0.0.1"),
-      host: `127.0.0.1:${threads.port}`,
-      registry: () => registry(threads),
-    },
     "binary over TLS": {
       connect: () =>
         tlsConnect({ host: "127.0.0.1", port: overTls.port, rejectUnauthorized: false }),
@@ -296,7 +284,6 @@ describe("the admin gate, from outside", () => {
 
   for (const name of [
     "binary",
-    "binary with 3 request threads",
     "binary over TLS",
     "nginx (docs/nginx-trackd.conf)",
   ] as const)

@@ -2,7 +2,6 @@ import { describe, expect, test } from "bun:test";
 import { openStore, type Durability } from "../../server/store/open-store.ts";
 import type { TrackedEvent } from "../../server/events/event.model.ts";
 import { makeEvent } from "../helpers/events.ts";
-import { EventWriter } from "../../server/store/event-writer.ts";
 import { clientKey } from "../../server/store/client-ids.ts";
 import { tempDir } from "../helpers/test-app.ts";
 
@@ -190,44 +189,29 @@ describe("store", () => {
 });
 
 describe("the event writer", () => {
-  test("makes event IDs in commit order for every client, and stores a client key once across clients", async () => {
+  test("makes event IDs in commit order, and stores a client key once", async () => {
     const store = openStore({ dataDir: tempDir(), durability: "relaxed", rejectLogSize: 10 });
     await store.writerReady;
-    // A second client, as a request thread of `workers` has (here on this thread's event loop).
-    const other = EventWriter.connect(store.writerPort(), () => {});
     const unassigned = (instanceId: string) => event({ eventId: "", instanceId });
     const key = clientKey("1", "2", "9b6cf0a3-41f4-4a52-8f55-0f1f6d1c2a77");
-    const ours = [unassigned("a"), unassigned("b")];
-    const theirs = unassigned("c");
+    const ours = [unassigned("a"), unassigned("b"), unassigned("c")];
     const results = await Promise.all([
       store.events.append(ours[0]!, Date.now(), key),
-      other.write("", JSON.stringify(theirs), key, "1", "", Date.now(), ["instance", "c"]),
-      store.events.append(ours[1]!),
+      store.events.append(ours[1]!, Date.now(), key),
+      store.events.append(ours[2]!),
     ]);
-    // The same client key from two clients in one commit: stored once, the other told its ID.
+    // The same client key twice in one commit: stored once, the other told its ID.
     expect(results[0]!.duplicate).toBe(false);
     expect(results[1]).toEqual({ eventId: results[0]!.eventId, duplicate: true });
-    expect(store.events.get(results[2]!.eventId)!.instanceId).toBe("b");
+    expect(store.events.get(results[2]!.eventId)!.instanceId).toBe("c");
     expect(ours[0]!.eventId).toBe(results[0]!.eventId); // the event is given its ID
-    // IDs follow commit order across clients, and the stored JSON carries the writer's ID.
-    const later = await other.write("", JSON.stringify(unassigned("d")), null, "1", "", 0, []);
-    store.events.storedElsewhere([
-      {
-        eventId: later.eventId,
-        accountId: "1",
-        trackerId: "2",
-        test: false,
-        receivedAt: "",
-        receivedMs: 0,
-      },
-    ]);
+    const later = await store.events.append(unassigned("d"));
     const keys = [...store.events.list({}, 10).events].map((e) => e.eventId).reverse();
     expect(keys).toEqual([results[0]!.eventId, results[2]!.eventId, later.eventId]);
     expect(keys).toEqual([...keys].sort());
     expect(store.events.getJson(later.eventId)!.startsWith(`{"eventId":"${later.eventId}"`)).toBe(
       true,
     );
-    await other.close();
     await store.close();
   });
 });

@@ -1,8 +1,7 @@
 /**
  * HTTPS in the binary: a certificate made by openssl, events posted over TLS by Bun's fetch,
  * Node's https client and curl, and a renewed certificate served after SIGHUP without a restart
- * (a bad renewal keeps the old one), by each of 3 request threads; the admin API over HTTPS
- * forwarded from any of them. Start-up refuses a key that is not the certificate's.
+ * (a bad renewal keeps the old one); the admin API over HTTPS. Start-up refuses a key that is not the certificate's.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, readFileSync } from "node:fs";
@@ -70,9 +69,6 @@ beforeAll(async () => {
     live.cert,
     "--tls.key-file",
     live.key,
-    // Three request threads: every one of them serves HTTPS and takes the renewed certificate.
-    "--workers",
-    "3",
   ]);
   base = `https://localhost:${trackd.port}`;
 });
@@ -128,7 +124,6 @@ describe("HTTPS", () => {
     copyFileSync(renewed.key, live.key);
     trackd.proc.kill("SIGHUP");
     await waitFor("the reload", () => trackd.logs().includes('"msg":"certificate reloaded"'));
-    // New connections land on any of the threads: each serves the renewed certificate.
     for (let i = 0; i < 12; i++) expect(await servedName(trackd.port)).toBe("renewed.trackd.test");
     expect((await post("after-reload", renewed)).status).toBe(204);
     const read = await fetch(`${base}/admin/api/events?accountId=${aid}`, {
