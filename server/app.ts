@@ -65,7 +65,6 @@ export interface CollectSideDeps {
   config: Config;
   events: IngestDeps["events"];
   rejects: IngestDeps["rejects"];
-  clientIds: IngestDeps["clientIds"];
   registry: Registry;
   rateLimits: RateLimiter;
   log: Log;
@@ -128,7 +127,6 @@ function addCollectSide(app: AnyElysia, side: CollectSideDeps): CollectDeps {
     log: side.log,
     now: side.now,
     storageFull: side.storageFull,
-    clientIds: side.clientIds,
     rateLimits: side.rateLimits,
     allowedOrigins: (accountId, trackerId) =>
       registry.tracker(accountId, trackerId)?.allowedOrigins ?? [],
@@ -182,7 +180,6 @@ export function createApp(
       config: deps.config,
       events: deps.store.events,
       rejects: deps.store.rejects,
-      clientIds: deps.store.clientIds,
       registry,
       rateLimits: deps.rateLimits ?? new RateLimiter(deps.config.rateLimits),
       log: deps.log,

@@ -23,7 +23,4 @@ if (isMainThread) {
 } else if ((workerData as { role?: string } | null)?.role === "delivery") {
   // Bundled, the delivery thread runs this file too (see flusher/delivery-thread.ts).
   await import("./flusher/delivery-worker.ts");
-} else {
-  // Bundled, the event writer's thread runs this file (see store/event-writer.ts).
-  await import("./store/writer-worker.ts");
 }

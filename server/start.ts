@@ -10,6 +10,7 @@ import { ensureAdminToken } from "./auth/admin-token.ts";
 import { ConfigError, loadConfig, usage } from "./config/load.ts";
 import { openStore, type Store } from "./store/open-store.ts";
 import { StoreFormatError } from "./store/store-format.ts";
+import { DataDirInUse, lockDataDir } from "./store/data-dir-lock.ts";
 import { BUILD, VERSION } from "./version.ts";
 import { createLog } from "./telemetry/log.ts";
 import { Metrics } from "./telemetry/metrics.ts";
@@ -57,6 +58,13 @@ export async function start(runtime: Runtime): Promise<void> {
     log.error("unhandled rejection", { error: String(reason) }),
   );
 
+  try {
+    lockDataDir(dataDir, runtime.tryLock);
+  } catch (err) {
+    if (!(err instanceof DataDirInUse)) throw err;
+    process.stderr.write(`trackd: ${err.message}\n`);
+    process.exit(1);
+  }
   let store: Store;
   try {
     store = openStore({
@@ -71,12 +79,6 @@ export async function start(runtime: Runtime): Promise<void> {
     if (!(err instanceof StoreFormatError)) throw err;
     log.error("cannot open the data directory", { dataDir, error: err.message });
     process.stderr.write(`trackd: ${err.message}\n`);
-    process.exit(1);
-  }
-  try {
-    await store.writerReady;
-  } catch (err) {
-    log.error("the event writer could not open the store", { dataDir, error: String(err) });
     process.exit(1);
   }
   const admin = ensureAdminToken(dataDir, process.env.TRACKD_ADMIN_TOKEN);

@@ -10,7 +10,7 @@ import { open, type RootDatabase } from "lmdb";
 import { createSinks } from "../sinks/create-sinks.ts";
 import { DeliveryStore } from "../store/delivery-store.ts";
 import { EventLog } from "../store/event-log.ts";
-import { EVENT_DBS } from "../store/event-store.ts";
+import { eventsDb } from "../store/databases.ts";
 import { createLog } from "../telemetry/log.ts";
 import { Metrics } from "../telemetry/metrics.ts";
 import { type FromDelivery, STATUS_EVERY_MS, type ToDelivery } from "./delivery-protocol.ts";
@@ -43,7 +43,7 @@ self.onmessage = async (e: MessageEvent<ToDelivery>) => {
     case "start":
       try {
         root = open(message.options);
-        const events = new EventLog(root.openDB({ name: EVENT_DBS.events, encoding: "string" }));
+        const events = new EventLog(eventsDb(root));
         const log = createLog(message.logLevel, undefined, message.journal);
         flusher = new Flusher(
           createSinks(message.sinks, message.dataDir).map((sink, i) => ({

@@ -12,7 +12,7 @@ import type { BodyResult } from "./body.model.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { EventStore } from "../store/event-store.ts";
 import type { RejectLog } from "../store/reject-log.ts";
-import { clientKey, type ClientIds } from "../store/client-ids.ts";
+import { clientKey } from "../store/client-ids.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import type { Log } from "../telemetry/log.ts";
 import type { EventContext, RegistryFlags, TrackedEvent, Warning } from "../events/event.model.ts";
@@ -29,7 +29,6 @@ export interface IngestDeps {
   now: () => number;
   /** True while storage is at its cap: new events are refused with 503 until space frees. */
   storageFull: () => boolean;
-  clientIds: Pick<ClientIds, "lookup" | "remember">;
   /** True once shutdown has begun: new events are refused with 503. */
   draining: () => boolean;
   rateLimits: Pick<RateLimiter, "take">;
@@ -216,8 +215,8 @@ export async function acceptOne(
     wanted && !(registry.account && registry.tracker && registry.vendor)
       ? unregistered(registry, accountId, trackerId, fields.vendor)
       : [];
-  // A stored event's ID is made by the writer thread as it commits (so IDs are in commit order
-  // whichever thread took the request); an event that is only shown gets one of its own here.
+  // A stored event's ID is made as it is queued for its commit (event-writer.ts); an event
+  // that is only shown gets one here.
   const event = buildEvent("", fields, receivedAt, occurred, accountId, trackerId, input, registry);
   if (deps.registry.policy === "reject" && (!registry.account || !registry.tracker)) {
     event.eventId = uuidv7(receivedAt);
@@ -235,23 +234,10 @@ export async function acceptOne(
     return { kind: "valid", event, warnings };
   }
 
+  // A retry of an event stored already (or being stored right now) is a success, stored once.
   const key = fields.clientEventId ? clientKey(accountId, trackerId, fields.clientEventId) : null;
-  if (key) {
-    // A retry of an event already stored (or being stored right now) is a success, stored once.
-    for (
-      let prior = deps.clientIds.lookup(key, receivedAt);
-      prior !== null;
-      prior = deps.clientIds.lookup(key, receivedAt)
-    ) {
-      const eventId = await prior;
-      if (eventId) return { kind: "duplicate", eventId };
-    }
-  }
-  // The writer also settles the client key for good (a twin from another thread: DUPLICATE_OF).
-  const stored = deps.events.append(event, receivedAt, key);
-  if (key) deps.clientIds.remember(key, stored);
   try {
-    const written = await stored;
+    const written = await deps.events.append(event, receivedAt, key);
     return { kind: written.duplicate ? "duplicate" : "stored", eventId: written.eventId };
   } catch (err) {
     deps.log.error("event not stored", { error: String(err) });

@@ -11,6 +11,8 @@ import { ADMIN_PAGE_HEADERS } from "../http/admin-page-headers.ts";
 import { errorResponse } from "../errors.ts";
 import type { PeerAddress } from "../http/client-ip.ts";
 import { refuseHost } from "../http/request-target.ts";
+import { dlopen, FFIType } from "bun:ffi";
+import { openSync } from "node:fs";
 import type { Listener, Runtime, ServeOptions } from "./runtime.ts";
 
 /** The peer as Bun's server reports it; null without a server. */
@@ -102,6 +104,19 @@ function addBunRoutes(app: AnyElysia, routes: Record<string, Record<string, BunH
   config.serve = { ...config.serve, routes: { ...config.serve?.routes, ...guarded } };
 }
 
+/** flock(2) through Bun's FFI (Node's fs has no file locks); null on Windows. */
+function tryLock(path: string): boolean | null {
+  if (process.platform === "win32") return null;
+  const libc = dlopen(process.platform === "darwin" ? "libc.dylib" : "libc.so.6", {
+    flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  });
+  const LOCK_EX = 2;
+  const LOCK_NB = 4;
+  // The descriptor stays open for the process's life: closing it would drop the lock.
+  const fd = openSync(path, "a+", 0o600);
+  return libc.symbols.flock(fd, LOCK_EX | LOCK_NB) === 0;
+}
+
 export const bunRuntime: Runtime = {
   name: "bun",
   version: Bun.version,
@@ -185,4 +200,5 @@ export const bunRuntime: Runtime = {
     return app.get("/", ({ redirect }) => redirect("/admin", 302));
   },
   peerAddress,
+  tryLock,
 };

@@ -24,6 +24,10 @@ declare const Deno: {
       info: { remoteAddr: { hostname: string } },
     ) => Response | Promise<Response>,
   ): { addr: { port: number }; shutdown(): Promise<void> };
+  openSync(
+    path: string,
+    options: { read: boolean; write: boolean; create: boolean; mode: number },
+  ): { tryLockSync(exclusive: boolean): boolean };
 };
 
 /** The peer address of each request being served (Deno passes it beside the request, not on it). */
@@ -95,4 +99,7 @@ export const denoRuntime: Runtime = {
         .get("/", ({ redirect }) => redirect("/admin", 302)),
     ),
   peerAddress: (request) => peers.get(request) ?? null,
+  // Deno's own lock (flock on Unix, LockFileEx on Windows); the file stays open for good.
+  tryLock: (path) =>
+    Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 }).tryLockSync(true),
 };

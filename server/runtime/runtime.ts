@@ -45,4 +45,10 @@ export interface Runtime {
   withAdminPage(app: AnyElysia): AnyElysia;
   /** The address of the socket a request came in on, if the runtime says. */
   peerAddress(request: Request, server: unknown): string | null;
+  /**
+   * Takes an exclusive advisory lock (flock) on the file, created if need be, held until the
+   * process ends (the kernel drops it then, whatever the end: kill -9 too). False if another
+   * process holds it; null where the runtime cannot lock a file here (see store/data-dir-lock.ts).
+   */
+  tryLock(path: string): boolean | null;
 }

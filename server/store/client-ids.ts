@@ -11,8 +11,7 @@ import { uuidv7Time } from "../events/ids.ts";
 export const clientKey = (accountId: string, trackerId: string, clientEventId: string) =>
   `${accountId}/${trackerId}/${clientEventId}`;
 
-/** The databases: the event writer thread puts into them by name, with the event. */
-export const CLIENT_ID_DBS = { clientIds: "client-ids", clientIdsByTime: "client-ids-by-time" };
+const CLIENT_ID_DBS = { clientIds: "client-ids", clientIdsByTime: "client-ids-by-time" };
 
 export class ClientIds {
   /** client key -> our event ID */
@@ -36,8 +35,8 @@ export class ClientIds {
 
   /**
    * The event already stored under this client key (within the window), a promise for one
-   * being stored right now, or null. Synchronous, so a caller that gets null and calls
-   * remember() in the same tick cannot race another request.
+   * being stored right now (null if that failed), or null. Synchronous, so a caller that gets
+   * null and calls storing() in the same tick cannot race another request.
    */
   lookup(key: string, now: number): string | Promise<string | null> | null {
     const pending = this.inFlight.get(key);
@@ -46,14 +45,16 @@ export class ClientIds {
     return eventId !== undefined && uuidv7Time(eventId) > now - this.windowMs ? eventId : null;
   }
 
-  /**
-   * Marks the key as being stored until `stored` settles (with the event's ID). The key itself
-   * is written by the event writer in the event's own transaction (EventStore.append's
-   * `clientKey`), which also answers a twin from another request thread as a duplicate.
-   */
-  remember(key: string, stored: Promise<{ eventId: string }>): void {
-    const settled = stored.then(
-      (written) => written.eventId,
+  /** Puts the key for the event (the event writer, inside the event's own transaction). */
+  put(key: string, eventId: string): void {
+    this.ids.put(key, eventId);
+    this.byTime.put(eventId, key);
+  }
+
+  /** Marks the key as being stored until `written` settles (with the event's ID). */
+  storing(key: string, written: Promise<{ eventId: string }>): void {
+    const settled = written.then(
+      (w) => w.eventId,
       () => null,
     );
     this.inFlight.set(key, settled);

@@ -6,10 +6,9 @@
 import { setImmediate } from "node:timers";
 import type { Database } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
-import { shopperKeyOf, linksOf } from "../events/links.ts";
 import { EventLog, type DeliveryRead } from "./event-log.ts";
 import type { EventWriter, Written } from "./event-writer.ts";
-import { LINKS_DB, type LinkIndex } from "./link-index.ts";
+import type { LinkIndex } from "./link-index.ts";
 import { walkPaced, walkToEnd, type Walk } from "./scan-budget.ts";
 import type { TrackerStats } from "./tracker-stats.ts";
 
@@ -35,9 +34,6 @@ const SCAN_LIMIT = 20000;
 /** Events a list reads between two points where it may pause (listPaced). */
 const SCAN_PACE = 100;
 
-/** The databases' names (the writer thread opens them by name). */
-export const EVENT_DBS = { events: "events", links: LINKS_DB };
-
 /** A key that sorts before every event ID made at or after `ms` (a UUIDv7 time prefix). */
 export function timeKey(ms: number): string {
   const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, "0");
@@ -54,35 +50,23 @@ export class EventStore {
     readonly links: LinkIndex,
     private readonly stats: Pick<TrackerStats, "record" | "countActivity">,
     private readonly writer: EventWriter,
-    /** Renews this thread's read snapshot (to read an event another thread committed). */
-    private readonly renewReads: () => void = () => {},
   ) {
     this.log = new EventLog(events);
   }
 
   /**
-   * Stores an event, with its link index entries and (if given) its client key in the same
-   * transaction. An event with eventId "" gets its ID from the writer thread, in commit order
-   * (sink cursors rely on key order being commit order); the event is given it. Resolves once
-   * the transaction is committed and, in durable mode, on disk, or as a duplicate (nothing
-   * stored) if the client key is stored already; rejects if it could not be stored.
+   * Stores an event with its link index entries and (if given) its client key (EventWriter:
+   * an eventId of "" gets one, in commit order). Resolves once kept as the store's durability
+   * says (Written.kept), or as a duplicate (nothing stored) if the client key is stored
+   * already; rejects if it could not be stored.
    */
   async append(
     event: TrackedEvent,
     receivedMs: number = Date.parse(event.receivedAt),
     clientKey: string | null = null,
   ): Promise<Written> {
-    const written = await this.writer.write(
-      event.eventId,
-      JSON.stringify(event),
-      clientKey,
-      event.accountId,
-      shopperKeyOf(event),
-      receivedMs,
-      linksOf(event),
-    );
+    const written = await this.writer.write(event, receivedMs, clientKey);
     if (written.duplicate) return written;
-    event.eventId = written.eventId;
     this.stats.record(
       event.accountId,
       event.trackerId,

@@ -1,7 +1,7 @@
 /**
  * The link index: (account, kind, value, event ID) -> the event's shopper key. Kinds are the
  * instance ID and the identifiers of events/links.ts; entries of one (account, kind, value)
- * are in event-ID (arrival) order. The event writer thread puts entries in the event's own
+ * are in event-ID (arrival) order. The event writer puts entries in the event's own
  * transaction; retention removes them with the event. Keys are tuple keys (tuple-key.ts), so
  * any account, kind and value, of any length the limits allow, range-reads exactly.
  */
@@ -10,8 +10,6 @@ import type { Database } from "lmdb";
 import { linksOf, PER_DEVICE_KINDS } from "../events/links.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { keyTail, tupleKey, tupleRange } from "./tuple-key.ts";
-
-export const LINKS_DB = "links";
 
 /** The index key of one link of one event. */
 export const linkKey = (
@@ -88,7 +86,7 @@ const DAY_MS = 86_400_000;
 const MAX_REMEMBERED = 200_000;
 
 /**
- * Which per-device entries the writer thread has written today. A device's events repeat its
+ * Which per-device entries the event writer has written today. A device's events repeat its
  * user ID and hashed email and phone on every event, but a journey needs one entry per
  * (identifier, device) to reach the device, whose own entries give all its events. So such an
  * entry is written for the device's first event each UTC day (by this process: a restart
@@ -99,11 +97,19 @@ const MAX_REMEMBERED = 200_000;
 export class DailyDeviceLinks {
   private day = -1;
   private readonly seen = new Set<string>();
-  private added: string[] = [];
 
-  /** True if this entry is to be written (and, until rollback(), counts as written). */
-  needs(accountId: string, kind: string, value: string, shopper: string, eventMs: number): boolean {
-    if (!shopper.startsWith("d:") || !PER_DEVICE_KINDS.has(kind)) return true;
+  /**
+   * false if this entry was written today already; else it is to be written, and the key it
+   * is remembered by ("" if it is not: an entry written for every event), for forget().
+   */
+  needs(
+    accountId: string,
+    kind: string,
+    value: string,
+    shopper: string,
+    eventMs: number,
+  ): string | false {
+    if (!shopper.startsWith("d:") || !PER_DEVICE_KINDS.has(kind)) return "";
     const day = Math.floor(eventMs / DAY_MS);
     if (day !== this.day || this.seen.size >= MAX_REMEMBERED) {
       this.day = day;
@@ -112,18 +118,11 @@ export class DailyDeviceLinks {
     const key = `${accountId}\u0000${kind}\u0000${value}\u0000${shopper}`;
     if (this.seen.has(key)) return false;
     this.seen.add(key);
-    this.added.push(key);
-    return true;
+    return key;
   }
 
-  /** The transaction committed: what it wrote stays remembered. */
-  committed(): void {
-    this.added = [];
-  }
-
-  /** The transaction failed: forget what it was to write. */
-  rolledBack(): void {
-    for (const key of this.added) this.seen.delete(key);
-    this.added = [];
+  /** The write of a remembered entry failed: the next event writes it again. */
+  forget(key: string): void {
+    this.seen.delete(key);
   }
 }

@@ -1,23 +1,22 @@
 /**
  * Opens the one LMDB environment in the data directory and the stores inside it.
  *
- * Events are written by their own thread (event-writer.ts), one transaction for everything
- * that arrived since its last commit. Durability: in "durable" mode every commit is fsynced
- * before it is reported, so an acknowledged event is on disk, and concurrent requests share a
- * commit and its fsync. In "relaxed" mode the environment is opened with noSync: a commit
- * reaches the OS page cache (survives a crash of trackd, not of the machine) and nothing is
- * fsynced. Other writes (counters, cursors, the reject log) go through lmdb-js's own write
- * thread; LMDB serialises the two writers.
+ * Every write goes through lmdb-js's asynchronous writes (event-writer.ts for events): what
+ * one turn of the event loop puts is one transaction. Durability: in "durable" mode an
+ * append waits for its commit's fsync (lmdb-js's overlapping sync: the fsync runs after the
+ * write lock is released, so the next transaction need not wait), and concurrent requests
+ * share a commit and its fsync. In "relaxed" mode the environment is opened with noSync: a
+ * commit reaches the OS page cache (survives a crash of trackd, not of the machine).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase, type RootDatabaseOptionsWithPath } from "lmdb";
-import { seedUuidv7 } from "../events/ids.ts";
 import { DeliveryStore } from "./delivery-store.ts";
 import { RegistryStore } from "./registry-store.ts";
-import { CLIENT_ID_DBS, ClientIds } from "./client-ids.ts";
-import { EVENT_DBS, EventStore } from "./event-store.ts";
-import { EventWriter } from "./event-writer.ts";
+import { ClientIds } from "./client-ids.ts";
+import { eventsDb, linksDb, metaDb } from "./databases.ts";
+import { EventStore } from "./event-store.ts";
+import { type Durability, EventWriter } from "./event-writer.ts";
 import { LinkIndex } from "./link-index.ts";
 import { ensureStoreFormat } from "./store-format.ts";
 import { createLog, type Log } from "../telemetry/log.ts";
@@ -47,7 +46,7 @@ const GiB = 1024 ** 3;
 export const mapSizeFor = (storageMaxBytes: number): number =>
   storageMaxBytes > 0 ? storageMaxBytes + 2 * GiB : 16 * GiB;
 
-export type Durability = "durable" | "relaxed";
+export type { Durability };
 
 /** True if a small write to the store's meta database commits now (/readyz). */
 export async function canWrite(meta: Database<unknown, string>): Promise<boolean> {
@@ -70,14 +69,8 @@ export interface Store {
   clientIds: ClientIds;
   /** Admin sessions ended by logging out. */
   revokedSessions: RevokedSessions;
-  /** Resolves once the event writer thread has the environment open; rejects if it cannot. */
-  writerReady: Promise<void>;
-  /** A port to the event writer thread, for a request thread of `workers` (EventWriter.connect). */
-  writerPort(): MessagePort;
-  /** Reads from now on see every commit so far, another thread's too (the admin API, per request). */
+  /** Reads from now on see every commit so far, the delivery thread's too (the admin API, per request). */
   renewReads(): void;
-  /** Calls `listener` if the event writer thread fails: every append is refused from then on. */
-  onWriterFailure(listener: (error: Error) => void): void;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
   activityReady: Promise<number>;
   /** Bytes the database file takes on disk (LMDB files never shrink; freed pages are reused). */
@@ -121,35 +114,25 @@ export function openStore(options: StoreOptions): Store {
   };
   ensureStoreFormat(envOptions, options.log ?? createLog("warn"));
   const root: RootDatabase = open(envOptions);
-  // The writer thread attaches to this same environment (lmdb-js shares it within a process).
   const dedupeWindowMs = options.dedupeWindowMs ?? 86_400_000;
-  const writer = EventWriter.start(
-    envOptions,
-    { ...EVENT_DBS, ...CLIENT_ID_DBS },
-    dedupeWindowMs,
-    () => root.resetReadTxn(),
-  );
-  const meta = root.openDB<unknown, string>({ name: "meta" });
+  const meta = metaDb(root);
   const stats = new TrackerStats(root.openDB({ name: "tracker-stats" }));
-  const events = new EventStore(
-    root.openDB<string, string>({ name: EVENT_DBS.events, encoding: "string" }),
-    new LinkIndex(
-      root.openDB({ name: EVENT_DBS.links, keyEncoding: "binary", encoding: "string" }),
-    ),
-    stats,
-    writer,
-    () => root.resetReadTxn(),
+  const clientIds = new ClientIds(root, dedupeWindowMs);
+  const eventsDatabase = eventsDb(root);
+  const linksDatabase = linksDb(root);
+  const writer = new EventWriter(
+    root,
+    eventsDatabase,
+    linksDatabase,
+    clientIds,
+    options.durability,
   );
+  const events = new EventStore(eventsDatabase, new LinkIndex(linksDatabase), stats, writer);
   const rejectDb = root.openDB<RejectRecord, string>({ name: "rejects" });
   const rejects = new RejectLog(rejectDb, stats, options.rejectLogSize);
   const delivery = new DeliveryStore(root);
   const registry = new RegistryStore(root);
-  const clientIds = new ClientIds(root, dedupeWindowMs);
   const revokedSessions = new RevokedSessions(root);
-  // The writer thread makes event IDs (seeded from the newest stored one); this thread's
-  // generator makes the reject log's keys, which should sort after the stored events too.
-  const newest = events.lastEventId();
-  if (newest) seedUuidv7(newest);
   // The last day's per-tracker activity lives in memory: rebuilt in the background.
   const activityReady = events.replayActivity(Date.now() - 24 * 3600_000);
   const all = [
@@ -172,9 +155,6 @@ export function openStore(options: StoreOptions): Store {
     clientIds,
     revokedSessions,
     activityReady,
-    writerReady: writer.opened(),
-    writerPort: () => writer.clientPort(),
-    onWriterFailure: (listener) => writer.onFailure(listener),
     renewReads: () => root.resetReadTxn(),
     fileBytes() {
       const s = root.getStats() as { pageSize: number; lastPageNumber: number };

@@ -15,8 +15,8 @@ import type { TrackedEvent } from "../events/event.model.ts";
 import { shopperKeyOf, linksOf } from "../events/links.ts";
 import type { Log } from "../telemetry/log.ts";
 import { DELIVERY_DBS, deliveryKey, type DeadLetter } from "./delivery-store.ts";
-import { EVENT_DBS } from "./event-store.ts";
-import { LINKS_DB, linkKey } from "./link-index.ts";
+import { eventsDb, linksDb, metaDb } from "./databases.ts";
+import { linkKey } from "./link-index.ts";
 
 export const STORE_FORMAT = 2;
 
@@ -71,13 +71,13 @@ export function ensureStoreFormat(options: RootDatabaseOptionsWithPath, log: Log
 
 /** The format recorded in an open store, or undefined for a new (or 0.1.0-era empty) one. */
 export function storeFormatOf(root: RootDatabase): number | undefined {
-  const found = root.openDB<unknown, string>({ name: "meta" }).get(FORMAT_KEY);
+  const found = metaDb(root).get(FORMAT_KEY);
   return typeof found === "number" ? found : undefined;
 }
 
 function checkAndMigrate(root: RootDatabase, path: string, log: Log): void {
-  const meta = root.openDB<unknown, string>({ name: "meta" });
-  const events = root.openDB<string, string>({ name: EVENT_DBS.events, encoding: "string" });
+  const meta = metaDb(root);
+  const events = eventsDb(root);
   const found = meta.get(FORMAT_KEY);
   if (found === STORE_FORMAT) return;
   if (typeof found === "number" && found > STORE_FORMAT)
@@ -100,11 +100,7 @@ function migrateFrom1(
   const total = events.getCount();
   const started = Date.now();
   log.info("migrating the store from format 1 to 2: rebuilding the link index", { events: total });
-  const links = root.openDB<string, Uint8Array>({
-    name: LINKS_DB,
-    keyEncoding: "binary",
-    encoding: "string",
-  });
+  const links = linksDb(root);
   links.clearSync();
   let done = 0;
   let after: string | undefined;

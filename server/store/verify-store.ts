@@ -11,7 +11,7 @@ import { open } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { linksOf, PER_DEVICE_KINDS, shopperKeyOf } from "../events/links.ts";
 import { DELIVERY_DBS, type SinkCursor } from "./delivery-store.ts";
-import { EVENT_DBS } from "./event-store.ts";
+import { eventsDb, linksDb } from "./databases.ts";
 import { linkKey } from "./link-index.ts";
 import { STORE_FILE, STORE_OPTIONS } from "./open-store.ts";
 import { checkStoreFile, STORE_FORMAT, storeFormatOf } from "./store-format.ts";
@@ -68,12 +68,8 @@ export function verifyStore(dataDir: string): VerifyReport {
     return report;
   }
   const root = open({ ...STORE_OPTIONS, path, readOnly: true });
-  const events = root.openDB<string, string>({ name: EVENT_DBS.events, encoding: "string" });
-  const links = root.openDB<string, Uint8Array>({
-    name: EVENT_DBS.links,
-    keyEncoding: "binary",
-    encoding: "string",
-  });
+  const events = eventsDb(root);
+  const links = linksDb(root);
   const cursors = root.openDB<SinkCursor, string>({ name: DELIVERY_DBS.cursors });
   const dead = root.openDB({ name: DELIVERY_DBS.dead, keyEncoding: "binary" });
   // Every database is opened before the read transaction starts: lmdb-js cannot open one

@@ -1,7 +1,7 @@
--- wrk script: POST one realistic event (about 330 bytes) to the collect route.
+-- wrk script: POST one realistic event (330 bytes, the body of ../shared/perf/post.lua) to the collect route.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = [[{"action":"submit","object":"form","vendor":"ChatVendor","product":"LiveChat Pro","instance_id":"chat-7f3a9c21-4b8e-4d2a-9e61-0c5d8b2f1a77","label":"Lead form submitted from VDP chat","score":0.87,"vehicleVin":"1HGCM82633A004352","pageUrl":"https://dealer.example/used/2021-honda-accord","leadType":"finance","device":{"type":"desktop","os":"linux"}}]]
+wrk.body = [[{"action":"view","object":"vehicle","vendor":"Vendor A","product":"Inventory Widget","instance_id":"3f2b8c1e-9d4a-4b7e-8f61-2a9c0d5e7b13","label":"2024 Ford F-150 XLT details","score":3,"vin":"1FTFW1E50PFA00000","page":"https://dealer.example/inventory/new/ford/f-150?utm_source=mail"}]]
 
 -- The JSON summary line (report.lua, beside this file).
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")

@@ -2,17 +2,17 @@
  * npm run bench: trackd's figures, measured in one run on this machine.
  *
  *  1. HTTP: a bare Bun.serve that parses the same JSON and answers 204 (the runtime's ceiling),
- *     on 1 thread and on N (--threads, SO_REUSEPORT), against the compiled binary, durable and
- *     relaxed, with 1 and N request threads (`workers`), and trackd under Deno, under the same
- *     wrk load, interleaved so machine drift hits all of them; requests/s, latency
- *     percentiles, errors, peak RSS, ratios to the single-thread ceiling, N vs 1 scaling.
+ *     the one-thread lmdb-js probe (lmdb-direct.ts) durable and relaxed, the compiled binary
+ *     durable and relaxed (and another build's with --compare BINARY), and trackd under Deno,
+ *     under the same wrk load, interleaved so machine drift hits all of them; requests/s,
+ *     latency percentiles, errors, peak RSS, ratios to the ceiling, and the goals met or not.
  *  2. The batch route: events/s with 50 events per request.
  *     CPU (--only cpu): each thread's CPU time per request, for the ceiling and for trackd
- *     durable with 1 and N request threads (thread-cpu.ts).
+ *     durable (thread-cpu.ts).
  *  3. The flusher: a stored backlog drained into the file sink and into NATS JetStream.
  *  4. Ingest while a backlog drains, against the durable figure of (1); RSS with the backlog stored.
- *  5. Faults: repeated SIGKILL under load (N request threads); every 204 is found and reaches the file sink.
- *  6. Soak: sustained load (N request threads), heap and RSS sampled.
+ *  5. Faults: repeated SIGKILL under load; every 204 is found and reaches the file sink.
+ *  6. Soak: sustained load, heap and RSS sampled.
  *  8. Abuse: valid-event latency while 4 clients send the heaviest bodies the limits allow, and
  *     peak RSS while unauthenticated clients post 100 MB bodies to the admin API.
  *  7. Matching: journeys and a month's leads export with 1,000,000 events and 50,000 shoppers
@@ -21,7 +21,7 @@
  *     and while three are asked for and abandoned after 1 s; CPU after abandoning.
  *
  *   npm run bench -- [--rounds 3] [--seconds 10] [--connections 64] [--backlog 1000000]
- *                    [--kill-cycles 20] [--soak-seconds 300] [--shoppers 50000] [--threads N]
+ *                    [--kill-cycles 20] [--soak-seconds 300] [--shoppers 50000] [--compare BINARY]
  *                    [--only http,batch,cpu,steps,drain,ingest,faults,soak,journey,abuse,admin]
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -62,8 +62,7 @@ const { values: opts } = parseArgs({
     "kill-cycles": { type: "string", default: "20" },
     "soak-seconds": { type: "string", default: "300" },
     shoppers: { type: "string", default: "50000" },
-    // N for the multi-threaded rows: every core less one (the writer's), at least 2.
-    threads: { type: "string", default: String(Math.max(2, navigator.hardwareConcurrency - 1)) },
+    compare: { type: "string" },
     only: {
       type: "string",
       default: "http,batch,cpu,steps,drain,ingest,faults,soak,journey,abuse,admin",
@@ -75,7 +74,6 @@ const seconds = Number(opts.seconds);
 const connections = Number(opts.connections);
 const backlog = Number(opts.backlog);
 const sections = new Set(opts.only!.split(","));
-const threads = Number(opts.threads);
 const started = Date.now();
 const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
@@ -97,6 +95,12 @@ const report: string[] = [];
 
 try {
   if (sections.has("http")) {
+    const probe = (mode: string): Target => ({
+      name: `p: one-thread probe, ${mode}`,
+      cmd: [process.execPath, join(import.meta.dir, "lmdb-direct.ts")],
+      env: { PORT: "0", MODE: mode, DIR: mkdtempSync(join(dataRoot, `probe-${mode}-`)) },
+      results: [],
+    });
     const targets: Target[] = [
       {
         name: "a: Bun.serve ceiling",
@@ -104,31 +108,37 @@ try {
         env: { PORT: "0" },
         results: [],
       },
-      {
-        name: `a${threads}: ceiling, ${threads} threads`,
-        cmd: [process.execPath, join(import.meta.dir, "ceiling.ts")],
-        env: { PORT: "0", THREADS: String(threads) },
-        results: [],
-      },
-      { name: "b: trackd durable", cmd: trackdCmd("durable", "--workers", "1"), env, results: [] },
-      {
-        name: `b${threads}: durable, ${threads} threads`,
-        cmd: trackdCmd("durable-n", "--workers", String(threads)),
-        env,
-        results: [],
-      },
+      probe("durable"),
+      probe("relaxed"),
+      { name: "b: trackd durable", cmd: trackdCmd("durable"), env, results: [] },
       {
         name: "c: trackd relaxed",
-        cmd: trackdCmd("relaxed", "--durability", "relaxed", "--workers", "1"),
+        cmd: trackdCmd("relaxed", "--durability", "relaxed"),
         env,
         results: [],
       },
-      {
-        name: `c${threads}: relaxed, ${threads} threads`,
-        cmd: trackdCmd("relaxed-n", "--durability", "relaxed", "--workers", String(threads)),
-        env,
-        results: [],
-      },
+      // Another build beside this one (--compare BINARY), under the same load.
+      ...(opts.compare
+        ? [
+            {
+              name: "b': --compare durable",
+              cmd: trackdCommand(opts.compare, join(dataRoot, "compare-durable")),
+              env,
+              results: [],
+            },
+            {
+              name: "c': --compare relaxed",
+              cmd: trackdCommand(
+                opts.compare,
+                join(dataRoot, "compare-relaxed"),
+                "--durability",
+                "relaxed",
+              ),
+              env,
+              results: [],
+            },
+          ]
+        : []),
       // The same server under Deno (deno run of server/main-deno.ts, deno from npm).
       {
         name: "d: trackd on Deno, durable",
@@ -154,7 +164,7 @@ try {
           const res = wrk(t, seconds, connections, "post-event.lua");
           t.results.push(res);
           console.log(
-            `  round ${r + 1} ${t.name.padEnd(26)} ${res.rps.toFixed(0).padStart(7)} req/s  p99 ${res.p99.toFixed(2)} ms`,
+            `  round ${r + 1} ${t.name.padEnd(30)} ${res.rps.toFixed(0).padStart(7)} req/s  p99 ${res.p99.toFixed(2)} ms`,
           );
         }
       for (const t of targets) t.peakRssMb = peakRssMb(t.proc!.pid);
@@ -167,15 +177,22 @@ try {
       );
       for (const t of targets)
         report.push(
-          `| ${t.name} | ${m(t, (r) => r.rps).toFixed(0)} | ${m(t, (r) => r.p50).toFixed(2)} | ${m(t, (r) => r.p99).toFixed(2)} | ${m(t, (r) => r.p999).toFixed(2)} | ${t.results.reduce((a, r) => a + r.errors, 0)} | ${t.peakRssMb!.toFixed(0)} | ${((m(t, (r) => r.rps) / ceiling) * 100).toFixed(0)}% |`,
+          `| ${t.name} | ${m(t, (r) => r.rps).toFixed(0)} | ${m(t, (r) => r.p50).toFixed(2)} | ${m(t, (r) => r.p99).toFixed(2)} | ${m(t, (r) => r.p999).toFixed(2)} | ${t.results.reduce((a, r) => a + r.errors, 0)} | ${t.peakRssMb!.toFixed(0)} | ${(m(t, (r) => r.rps) / ceiling).toFixed(2)} |`,
         );
-      // Scaling: each N-thread row against its own 1-thread row (a/aN, b/bN, c/cN).
-      const rps = (prefix: string) =>
-        m(targets.find((t) => t.name.startsWith(prefix))!, (r) => r.rps);
+      const target = (prefix: string) => targets.find((t) => t.name.startsWith(prefix))!;
+      const rps = (prefix: string) => m(target(prefix), (r) => r.rps);
+      const durable = rps("b:") / ceiling;
+      const probeDurable = rps("p: one-thread probe, durable") / ceiling;
+      const p99 = m(target("b:"), (r) => r.p99);
+      const goal = (met: boolean) => (met ? "met" : "NOT met");
       report.push(
         "",
-        `${threads} threads vs 1 (wrk holds ${navigator.hardwareConcurrency > threads ? "a core of its own" : "cores the threads need"}): ceiling ${(rps(`a${threads}:`) / rps("a:")).toFixed(2)}x, durable ${(rps(`b${threads}:`) / rps("b:")).toFixed(2)}x, relaxed ${(rps(`c${threads}:`) / rps("c:")).toFixed(2)}x`,
+        `goals: durable ${durable.toFixed(2)} of the ceiling (>= 0.35: ${goal(durable >= 0.35)}; >= the probe's ${probeDurable.toFixed(2)}: ${goal(durable >= probeDurable)}); durable ${(rps("b:") / rps("c:")).toFixed(2)} of relaxed (>= 0.9: ${goal(rps("b:") >= 0.9 * rps("c:"))}); durable p99 ${p99.toFixed(2)} ms (< 10: ${goal(p99 < 10)})`,
       );
+      if (opts.compare)
+        report.push(
+          `this build vs --compare: durable ${(rps("b:") / rps("b':")).toFixed(2)}x, relaxed ${(rps("c:") / rps("c':")).toFixed(2)}x`,
+        );
 
       if (sections.has("batch")) {
         const res = wrk(
@@ -203,13 +220,7 @@ try {
         env: { PORT: "0" },
         results: [],
       },
-      { name: "durable, 1 thread", cmd: trackdCmd("cpu-1", "--workers", "1"), env, results: [] },
-      {
-        name: `durable, ${threads} threads`,
-        cmd: trackdCmd("cpu-n", "--workers", String(threads)),
-        env,
-        results: [],
-      },
+      { name: "trackd durable", cmd: trackdCmd("cpu"), env, results: [] },
     ];
     report.push(
       "",
@@ -322,15 +333,12 @@ try {
 
   if (sections.has("faults")) {
     console.log(
-      `[${elapsed()}] faults: ${opts["kill-cycles"]} SIGKILL cycles under load, ${threads} request threads`,
+      `[${elapsed()}] faults: ${opts["kill-cycles"]} SIGKILL cycles under load`,
     );
-    const r = await killCycles(binary, join(dataRoot, "kill"), Number(opts["kill-cycles"]), [
-      "--workers",
-      String(threads),
-    ]);
+    const r = await killCycles(binary, join(dataRoot, "kill"), Number(opts["kill-cycles"]), []);
     report.push(
       "",
-      `SIGKILL x${r.cycles} under load (${threads} request threads): ${r.acked} events acknowledged, ${r.missingStored} missing from the store, ${r.missingFiles} missing from the file sink after restart`,
+      `SIGKILL x${r.cycles} under load: ${r.acked} events acknowledged, ${r.missingStored} missing from the store, ${r.missingFiles} missing from the file sink after restart`,
     );
     const idle = await underIdleConnections(
       binary,
@@ -346,11 +354,11 @@ try {
   if (sections.has("soak")) {
     const soak = Number(opts["soak-seconds"]);
     console.log(
-      `[${elapsed()}] soak: ${soak} s of load against durable trackd, ${threads} request threads`,
+      `[${elapsed()}] soak: ${soak} s of load against durable trackd`,
     );
     const t: Target = {
       name: "soak",
-      cmd: trackdCmd("soak", "--workers", String(threads)),
+      cmd: trackdCmd("soak"),
       env,
       results: [],
     };
@@ -372,7 +380,7 @@ try {
       }
       report.push(
         "",
-        `soak, ${soak} s of load (durable, ${threads} request threads, default file sink):`,
+        `soak, ${soak} s of load (durable, default file sink):`,
         ...samples.map((s) => `  ${s}`),
       );
     } finally {

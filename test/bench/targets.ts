@@ -66,11 +66,13 @@ export async function stopTarget(t: Target): Promise<void> {
   await t.proc?.exited;
 }
 
-/** Runs wrk with a Lua script from this folder; the script's done() prints one JSON line. */
-/** The wrk command for a target: 2 threads, `connections`, `secs` seconds, a script of this folder. */
+/**
+ * The wrk command for a target: one wrk thread (as ../shared/perf measures: on 2 cores a second
+ * would take the server's), `connections`, `secs` seconds, a script of this folder.
+ */
 export function wrkCommand(t: Target, secs: number, connections: number, script: string): string[] {
   const url = `http://127.0.0.1:${t.port}/collect/1001/1/${script.includes("batch") ? "events" : "event"}`;
-  return ["wrk", "-t2", `-c${connections}`, `-d${secs}s`, "-s", join(import.meta.dir, script), url];
+  return ["wrk", "-t1", `-c${connections}`, `-d${secs}s`, "-s", join(import.meta.dir, script), url];
 }
 
 /** The figures of wrk's output: the JSON line report.lua prints. */

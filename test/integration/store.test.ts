@@ -191,7 +191,6 @@ describe("store", () => {
 describe("the event writer", () => {
   test("makes event IDs in commit order, and stores a client key once", async () => {
     const store = openStore({ dataDir: tempDir(), durability: "relaxed", rejectLogSize: 10 });
-    await store.writerReady;
     const unassigned = (instanceId: string) => event({ eventId: "", instanceId });
     const key = clientKey("1", "2", "9b6cf0a3-41f4-4a52-8f55-0f1f6d1c2a77");
     const ours = [unassigned("a"), unassigned("b"), unassigned("c")];
@@ -202,7 +201,7 @@ describe("the event writer", () => {
     ]);
     // The same client key twice in one commit: stored once, the other told its ID.
     expect(results[0]!.duplicate).toBe(false);
-    expect(results[1]).toEqual({ eventId: results[0]!.eventId, duplicate: true });
+    expect(results[1]).toEqual({ eventId: results[0]!.eventId, duplicate: true, kept: "committed" });
     expect(store.events.get(results[2]!.eventId)!.instanceId).toBe("c");
     expect(ours[0]!.eventId).toBe(results[0]!.eventId); // the event is given its ID
     const later = await store.events.append(unassigned("d"));
