@@ -41,7 +41,7 @@ export function timeKey(ms: number): string {
 }
 
 export class EventStore {
-  private readonly appendListeners = new Set<() => void>();
+  private readonly appendListeners = new Set<(size: number) => void>();
   private readonly eventListeners = new Set<(event: TrackedEvent) => void>();
   private readonly log: EventLog;
 
@@ -74,13 +74,13 @@ export class EventStore {
       event.receivedAt,
       receivedMs,
     );
-    for (const listener of this.appendListeners) listener();
+    for (const listener of this.appendListeners) listener(written.size);
     for (const listener of this.eventListeners) listener(event);
     return written;
   }
 
-  /** Calls `listener` after each event stored (the flusher's wake-up, retention's count). */
-  onAppend(listener: () => void): () => void {
+  /** Calls `listener` after each event stored, with its size (the flusher's wake-up, retention's headroom). */
+  onAppend(listener: (size: number) => void): () => void {
     this.appendListeners.add(listener);
     return () => this.appendListeners.delete(listener);
   }

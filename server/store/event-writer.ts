@@ -31,6 +31,8 @@ export interface Written {
   eventId: string;
   duplicate: boolean;
   kept: Kept;
+  /** Characters of JSON stored (0 for a duplicate): what retention's headroom counts down by. */
+  size: number;
 }
 
 /** lmdb-js's commit promise, with the fsync's promise beside it (open option separateFlushed). */
@@ -72,21 +74,21 @@ export class EventWriter {
     if (clientKey !== null)
       for (let prior = this.clientIds.lookup(clientKey, receivedMs); prior !== null; ) {
         const eventId = await prior;
-        if (eventId !== null) return { eventId, duplicate: true, kept: this.kept };
+        if (eventId !== null) return { eventId, duplicate: true, kept: this.kept, size: 0 };
         prior = this.clientIds.lookup(clientKey, receivedMs); // that one failed: try again
       }
     if (event.eventId === "") event.eventId = uuidv7(receivedMs);
     else seedUuidv7(event.eventId); // later IDs sort after a given one
     const { eventId } = event;
     const remembered: string[] = [];
+    const json = JSON.stringify(event);
     const commit = this.root.batch(() => {
-      this.events.put(eventId, JSON.stringify(event));
+      this.events.put(eventId, json);
       if (clientKey !== null) this.clientIds.put(clientKey, eventId);
       const shopper = shopperKeyOf(event);
       const links = linksOf(event);
-      const ms = receivedMs;
       for (let i = 0; i < links.length; i += 2) {
-        const memo = this.daily.needs(event.accountId, links[i]!, links[i + 1]!, shopper, ms);
+        const memo = this.daily.needs(event.accountId, links[i]!, links[i + 1]!, shopper, receivedMs);
         if (memo === false) continue;
         if (memo !== "") remembered.push(memo);
         this.links.put(linkKey(event.accountId, links[i]!, links[i + 1]!, eventId), shopper);
@@ -94,7 +96,7 @@ export class EventWriter {
     }) as Commit;
     const kept = this.kept === "on-disk" ? commit.then(() => commit.flushed) : commit;
     const written = kept.then(
-      (): Written => ({ eventId, duplicate: false, kept: this.kept }),
+      (): Written => ({ eventId, duplicate: false, kept: this.kept, size: json.length }),
       (err: unknown) => {
         for (const memo of remembered) this.daily.forget(memo);
         throw err;

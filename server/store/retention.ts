@@ -25,15 +25,25 @@ export interface RetentionOptions {
   minCursor: () => string | null;
   log: Log;
   now?: () => number;
-  /** How often usage is measured (and, while full, swept). */
+  /** How often usage is measured at the least (and, while full, swept). */
   checkMs?: number;
   sweepMs?: number;
 }
 
 const BATCH = 10000;
 
+/**
+ * Bytes of store and disk an event's JSON may take, per character, counted generously: UTF-8
+ * (up to 3 bytes a character), its link and client-ID entries, and page slack. Measuring
+ * (page counts of every database, statfs) costs milliseconds, so between two measurements the
+ * room left is counted down by what was appended, and measured again when it runs out.
+ */
+const BYTES_PER_CHAR = 8;
+
 export class Retention {
   private full = false;
+  /** Characters of JSON that may be appended before the room must be measured again. */
+  private headroom = 0;
   private timers: ReturnType<typeof setInterval>[] = [];
   private sweeping: Promise<number> | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -53,17 +63,17 @@ export class Retention {
 
   start(): void {
     this.check();
-    // Also measure every 256 stored events, so a fast burst cannot outrun the timer.
-    let appended = 0;
-    this.unsubscribe = this.store.events.onAppend(() => {
-      if (++appended % 256 === 0) this.check();
+    // Also measure when the room counted down by appends runs out, so a burst cannot outrun the timer.
+    this.unsubscribe = this.store.events.onAppend((size) => {
+      this.headroom -= size;
+      if (this.headroom <= 0) this.check();
     });
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
       t.unref?.();
       this.timers.push(t);
     };
-    every(this.options.checkMs ?? 100, () => {
+    every(this.options.checkMs ?? 1000, () => {
       this.check();
       if (this.full) void this.sweep();
     });
@@ -82,9 +92,13 @@ export class Retention {
     const was = this.full;
     const used = this.store.usedBytes();
     const free = this.freeBytes();
-    this.full =
-      (this.options.capBytes > 0 && used >= this.options.capBytes) ||
-      free < (this.options.minFreeBytes ?? 0);
+    const room = Math.min(
+      this.options.capBytes > 0 ? this.options.capBytes - used : Infinity,
+      free - (this.options.minFreeBytes ?? 0),
+    );
+    this.full = room <= 0;
+    // A tenth of the room, so that a measurement is never far behind near the limit.
+    this.headroom = Math.min(room / 10 / BYTES_PER_CHAR, Number.MAX_SAFE_INTEGER);
     if (this.full !== was)
       this.options.log[this.full ? "warn" : "info"](
         this.full
