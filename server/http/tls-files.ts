@@ -1,7 +1,8 @@
 /**
  * The listener's certificate and key, read from the files the config names and checked
- * before any listener uses them: a renewed certificate that does not match its key, or has
- * already expired, is refused with a sentence instead of breaking every handshake.
+ * before any listener uses them: a renewed certificate that does not match its key, has
+ * already expired or is not valid yet, is refused with a sentence instead of breaking every
+ * handshake.
  */
 import { readFileSync } from "node:fs";
 import { createPrivateKey, X509Certificate } from "node:crypto";
@@ -46,6 +47,10 @@ export function readTlsFiles(tls: Config["tls"], now = Date.now()): TlsFiles | n
   if (!matches) throw new TlsError(`${tls.keyFile} is not the key of ${tls.certFile}`);
   if (Date.parse(x509.validTo) < now)
     throw new TlsError(`${tls.certFile} expired on ${new Date(x509.validTo).toISOString()}`);
+  if (Date.parse(x509.validFrom) > now)
+    throw new TlsError(
+      `${tls.certFile} is not valid until ${new Date(x509.validFrom).toISOString()} (check the clock, or the certificate's dates)`,
+    );
   return {
     cert,
     key,

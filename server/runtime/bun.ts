@@ -117,6 +117,32 @@ function tryLock(path: string): boolean | null {
   return libc.symbols.flock(fd, LOCK_EX | LOCK_NB) === 0;
 }
 
+/** A response that asks the client to close the connection after it. */
+async function closing(response: Response | Promise<Response>): Promise<Response> {
+  const r = await response;
+  const headers = new Headers(r.headers);
+  headers.set("connection", "close");
+  return new Response(r.body, { status: r.status, statusText: r.statusText, headers });
+}
+
+/** From now on the server answers every request (Elysia's and Bun's routes) with Connection: close. */
+function closeAfterEach(server: Server<unknown>, app: AnyElysia): void {
+  const routes = (app.config as { serve?: { routes?: Record<string, Record<string, BunHandler>> } })
+    .serve?.routes;
+  const closingRoutes: Record<string, Record<string, BunHandler>> = {};
+  for (const [path, methods] of Object.entries(routes ?? {})) {
+    closingRoutes[path] = {};
+    for (const [method, handler] of Object.entries(methods))
+      closingRoutes[path][method] = (request, srv) => closing(handler(request, srv));
+  }
+  // (Elysia's handlers are given app.server, the new listener: requestIP knows none of the
+  // retired one's requests, so their peer address is unknown for these last requests.)
+  server.reload({
+    fetch: (request: Request) => closing(app.fetch(request) as Promise<Response>),
+    routes: closingRoutes,
+  } as never);
+}
+
 export const bunRuntime: Runtime = {
   name: "bun",
   version: Bun.version,
@@ -158,15 +184,27 @@ export const bunRuntime: Runtime = {
         fetch: () => new Response(null),
       }).stop(true);
     let server = listen(options.port, options.tls);
+    const retired = new Set<Server<unknown>>();
     return {
       port: server.port!,
-      stop: (force) => server.stop(force),
+      async stop(force) {
+        await Promise.all([server, ...retired].map((s) => s.stop(force)));
+      },
       async reloadTls(tls) {
-        // Bun 1.4's server.reload() keeps the certificate it started with: a new listener is
-        // started on the same port, then the old one stops accepting and finishes its requests.
+        // Bun 1.4's server.reload() keeps the certificate it started with, and stopping a
+        // listener closes its idle keep-alive connections at once (a client posting on one
+        // then gets no answer). So a new listener takes the port (SO_REUSEPORT) with the new
+        // certificate, and the old one is retired: it answers each request of the
+        // connections it has with Connection: close, and stops after idleTimeout, when any
+        // connection still idle would have been closed anyway.
         const old = server;
         server = listen(old.port!, tls);
-        await old.stop(false);
+        retired.add(old);
+        closeAfterEach(old, app);
+        setTimeout(() => {
+          retired.delete(old);
+          void old.stop(false);
+        }, options.idleTimeoutSeconds * 1000).unref();
       },
     };
   },

@@ -1,7 +1,9 @@
 /**
  * HTTPS in the binary: a certificate made by openssl, events posted over TLS by Bun's fetch,
  * Node's https client and curl, and a renewed certificate served after SIGHUP without a restart
- * (a bad renewal keeps the old one); the admin API over HTTPS. Start-up refuses a key that is not the certificate's.
+ * (a bad renewal keeps the old one) while a keep-alive client posting across renewals loses
+ * nothing; the admin API over HTTPS. Start-up refuses a key that is not the certificate's, and
+ * a certificate expired or not valid yet.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, readFileSync } from "node:fs";
@@ -69,6 +71,9 @@ beforeAll(async () => {
     live.cert,
     "--tls.key-file",
     live.key,
+    // A retired listener (after SIGHUP) serves its connections this long: the least allowed.
+    "--idle-timeout-seconds",
+    "6",
   ]);
   base = `https://localhost:${trackd.port}`;
 });
@@ -124,6 +129,9 @@ describe("HTTPS", () => {
     copyFileSync(renewed.key, live.key);
     trackd.proc.kill("SIGHUP");
     await waitFor("the reload", () => trackd.logs().includes('"msg":"certificate reloaded"'));
+    // The previous listener answers its own connections until the idle timeout, then stops:
+    // from then on every new connection gets the renewed certificate.
+    await Bun.sleep(6500);
     for (let i = 0; i < 12; i++) expect(await servedName(trackd.port)).toBe("renewed.trackd.test");
     expect((await post("after-reload", renewed)).status).toBe(204);
     const read = await fetch(`${base}/admin/api/events?accountId=${aid}`, {
@@ -148,11 +156,15 @@ describe("HTTPS", () => {
     expect((await post("after-bad-renewal", renewed)).status).toBe(204);
   });
 
-  test("refuses an expired certificate, naming it and the day it expired", () => {
+  test("refuses an expired certificate, or one not valid yet, naming it and the day", () => {
     const twoDaysOn = Date.now() + 2 * 86_400_000; // the certificate is valid for one day
     expect(() => readTlsFiles({ certFile: first.cert, keyFile: first.key }, twoDaysOn)).toThrow(
       new RegExp(`^${first.cert} expired on \\d{4}-\\d\\d-\\d\\dT`),
     );
+    const twoDaysBefore = Date.now() - 2 * 86_400_000;
+    expect(() =>
+      readTlsFiles({ certFile: first.cert, keyFile: first.key }, twoDaysBefore),
+    ).toThrow(new RegExp(`^${first.cert} is not valid until \\d{4}-\\d\\d-\\d\\dT`));
     expect(readTlsFiles({ certFile: first.cert, keyFile: first.key })?.subject).toBe(
       "CN=first.trackd.test",
     );
@@ -183,4 +195,76 @@ describe("HTTPS", () => {
     expect(half.exitCode).toBe(2);
     expect(half.stderr.toString()).toContain("set both tls.certFile and tls.keyFile, or neither");
   });
+
+  test("a keep-alive client posting across 3 renewals loses nothing", async () => {
+    const python = requireCommand("python3", "python3");
+    const bundle = join(tempDir("trackd-tls-ca-"), "both.pem");
+    await Bun.write(bundle, readFileSync(first.cert, "utf8") + readFileSync(renewed.cert, "utf8"));
+    const account = "7d1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6c";
+    // One http.client connection, reused for every request, as a vendor's back end keeps one:
+    // it reconnects only when the server closes (after an answer with Connection: close).
+    const client = Bun.spawn(
+      [
+        python,
+        "-c",
+        `
+import http.client, json, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+conn = http.client.HTTPSConnection("localhost", int(sys.argv[1]), context=ctx)
+ok = failed = connections = 0
+errors = []
+end = time.time() + float(sys.argv[4])
+i = 0
+while time.time() < end:
+    body = json.dumps({"action": "view", "object": "vehicle", "vendor": "V", "product": "P", "instance_id": f"keepalive-{i}"})
+    try:
+        if conn.sock is None: connections += 1
+        conn.request("POST", f"/collect/{sys.argv[3]}/1/event", body, {"Content-Type": "application/json"})
+        r = conn.getresponse(); r.read()
+        if r.status == 204: ok += 1
+        else: failed += 1; errors.append(r.status)
+    except Exception as e:
+        failed += 1; errors.append(repr(e)); conn.close()
+    i += 1
+    time.sleep(0.05)
+print(json.dumps({"ok": ok, "failed": failed, "connections": connections, "errors": errors[:5]}))
+`,
+        String(trackd.port),
+        bundle,
+        account,
+        "21",
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const pairs = [first, renewed, first];
+    for (const pair of pairs) {
+      await Bun.sleep(5000);
+      copyFileSync(pair.cert, live.cert);
+      copyFileSync(pair.key, live.key);
+      const reloads = trackd.logs().split('"msg":"certificate reloaded"').length;
+      trackd.proc.kill("SIGHUP");
+      await waitFor(
+        "the reload",
+        () => trackd.logs().split('"msg":"certificate reloaded"').length > reloads,
+      );
+    }
+    await client.exited;
+    const result = JSON.parse(await new Response(client.stdout).text()) as {
+      ok: number;
+      failed: number;
+      connections: number;
+      errors: unknown[];
+    };
+    expect(result.errors).toEqual([]);
+    expect(result.failed).toBe(0);
+    expect(result.ok).toBeGreaterThan(100);
+    // It moved to a new connection at each renewal (and at none without one).
+    expect(result.connections).toBeGreaterThanOrEqual(4);
+    const read = await fetch(`${base}/admin/api/events?accountId=${account}&limit=500`, {
+      headers: adminAuth,
+      tls: { ca: readFileSync(bundle, "utf8") },
+    });
+    const { events } = (await read.json()) as { events: { instanceId: string }[] };
+    expect(new Set(events.map((e) => e.instanceId)).size).toBe(result.ok);
+  }, 60000);
 });
