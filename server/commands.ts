@@ -61,8 +61,8 @@ async function backup(dataDir: string, target: string): Promise<number> {
   }
 }
 
-function verify(dataDir: string): number {
-  const r = verifyStore(dataDir);
+async function verify(dataDir: string): Promise<number> {
+  const r = await verifyStore(dataDir);
   const lines = [`trackd verify: ${r.path}`];
   if (r.format !== null) {
     lines.push(

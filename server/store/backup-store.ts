@@ -4,12 +4,20 @@
  * every event committed before it began, and the writer is never blocked; compaction leaves
  * out freed pages, so the copy is as small as the data.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+} from "node:fs";
 import { join } from "node:path";
 import { open } from "lmdb";
 import { TOKEN_FILE } from "../auth/admin-token.ts";
 import { STORE_FILE, STORE_OPTIONS } from "./open-store.ts";
-import { checkStoreFile, STORE_FORMAT, storeFormatOf } from "./store-format.ts";
+import { STORE_FORMAT, storeFormatOf, storeUnreadable } from "./store-format.ts";
 
 export class BackupError extends Error {}
 
@@ -23,16 +31,13 @@ export interface BackupResult {
 /** Copies the store in `dataDir` (and its admin token) into `target`, a new or empty directory. */
 export async function backupStore(dataDir: string, target: string): Promise<BackupResult> {
   const source = join(dataDir, STORE_FILE);
-  if (!existsSync(source)) throw new BackupError(`no store at ${source}`);
-  try {
-    checkStoreFile(source);
-  } catch (err) {
-    throw new BackupError((err as Error).message);
-  }
+  const unreadable = storeUnreadable(source);
+  if (unreadable) throw new BackupError(unreadable);
   try {
     if (existsSync(target) && readdirSync(target).length > 0)
       throw new BackupError(`${target} is not empty: back up into a new or empty directory`);
     mkdirSync(target, { recursive: true, mode: 0o700 });
+    accessSync(target, constants.W_OK);
   } catch (err) {
     if (err instanceof BackupError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -47,6 +52,9 @@ export async function backupStore(dataDir: string, target: string): Promise<Back
         `${source} is in store format ${format ?? "1"}; this trackd backs up format ${STORE_FORMAT} (start the matching trackd once to migrate)`,
       );
     await root.backup(file, true);
+  } catch (err) {
+    if (err instanceof BackupError) throw err;
+    throw new BackupError(`cannot write ${file} (${(err as Error).message})`);
   } finally {
     await root.close();
   }

@@ -65,11 +65,7 @@ export class EventWriter {
    * being stored now, with that event's ID as a duplicate and nothing stored. Rejects if the
    * transaction failed.
    */
-  async write(
-    event: TrackedEvent,
-    receivedMs: number,
-    clientKey: string | null,
-  ): Promise<Written> {
+  async write(event: TrackedEvent, receivedMs: number, clientKey: string | null): Promise<Written> {
     if (this.closed) throw new Error("the event store is closed");
     if (clientKey !== null)
       for (let prior = this.clientIds.lookup(clientKey, receivedMs); prior !== null; ) {
@@ -88,7 +84,13 @@ export class EventWriter {
       const shopper = shopperKeyOf(event);
       const links = linksOf(event);
       for (let i = 0; i < links.length; i += 2) {
-        const memo = this.daily.needs(event.accountId, links[i]!, links[i + 1]!, shopper, receivedMs);
+        const memo = this.daily.needs(
+          event.accountId,
+          links[i]!,
+          links[i + 1]!,
+          shopper,
+          receivedMs,
+        );
         if (memo === false) continue;
         if (memo !== "") remembered.push(memo);
         this.links.put(linkKey(event.accountId, links[i]!, links[i + 1]!, eventId), shopper);

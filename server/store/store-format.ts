@@ -9,7 +9,15 @@
  *    dead letters and replay queue are keyed by tuple keys (tuple-key.ts).
  */
 import { EVENT_ID_LENGTH } from "../events/ids.ts";
-import { closeSync, existsSync, openSync, readSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  openSync,
+  readSync,
+} from "node:fs";
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { shopperKeyOf, linksOf } from "../events/links.ts";
@@ -26,27 +34,79 @@ const BATCH = 10_000;
 /** The data directory holds a format this trackd cannot read. */
 export class StoreFormatError extends Error {}
 
-/** LMDB's magic number, at byte 24 of the first meta page (after the page header). */
+/**
+ * LMDB's meta pages, as lmdb-js's LMDB writes them (pages 0 and 1, each after a 24-byte page
+ * header): the magic number, the page size (the free-page database's md_pad), the last page
+ * in use and the transaction ID. The newer of the two metas is the one in force.
+ */
 const LMDB_MAGIC = 0xbeefc0de;
 const MAGIC_AT = 24;
+const PAGE_SIZE_AT = 48;
+const LAST_PAGE_AT = 144;
+const TXN_ID_AT = 152;
+const META_BYTES = TXN_ID_AT + 8;
 
 /**
  * Throws StoreFormatError if `path` exists but is not an LMDB environment (a file truncated
- * to nothing, or not LMDB's at all): lmdb-js crashes the process with a segmentation fault
- * opening such a file, instead of returning LMDB's own "not an LMDB file" error.
+ * to nothing, or not LMDB's at all), or is shorter than its own header says (truncated, say
+ * by a copy cut short): lmdb-js crashes the process opening such a file (SIGSEGV, SIGBUS)
+ * instead of returning an error. Also throws StoreFormatError when the file cannot be read.
  */
 export function checkStoreFile(path: string): void {
   if (!existsSync(path)) return;
-  const header = Buffer.alloc(MAGIC_AT + 4);
-  const fd = openSync(path, "r");
-  let read: number;
+  let size: number;
+  const read = (at: number, length: number): Buffer => {
+    const bytes = Buffer.alloc(length);
+    const fd = openSync(path, "r");
+    try {
+      size = fstatSync(fd).size;
+      return bytes.subarray(0, readSync(fd, bytes, 0, length, at));
+    } finally {
+      closeSync(fd);
+    }
+  };
+  let first: Buffer;
   try {
-    read = readSync(fd, header, 0, header.length, 0);
-  } finally {
-    closeSync(fd);
+    first = read(0, META_BYTES);
+  } catch (err) {
+    throw new StoreFormatError(
+      `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}): run trackd as the user that owns it`,
+    );
   }
-  if (read < header.length || header.readUInt32LE(MAGIC_AT) !== LMDB_MAGIC)
+  if (first.length < META_BYTES || first.readUInt32LE(MAGIC_AT) !== LMDB_MAGIC)
     throw new StoreFormatError(`${path} is not an LMDB file: not a trackd store, or damaged`);
+  const pageSize = first.readUInt32LE(PAGE_SIZE_AT);
+  const second = read(pageSize, META_BYTES);
+  const metas = second.length === META_BYTES ? [first, second] : [first];
+  const newest = metas.reduce((a, b) =>
+    b.readBigUInt64LE(TXN_ID_AT) > a.readBigUInt64LE(TXN_ID_AT) ? b : a,
+  );
+  const needed = (Number(newest.readBigUInt64LE(LAST_PAGE_AT)) + 1) * pageSize;
+  if (size! < needed)
+    throw new StoreFormatError(
+      `${path} is ${size!} bytes but its header says ${needed}: the file is truncated or damaged (restore it from a backup)`,
+    );
+}
+
+/**
+ * Why the store file at `path` cannot be opened read-only (backup, verify), in one line, or
+ * null if it can: missing, in a directory this user cannot read, or damaged (checkStoreFile).
+ */
+export function storeUnreadable(path: string): string | null {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === "ENOENT"
+      ? `no store at ${path}`
+      : `cannot read ${path} (${code ?? String(err)}): run this as the user that owns it`;
+  }
+  try {
+    checkStoreFile(path);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 /**

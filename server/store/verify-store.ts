@@ -5,7 +5,7 @@
  * each sink's cursor is.
  */
 import { EVENT_ID_LENGTH } from "../events/ids.ts";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { open } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
@@ -14,7 +14,7 @@ import { DELIVERY_DBS, type SinkCursor } from "./delivery-store.ts";
 import { eventsDb, linksDb } from "./databases.ts";
 import { linkKey } from "./link-index.ts";
 import { STORE_FILE, STORE_OPTIONS } from "./open-store.ts";
-import { checkStoreFile, STORE_FORMAT, storeFormatOf } from "./store-format.ts";
+import { storeUnreadable, STORE_FORMAT, storeFormatOf } from "./store-format.ts";
 import { keyTail } from "./tuple-key.ts";
 
 /** Problems listed one by one before the rest are only counted. */
@@ -38,7 +38,7 @@ export interface VerifyReport {
 }
 
 /** Verifies the store in `dataDir`, read-only (a running trackd may keep writing). */
-export function verifyStore(dataDir: string): VerifyReport {
+export async function verifyStore(dataDir: string): Promise<VerifyReport> {
   const path = join(dataDir, STORE_FILE);
   const report: VerifyReport = {
     path,
@@ -57,16 +57,14 @@ export function verifyStore(dataDir: string): VerifyReport {
     if (report.problems.length < SHOWN) report.problems.push(text);
     else report.moreProblems++;
   };
-  if (!existsSync(path)) {
-    problem(`no store at ${path}`);
+  const unreadable = storeUnreadable(path);
+  if (unreadable) {
+    problem(unreadable);
     return report;
   }
-  try {
-    checkStoreFile(path);
-  } catch (err) {
-    problem((err as Error).message);
-    return report;
-  }
+  // LMDB makes a lock file beside the store it opens: one made here (in a backup) goes after.
+  const lockFile = `${path}-lock`;
+  const ownLock = !existsSync(lockFile);
   const root = open({ ...STORE_OPTIONS, path, readOnly: true });
   const events = eventsDb(root);
   const links = linksDb(root);
@@ -132,7 +130,8 @@ export function verifyStore(dataDir: string): VerifyReport {
     report.deadLetters = dead.getCount(at);
   } finally {
     transaction.done();
-    void root.close();
+    await root.close();
+    if (ownLock) rmSync(lockFile, { force: true });
   }
   return report;
 }

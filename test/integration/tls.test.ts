@@ -162,9 +162,9 @@ describe("HTTPS", () => {
       new RegExp(`^${first.cert} expired on \\d{4}-\\d\\d-\\d\\dT`),
     );
     const twoDaysBefore = Date.now() - 2 * 86_400_000;
-    expect(() =>
-      readTlsFiles({ certFile: first.cert, keyFile: first.key }, twoDaysBefore),
-    ).toThrow(new RegExp(`^${first.cert} is not valid until \\d{4}-\\d\\d-\\d\\dT`));
+    expect(() => readTlsFiles({ certFile: first.cert, keyFile: first.key }, twoDaysBefore)).toThrow(
+      new RegExp(`^${first.cert} is not valid until \\d{4}-\\d\\d-\\d\\dT`),
+    );
     expect(readTlsFiles({ certFile: first.cert, keyFile: first.key })?.subject).toBe(
       "CN=first.trackd.test",
     );
