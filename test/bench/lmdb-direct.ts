@@ -21,7 +21,8 @@ const server = Bun.serve({
   async fetch(req) {
     const body = JSON.parse(await req.text());
     for (const k of REQUIRED)
-      if (typeof body[k] !== "string" || body[k] === "") return new Response("bad", { status: 400 });
+      if (typeof body[k] !== "string" || body[k] === "")
+        return new Response("bad", { status: 400 });
     const id = `${Date.now().toString(16).padStart(12, "0")}-${(seq++).toString(16).padStart(8, "0")}`;
     body.eventId = id;
     events.put(id, JSON.stringify(body));

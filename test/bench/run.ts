@@ -332,9 +332,7 @@ try {
   }
 
   if (sections.has("faults")) {
-    console.log(
-      `[${elapsed()}] faults: ${opts["kill-cycles"]} SIGKILL cycles under load`,
-    );
+    console.log(`[${elapsed()}] faults: ${opts["kill-cycles"]} SIGKILL cycles under load`);
     const r = await killCycles(binary, join(dataRoot, "kill"), Number(opts["kill-cycles"]), []);
     report.push(
       "",
@@ -353,9 +351,7 @@ try {
 
   if (sections.has("soak")) {
     const soak = Number(opts["soak-seconds"]);
-    console.log(
-      `[${elapsed()}] soak: ${soak} s of load against durable trackd`,
-    );
+    console.log(`[${elapsed()}] soak: ${soak} s of load against durable trackd`);
     const t: Target = {
       name: "soak",
       cmd: trackdCmd("soak"),

@@ -282,11 +282,7 @@ describe("the admin gate, from outside", () => {
     }
   });
 
-  for (const name of [
-    "binary",
-    "binary over TLS",
-    "nginx (docs/nginx-trackd.conf)",
-  ] as const)
+  for (const name of ["binary", "binary over TLS", "nginx (docs/nginx-trackd.conf)"] as const)
     test(`${name}: every admin route refuses every spelling without credentials, and nothing changes`, async () => {
       const { connect, host, registry: registryNow } = transports()[name];
       const before = await registryNow();

@@ -201,7 +201,12 @@ describe("the event writer", () => {
     ]);
     // The same client key twice in one commit: stored once, the other told its ID.
     expect(results[0]!.duplicate).toBe(false);
-    expect(results[1]).toEqual({ eventId: results[0]!.eventId, duplicate: true, kept: "committed", size: 0 });
+    expect(results[1]).toEqual({
+      eventId: results[0]!.eventId,
+      duplicate: true,
+      kept: "committed",
+      size: 0,
+    });
     expect(store.events.get(results[2]!.eventId)!.instanceId).toBe("c");
     expect(ours[0]!.eventId).toBe(results[0]!.eventId); // the event is given its ID
     const later = await store.events.append(unassigned("d"));
