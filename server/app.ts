@@ -45,8 +45,8 @@ export interface AppDeps {
   flusher?: Delivery;
   /** Shared when start.ts builds two apps (collect and admin on separate addresses). */
   registry?: Registry;
-  /** True while storage is at its cap (from Retention). */
-  storageFull?: () => boolean;
+  /** Why storage is full (at its cap, or the disk at its margin: Retention), or null. */
+  storageFull?: () => string | null;
   /** The socket peer of a request, the runtime's way (runtime/); none without one (in-process). */
   peerAddress?: PeerAddress;
   /** The rate limits' buckets, shared by both apps when start.ts builds two; new ones without. */
@@ -79,7 +79,12 @@ export interface CollectSideDeps {
 }
 
 /** An app with the error envelope and the health routes, that the sides are added to. */
-function baseApp(log: Log, draining: () => boolean, writable: () => Promise<boolean>): AnyElysia {
+function baseApp(
+  log: Log,
+  draining: () => boolean,
+  storageFull: () => string | null,
+  writable: () => Promise<boolean>,
+): AnyElysia {
   const app: AnyElysia = new Elysia()
     // Before routing: an invalid Host is refused, and a request the router would read the
     // wrong path of is routed again under an authority it reads right (request-target.ts).
@@ -106,7 +111,7 @@ function baseApp(log: Log, draining: () => boolean, writable: () => Promise<bool
           return errorResponse("internal_error");
       }
     })
-    .use(healthRoutes({ draining, writable }));
+    .use(healthRoutes({ draining, storageFull, writable }));
   return app;
 }
 
@@ -174,7 +179,8 @@ export function createApp(
     metrics.storageCap.set({}, deps.config.storageMaxBytes);
     metrics.storedNow.set({}, deps.store.events.count());
   });
-  const app = baseApp(deps.log, draining, () => deps.store.writable());
+  const storageFull = deps.storageFull ?? (() => null);
+  const app = baseApp(deps.log, draining, storageFull, () => deps.store.writable());
   if (parts.collect)
     addCollectSide(app, {
       config: deps.config,
@@ -186,7 +192,7 @@ export function createApp(
       metrics,
       now,
       draining,
-      storageFull: deps.storageFull ?? (() => false),
+      storageFull: () => storageFull() !== null,
       peerAddress,
       writable: () => deps.store.writable(),
       renderMetrics: () => metrics.render(),

@@ -166,10 +166,13 @@ export interface ErrorDetail {
   path: string;
   code: DetailCode;
   message: string;
+  /** For a syntax error: the offset in the body (UTF-16 code units) where the JSON goes wrong. */
+  position?: number;
 }
 
 /** Codes that appear in `error.details[].code`; each limit has its own. */
 export const DETAIL_CODES = {
+  syntax: "The body is not JSON from this position on (invalid_json).",
   required: "The field is required.",
   invalid_type: "The field has the wrong JSON type.",
   empty: "The field must not be empty or only whitespace.",

@@ -114,6 +114,9 @@ export async function start(runtime: Runtime): Promise<void> {
     minCursor: () => flusher.minCursor(),
     log,
   });
+  // At the margin nothing trackd writes for itself grows the store: the reject log and the
+  // per-tracker counters wait in memory until there is room.
+  store.rejects.held = store.stats.held = () => retention.isFull();
 
   let draining = false;
   const registry = new Registry(store.registry, config.registry);
@@ -127,7 +130,7 @@ export async function start(runtime: Runtime): Promise<void> {
     flusher,
     registry,
     rateLimits,
-    storageFull: () => retention.isFull(),
+    storageFull: () => retention.fullReason(),
     draining: () => draining,
     peerAddress: runtime.peerAddress,
   };

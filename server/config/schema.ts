@@ -223,6 +223,12 @@ export const FileSinkSchema = Type.Object(
       default: 128 * 1024 * 1024,
       description: "Rotate to a new file past this size (files also rotate each UTC day).",
     }),
+    minFreeBytes: Type.Integer({
+      minimum: 0,
+      default: 64 * 1024 * 1024,
+      description:
+        "Stop writing (and retry later) while the files' disk has less free space than this.",
+    }),
   },
   { additionalProperties: false },
 );

@@ -3,6 +3,7 @@
  * deflate with the size limit applied to the *decompressed* bytes (so a gzip bomb stops at the
  * limit), decodes strict UTF-8 and parses JSON into a plain object.
  */
+import { syntaxErrorAt } from "./json-error.ts";
 import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import type { ErrorCode, ErrorDetail } from "../errors.ts";
 import type { BodyResult } from "../ingest/body.model.ts";
@@ -180,7 +181,15 @@ export async function readEventBody(
   try {
     body = JSON.parse(text);
   } catch (err) {
-    return fail("invalid_json", text, [], `The body is not valid JSON: ${(err as Error).message}`);
+    const { position, line, column } = syntaxErrorAt(text);
+    return fail("invalid_json", text, [
+      {
+        path: "",
+        code: "syntax",
+        message: `${(err as Error).message} (at line ${line}, column ${column})`,
+        position,
+      },
+    ]);
   }
   const got = Array.isArray(body) ? "array" : body === null ? "null" : typeof body;
   if (shape === "array" && !Array.isArray(body))

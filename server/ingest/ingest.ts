@@ -406,6 +406,6 @@ export async function ingest(deps: IngestDeps, input: IngestInput): Promise<Inge
         outcome.warnings,
       );
     case "unavailable":
-      return { kind: "error", code: "storage_unavailable", details: [] };
+      return refuse("storage_unavailable", [], scope, body.text);
   }
 }

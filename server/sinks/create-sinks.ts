@@ -16,6 +16,7 @@ export function createSinks(configs: SinkConfig[], dataDir: string): Sink[] {
           name: c.name,
           dir: c.dir ? resolve(c.dir) : join(dataDir, "events"),
           maxFileBytes: c.maxFileBytes,
+          minFreeBytes: c.minFreeBytes,
         });
       case "webhook":
         return new WebhookSink(c);

@@ -41,6 +41,8 @@ export class RejectLog {
   private size: number;
   private lastWrite: Promise<unknown> = Promise.resolve();
   private trimming: Promise<void> | null = null;
+  /** While true (storage full: Retention), refusals are counted but not written. */
+  held: () => boolean = () => false;
 
   constructor(
     private readonly db: Database<RejectRecord, string>,
@@ -53,7 +55,7 @@ export class RejectLog {
   /** Records a rejection (and counts it against the tracker when its IDs were valid). */
   record(entry: Omit<RejectRecord, "id">, idsValid: boolean): void {
     if (idsValid) this.stats.record(entry.accountId, entry.trackerId, "rejected", entry.at, 0);
-    if (this.capacity === 0) return;
+    if (this.capacity === 0 || this.held()) return;
     const id = uuidv7();
     const sample =
       entry.sample.length > SAMPLE_CHARS ? entry.sample.slice(0, SAMPLE_CHARS) : entry.sample;

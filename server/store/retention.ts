@@ -42,6 +42,7 @@ const BYTES_PER_CHAR = 8;
 
 export class Retention {
   private full = false;
+  private reason = "";
   /** Characters of JSON that may be appended before the room must be measured again. */
   private headroom = 0;
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -56,9 +57,14 @@ export class Retention {
     this.now = options.now ?? Date.now;
   }
 
-  /** True while storage is at its cap. */
+  /** True while storage is at its cap, or the disk at its margin. */
   isFull(): boolean {
     return this.full;
+  }
+
+  /** Why storage is full, for /readyz (null while it is not). */
+  fullReason(): string | null {
+    return this.full ? this.reason : null;
   }
 
   start(): void {
@@ -97,6 +103,10 @@ export class Retention {
       free - (this.options.minFreeBytes ?? 0),
     );
     this.full = room <= 0;
+    this.reason =
+      this.options.capBytes > 0 && used >= this.options.capBytes
+        ? `the store uses ${used} bytes of its cap of ${this.options.capBytes} (storageMaxBytes)`
+        : `${free} bytes free on the data directory's disk, under the margin of ${this.options.minFreeBytes ?? 0} (storageMinFreeBytes)`;
     // A tenth of the room, so that a measurement is never far behind near the limit.
     this.headroom = Math.min(room / 10 / BYTES_PER_CHAR, Number.MAX_SAFE_INTEGER);
     if (this.full !== was)
@@ -126,7 +136,13 @@ export class Retention {
 
   /** Deletes what may go; resolves with how many events were deleted. One sweep at a time. */
   sweep(): Promise<number> {
-    this.sweeping ??= this.sweepAll().finally(() => (this.sweeping = null));
+    this.sweeping ??= this.sweepAll()
+      .catch((err: unknown) => {
+        // A delete that could not commit (the disk, say) is tried again at the next sweep.
+        this.options.log.error("retention could not delete", { error: String(err) });
+        return 0;
+      })
+      .finally(() => (this.sweeping = null));
     return this.sweeping;
   }
 

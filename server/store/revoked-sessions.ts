@@ -14,7 +14,7 @@ export class RevokedSessions {
     this.db = root.openDB({ name: "revoked-sessions" });
     for (const { key, value } of this.db.getRange()) {
       if (value > now) this.revoked.set(key, value);
-      else void this.db.remove(key);
+      else this.db.remove(key).catch(() => {}); // forgotten at the next read instead
     }
   }
 

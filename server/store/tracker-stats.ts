@@ -109,10 +109,14 @@ export class TrackerStats {
     return [...this.entries.values()].map((e) => e.counters);
   }
 
+  /** While true (storage full: Retention), changed counters stay in memory, written later. */
+  held: () => boolean = () => false;
+
   /** Writes the changed counters; resolves when they are committed. */
   flush(): Promise<unknown> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.held()) return Promise.resolve();
     let last: Promise<unknown> = Promise.resolve();
     for (const key of this.dirty)
       last = this.db.put(key, { ...this.entries.get(key)!.counters }).catch(() => {}); // failures surface on event writes

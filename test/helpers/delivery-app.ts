@@ -72,7 +72,7 @@ export async function createDeliveryApp(
     log,
     metrics,
     flusher,
-    storageFull: () => retention.isFull(),
+    storageFull: () => retention.fullReason(),
     now,
   });
   if (!options.paused) flusher.start(); // paused: the test stores events first, then calls flusher.start()

@@ -392,10 +392,24 @@ describe("rejecting invalid events", () => {
     ]);
   });
 
-  test("answers 400 invalid_json for malformed JSON", async () => {
-    const res = await t.collect('{"action": "view",');
-    expect(res.status).toBe(400);
-    expect((await errorOf(res)).code).toBe("invalid_json");
+  test("answers 400 invalid_json for malformed JSON, saying where it goes wrong", async () => {
+    const cases: [string, number, number, number][] = [
+      ['{"action": "view",', 18, 1, 19], // ends too early
+      ['{"action": "view" "object": "x"}', 18, 1, 19], // a comma missing
+      ['{\n  "action": "view",\n  "score": 01\n}', 34, 3, 13], // a leading zero
+      ['{"label": "tab\there"}', 10, 1, 11], // a raw control character in a string
+      ["{'action': 'view'}", 1, 1, 2], // single quotes
+      ['{"a": 1} x', 9, 1, 10], // something after the value
+    ];
+    for (const [body, position, line, column] of cases) {
+      const res = await t.collect(body);
+      expect(res.status).toBe(400);
+      const error = await errorOf(res);
+      expect(error.code).toBe("invalid_json");
+      expect(error.details).toHaveLength(1);
+      expect(error.details[0]).toMatchObject({ path: "", code: "syntax", position });
+      expect(error.details[0]!.message).toContain(`(at line ${line}, column ${column})`);
+    }
   });
 
   test("answers 400 body_not_object for an array, a string, a number and null", async () => {
@@ -664,7 +678,7 @@ describe("routes and CORS", () => {
     await draining.close();
   });
 
-  test("answers 503 storage_unavailable with Retry-After when the store cannot commit, and logs it", async () => {
+  test("answers 503 storage_unavailable with Retry-After when the store cannot commit, logs it and records it", async () => {
     const failing = await createTestApp();
     const lines: string[] = [];
     const store = {
@@ -690,6 +704,11 @@ describe("routes and CORS", () => {
     expect(res.headers.get("retry-after")).toBe("5");
     expect((await errorOf(res)).code).toBe("storage_unavailable");
     expect(lines.join()).toContain("MDB_MAP_FULL: injected fault");
+    // Recorded like every refusal, with the body it could not store.
+    await failing.store.rejects.written();
+    const [recorded] = failing.store.rejects.list({ limit: 5 });
+    expect(recorded).toMatchObject({ code: "storage_unavailable", status: 503 });
+    expect(recorded!.sample).toContain('"action":"view"');
     await failing.close();
   });
 

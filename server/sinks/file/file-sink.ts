@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { mkdirSync, readdirSync } from "node:fs";
-import { open, stat, truncate, type FileHandle } from "node:fs/promises";
+import { open, stat, statfs, truncate, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { ndjson } from "../ndjson.ts";
 import {
@@ -24,6 +24,8 @@ export interface FileSinkOptions {
   name: string;
   dir: string;
   maxFileBytes: number;
+  /** The batch waits (retry) while the disk would be left with less free space than this. */
+  minFreeBytes?: number;
   now?: () => number;
 }
 
@@ -49,6 +51,12 @@ export class FileSink implements Sink {
   async send(batch: DeliveryItem[]): Promise<SendResult> {
     const data = Buffer.from(ndjson(batch));
     try {
+      const free = await this.freeBytes();
+      if (free - data.byteLength < (this.options.minFreeBytes ?? 0))
+        return {
+          kind: "retry",
+          cause: `disk nearly full: ${free} bytes free under ${this.options.dir} (minFreeBytes ${this.options.minFreeBytes})`,
+        };
       await this.prepare(data.byteLength);
       await this.handle!.write(data);
       await this.handle!.datasync();
@@ -73,6 +81,14 @@ export class FileSink implements Sink {
 
   async close(): Promise<void> {
     await this.reset();
+  }
+
+  /** Free bytes on the files' disk (for an unprivileged user); Infinity without a margin. */
+  private async freeBytes(): Promise<number> {
+    if (!this.options.minFreeBytes) return Infinity;
+    mkdirSync(this.options.dir, { recursive: true });
+    const s = await statfs(this.options.dir);
+    return s.bavail * s.bsize;
   }
 
   /** Opens the right file for today, rotating by day and size. */
