@@ -22,7 +22,7 @@ import { RateLimiter } from "./ingest/rate-limit.ts";
 import type { Store } from "./store/open-store.ts";
 import type { Log } from "./telemetry/log.ts";
 import { Metrics } from "./telemetry/metrics.ts";
-import type { Delivery } from "./flusher/flusher.ts";
+import type { Delivery } from "./delivery/sink-loops.ts";
 import { deliveryAdminRoutes } from "./http/delivery-admin.ts";
 import { adminSessionRoutes } from "./http/admin-session.ts";
 import { AdminAuth, type GateContext } from "./http/admin-auth.ts";
@@ -41,8 +41,8 @@ export interface AppDeps {
   now?: () => number;
   draining?: () => boolean;
   metrics?: Metrics;
-  /** The running flusher; without one, the delivery routes are absent. */
-  flusher?: Delivery;
+  /** Delivery to the sinks, running; without it, the delivery routes are absent. */
+  delivery?: Delivery;
   /** Shared when start.ts builds two apps (collect and admin on separate addresses). */
   registry?: Registry;
   /** Why storage is full (at its cap, or the disk at its margin: Retention), or null. */
@@ -166,7 +166,7 @@ export function createApp(
 ): AnyElysia {
   const draining = deps.draining ?? (() => false);
   const metrics = deps.metrics ?? new Metrics();
-  const flusher = deps.flusher;
+  const delivery = deps.delivery;
   const registry = deps.registry ?? new Registry(deps.store.registry, deps.config.registry);
   const now = deps.now ?? Date.now;
   const runtimePeer = deps.peerAddress ?? (() => null);
@@ -220,7 +220,7 @@ export function createApp(
       .use(
         adminRoutes({
           store: deps.store,
-          whereIs: flusher && ((id, json) => flusher.whereIs(id, json)),
+          whereIs: delivery && ((id, json) => delivery.whereIs(id, json)),
           queryTimeoutMs,
         }),
       )
@@ -246,13 +246,13 @@ export function createApp(
         overviewAdminRoutes({
           store: deps.store,
           registry,
-          flusher,
+          delivery,
           capBytes: deps.config.storageMaxBytes,
           now,
           queryTimeoutMs,
         }),
       );
-    if (flusher) gated.use(deliveryAdminRoutes({ flusher, delivery: deps.store.delivery }));
+    if (delivery) gated.use(deliveryAdminRoutes({ delivery, store: deps.store.delivery }));
     // The admin API under one prefix. Its gate is a hook on the routes the router matched
     // here, not a check of the path beside the router, so no spelling of a request reaches an
     // admin handler without it; and it runs before any body is read (AdminAuth).

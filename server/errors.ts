@@ -4,11 +4,10 @@
  * from here (errorResponse); /healthz and /readyz answer plain statuses of their own.
  */
 
-import type { LogLevel } from "./telemetry/log.ts";
-
 interface ErrorSpec {
   status: number;
-  level: LogLevel;
+  /** How a refusal with this code is logged (a level of telemetry/log.ts, which imports this file). */
+  level: "debug" | "info" | "warn" | "error";
   message: string;
 }
 

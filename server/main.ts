@@ -21,6 +21,6 @@ if (isMainThread) {
   const { start } = await import("./start.ts");
   await start(bunRuntime);
 } else if ((workerData as { role?: string } | null)?.role === "delivery") {
-  // Bundled, the delivery thread runs this file too (see flusher/delivery-thread.ts).
-  await import("./flusher/delivery-worker.ts");
+  // Bundled, the delivery thread runs this file too (see delivery/delivery-thread.ts).
+  await import("./delivery/delivery-worker.ts");
 }

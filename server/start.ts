@@ -8,17 +8,19 @@ import { createApp } from "./app.ts";
 import { COMMAND_USAGE, runCommand } from "./commands.ts";
 import { ensureAdminToken } from "./auth/admin-token.ts";
 import { ConfigError, loadConfig, usage } from "./config/load.ts";
-import { openStore, type Store } from "./store/open-store.ts";
+import { openStore } from "./store/open-store.ts";
 import { StoreFormatError } from "./store/store-format.ts";
 import { DataDirInUse, lockDataDir } from "./store/data-dir-lock.ts";
 import { BUILD, VERSION } from "./version.ts";
-import { createLog } from "./telemetry/log.ts";
+import { createLog, type Log } from "./telemetry/log.ts";
 import { Metrics } from "./telemetry/metrics.ts";
-import { DeliveryThread } from "./flusher/delivery-thread.ts";
+import { DeliveryThread } from "./delivery/delivery-thread.ts";
 import { Retention } from "./store/retention.ts";
 import { Registry } from "./registry/registry.ts";
 import { RateLimiter } from "./ingest/rate-limit.ts";
 import { type Listener, type Runtime, TRANSPORT_BODY_CAP } from "./runtime/runtime.ts";
+import type { AppDeps } from "./app.ts";
+import type { Config } from "./config/schema.ts";
 import { readTlsFiles, TlsError, type TlsFiles } from "./http/tls-files.ts";
 
 /** Loads the configuration, opens the store, serves, and handles SIGTERM/SIGINT until exit. */
@@ -26,75 +28,41 @@ export async function start(runtime: Runtime): Promise<void> {
   // Everything trackd creates is its own: events hold client IP addresses. Files 0600,
   // directories 0700 (LMDB's, the sinks' files, the admin token).
   process.umask(0o077);
-
   const command = await runCommand(process.argv.slice(2), process.env);
   if (command !== null) process.exit(command);
-
-  let loaded: ReturnType<typeof loadConfig>;
-  try {
-    loaded = loadConfig(process.argv.slice(2), process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`trackd: ${err.message}\n`);
-    process.exit(2);
-  }
-  if (loaded.version) {
-    console.log(
-      `trackd ${VERSION} (build ${BUILD}; ${runtime.name} ${runtime.version}, ${process.platform}-${process.arch})`,
-    );
-    process.exit(0);
-  }
-  if (loaded.help) {
-    console.log(`trackd ${VERSION}\n${usage()}\n\n${COMMAND_USAGE}`);
-    process.exit(0);
-  }
-  const { config } = loaded;
+  const config = configured(runtime);
   // Under systemd stderr goes to the journal: lines carry their priority (telemetry/log.ts).
   const journal = process.env.JOURNAL_STREAM !== undefined;
   const log = createLog(config.logLevel, undefined, journal);
   const dataDir = resolve(config.dataDir);
-
   process.on("unhandledRejection", (reason) =>
     log.error("unhandled rejection", { error: String(reason) }),
   );
 
-  try {
-    lockDataDir(dataDir, runtime.tryLock);
-  } catch (err) {
-    if (!(err instanceof DataDirInUse)) throw err;
-    process.stderr.write(`trackd: ${err.message}\n`);
-    process.exit(1);
-  }
-  let store: Store;
-  try {
-    store = openStore({
-      dataDir,
-      durability: config.durability,
-      rejectLogSize: config.rejectLogSize,
-      dedupeWindowMs: config.dedupeWindowSeconds * 1000,
-      log,
-      storageMaxBytes: config.storageMaxBytes,
-    });
-  } catch (err) {
-    if (!(err instanceof StoreFormatError)) throw err;
-    log.error("cannot open the data directory", { dataDir, error: err.message });
-    process.stderr.write(`trackd: ${err.message}\n`);
-    process.exit(1);
-  }
+  orExit(() => lockDataDir(dataDir, runtime.tryLock), DataDirInUse);
+  const store = orExit(
+    () =>
+      openStore({
+        dataDir,
+        durability: config.durability,
+        rejectLogSize: config.rejectLogSize,
+        dedupeWindowMs: config.dedupeWindowSeconds * 1000,
+        log,
+        storageMaxBytes: config.storageMaxBytes,
+      }),
+    StoreFormatError,
+    (err) => log.error("cannot open the data directory", { dataDir, error: err.message }),
+  );
   const admin = ensureAdminToken(dataDir, process.env.TRACKD_ADMIN_TOKEN);
-  let tls: TlsFiles | null;
-  try {
-    tls = readTlsFiles(config.tls);
-  } catch (err) {
-    if (!(err instanceof TlsError)) throw err;
-    log.error("cannot start HTTPS", { error: err.message });
-    process.stderr.write(`trackd: ${err.message}\n`);
-    process.exit(1);
-  }
+  let tls = orExit(
+    () => readTlsFiles(config.tls),
+    TlsError,
+    (err) => log.error("cannot start HTTPS", { error: err.message }),
+  );
 
   const metrics = new Metrics();
-  // The sink loops run in a thread of their own (flusher/delivery-thread.ts).
-  const flusher = new DeliveryThread({
+  // The sink loops run in a thread of their own (delivery/delivery-thread.ts).
+  const delivery = new DeliveryThread({
     envOptions: store.envOptions,
     sinks: config.sinks,
     dataDir,
@@ -111,7 +79,7 @@ export async function start(runtime: Runtime): Promise<void> {
     capBytes: config.storageMaxBytes,
     minFreeBytes: config.storageMinFreeBytes,
     dataDir,
-    minCursor: () => flusher.minCursor(),
+    minCursor: () => delivery.minCursor(),
     log,
   });
   // At the margin nothing trackd writes for itself grows the store: the reject log and the
@@ -119,71 +87,34 @@ export async function start(runtime: Runtime): Promise<void> {
   store.rejects.held = store.stats.held = () => retention.isFull();
 
   let draining = false;
-  const registry = new Registry(store.registry, config.registry);
-  const rateLimits = new RateLimiter(config.rateLimits);
-  const deps = {
+  const listeners = listen(runtime, config, log, tls, {
     config,
     store,
     adminToken: admin.token,
     log,
     metrics,
-    flusher,
-    registry,
-    rateLimits,
+    delivery,
+    registry: new Registry(store.registry, config.registry),
+    rateLimits: new RateLimiter(config.rateLimits),
     storageFull: () => retention.fullReason(),
     draining: () => draining,
     peerAddress: runtime.peerAddress,
-  };
-  const listen = {
-    maxRequestBodySize: TRANSPORT_BODY_CAP,
-    // Closes connections idle, or stalled mid-request (slowloris), for this long. The admin
-    // page's live stream sends a comment every 5 s, so the minimum is 6.
-    idleTimeoutSeconds: config.idleTimeoutSeconds,
-    tls: tls && { cert: tls.cert, key: tls.key },
-  };
-  // With admin.port set, the admin page and API listen apart (say on loopback only) and the
-  // public listener serves only the collect side.
-  const separateAdmin = config.admin.port > 0;
-  const app = separateAdmin
-    ? createApp(deps, { collect: true, admin: false })
-    : runtime.withAdminPage(createApp(deps));
-  let server: Listener;
-  let adminServer: Listener | null;
-  try {
-    server = runtime.serve(app, { hostname: config.host, port: config.port, ...listen });
-    adminServer = separateAdmin
-      ? runtime.serve(runtime.withAdminPage(createApp(deps, { collect: false, admin: true })), {
-          hostname: config.admin.host,
-          port: config.admin.port,
-          ...listen,
-        })
-      : null;
-  } catch (err) {
-    // Bun says "Failed to start server. Is port 8080 in use?"; Deno, "Address already in use".
-    const error = err instanceof Error ? err.message : String(err);
-    log.error("cannot listen", { host: config.host, port: config.port, error });
-    process.stderr.write(`trackd: cannot listen: ${error}\n`);
-    process.exit(1);
-  }
+  });
+  const { server, adminServer, adminUrl } = listeners;
   if (config.workers !== undefined)
     log.warn(
       "workers is ignored: trackd serves on one thread; to use more cores run more processes (docs/operations.md, Scaling out)",
       { workers: config.workers },
     );
-  const scheme = tls ? "https" : "http";
-  const url = `${scheme}://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
-  const adminUrl = adminServer
-    ? `${scheme}://${config.admin.host === "0.0.0.0" ? "localhost" : config.admin.host}:${adminServer.port}`
-    : url;
   if (admin.created)
     process.stderr.write(
       `\nAdmin token (shown once, kept in ${admin.file}):\n  ${admin.token}\nAdmin page: ${adminUrl}/admin (log in with the token)\nAdmin API:  curl -H "Authorization: Bearer ${admin.token}" ${adminUrl}/admin/api/events\n\n`,
     );
-  flusher.start();
+  delivery.start();
   retention.start();
   log.info("trackd listening", {
     address: `${config.host}:${server.port}`,
-    url,
+    url: listeners.url,
     dataDir,
     durability: config.durability,
     storedEvents: store.events.count(),
@@ -228,8 +159,8 @@ export async function start(runtime: Runtime): Promise<void> {
     // Stop accepting; in-flight collect requests are answered.
     await Promise.all([server.stop(false), adminServer?.stop(true)]);
     clearTimeout(timeout);
-    // The flusher finishes (or abandons, to be resent) its in-flight batches before LMDB closes.
-    await flusher.stop(config.shutdownTimeoutMs);
+    // The delivery finishes (or abandons, to be resent) its in-flight batches before LMDB closes.
+    await delivery.stop(config.shutdownTimeoutMs);
     await retention.stop();
     await store.close();
     log.info("stopped", { signal });
@@ -238,4 +169,92 @@ export async function start(runtime: Runtime): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGHUP", () => void reloadCertificate());
+}
+
+/** The configuration from the arguments and environment; --version and --help answer and exit. */
+function configured(runtime: Runtime): Config {
+  const loaded = orExit(() => loadConfig(process.argv.slice(2), process.env), ConfigError, null, 2);
+  if (loaded.version) {
+    console.log(
+      `trackd ${VERSION} (build ${BUILD}; ${runtime.name} ${runtime.version}, ${process.platform}-${process.arch})`,
+    );
+    process.exit(0);
+  }
+  if (loaded.help) {
+    console.log(`trackd ${VERSION}\n${usage()}\n\n${COMMAND_USAGE}`);
+    process.exit(0);
+  }
+  return loaded.config;
+}
+
+/**
+ * The listeners: one for everything, or with admin.port set, the admin page and API apart (say
+ * on loopback only) and the public one serving only the collect side.
+ */
+function listen(
+  runtime: Runtime,
+  config: Config,
+  log: Log,
+  tls: TlsFiles | null,
+  deps: AppDeps,
+): { server: Listener; adminServer: Listener | null; url: string; adminUrl: string } {
+  const options = {
+    maxRequestBodySize: TRANSPORT_BODY_CAP,
+    // Closes connections idle, or stalled mid-request (slowloris), for this long. The admin
+    // page's live stream sends a comment every 5 s, so the minimum is 6.
+    idleTimeoutSeconds: config.idleTimeoutSeconds,
+    tls: tls && { cert: tls.cert, key: tls.key },
+  };
+  const separateAdmin = config.admin.port > 0;
+  const app = separateAdmin
+    ? createApp(deps, { collect: true, admin: false })
+    : runtime.withAdminPage(createApp(deps));
+  const { server, adminServer } = orExit(
+    () => ({
+      server: runtime.serve(app, { hostname: config.host, port: config.port, ...options }),
+      adminServer: separateAdmin
+        ? runtime.serve(runtime.withAdminPage(createApp(deps, { collect: false, admin: true })), {
+            hostname: config.admin.host,
+            port: config.admin.port,
+            ...options,
+          })
+        : null,
+    }),
+    // Bun says "Failed to start server. Is port 8080 in use?"; Deno, "Address already in use".
+    Error,
+    (err) =>
+      log.error("cannot listen", { host: config.host, port: config.port, error: err.message }),
+    1,
+    "cannot listen: ",
+  );
+  const origin = (host: string, port: number) =>
+    `${tls ? "https" : "http"}://${host === "0.0.0.0" ? "localhost" : host}:${port}`;
+  const url = origin(config.host, server.port);
+  return {
+    server,
+    adminServer,
+    url,
+    adminUrl: adminServer ? origin(config.admin.host, adminServer.port) : url,
+  };
+}
+
+/**
+ * `run()`'s value; an error of the class `known` ends the process with its message on stderr
+ * (after `logged`, which may log it) and exit code `code`. Anything else is a bug: thrown.
+ */
+function orExit<T>(
+  run: () => T,
+  known: abstract new (...args: never[]) => Error,
+  logged: ((err: Error) => void) | null = null,
+  code = 1,
+  prefix = "",
+): T {
+  try {
+    return run();
+  } catch (err) {
+    if (!(err instanceof known)) throw err;
+    logged?.(err);
+    process.stderr.write(`trackd: ${prefix}${err.message}\n`);
+    process.exit(code);
+  }
 }

@@ -5,7 +5,7 @@ export const VERSION: string = pkg.version;
 
 /**
  * The first 12 hex digits of the SHA-256 of the bundle a binary was compiled from (the build
- * sets it: server/runtime/build.ts), so two binaries for different machines can be told to
+ * sets it: scripts/build.ts), so two binaries for different machines can be told to
  * carry the same code; "source" when run from source.
  */
 export const BUILD: string =

@@ -1,7 +1,7 @@
 /** The admin API as the page uses it: same-origin fetches carrying the session cookie. */
 import type { TrackedEvent } from "../server/events/event.model.ts";
 import type { RejectRecord } from "../server/store/reject-log.ts";
-import type { SinkReport, EventDelivery } from "../server/flusher/flusher.ts";
+import type { SinkReport, EventDelivery } from "../server/delivery/sink-loops.ts";
 import type { DeadLetter } from "../server/store/delivery-store.ts";
 import type { Account, Tracker, Vendor } from "../server/registry/registry.model.ts";
 import type { TrackerCounters } from "../server/store/tracker-stats.ts";

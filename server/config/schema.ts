@@ -169,7 +169,7 @@ const Name = Type.String({
   description: "Operator-chosen sink name: lowercase letters, digits, - and _.",
 });
 
-/** How the flusher batches and retries for one sink, with the batch size defaults of its kind. */
+/** How delivery batches and retries for one sink, with the batch size defaults of its kind. */
 const deliverySchema = (batch: { maxEvents: number; maxBytes: number }) =>
   Type.Object(
     {

@@ -1,7 +1,7 @@
 /** Query schemas and response types of the admin API; the page (ui/api.ts) imports the types, so tsc checks both sides. */
 import { Type as t } from "@sinclair/typebox";
 import type { TrackedEvent } from "../events/event.model.ts";
-import type { SinkReport } from "../flusher/flusher.ts";
+import type { SinkReport } from "../delivery/sink-loops.ts";
 import type { Suggestion } from "../registry/suggest.ts";
 import type { RejectRecord } from "../store/reject-log.ts";
 import type { TrackerCounters } from "../store/tracker-stats.ts";

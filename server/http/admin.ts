@@ -4,7 +4,7 @@
  */
 import { Elysia } from "elysia";
 import { errorResponse } from "../errors.ts";
-import type { EventDelivery } from "../flusher/flusher.ts";
+import type { EventDelivery } from "../delivery/sink-loops.ts";
 import type { Store } from "../store/open-store.ts";
 import { pathParams } from "./params.ts";
 import {
@@ -21,7 +21,7 @@ import { scanned } from "./admin-scan.ts";
 
 export interface AdminDeps {
   store: Pick<Store, "events" | "rejects" | "stats" | "usedBytes" | "fileBytes">;
-  /** Where an event is per sink (from the flusher); absent when nothing delivers. */
+  /** Where an event is per sink (from delivery); absent when nothing delivers. */
   whereIs?: (eventId: string, json: string) => EventDelivery[];
   /** How long a scan of the events may run (admin.queryTimeoutSeconds). */
   queryTimeoutMs: number;

@@ -5,14 +5,14 @@
 import { Type as t } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import { errorResponse } from "../errors.ts";
-import type { Delivery } from "../flusher/flusher.ts";
+import type { Delivery } from "../delivery/sink-loops.ts";
 import type { DeliveryStore } from "../store/delivery-store.ts";
 import { json } from "./json.ts";
 import { withQuery } from "./admin-input.ts";
 
 export interface DeliveryAdminDeps {
-  flusher: Delivery;
-  delivery: DeliveryStore;
+  delivery: Delivery;
+  store: DeliveryStore;
 }
 
 const SinksQuery = t.Object({
@@ -26,7 +26,7 @@ const ReplayQuery = t.Object({ sink: t.Optional(t.String({ maxLength: 64 })) });
 
 export function deliveryAdminRoutes(deps: DeliveryAdminDeps) {
   const unknownSink = (sink: string | undefined) =>
-    sink !== undefined && !deps.flusher.sinkNames().includes(sink)
+    sink !== undefined && !deps.delivery.sinkNames().includes(sink)
       ? errorResponse("sink_not_found", [
           { path: "sink", code: "invalid_value", message: `No sink named ${sink}.` },
         ])
@@ -35,7 +35,7 @@ export function deliveryAdminRoutes(deps: DeliveryAdminDeps) {
     .get(
       "/sinks",
       withQuery(SinksQuery, async (query) =>
-        json({ sinks: await deps.flusher.report(query.check === "true") }),
+        json({ sinks: await deps.delivery.report(query.check === "true") }),
       ),
     )
     .get(
@@ -44,7 +44,7 @@ export function deliveryAdminRoutes(deps: DeliveryAdminDeps) {
         DeadLettersQuery,
         (query) =>
           unknownSink(query.sink) ??
-          json({ deadLetters: deps.delivery.deadLetters(query.sink, query.limit ?? 100) }),
+          json({ deadLetters: deps.store.deadLetters(query.sink, query.limit ?? 100) }),
       ),
     )
     .post(
@@ -52,7 +52,7 @@ export function deliveryAdminRoutes(deps: DeliveryAdminDeps) {
       withQuery(
         ReplayQuery,
         async (query) =>
-          unknownSink(query.sink) ?? json({ requeued: await deps.flusher.replay(query.sink) }),
+          unknownSink(query.sink) ?? json({ requeued: await deps.delivery.replay(query.sink) }),
       ),
     );
 }

@@ -71,41 +71,41 @@ const badAccount = (raw: string) =>
     },
   ]);
 
+/** The time range of a leads query: [from, to), by default the 30 days up to `now`. */
+function leadsRange(
+  q: { from?: string; to?: string },
+  now: number,
+): { from: number; to: number } | ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  const to = q.to !== undefined ? parseTime(q.to) : now;
+  const from =
+    q.from !== undefined
+      ? parseTime(q.from)
+      : to === null
+        ? null
+        : Math.max(0, to - DEFAULT_DAYS * DAY_MS);
+  for (const [name, given, value] of [
+    ["to", q.to, to],
+    ["from", q.from, from],
+  ] as const)
+    if (given !== undefined && value === null)
+      problems.push({
+        path: name,
+        code: "invalid_time",
+        message: `${name} must be an ISO 8601 date or time, or epoch milliseconds, from 1970 to 9999.`,
+      });
+  if (from !== null && to !== null && from > to)
+    problems.push({ path: "from", code: "invalid_value", message: "from is after to." });
+  return problems.length > 0 || from === null || to === null ? problems : { from, to };
+}
+
 export function journeyAdminRoutes(deps: JourneyAdminDeps) {
   const isLead = leadRule(deps.leads);
-
-  /** The time range of a leads query: [from, to), by default the last 30 days. */
-  const range = (q: {
-    from?: string;
-    to?: string;
-  }): { from: number; to: number } | ErrorDetail[] => {
-    const problems: ErrorDetail[] = [];
-    const to = q.to !== undefined ? parseTime(q.to) : deps.now();
-    const from =
-      q.from !== undefined
-        ? parseTime(q.from)
-        : to === null
-          ? null
-          : Math.max(0, to - DEFAULT_DAYS * DAY_MS);
-    for (const [name, given, value] of [
-      ["to", q.to, to],
-      ["from", q.from, from],
-    ] as const)
-      if (given !== undefined && value === null)
-        problems.push({
-          path: name,
-          code: "invalid_time",
-          message: `${name} must be an ISO 8601 date or time, or epoch milliseconds, from 1970 to 9999.`,
-        });
-    if (from !== null && to !== null && from > to)
-      problems.push({ path: "from", code: "invalid_value", message: "from is after to." });
-    return problems.length > 0 || from === null || to === null ? problems : { from, to };
-  };
 
   const leadsOf = async (q: typeof LeadsQuery.static, budget: ScanBudget) => {
     const accountId = parsePathId(q.accountId);
     if (accountId === null) return badAccount(q.accountId);
-    const r = range(q);
+    const r = leadsRange(q, deps.now());
     if (Array.isArray(r)) return errorResponse("invalid_request", r);
     const page = await listLeads(
       deps.reader,

@@ -11,7 +11,11 @@ export interface SyntaxErrorAt {
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+// A string: no raw control characters (below U+0020), escapes as JSON has them.
+const STRING = new RegExp(
+  String.raw`"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"`,
+  "y",
+);
 const WORDS = ["true", "false", "null"];
 
 /** The first offset at which `text` is not JSON (text.length if it ends too early). */
@@ -28,40 +32,40 @@ export function syntaxErrorAt(text: string): SyntaxErrorAt {
     if (!pattern.test(text)) fail();
     at = pattern.lastIndex;
   };
+  /** After any space: true (and stepped over) if `c` is next. */
+  const next = (c: string) => {
+    space();
+    if (text[at] !== c) return false;
+    at++;
+    return true;
+  };
+  /** Steps over `c` after any space, or fails there. */
+  const expect = (c: string) => {
+    if (!next(c)) fail();
+  };
   const value = (): void => {
     space();
-    const c = text[at];
-    if (c === "{") {
-      at++;
-      space();
-      if (text[at] === "}") return void at++;
-      for (;;) {
+    if (next("{")) {
+      if (next("}")) return;
+      do {
         space();
         if (text[at] !== '"') fail();
         token(STRING);
-        space();
-        if (text[at++] !== ":") at--, fail();
+        expect(":");
         value();
-        space();
-        if (text[at] === "}") return void at++;
-        if (text[at++] !== ",") at--, fail();
-      }
+      } while (next(","));
+      expect("}");
+    } else if (next("[")) {
+      if (next("]")) return;
+      do value();
+      while (next(","));
+      expect("]");
+    } else if (text[at] === '"') token(STRING);
+    else {
+      const word = WORDS.find((w) => text.startsWith(w, at));
+      if (word) at += word.length;
+      else token(NUMBER);
     }
-    if (c === "[") {
-      at++;
-      space();
-      if (text[at] === "]") return void at++;
-      for (;;) {
-        value();
-        space();
-        if (text[at] === "]") return void at++;
-        if (text[at++] !== ",") at--, fail();
-      }
-    }
-    if (c === '"') return token(STRING);
-    const word = WORDS.find((w) => text.startsWith(w, at));
-    if (word) return void (at += word.length);
-    token(NUMBER);
   };
   let position = text.length;
   try {

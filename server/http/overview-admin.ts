@@ -4,7 +4,7 @@ import { Elysia } from "elysia";
 import { withQuery } from "./admin-input.ts";
 import { scanned } from "./admin-scan.ts";
 import { NoQuery } from "./admin.model.ts";
-import type { Delivery } from "../flusher/flusher.ts";
+import type { Delivery } from "../delivery/sink-loops.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Store } from "../store/open-store.ts";
 import { json } from "./json.ts";
@@ -16,7 +16,7 @@ const OverviewQuery = t.Object({ minutes: t.Optional(t.Integer({ minimum: 1, max
 export function overviewAdminRoutes(deps: {
   store: Pick<Store, "events" | "rejects" | "stats" | "usedBytes" | "fileBytes">;
   registry: Registry;
-  flusher?: Delivery;
+  delivery?: Delivery;
   capBytes: number;
   now: () => number;
   /** How long counting the reject log may run (admin.queryTimeoutSeconds). */
@@ -29,7 +29,7 @@ export function overviewAdminRoutes(deps: {
       withQuery(OverviewQuery, async (query) => {
         const now = deps.now();
         const minutes = query.minutes ?? 180;
-        const sinks = deps.flusher ? await deps.flusher.report(false) : [];
+        const sinks = deps.delivery ? await deps.delivery.report(false) : [];
         return json({
           perMinute: store.stats.eventsPerMinute(now - (minutes - 1) * 60_000, now),
           trackers: store.stats.list().map((c) => ({

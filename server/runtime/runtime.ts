@@ -1,6 +1,6 @@
 /**
  * The seam between trackd and the runtime it runs on. Everything else (validation, the store,
- * the flusher, the sinks, the Elysia app) uses web-standard and `node:` APIs that Bun and Deno
+ * delivery, the sinks, the Elysia app) uses web-standard and `node:` APIs that Bun and Deno
  * both have; what differs is how the app is served, how the admin page's prebuilt bundle is
  * found, and how a request's peer address is read. One implementation per runtime: bun.ts
  * (server/main.ts) and deno.ts (server/main-deno.ts).

@@ -1,6 +1,6 @@
 /**
  * The sink contract. A sink takes a batch of events and says what happened; it never sleeps,
- * retries or drops anything itself: the flusher decides (Vector's and PostHog's split).
+ * retries or drops anything itself: delivery decides (Vector's and PostHog's split).
  */
 
 import type { DeliveryItem } from "../events/event.model.ts";
@@ -9,7 +9,7 @@ export type { DeliveryItem };
 
 export type SendOutcome =
   | { kind: "ok" }
-  /** Try again later (the flusher backs off; `delayMs` overrides, e.g. from Retry-After). */
+  /** Try again later (delivery backs off; `delayMs` overrides, e.g. from Retry-After). */
   | { kind: "retry"; cause: string; delayMs?: number }
   /** This will never succeed: dead-letter it. */
   | { kind: "fatal"; cause: string };

@@ -6,7 +6,7 @@
 import { setImmediate } from "node:timers";
 import type { Database } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
-import { EventLog, type DeliveryRead } from "./event-log.ts";
+import { EventReader, type DeliveryRead } from "./event-reader.ts";
 import type { EventWriter, Written } from "./event-writer.ts";
 import type { LinkIndex } from "./link-index.ts";
 import { walkPaced, walkToEnd, type Walk } from "./scan-budget.ts";
@@ -43,7 +43,7 @@ export function timeKey(ms: number): string {
 export class EventStore {
   private readonly appendListeners = new Set<(size: number) => void>();
   private readonly eventListeners = new Set<(event: TrackedEvent) => void>();
-  private readonly log: EventLog;
+  private readonly reader: EventReader;
 
   constructor(
     private readonly events: Database<string, string>,
@@ -51,7 +51,7 @@ export class EventStore {
     private readonly stats: Pick<TrackerStats, "record" | "countActivity">,
     private readonly writer: EventWriter,
   ) {
-    this.log = new EventLog(events);
+    this.reader = new EventReader(events);
   }
 
   /**
@@ -79,7 +79,7 @@ export class EventStore {
     return written;
   }
 
-  /** Calls `listener` after each event stored, with its size (the flusher's wake-up, retention's headroom). */
+  /** Calls `listener` after each event stored, with its size (delivery's wake-up, retention's headroom). */
   onAppend(listener: (size: number) => void): () => void {
     this.appendListeners.add(listener);
     return () => this.appendListeners.delete(listener);
@@ -91,14 +91,14 @@ export class EventStore {
     return () => this.eventListeners.delete(listener);
   }
 
-  /** Events after `cursor` for delivery (EventLog.readAfter). */
+  /** Events after `cursor` for delivery (EventReader.readAfter). */
   readAfter(cursor: string, maxEvents: number, maxBytes: number): DeliveryRead {
-    return this.log.readAfter(cursor, maxEvents, maxBytes);
+    return this.reader.readAfter(cursor, maxEvents, maxBytes);
   }
 
   /** How many events are stored after `cursor`, and the ID of the first one. */
   after(cursor: string): { count: number; first: string | null } {
-    return this.log.after(cursor);
+    return this.reader.after(cursor);
   }
 
   /**

@@ -178,7 +178,7 @@ export class Metrics {
       for (const result of ["refused", "limited"]) this.adminAuthFailures.inc({ via, result }, 0);
   }
 
-  /** Starts a sink's counters at zero (the flusher calls it for each configured sink). */
+  /** Starts a sink's counters at zero (delivery calls it for each configured sink). */
   addSink(sink: string): void {
     for (const f of [this.delivered, this.failed, this.retries]) f.inc({ sink }, 0);
   }

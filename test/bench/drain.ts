@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Flusher } from "../../server/flusher/flusher.ts";
+import { SinkLoops } from "../../server/delivery/sink-loops.ts";
 import { FileSink } from "../../server/sinks/file/file-sink.ts";
 import { openStore } from "../../server/store/open-store.ts";
 import { createLog } from "../../server/telemetry/log.ts";
@@ -37,7 +37,7 @@ export async function drainRate(
         timeoutMs: 10000,
       })
     : new FileSink({ name: "files", dir: join(dir, "events"), maxFileBytes: 1 << 30 });
-  const flusher = new Flusher(
+  const flusher = new SinkLoops(
     [
       {
         sink,

@@ -80,7 +80,7 @@ const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 requireCommand("wrk", "wrk"); // installs it with apt-get when missing and root, else says how
 console.log("building dist/trackd ...");
 if (
-  Bun.spawnSync([process.execPath, join(root, "server/runtime/build.ts")], {
+  Bun.spawnSync([process.execPath, join(root, "scripts/build.ts")], {
     stdout: "inherit",
     stderr: "inherit",
   }).exitCode !== 0

@@ -18,10 +18,10 @@ export function killAll(): void {
   running.clear();
 }
 
-/** Runs `bun server/runtime/build.ts` (once) and returns the binary's path. */
+/** Runs `bun scripts/build.ts` (once) and returns the binary's path. */
 export function buildBinary(): Promise<string> {
   built ??= (async () => {
-    const proc = Bun.spawn([process.execPath, join(root, "server/runtime/build.ts")], {
+    const proc = Bun.spawn([process.execPath, join(root, "scripts/build.ts")], {
       cwd: root,
       stdout: "pipe",
       stderr: "pipe",

@@ -1,7 +1,7 @@
 /** The app with a real store, a flusher over given sinks and retention, all in-process. */
 import { rmSync } from "node:fs";
 import { createApp } from "../../server/app.ts";
-import { Flusher } from "../../server/flusher/flusher.ts";
+import { SinkLoops } from "../../server/delivery/sink-loops.ts";
 import { openStore, type Store } from "../../server/store/open-store.ts";
 import { Retention } from "../../server/store/retention.ts";
 import type { Sink } from "../../server/sinks/types.ts";
@@ -12,7 +12,7 @@ import { ADMIN_TOKEN, BASE, tempDir, testConfig, validEvent } from "./test-app.t
 export interface DeliveryApp {
   app: ReturnType<typeof createApp>;
   store: Store;
-  flusher: Flusher;
+  flusher: SinkLoops;
   retention: Retention;
   dir: string;
   post(body?: Record<string, unknown>, query?: string): Promise<Response>;
@@ -52,7 +52,7 @@ export async function createDeliveryApp(
   const log = createLog("error");
   const metrics = new Metrics();
   const now = options.now ?? Date.now;
-  const flusher = new Flusher(
+  const flusher = new SinkLoops(
     sinks.map((sink) => ({ sink, delivery: { ...FAST_DELIVERY, ...options.delivery } })),
     { events: store.events, delivery: store.delivery, metrics, log, now },
   );
@@ -71,7 +71,7 @@ export async function createDeliveryApp(
     adminToken: ADMIN_TOKEN,
     log,
     metrics,
-    flusher,
+    delivery: flusher,
     storageFull: () => retention.fullReason(),
     now,
   });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { TARGETS } from "../../server/runtime/build.ts";
+import { TARGETS } from "../../scripts/build.ts";
 import { adminAuth, killAll, startBinary } from "../helpers/binary.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 import { tempDir, validEvent } from "../helpers/test-app.ts";
@@ -35,7 +35,7 @@ beforeAll(async () => {
   requireCommand(`${ARM64_LIBS}/lib/ld-linux-aarch64.so.1`, "libc6-arm64-cross");
   requireCommand(`${ARM64_LIBS}/lib/libstdc++.so.6`, "libstdc++6-arm64-cross");
   out = tempDir("trackd-build-all-");
-  const build = Bun.spawn([process.execPath, "server/runtime/build.ts", "--all", "--out", out], {
+  const build = Bun.spawn([process.execPath, "scripts/build.ts", "--all", "--out", out], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "pipe",

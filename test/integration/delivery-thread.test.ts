@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "../../server/app.ts";
-import { DeliveryThread } from "../../server/flusher/delivery-thread.ts";
+import { DeliveryThread } from "../../server/delivery/delivery-thread.ts";
 import { openStore, type Store } from "../../server/store/open-store.ts";
 import { createLog } from "../../server/telemetry/log.ts";
 import { Metrics } from "../../server/telemetry/metrics.ts";
@@ -70,7 +70,7 @@ beforeAll(async () => {
     log,
     now: Date.now,
   });
-  app = createApp({ config, store, adminToken: ADMIN_TOKEN, log, metrics, flusher: thread });
+  app = createApp({ config, store, adminToken: ADMIN_TOKEN, log, metrics, delivery: thread });
   thread.start();
 });
 

@@ -55,7 +55,7 @@ async function post(
  * skipped and says why; any other build failure fails it.
  */
 function buildDenoBinary(): { ok: true; binary: string } | { ok: false; reason: string } {
-  const built = Bun.spawnSync([process.execPath, join(root, "server/runtime/build-deno.ts")], {
+  const built = Bun.spawnSync([process.execPath, join(root, "scripts/build-deno.ts")], {
     cwd: root,
   });
   const stderr = built.stderr.toString();

@@ -31,7 +31,7 @@ describe("layering", () => {
       "sinks",
       "registry",
       "journey",
-      "flusher",
+      "delivery",
       "telemetry",
       "config",
       "auth",

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MIN_EVENTS_PER_SECOND, Pacer } from "../../server/flusher/pacer.ts";
+import { MIN_EVENTS_PER_SECOND, Pacer } from "../../server/delivery/pacer.ts";
 
 describe("the catch-up pacer", () => {
   test("lets a catching-up sink go at full speed while nothing arrives", () => {

@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { api, type Registry } from "../api.ts";
-import { shellQuote } from "../shell.ts";
+import { shellQuote } from "../shell-quote.ts";
 import { CopyButton } from "./copy-button.tsx";
 
 /** The curl command and the Web SDK snippet for `aid`/`tid` on the server at `origin`. */

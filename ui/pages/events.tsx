@@ -7,7 +7,7 @@ import { EventTable } from "../components/event-table.tsx";
 import { FirstEvent } from "../components/first-event.tsx";
 import { JsonView } from "../components/json-view.tsx";
 import { ErrorLine } from "../components/status.tsx";
-import { shellQuote } from "../shell.ts";
+import { shellQuote } from "../shell-quote.ts";
 
 const FILTERS = [
   ["accountId", "Account ID"],

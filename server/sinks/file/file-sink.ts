@@ -2,7 +2,7 @@
  * NDJSON files of the internal event format: `events-YYYY-MM-DD-NNNN.ndjson`, a new file each
  * UTC day and whenever the current one would pass `maxFileBytes`. A batch counts as delivered
  * only after it is written and fdatasync'd. A line torn by a crash is cut off at the next
- * start: it was never acknowledged, so the flusher sends it again.
+ * start: it was never acknowledged, so delivery sends it again.
  */
 import { Buffer } from "node:buffer";
 import { mkdirSync, readdirSync } from "node:fs";

@@ -89,7 +89,7 @@ export class NatsSink implements Sink {
     let next = 0;
     let failed = false;
     // WINDOW publishes in flight, each acknowledgement starting the next; after a failure no
-    // new publish starts (the flusher resends from the first event without an "ok").
+    // new publish starts (delivery resends from the first event without an "ok").
     const lane = async () => {
       while (next < batch.length && !failed) {
         const i = next++;

@@ -8,7 +8,7 @@ import type { DeliveryConfig } from "../config/schema.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { Log } from "../telemetry/log.ts";
 import type { DeadLetter, DeliveryStore, SinkCursor } from "../store/delivery-store.ts";
-import type { EventLog } from "../store/event-log.ts";
+import type { EventReader } from "../store/event-reader.ts";
 import {
   causeOf,
   type DeliveryItem,
@@ -20,7 +20,7 @@ import { backoffMs } from "./backoff.ts";
 import type { Pacer } from "./pacer.ts";
 
 export interface SinkLoopDeps {
-  events: Pick<EventLog, "readAfter">;
+  events: Pick<EventReader, "readAfter">;
   delivery: DeliveryStore;
   metrics: Metrics;
   log: Log;

@@ -2,7 +2,7 @@
 import type { RootDatabaseOptionsWithPath } from "lmdb";
 import type { SinkConfig } from "../config/schema.ts";
 import type { LogLevel } from "../telemetry/log.ts";
-import type { SinkReport } from "./flusher.ts";
+import type { SinkReport } from "./sink-loops.ts";
 import type { SinkLoopStatus } from "./sink-loop.ts";
 
 export type ToDelivery =

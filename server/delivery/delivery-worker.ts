@@ -9,18 +9,18 @@ import { setImmediate } from "node:timers";
 import { open, type RootDatabase } from "lmdb";
 import { createSinks } from "../sinks/create-sinks.ts";
 import { DeliveryStore } from "../store/delivery-store.ts";
-import { EventLog } from "../store/event-log.ts";
+import { EventReader } from "../store/event-reader.ts";
 import { eventsDb } from "../store/databases.ts";
 import { createLog } from "../telemetry/log.ts";
 import { Metrics } from "../telemetry/metrics.ts";
 import { type FromDelivery, STATUS_EVERY_MS, type ToDelivery } from "./delivery-protocol.ts";
-import { Flusher } from "./flusher.ts";
+import { SinkLoops } from "./sink-loops.ts";
 import { Pacer } from "./pacer.ts";
 
 declare const self: Worker;
 
 let root: RootDatabase | null = null;
-let flusher: Flusher | null = null;
+let loops: SinkLoops | null = null;
 let timer: ReturnType<typeof setInterval> | null = null;
 let statusQueued = false;
 const pacer = new Pacer();
@@ -33,7 +33,7 @@ function queueStatus(): void {
   statusQueued = true;
   setImmediate(() => {
     statusQueued = false;
-    if (flusher) reply({ kind: "status", statuses: flusher.statuses() });
+    if (loops) reply({ kind: "status", statuses: loops.statuses() });
   });
 }
 
@@ -43,9 +43,9 @@ self.onmessage = async (e: MessageEvent<ToDelivery>) => {
     case "start":
       try {
         root = open(message.options);
-        const events = new EventLog(eventsDb(root));
+        const events = new EventReader(eventsDb(root));
         const log = createLog(message.logLevel, undefined, message.journal);
-        flusher = new Flusher(
+        loops = new SinkLoops(
           createSinks(message.sinks, message.dataDir).map((sink, i) => ({
             sink,
             delivery: message.sinks[i]!.delivery,
@@ -61,7 +61,7 @@ self.onmessage = async (e: MessageEvent<ToDelivery>) => {
             pacer,
           },
         );
-        flusher.start();
+        loops.start();
         timer = setInterval(queueStatus, STATUS_EVERY_MS);
         reply({ kind: "started" });
         queueStatus();
@@ -71,19 +71,19 @@ self.onmessage = async (e: MessageEvent<ToDelivery>) => {
       return;
     case "appended":
       pacer.arrived(message.events);
-      flusher?.notify();
+      loops?.notify();
       return;
     case "report":
       reply({
         kind: "report",
         id: message.id,
-        reports: (await flusher?.report(message.check)) ?? [],
+        reports: (await loops?.report(message.check)) ?? [],
       });
       return;
     case "stop":
       if (timer) clearInterval(timer);
-      await flusher?.stop(message.graceMs);
-      reply({ kind: "status", statuses: flusher?.statuses() ?? [] });
+      await loops?.stop(message.graceMs);
+      reply({ kind: "status", statuses: loops?.statuses() ?? [] });
       await root?.close();
       reply({ kind: "stopped" });
       return;

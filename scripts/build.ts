@@ -35,7 +35,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { BunPlugin } from "bun";
 
-const root = join(import.meta.dir, "../..");
+const root = join(import.meta.dir, "..");
 /** Where the binaries go: dist/, or the folder after --out. */
 const outAt = process.argv.indexOf("--out");
 const dist = outAt > 0 ? resolve(process.argv[outAt + 1]!) : join(root, "dist");

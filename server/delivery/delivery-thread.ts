@@ -1,6 +1,6 @@
 /**
- * Delivery as the server runs it: the flusher in a thread of its own (delivery-worker.ts),
- * seen from the main thread through the same `Delivery` interface as the in-process flusher.
+ * Delivery as the server runs it: delivery in a thread of its own (delivery-worker.ts),
+ * seen from the main thread through the same `Delivery` interface as SinkLoops in process.
  * The main thread tells it when events are committed, keeps the state it reports (for
  * retention's lowest cursor, where an event is, and the metrics), and starts it again if it
  * dies: cursors are in LMDB, so a restarted thread resends from them and loses nothing.
@@ -9,7 +9,7 @@ import { setImmediate } from "node:timers";
 import type { RootDatabaseOptionsWithPath } from "lmdb";
 import type { SinkConfig } from "../config/schema.ts";
 import type { DeliveryStore } from "../store/delivery-store.ts";
-import type { EventLog } from "../store/event-log.ts";
+import type { EventReader } from "../store/event-reader.ts";
 import type { Log, LogLevel } from "../telemetry/log.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { FromDelivery, ToDelivery } from "./delivery-protocol.ts";
@@ -22,7 +22,7 @@ import {
   reportOf,
   type SinkReport,
   whereIsIn,
-} from "./flusher.ts";
+} from "./sink-loops.ts";
 import type { SinkLoopStatus } from "./sink-loop.ts";
 
 /** Where the delivery thread's code is: beside this file from source; the bundle's own entry when bundled (main.ts). */
@@ -40,7 +40,7 @@ export interface DeliveryThreadOptions {
   dataDir: string;
   logLevel: LogLevel;
   journal: boolean;
-  events: Pick<EventLog, "after"> & { onAppend(listener: () => void): () => void };
+  events: Pick<EventReader, "after"> & { onAppend(listener: () => void): () => void };
   delivery: DeliveryStore;
   metrics: Metrics;
   log: Log;

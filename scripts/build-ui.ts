@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 
-const root = join(import.meta.dir, "../..");
+const root = join(import.meta.dir, "..");
 const outdir = join(root, "dist", "ui");
 rmSync(outdir, { recursive: true, force: true });
 const result = await Bun.build({

@@ -15,7 +15,7 @@ export interface DeliveryRead {
   full: boolean;
 }
 
-export class EventLog {
+export class EventReader {
   constructor(private readonly events: Database<string, string>) {}
 
   /** Events after `cursor` in key order, up to `maxEvents` and about `maxBytes`, test events passed over. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { shellQuote } from "../../ui/shell.ts";
+import { shellQuote } from "../../ui/shell-quote.ts";
 import { NAUGHTY } from "../helpers/ids.ts";
 
 describe("shell quoting for copy-paste snippets", () => {

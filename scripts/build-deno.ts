@@ -6,10 +6,10 @@
  */
 import { join } from "node:path";
 
-const root = join(import.meta.dir, "../..");
+const root = join(import.meta.dir, "..");
 const run = (cmd: string[]) => Bun.spawnSync(cmd, { cwd: root, stdout: "inherit", stderr: "pipe" });
 
-const ui = run([process.execPath, join(root, "server/runtime/build-ui.ts")]);
+const ui = run([process.execPath, join(root, "scripts/build-ui.ts")]);
 if (ui.exitCode !== 0) {
   process.stderr.write(ui.stderr);
   process.exit(1);
@@ -20,8 +20,6 @@ const compile = run([
   "compile",
   "--allow-all", // LMDB's native addon (FFI), the data directory, the network, the environment
   "--no-check", // npm test type-checks with tsc
-  "--include",
-  "server/store/writer-worker.ts",
   "--include",
   "dist/ui",
   "--output",

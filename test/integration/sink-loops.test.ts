@@ -4,7 +4,7 @@ import { waitFor } from "../helpers/ports.ts";
 import { ScriptedSink } from "../helpers/scripted-sink.ts";
 import type { DeliveryItem } from "../../server/sinks/types.ts";
 
-describe("the flusher", () => {
+describe("the sink loops (delivery in process)", () => {
   test("delivers every stored event to every sink in order, and never test events", async () => {
     const a = new ScriptedSink("a");
     const b = new ScriptedSink("b");

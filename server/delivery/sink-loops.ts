@@ -1,5 +1,5 @@
 /**
- * The background flusher: one SinkLoop per configured sink, woken when events are stored,
+ * Delivery in the background: one SinkLoop per configured sink, woken when events are stored,
  * plus what the operator asks of delivery (status, lag, where one event is, replay). In the
  * server it runs in the delivery thread (delivery-worker.ts), behind DeliveryThread; tests
  * run it in-process. Both answer to the one `Delivery` interface the app and retention use.
@@ -9,7 +9,7 @@ import { uuidv7Time } from "../events/ids.ts";
 import { causeOf, type Sink } from "../sinks/types.ts";
 import { isTestEventJson } from "../events/event.model.ts";
 import type { DeliveryStore } from "../store/delivery-store.ts";
-import type { EventLog } from "../store/event-log.ts";
+import type { EventReader } from "../store/event-reader.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import { SinkLoop, type SinkLoopDeps, type SinkLoopStatus } from "./sink-loop.ts";
 
@@ -69,12 +69,12 @@ async function boundedHealth(sink: Sink): Promise<{ ok: boolean; detail: string 
   }
 }
 
-/** What delivery reads of the store: the event log, and the listener the in-process flusher wakes on. */
-export type FlusherEvents = Pick<EventLog, "readAfter" | "after"> & {
+/** What delivery reads of the store: the event log, and the listener SinkLoops in process wakes on. */
+export type FlusherEvents = Pick<EventReader, "readAfter" | "after"> & {
   onAppend?(listener: () => void): () => void;
 };
 
-export class Flusher implements Delivery {
+export class SinkLoops implements Delivery {
   private readonly loops: SinkLoop[];
   private unsubscribe: (() => void) | null = null;
 
@@ -143,7 +143,7 @@ export function minCursorOf(statuses: { cursor: string }[]): string | null {
 
 /** A sink's status with its lag, dead letters and queued replays, read from the store. */
 export function reportOf(
-  deps: { events: Pick<EventLog, "after">; delivery: DeliveryStore; now: () => number },
+  deps: { events: Pick<EventReader, "after">; delivery: DeliveryStore; now: () => number },
   status: SinkLoopStatus,
 ): SinkReport {
   const after = deps.events.after(status.cursor);
@@ -180,7 +180,7 @@ export function whereIsIn(
 /** The per-sink gauges, refreshed just before a scrape. */
 export function refreshSinkGauges(
   deps: {
-    events: Pick<EventLog, "after">;
+    events: Pick<EventReader, "after">;
     delivery: DeliveryStore;
     metrics: Metrics;
     now: () => number;
