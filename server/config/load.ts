@@ -7,21 +7,12 @@ import { parse as parseToml } from "smol-toml";
 import { readFileSync } from "node:fs";
 import { Value } from "@sinclair/typebox/value";
 import type { TSchema } from "@sinclair/typebox";
-import {
-  ConfigSchema,
-  FileSinkSchema,
-  NatsSinkSchema,
-  StdoutSinkSchema,
-  WebhookSinkSchema,
-  type Config,
-} from "./schema.ts";
+import { ConfigSchema, type Config } from "./schema.ts";
+import { SINK_KINDS } from "../sinks/kinds.ts";
 
-const SINK_SCHEMAS: Record<string, TSchema> = {
-  file: FileSinkSchema,
-  webhook: WebhookSinkSchema,
-  nats: NatsSinkSchema,
-  stdout: StdoutSinkSchema,
-};
+const SINK_SCHEMAS: Record<string, TSchema> = Object.fromEntries(
+  SINK_KINDS.map((k) => [k.kind, k.schema]),
+);
 
 /**
  * Sinks are a union keyed by `kind`; TypeBox reports a bad member only as "Expected union

@@ -3,6 +3,10 @@
  * config file at all; load.ts layers the file, TRACKD_* variables and flags on top of it.
  */
 import { Type, type Static } from "@sinclair/typebox";
+import { SinkConfigSchema } from "../sinks/kinds.ts";
+
+export type { SinkConfig } from "../sinks/kinds.ts";
+export type { DeliveryConfig } from "../sinks/sink-config.ts";
 
 const Id = Type.String({ description: "A positive integer or a UUID, as in the collect URL." });
 
@@ -164,139 +168,6 @@ export const LeadsSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-const Name = Type.String({
-  pattern: "^[a-z0-9][a-z0-9_-]{0,62}$",
-  description: "Operator-chosen sink name: lowercase letters, digits, - and _.",
-});
-
-/** How delivery batches and retries for one sink, with the batch size defaults of its kind. */
-const deliverySchema = (batch: { maxEvents: number; maxBytes: number }) =>
-  Type.Object(
-    {
-      maxEvents: Type.Integer({
-        minimum: 1,
-        maximum: 100000,
-        default: batch.maxEvents,
-        description: "Most events in one batch.",
-      }),
-      maxBytes: Type.Integer({
-        minimum: 1024,
-        default: batch.maxBytes,
-        description: "Most bytes of event JSON in one batch.",
-      }),
-      lingerMs: Type.Integer({
-        minimum: 0,
-        default: 20,
-        description: "How long to wait for a batch to fill once an event is waiting.",
-      }),
-      retryInitialMs: Type.Integer({
-        minimum: 1,
-        default: 500,
-        description: "First retry delay; doubles each attempt, with jitter.",
-      }),
-      retryMaxMs: Type.Integer({ minimum: 1, default: 60000, description: "Longest retry delay." }),
-    },
-    { additionalProperties: false, default: {} },
-  );
-
-export const DeliverySchema = deliverySchema({ maxEvents: 500, maxBytes: 1024 * 1024 });
-/**
- * JetStream's batches are larger: each batch ends with the publish pipeline draining and a
- * cursor commit, which at 500 events cost about a fifth of the drain rate.
- */
-const NatsDeliverySchema = deliverySchema({ maxEvents: 5000, maxBytes: 8 * 1024 * 1024 });
-
-const sinkBase = { name: Name, delivery: DeliverySchema };
-
-export const FileSinkSchema = Type.Object(
-  {
-    kind: Type.Literal("file"),
-    ...sinkBase,
-    dir: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description: "Directory for NDJSON files; default <dataDir>/events.",
-      }),
-    ),
-    maxFileBytes: Type.Integer({
-      minimum: 1024,
-      default: 128 * 1024 * 1024,
-      description: "Rotate to a new file past this size (files also rotate each UTC day).",
-    }),
-    minFreeBytes: Type.Integer({
-      minimum: 0,
-      default: 64 * 1024 * 1024,
-      description:
-        "Stop writing (and retry later) while the files' disk has less free space than this.",
-    }),
-  },
-  { additionalProperties: false },
-);
-
-export const WebhookSinkSchema = Type.Object(
-  {
-    kind: Type.Literal("webhook"),
-    ...sinkBase,
-    url: Type.String({ pattern: "^https?://", description: "Where batches are POSTed." }),
-    headers: Type.Record(Type.String(), Type.String(), {
-      default: {},
-      description: "Extra request headers.",
-    }),
-    timeoutMs: Type.Integer({ minimum: 1, default: 10000 }),
-    secret: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description: "Shared secret for the X-Trackd-Signature HMAC-SHA256 header.",
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-export const NatsSinkSchema = Type.Object(
-  {
-    kind: Type.Literal("nats"),
-    ...sinkBase,
-    delivery: NatsDeliverySchema,
-    servers: Type.Array(Type.String(), { minItems: 1, default: ["127.0.0.1:4222"] }),
-    subject: Type.String({
-      default: "trackd.events.{accountId}.{trackerId}",
-      description: "Subject template: {accountId} and {trackerId} are replaced.",
-    }),
-    stream: Type.String({
-      default: "TRACKD",
-      description: "The JetStream stream that must capture the subjects.",
-    }),
-    createStream: Type.Boolean({
-      default: false,
-      description:
-        "Create the stream, capturing the subject template with * for each placeholder (trackd.events.*.* by default), if it does not exist.",
-    }),
-    duplicateWindowSeconds: Type.Integer({
-      minimum: 1,
-      default: 86400,
-      description: "Deduplication window of a stream trackd creates.",
-    }),
-    timeoutMs: Type.Integer({ minimum: 1, default: 10000 }),
-    user: Type.Optional(Type.String()),
-    pass: Type.Optional(Type.String()),
-    token: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
-
-export const StdoutSinkSchema = Type.Object(
-  { kind: Type.Literal("stdout"), ...sinkBase },
-  { additionalProperties: false },
-);
-
-export const SinkConfigSchema = Type.Union([
-  FileSinkSchema,
-  WebhookSinkSchema,
-  NatsSinkSchema,
-  StdoutSinkSchema,
-]);
-
 const Bucket = (what: string) =>
   Type.Object(
     {
@@ -447,8 +318,3 @@ export type RegistryConfig = Static<typeof RegistrySchema>;
 export type JourneyLimits = Static<typeof JourneySchema>;
 export type LeadRule = Static<typeof LeadsSchema>;
 export type RateLimits = Static<typeof RateLimitSchema>;
-export type SinkConfig = Static<typeof SinkConfigSchema>;
-export type DeliveryConfig = Static<typeof DeliverySchema>;
-export type FileSinkConfig = Static<typeof FileSinkSchema>;
-export type WebhookSinkConfig = Static<typeof WebhookSinkSchema>;
-export type NatsSinkConfig = Static<typeof NatsSinkSchema>;

@@ -7,7 +7,7 @@
  */
 import { setImmediate } from "node:timers";
 import { open, type RootDatabase } from "lmdb";
-import { createSinks } from "../sinks/create-sinks.ts";
+import { createSinks } from "../sinks/kinds.ts";
 import { DeliveryStore } from "../store/delivery-store.ts";
 import { EventReader } from "../store/event-reader.ts";
 import { eventsDb } from "../store/databases.ts";

@@ -5,7 +5,7 @@
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
-import type { NatsSinkConfig } from "../../config/schema.ts";
+import type { NatsSinkConfig } from "./nats-config.ts";
 import {
   causeOf,
   OK,

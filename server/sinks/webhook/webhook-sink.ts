@@ -5,7 +5,7 @@
  * are retried; any other status is fatal.
  */
 import { createHmac } from "node:crypto";
-import type { WebhookSinkConfig } from "../../config/schema.ts";
+import type { WebhookSinkConfig } from "./webhook-config.ts";
 import {
   causeOf,
   OK,

@@ -1,0 +1,34 @@
+/**
+ * Every kind of sink trackd can deliver to. Adding one touches its own folder (its code, its
+ * schema and SinkKind) and this list; the configuration schema, the config loader and
+ * delivery all read it from here (Vector's sinks are the model).
+ */
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { fileSinkKind } from "./file/file-config.ts";
+import { natsSinkKind } from "./nats/nats-config.ts";
+import { stdoutSinkKind } from "./stdout/stdout-config.ts";
+import type { SinkKind } from "./sink-config.ts";
+import type { Sink } from "./types.ts";
+import { webhookSinkKind } from "./webhook/webhook-config.ts";
+
+export const SINK_KINDS = [fileSinkKind, webhookSinkKind, natsSinkKind, stdoutSinkKind] as const;
+
+type SchemaOf<K> = K extends SinkKind<infer S> ? S : never;
+
+/** An entry of `sinks`, as one of the kinds' schemas has it. */
+export type SinkConfig = Static<SchemaOf<(typeof SINK_KINDS)[number]>>;
+
+/** The schema of an entry of `sinks`: one of the kinds'. */
+export const SinkConfigSchema = Type.Union(
+  SINK_KINDS.map((k) => k.schema),
+) as unknown as TSchema & {
+  static: SinkConfig;
+};
+
+/** One sink per configured entry. */
+export function createSinks(configs: SinkConfig[], dataDir: string): Sink[] {
+  return configs.map((c) => {
+    const kind = SINK_KINDS.find((k) => k.kind === c.kind)!;
+    return kind.create(c as never, dataDir);
+  });
+}
