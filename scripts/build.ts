@@ -34,6 +34,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { BunPlugin } from "bun";
+import { buildSdk } from "./sdk.ts";
 
 const root = join(import.meta.dir, "..");
 /** Where the binaries go: dist/, or the folder after --out. */
@@ -216,14 +217,18 @@ const nativeAddonsBeside: BunPlugin = {
 async function bundle(): Promise<{ file: string; sha: string }> {
   rmSync(work, { recursive: true, force: true });
   const result = await Bun.build({
-    // One entrypoint: the event writer's Worker runs the bundle too (see store/event-writer.ts).
+    // One entrypoint: the delivery thread runs the bundle too (see delivery/delivery-thread.ts).
     entrypoints: [join(root, "server", "main.ts")],
     outdir: work,
     naming: "trackd.js",
     target: "bun",
     // Readable (stack traces name functions); step 2 minifies the flat file.
     minify: false,
-    define: { "process.env.NODE_ENV": JSON.stringify("production") },
+    define: {
+      "process.env.NODE_ENV": JSON.stringify("production"),
+      // The Web SDK, bundled now: runtime/bun.ts serves it as /sdk.js.
+      TRACKD_SDK: JSON.stringify(await buildSdk()),
+    },
     plugins: [nativeAddonsBeside],
   });
   if (!result.success) {

@@ -31,7 +31,6 @@ import { eventStreamRoutes } from "./http/event-stream.ts";
 import { overviewAdminRoutes } from "./http/overview-admin.ts";
 import { registryAdminRoutes } from "./http/registry-admin.ts";
 import { journeyAdminRoutes } from "./http/journey-admin.ts";
-import { sdkRoutes } from "./http/sdk.ts";
 
 export interface AppDeps {
   config: Config;
@@ -143,16 +142,13 @@ function addCollectSide(app: AnyElysia, side: CollectSideDeps): CollectDeps {
   const collect = collectHandler(collectDeps);
   const endpoint = collectEndpoint(collect.handle, side.log);
   endpoints.set(app, endpoint);
-  app
-    .use(collectRoutes(endpoint, collect.preflight))
-    .use(sdkRoutes())
-    .get(
-      "/metrics",
-      () =>
-        new Response(side.renderMetrics(), {
-          headers: { "content-type": "text/plain; version=0.0.4" },
-        }),
-    );
+  app.use(collectRoutes(endpoint, collect.preflight)).get(
+    "/metrics",
+    () =>
+      new Response(side.renderMetrics(), {
+        headers: { "content-type": "text/plain; version=0.0.4" },
+      }),
+  );
   return collectDeps;
 }
 

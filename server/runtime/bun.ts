@@ -11,6 +11,7 @@ import { ADMIN_PAGE_HEADERS } from "../http/admin-page-headers.ts";
 import { errorResponse } from "../errors.ts";
 import type { PeerAddress } from "../http/client-ip.ts";
 import { refuseHost } from "../http/request-target.ts";
+import { sdkResponse } from "../http/sdk.ts";
 import { dlopen, FFIType } from "bun:ffi";
 import { openSync } from "node:fs";
 import type { Listener, Runtime, ServeOptions } from "./runtime.ts";
@@ -117,6 +118,15 @@ function tryLock(path: string): boolean | null {
   return libc.symbols.flock(fd, LOCK_EX | LOCK_NB) === 0;
 }
 
+/** The Web SDK's script: put in the binary by the build (define), else bundled once from source. */
+declare const TRACKD_SDK: string | undefined;
+let sdk: Promise<string> | null = null;
+const sdkScript = (): Promise<string> =>
+  (sdk ??=
+    typeof TRACKD_SDK === "string"
+      ? Promise.resolve(TRACKD_SDK)
+      : import("../../scripts/sdk.ts").then((m) => m.buildSdk()));
+
 /** A response that asks the client to close the connection after it. */
 async function closing(response: Response | Promise<Response>): Promise<Response> {
   const r = await response;
@@ -149,7 +159,7 @@ export const bunRuntime: Runtime = {
   serve(app: AnyElysia, options: ServeOptions): Listener {
     // POST .../event through Bun's router: the same endpoint as Elysia's route (which
     // app.handle and the in-process tests use) without Elysia's per-request context, which
-    // measured ~8 µs of the ~60 µs a request costs.
+    // measured ~8 µs of the ~60 µs a request costs. /sdk.js beside the collect routes.
     const endpoint = collectEndpointOf(app);
     if (endpoint)
       addBunRoutes(app, {
@@ -157,6 +167,7 @@ export const bunRuntime: Runtime = {
           POST: (request: BunRequest<string>, server: Server<unknown>) =>
             endpoint("event", request, request.params, server),
         },
+        "/sdk.js": { GET: async () => sdkResponse(await sdkScript()) },
       });
     const listen = (port: number, tls: ServeOptions["tls"]) => {
       app.listen({

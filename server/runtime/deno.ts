@@ -4,7 +4,9 @@
  */
 import { readFileSync } from "node:fs";
 import { Elysia, type AnyElysia } from "elysia";
+import { collectEndpointOf } from "../app.ts";
 import { ADMIN_PAGE_HEADERS } from "../http/admin-page-headers.ts";
+import { sdkResponse } from "../http/sdk.ts";
 import type { Listener, Runtime, ServeOptions } from "./runtime.ts";
 
 /** The part of Deno's API used here (the project is type-checked against Bun's types). */
@@ -68,6 +70,15 @@ export const denoRuntime: Runtime = {
   name: "deno",
   version: Deno.version.deno,
   serve(app: AnyElysia, options: ServeOptions): Listener {
+    // /sdk.js beside the collect routes, from the bundle build-ui.ts writes (dist/ui/sdk.js).
+    if (collectEndpointOf(app))
+      app.get("/sdk.js", () => {
+        try {
+          return sdkResponse(readFileSync(new URL("sdk.js", UI_DIR), "utf8"));
+        } catch {
+          return new Response("The Web SDK is not built: run npm run build:ui", { status: 404 });
+        }
+      });
     // Deno.serve has no per-connection idle timeout or transport body cap to set: read-body.ts
     // caps every body it reads, and Deno closes idle keep-alive connections itself.
     const listen = (port: number, tls: ServeOptions["tls"], reusePort: boolean) =>

@@ -49,13 +49,13 @@ describe("layering", () => {
     expect(offences).toEqual([]);
   });
 
-  test("the app and its routes never import the request threads that serve them", () => {
+  test("the app and its routes never import the composition root that builds them", () => {
     const transport = ["server/app.ts", ...sources("server/http")];
     const offences = transport.flatMap((file) =>
       importsOf(file)
         .filter((spec) => spec.startsWith("."))
         .map((spec) => relative(root, join(root, file, "..", spec)))
-        .filter((target) => target.startsWith("server/threads/") || target === "server/start.ts")
+        .filter((target) => target === "server/start.ts" || target.startsWith("server/runtime/"))
         .map((target) => `${file} imports ${target}`),
     );
     expect(offences).toEqual([]);
