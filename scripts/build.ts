@@ -217,7 +217,6 @@ const nativeAddonsBeside: BunPlugin = {
 async function bundle(): Promise<{ file: string; sha: string }> {
   rmSync(work, { recursive: true, force: true });
   const result = await Bun.build({
-    // One entrypoint: the delivery thread runs the bundle too (see delivery/delivery-thread.ts).
     entrypoints: [join(root, "server", "main.ts")],
     outdir: work,
     naming: "trackd.js",

@@ -206,12 +206,9 @@ export function createApp(
     });
     const queryTimeoutMs = deps.config.admin.queryTimeoutSeconds * 1000;
     const gated = new Elysia()
-      .onBeforeHandle((context: GateContext) => {
-        const refused = auth.requireAdmin(context) ?? auth.checkRequest(context);
-        if (refused) return refused;
-        // What the delivery thread committed a moment ago (cursors) is read too.
-        deps.store.renewReads();
-      })
+      .onBeforeHandle(
+        (context: GateContext) => auth.requireAdmin(context) ?? auth.checkRequest(context),
+      )
       .use(eventStreamRoutes({ events: deps.store.events }))
       .use(
         adminRoutes({

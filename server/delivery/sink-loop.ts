@@ -25,8 +25,6 @@ export interface SinkLoopDeps {
   metrics: Metrics;
   log: Log;
   now: () => number;
-  /** Called after each batch's bookkeeping is committed (the delivery thread reports its state then). */
-  onProgress?: () => void;
   /** Paces a sink that is catching up while events arrive (pacer.ts); without one, full speed. */
   pacer?: Pacer;
 }
@@ -192,7 +190,6 @@ export class SinkLoop {
     }
     if (done > 0) {
       Object.assign(this.cursor, cursor);
-      this.deps.onProgress?.();
       this.deps.metrics.delivered.inc({ sink: name }, done - deadLetters.length);
       if (deadLetters.length > 0) this.deps.metrics.failed.inc({ sink: name }, deadLetters.length);
       for (const d of deadLetters)
@@ -252,7 +249,6 @@ export class SinkLoop {
     try {
       await this.deps.delivery.saveCursor(this.sink.name, { ...this.cursor, cursor: to });
       this.cursor.cursor = to;
-      this.deps.onProgress?.();
     } catch (err) {
       this.deps.log.error("sink cursor not stored", { sink: this.sink.name, error: causeOf(err) });
     }

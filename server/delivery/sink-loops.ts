@@ -1,8 +1,9 @@
 /**
  * Delivery in the background: one SinkLoop per configured sink, woken when events are stored,
- * plus what the operator asks of delivery (status, lag, where one event is, replay). In the
- * server it runs in the delivery thread (delivery-worker.ts), behind DeliveryThread; tests
- * run it in-process. Both answer to the one `Delivery` interface the app and retention use.
+ * plus what the operator asks of delivery (status, lag, where one event is, replay), on the
+ * thread that answers requests: the sinks' I/O is asynchronous, and the pacer (pacer.ts)
+ * holds a sink that is catching up to a multiple of the arrival rate. The app and retention
+ * see it through the `Delivery` interface.
  */
 import type { DeliveryConfig } from "../config/schema.ts";
 import { uuidv7Time } from "../events/ids.ts";
@@ -88,7 +89,11 @@ export class SinkLoops implements Delivery {
   }
 
   start(): void {
-    this.unsubscribe = this.deps.events.onAppend?.(() => this.notify()) ?? null;
+    this.unsubscribe =
+      this.deps.events.onAppend?.(() => {
+        this.deps.pacer?.arrived(1);
+        this.notify();
+      }) ?? null;
     for (const w of this.loops) w.start();
   }
 

@@ -1,6 +1,6 @@
 /**
  * The store's databases inside its one LMDB environment, opened by name and encoding in one
- * place: trackd, the delivery thread, verify and the format migration all read them alike.
+ * place: trackd, verify and the format migration all read them alike.
  */
 import type { Database, RootDatabase } from "lmdb";
 

@@ -1,7 +1,5 @@
 /**
  * The stored events as delivery reads them: in key (arrival) order after a sink's cursor.
- * The event store uses it, and so does the delivery thread, which opens the same LMDB
- * environment and needs nothing else of the store.
  */
 import type { Database } from "lmdb";
 import { isTestEventJson, type DeliveryItem } from "../events/event.model.ts";

@@ -59,8 +59,6 @@ export async function canWrite(meta: Database<unknown, string>): Promise<boolean
 }
 
 export interface Store {
-  /** How the LMDB environment was opened (the delivery thread opens it the same way). */
-  envOptions: RootDatabaseOptionsWithPath;
   events: EventStore;
   rejects: RejectLog;
   stats: TrackerStats;
@@ -69,8 +67,6 @@ export interface Store {
   clientIds: ClientIds;
   /** Admin sessions ended by logging out. */
   revokedSessions: RevokedSessions;
-  /** Reads from now on see every commit so far, the delivery thread's too (the admin API, per request). */
-  renewReads(): void;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
   activityReady: Promise<number>;
   /** Bytes the database file takes on disk (LMDB files never shrink; freed pages are reused). */
@@ -146,7 +142,6 @@ export function openStore(options: StoreOptions): Store {
   ] as { getStats(): unknown }[];
 
   return {
-    envOptions,
     events,
     rejects,
     stats,
@@ -155,7 +150,6 @@ export function openStore(options: StoreOptions): Store {
     clientIds,
     revokedSessions,
     activityReady,
-    renewReads: () => root.resetReadTxn(),
     fileBytes() {
       const s = root.getStats() as { pageSize: number; lastPageNumber: number };
       return s.pageSize * (s.lastPageNumber + 1);

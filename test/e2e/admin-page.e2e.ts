@@ -69,7 +69,7 @@ beforeAll(async () => {
   });
   token = /Admin token \(shown once[^\n]*\n\s+(\S+)/.exec(server.logs())![1]!; // as printed at first start
   // One warning line, pointing to scaling out by process.
-  expect(server.logs().match(/workers is ignored.*Scaling out/g)).toHaveLength(1);
+  expect(server.logs().match(/workers is ignored.*More cores/g)).toHaveLength(1);
   browser = await launchBrowser();
 }, 300000);
 
