@@ -450,6 +450,6 @@ try {
 const cpu =
   readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown CPU";
 console.log(
-  `\nmachine: ${cpu}, ${navigator.hardwareConcurrency} cores; Bun ${Bun.version}; wrk -t2 -c${connections}, ${rounds} x ${seconds} s, medians; total ${elapsed()}\n`,
+  `\nmachine: ${cpu}, ${navigator.hardwareConcurrency} cores; Bun ${Bun.version}; wrk -t1 -c${connections}, ${rounds} x ${seconds} s, medians; total ${elapsed()}\n`,
 );
 console.log(report.join("\n"));
