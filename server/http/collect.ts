@@ -4,10 +4,16 @@
  * compressed bodies are all handled by read-body.ts rather than Elysia's parsers.
  */
 import { Elysia } from "elysia";
-import { ERRORS, errorResponse } from "../errors.ts";
-import type { EventContext } from "../events/event.model.ts";
-import { ingest, type IngestDeps, type IngestInput } from "../ingest/ingest.ts";
-import { ingestBatch } from "../ingest/ingest-batch.ts";
+import { ERRORS, errorResponse, type ErrorCode, type ErrorDetail } from "../errors.ts";
+import type { EventContext, TrackedEvent, Warning } from "../events/event.model.ts";
+import {
+  acceptOne,
+  precheck,
+  recordRefusal,
+  type IngestDeps,
+  type IngestInput,
+} from "../ingest/ingest.ts";
+import { acceptBatch } from "../ingest/ingest-batch.ts";
 import { parsePathId } from "../events/ids.ts";
 import { pathParams } from "./params.ts";
 import { clientIp, type PeerAddress } from "./client-ip.ts";
@@ -109,7 +115,38 @@ function queryBody(url: string): {
 
 export type Route = "event" | "events" | "get" | "pixel";
 
-/** The collect handler: one function for every collect route, wired to its dependencies. */
+/** What became of one event of a batch, as its answer lists it. */
+interface BatchResult {
+  index: number;
+  status: "accepted" | "duplicate" | "rejected" | "valid";
+  eventId?: string;
+  error?: { code: ErrorCode; details: ErrorDetail[] };
+  event?: TrackedEvent | null;
+  warnings?: Warning[];
+}
+
+/** oa_debug's answer: what would happen to the event, stored nowhere. */
+interface DebugReport {
+  debug: true;
+  valid: boolean;
+  wouldRespond: { status: number; code?: ErrorCode };
+  event: TrackedEvent | null;
+  problems: ErrorDetail[];
+  warnings: Warning[];
+  received: { aid: string; tid: string; test: boolean; bytes: number | null };
+}
+
+const jsonAnswer = (body: unknown, headers: Record<string, string>) =>
+  new Response(JSON.stringify(body), {
+    status: 200,
+    headers: { ...headers, "content-type": "application/json" },
+  });
+
+/**
+ * The collect handler: one function from request to answer for every collect route, with one
+ * exit for refusals. The policies are ingest/'s (precheck, acceptOne, acceptBatch); reading
+ * the body is read-body.ts's.
+ */
 export function collectHandler(deps: CollectDeps) {
   // The per-route request counters, their label keys formatted once.
   const requestCounters = {
@@ -118,7 +155,7 @@ export function collectHandler(deps: CollectDeps) {
     get: deps.metrics.requests.counter({ route: "get" }),
     pixel: deps.metrics.requests.counter({ route: "pixel" }),
   } satisfies Record<Route, unknown>;
-  /** Everything the routes share: the request's context, the pipeline (ingest.ts), metrics, CORS and the answer. */
+
   const handle = async (
     route: Route,
     request: Request,
@@ -128,6 +165,7 @@ export function collectHandler(deps: CollectDeps) {
   ): Promise<Response> => {
     const started = performance.now();
     requestCounters[route].inc();
+    const receivedAt = deps.now();
     const debug = query.oa_debug === "true";
     const context = requestContext(
       request,
@@ -136,14 +174,42 @@ export function collectHandler(deps: CollectDeps) {
       deps.isTrustedProxy,
     );
     const cors = context.origin === null ? NO_HEADERS : CORS_HEADERS;
-    /** Every refusal is answered here, counted and logged (the pipeline has recorded it). */
-    const refuse = (outcome: {
-      code: Parameters<typeof errorResponse>[0];
-      details: Parameters<typeof errorResponse>[1];
-      retryAfterSeconds?: number;
-    }) => {
-      const { code } = outcome;
+    const ids = { accountId: parsePathId(params.aid), trackerId: parsePathId(params.tid) };
+    const input: IngestInput = {
+      aid: params.aid,
+      tid: params.tid,
+      ids,
+      context,
+      debug,
+      test: query.oa_track === "false",
+    };
+    let bytes: number | null = null;
+    const answered = (response: Response) => {
+      deps.metrics.latency.observe((performance.now() - started) / 1000);
+      return response;
+    };
+    const debugReport = (
+      code: ErrorCode | undefined,
+      event: TrackedEvent | null,
+      problems: ErrorDetail[],
+      warnings: Warning[],
+    ) => {
       deps.metrics.received.inc();
+      deps.metrics.debugged.inc();
+      const report: DebugReport = {
+        debug: true,
+        valid: code === undefined,
+        wouldRespond: code ? { status: ERRORS[code].status, code } : { status: 204 },
+        event,
+        problems,
+        warnings,
+        received: { aid: input.aid, tid: input.tid, test: input.test || debug, bytes },
+      };
+      return answered(jsonAnswer(report, cors));
+    };
+    /** A refusal, of the request or of one event of a batch: recorded (not oa_debug's), counted, logged. */
+    const noted = (code: ErrorCode, details: ErrorDetail[], sample: string, record = !debug) => {
+      if (record) recordRefusal(deps, input, ids, receivedAt, code, details, sample);
       deps.metrics.rejected.inc({ code });
       deps.log[ERRORS[code].level]("event refused", {
         code,
@@ -151,58 +217,113 @@ export function collectHandler(deps: CollectDeps) {
         tid: params.tid.slice(0, 64),
         ip: context.ip,
       });
-      return errorResponse(
-        code,
-        outcome.details,
-        undefined,
-        outcome.retryAfterSeconds === undefined
-          ? cors
-          : { ...cors, "retry-after": String(outcome.retryAfterSeconds) },
+    };
+    /**
+     * The one exit for a refused request: noted and answered. oa_debug is told what would
+     * happen instead, unless the refusal is `hard` (rate limits, origins: those apply to it too).
+     */
+    const refused = (
+      code: ErrorCode,
+      details: ErrorDetail[],
+      sample: string,
+      also: {
+        hard?: boolean;
+        retryAfterSeconds?: number;
+        event?: TrackedEvent | null;
+        warnings?: Warning[];
+      } = {},
+    ) => {
+      // A batch is not reported on as a whole: it is refused, recorded only if hard.
+      if (debug && !also.hard && route !== "events")
+        return debugReport(code, also.event ?? null, details, also.warnings ?? []);
+      deps.metrics.received.inc();
+      noted(code, details, sample, !debug || also.hard === true);
+      return answered(
+        errorResponse(
+          code,
+          details,
+          undefined,
+          also.retryAfterSeconds === undefined
+            ? cors
+            : { ...cors, "retry-after": String(also.retryAfterSeconds) },
+        ),
       );
     };
-    const aid = parsePathId(params.aid);
-    const tid = parsePathId(params.tid);
 
-    const input: IngestInput = {
-      aid: params.aid,
-      tid: params.tid,
-      ids: { accountId: aid, trackerId: tid },
-      readBody:
-        route === "events"
-          ? () => readEventBody(request, deps.limits.maxBatchBytes, deps.limits.maxDepth, "array")
-          : route === "event"
-            ? () => readEventBody(request, deps.limits.maxBodyBytes, deps.limits.maxDepth)
-            : async () => ({ ok: true, ...queryBody(request.url), bytes: 0 }),
-      context,
-      debug,
-      test: query.oa_track === "false",
-    };
+    const scope = precheck(deps, input, receivedAt);
+    if ("code" in scope) return refused(scope.code, scope.details, "", scope);
+    const body =
+      route === "events"
+        ? await readEventBody(request, deps.limits.maxBatchBytes, deps.limits.maxDepth, "array")
+        : route === "event"
+          ? await readEventBody(request, deps.limits.maxBodyBytes, deps.limits.maxDepth)
+          : ({ ok: true, ...queryBody(request.url), bytes: 0 } as const);
+    if (!body.ok) return refused(body.code, body.details, body.sample);
+    bytes = body.bytes;
+    const scoped = { deps, input, ...scope, receivedAt };
 
     if (route === "events") {
-      const outcome = await ingestBatch(deps, input, deps.limits.maxBatchEvents);
-      deps.metrics.latency.observe((performance.now() - started) / 1000);
-      if (outcome.kind === "error") return refuse(outcome);
-      const count = (status: string) => outcome.results.filter((r) => r.status === status).length;
-      deps.metrics.received.inc(undefined, outcome.results.length);
+      const items = body.body as unknown[];
+      const max = deps.limits.maxBatchEvents;
+      if (items.length > max)
+        return refused(
+          "too_many_events",
+          [{ path: "", code: "too_many_events", message: `At most ${max} events per batch.` }],
+          body.text.slice(0, 512),
+        );
+      const outcomes = await acceptBatch(scoped, items, body.unsafeInteger);
+      // Nothing stored: the whole batch is a 503 to retry. Some stored: each event says what
+      // became of it (a 503 now would have the client send the stored ones again).
+      if (
+        outcomes.some((o) => o.kind === "unavailable") &&
+        !outcomes.some((o) => o.kind === "stored" || o.kind === "duplicate")
+      )
+        return refused("storage_unavailable", [], body.text.slice(0, 512));
+      const results = outcomes.map((o, index): BatchResult => {
+        switch (o.kind) {
+          case "stored":
+            return { index, status: "accepted", eventId: o.eventId };
+          case "duplicate":
+            return { index, status: "duplicate", eventId: o.eventId };
+          case "valid":
+            return { index, status: "valid", event: o.event, warnings: o.warnings };
+          case "rejected":
+          case "unavailable": {
+            const [code, details] =
+              o.kind === "rejected" ? [o.code, o.details] : ["storage_unavailable" as const, []];
+            noted(code, details, JSON.stringify(items[index]) ?? "");
+            return {
+              index,
+              status: "rejected",
+              error: { code, details },
+              ...(debug && o.kind === "rejected" && { event: o.event, warnings: o.warnings }),
+            };
+          }
+        }
+      });
+      const count = (status: string) => results.filter((r) => r.status === status).length;
+      deps.metrics.received.inc(undefined, results.length);
       deps.metrics.stored.inc(undefined, count("accepted"));
       deps.metrics.duplicates.inc(undefined, count("duplicate"));
-      for (const r of outcome.results)
-        if (r.error) deps.metrics.rejected.inc({ code: r.error.code });
-      const summary = {
-        accepted: count("accepted"),
-        duplicates: count("duplicate"),
-        rejected: count("rejected"),
-        ...(debug && { debug: true }),
-        results: outcome.results,
-      };
-      return new Response(JSON.stringify(summary), {
-        status: 200,
-        headers: { ...cors, "content-type": "application/json" },
-      });
+      return answered(
+        jsonAnswer(
+          {
+            accepted: count("accepted"),
+            duplicates: count("duplicate"),
+            rejected: count("rejected"),
+            ...(debug && { debug: true }),
+            results,
+          },
+          cors,
+        ),
+      );
     }
 
-    const outcome = await ingest(deps, input);
-    deps.metrics.latency.observe((performance.now() - started) / 1000);
+    const outcome = await acceptOne(
+      scoped,
+      body.body as Record<string, unknown>,
+      body.unsafeInteger,
+    );
     switch (outcome.kind) {
       case "stored":
       case "duplicate": {
@@ -214,21 +335,20 @@ export function collectHandler(deps: CollectDeps) {
             : { ...CORS_HEADERS, "x-event-id": outcome.eventId };
         if (outcome.kind === "duplicate") headers["x-duplicate"] = "true";
         if (route === "pixel")
-          return new Response(PIXEL, {
-            status: 200,
-            headers: { ...headers, "content-type": "image/gif", "cache-control": "no-store" },
-          });
-        return new Response(null, { status: 204, headers });
+          return answered(
+            new Response(PIXEL, {
+              status: 200,
+              headers: { ...headers, "content-type": "image/gif", "cache-control": "no-store" },
+            }),
+          );
+        return answered(new Response(null, { status: 204, headers }));
       }
-      case "debug":
-        deps.metrics.received.inc();
-        deps.metrics.debugged.inc();
-        return new Response(JSON.stringify(outcome.report), {
-          status: 200,
-          headers: { ...cors, "content-type": "application/json" },
-        });
-      case "error":
-        return refuse(outcome);
+      case "valid":
+        return debugReport(undefined, outcome.event, [], outcome.warnings);
+      case "rejected":
+        return refused(outcome.code, outcome.details, body.text, outcome);
+      case "unavailable":
+        return refused("storage_unavailable", [], body.text);
     }
   };
 

@@ -40,13 +40,8 @@ function contentTypeHint(type: string): string {
   return `Content-Type ${type} is not accepted${hint}.`;
 }
 
-function fail(
-  code: ErrorCode,
-  sample = "",
-  details: ErrorDetail[] = [],
-  message?: string,
-): BodyResult {
-  return { ok: false, code, details, message, sample };
+function fail(code: ErrorCode, sample = "", details: ErrorDetail[] = []): BodyResult {
+  return { ok: false, code, details, sample };
 }
 
 /** Decompresses per Content-Encoding; null means "unsupported encoding". */

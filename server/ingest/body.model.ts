@@ -10,4 +10,4 @@ export type BodyResult =
       bytes: number;
       unsafeInteger: boolean;
     }
-  | { ok: false; code: ErrorCode; details: ErrorDetail[]; message?: string; sample: string };
+  | { ok: false; code: ErrorCode; details: ErrorDetail[]; sample: string };

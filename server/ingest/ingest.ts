@@ -1,14 +1,12 @@
 /**
- * The collect pipeline on plain values, every policy in one place and one order: draining,
- * path IDs, rate limits, allowed origins, storage room (precheck), then the body (read,
- * decoded, parsed within the limits), validation, the registry, the client's event ID, and
- * the durable store (or, with oa_debug, a report of what would happen). The policies that
- * need no body come first, so a refused request's body is never decoded or parsed. Every
- * refusal is recorded in the reject log here; the HTTP layer counts it and answers it.
+ * The collect pipeline's policies, in the order http/collect.ts applies them: before the body
+ * (precheck: draining, path IDs, rate limits, allowed origins, storage room), so a refused
+ * request's body is never decoded or parsed; then for each event (acceptOne: validation,
+ * normalization, the registry, the client's event ID, the durable store, or with oa_debug
+ * what would happen); and how a refusal is recorded in the reject log (recordRefusal).
  */
 import type { Limits } from "../config/schema.ts";
 import { ERRORS, type ErrorCode, type ErrorDetail } from "../errors.ts";
-import type { BodyResult } from "./body.model.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { EventStore } from "../store/event-store.ts";
 import type { RejectLog } from "../store/reject-log.ts";
@@ -42,38 +40,12 @@ export interface IngestInput {
   tid: string;
   /** The same, already parsed by the caller (null: invalid); parsed here when absent. */
   ids?: { accountId: string | null; trackerId: string | null };
-  readBody: () => Promise<BodyResult>;
   context: EventContext;
   /** oa_debug=true: validate and report, store nothing. */
   debug: boolean;
   /** oa_track=false: store as a test event, never delivered. */
   test: boolean;
 }
-
-export interface DebugReport {
-  debug: true;
-  valid: boolean;
-  wouldRespond: { status: number; code?: ErrorCode };
-  event: TrackedEvent | null;
-  problems: ErrorDetail[];
-  warnings: Warning[];
-  received: { aid: string; tid: string; test: boolean; bytes: number | null };
-}
-
-/** A request refused as a whole (the single route, or a batch before its events). */
-export interface Refusal {
-  kind: "error";
-  code: ErrorCode;
-  details: ErrorDetail[];
-  message?: string;
-  retryAfterSeconds?: number;
-}
-
-export type IngestOutcome =
-  | { kind: "stored"; eventId: string }
-  | { kind: "duplicate"; eventId: string }
-  | { kind: "debug"; report: DebugReport }
-  | Refusal;
 
 let lastMs = -1;
 let lastIso = "";
@@ -320,92 +292,4 @@ export function precheck(
   }
   if (deps.storageFull()) return { code: "storage_full", details: [], ids };
   return { accountId, trackerId };
-}
-
-/** A precheck's refusal as the answer: recorded, unless it is a soft one an oa_debug request is only told about. */
-export function prechecked(
-  deps: IngestDeps,
-  input: IngestInput,
-  refusal: Precheck,
-  receivedAt: number,
-): Refusal {
-  if (!input.debug || refusal.hard)
-    recordRefusal(deps, input, refusal.ids, receivedAt, refusal.code, refusal.details, "");
-  return {
-    kind: "error",
-    code: refusal.code,
-    details: refusal.details,
-    retryAfterSeconds: refusal.retryAfterSeconds,
-  };
-}
-
-/** Runs one collect request through the pipeline. */
-export async function ingest(deps: IngestDeps, input: IngestInput): Promise<IngestOutcome> {
-  const receivedAt = deps.now();
-  let bytes: number | null = null;
-  const report = (
-    code: ErrorCode | undefined,
-    event: TrackedEvent | null,
-    problems: ErrorDetail[],
-    warnings: Warning[],
-  ): IngestOutcome => ({
-    kind: "debug",
-    report: {
-      debug: true,
-      valid: code === undefined,
-      wouldRespond: code ? { status: ERRORS[code].status, code } : { status: 204 },
-      event,
-      problems,
-      warnings,
-      received: { aid: input.aid, tid: input.tid, test: input.test || input.debug, bytes },
-    },
-  });
-  const refuse = (
-    code: ErrorCode,
-    details: ErrorDetail[],
-    ids: { accountId: string | null; trackerId: string | null },
-    sample: string,
-    message?: string,
-    event: TrackedEvent | null = null,
-    warnings: Warning[] = [],
-  ): IngestOutcome => {
-    if (input.debug) return report(code, event, details, warnings);
-    recordRefusal(deps, input, ids, receivedAt, code, details, sample);
-    return { kind: "error", code, details, message };
-  };
-
-  const scope = precheck(deps, input, receivedAt);
-  if ("code" in scope)
-    return input.debug && !scope.hard
-      ? report(scope.code, null, scope.details, [])
-      : prechecked(deps, input, scope, receivedAt);
-  const body = await input.readBody();
-  if (!body.ok) return refuse(body.code, body.details, scope, body.sample, body.message);
-  bytes = body.bytes;
-
-  const outcome = await acceptOne(
-    { deps, input, ...scope, receivedAt },
-    body.body as Record<string, unknown>,
-    body.unsafeInteger,
-  );
-  switch (outcome.kind) {
-    case "stored":
-      return { kind: "stored", eventId: outcome.eventId };
-    case "duplicate":
-      return { kind: "duplicate", eventId: outcome.eventId };
-    case "valid":
-      return report(undefined, outcome.event, [], outcome.warnings);
-    case "rejected":
-      return refuse(
-        outcome.code,
-        outcome.details,
-        scope,
-        body.text,
-        undefined,
-        outcome.event,
-        outcome.warnings,
-      );
-    case "unavailable":
-      return refuse("storage_unavailable", [], scope, body.text);
-  }
 }
