@@ -12,6 +12,7 @@ import {
   recordRefusal,
   type IngestDeps,
   type IngestInput,
+  type Scope,
 } from "../ingest/ingest.ts";
 import { acceptBatch } from "../ingest/ingest-batch.ts";
 import { parsePathId } from "../events/ids.ts";
@@ -142,10 +143,165 @@ const jsonAnswer = (body: unknown, headers: Record<string, string>) =>
     headers: { ...headers, "content-type": "application/json" },
   });
 
+/** One request as the exits need it: where it came from and what it asked. */
+interface CollectRequest {
+  route: Route;
+  params: { aid: string; tid: string };
+  input: IngestInput;
+  ids: { accountId: string | null; trackerId: string | null };
+  receivedAt: number;
+  started: number;
+  cors: Record<string, string>;
+  /** Bytes of the body once read (oa_debug's report says). */
+  bytes: number | null;
+}
+
+/** How a request leaves: its answer timed, oa_debug's report, and the one exit for refusals. */
+function exitsOf(deps: CollectDeps, r: CollectRequest) {
+  const { input, params } = r;
+  const debug = input.debug;
+  const answered = (response: Response) => {
+    deps.metrics.latency.observe((performance.now() - r.started) / 1000);
+    return response;
+  };
+  const debugReport = (
+    code: ErrorCode | undefined,
+    event: TrackedEvent | null,
+    problems: ErrorDetail[],
+    warnings: Warning[],
+  ) => {
+    deps.metrics.received.inc();
+    deps.metrics.debugged.inc();
+    const report: DebugReport = {
+      debug: true,
+      valid: code === undefined,
+      wouldRespond: code ? { status: ERRORS[code].status, code } : { status: 204 },
+      event,
+      problems,
+      warnings,
+      received: { aid: input.aid, tid: input.tid, test: input.test || debug, bytes: r.bytes },
+    };
+    return answered(jsonAnswer(report, r.cors));
+  };
+  /** A refusal, of the request or of one event of a batch: recorded (not oa_debug's), counted, logged. */
+  const noted = (code: ErrorCode, details: ErrorDetail[], sample: string, record = !debug) => {
+    if (record) recordRefusal(deps, input, r.ids, r.receivedAt, code, details, sample);
+    deps.metrics.rejected.inc({ code });
+    deps.log[ERRORS[code].level]("event refused", {
+      code,
+      aid: params.aid.slice(0, 64),
+      tid: params.tid.slice(0, 64),
+      ip: input.context.ip,
+    });
+  };
+  /**
+   * The one exit for a refused request: noted and answered. oa_debug is told what would
+   * happen instead, unless the refusal is `hard` (rate limits, origins: those apply to it too).
+   */
+  const refused = (
+    code: ErrorCode,
+    details: ErrorDetail[],
+    sample: string,
+    also: {
+      hard?: boolean;
+      retryAfterSeconds?: number;
+      event?: TrackedEvent | null;
+      warnings?: Warning[];
+    } = {},
+  ) => {
+    // A batch is not reported on as a whole: it is refused, recorded only if hard.
+    if (debug && !also.hard && r.route !== "events")
+      return debugReport(code, also.event ?? null, details, also.warnings ?? []);
+    deps.metrics.received.inc();
+    noted(code, details, sample, !debug || also.hard === true);
+    const headers =
+      also.retryAfterSeconds === undefined
+        ? r.cors
+        : { ...r.cors, "retry-after": String(also.retryAfterSeconds) };
+    return answered(errorResponse(code, details, undefined, headers));
+  };
+  return { answered, debugReport, noted, refused };
+}
+
+type Exits = ReturnType<typeof exitsOf>;
+
+/** The batch route's answer: what became of each event, each refusal noted. */
+async function batchAnswer(
+  deps: CollectDeps,
+  r: CollectRequest,
+  exits: Exits,
+  scope: Scope,
+  body: { body: unknown; text: string; unsafeInteger: boolean },
+): Promise<Response> {
+  const items = body.body as unknown[];
+  const max = deps.limits.maxBatchEvents;
+  if (items.length > max)
+    return exits.refused(
+      "too_many_events",
+      [{ path: "", code: "too_many_events", message: `At most ${max} events per batch.` }],
+      body.text.slice(0, 512),
+    );
+  const outcomes = await acceptBatch(scope, items, body.unsafeInteger);
+  // Nothing stored: the whole batch is a 503 to retry. Some stored: each event says what
+  // became of it (a 503 now would have the client send the stored ones again).
+  if (
+    outcomes.some((o) => o.kind === "unavailable") &&
+    !outcomes.some((o) => o.kind === "stored" || o.kind === "duplicate")
+  )
+    return exits.refused("storage_unavailable", [], body.text.slice(0, 512));
+  const results = outcomes.map((o, index): BatchResult => {
+    switch (o.kind) {
+      case "stored":
+        return { index, status: "accepted", eventId: o.eventId };
+      case "duplicate":
+        return { index, status: "duplicate", eventId: o.eventId };
+      case "valid":
+        return { index, status: "valid", event: o.event, warnings: o.warnings };
+      case "rejected":
+      case "unavailable": {
+        const [code, details] =
+          o.kind === "rejected" ? [o.code, o.details] : ["storage_unavailable" as const, []];
+        exits.noted(code, details, JSON.stringify(items[index]) ?? "");
+        return {
+          index,
+          status: "rejected",
+          error: { code, details },
+          ...(r.input.debug && o.kind === "rejected" && { event: o.event, warnings: o.warnings }),
+        };
+      }
+    }
+  });
+  const count = (status: string) => results.filter((x) => x.status === status).length;
+  deps.metrics.received.inc(undefined, results.length);
+  deps.metrics.stored.inc(undefined, count("accepted"));
+  deps.metrics.duplicates.inc(undefined, count("duplicate"));
+  const summary = {
+    accepted: count("accepted"),
+    duplicates: count("duplicate"),
+    rejected: count("rejected"),
+    ...(r.input.debug && { debug: true }),
+    results,
+  };
+  return exits.answered(jsonAnswer(summary, r.cors));
+}
+
+/** A stored (or duplicate) event's answer: 204 with its ID, or the pixel. */
+function storedAnswer(route: Route, origin: string | null, eventId: string, duplicate: boolean) {
+  const headers: Record<string, string> =
+    origin === null ? { "x-event-id": eventId } : { ...CORS_HEADERS, "x-event-id": eventId };
+  if (duplicate) headers["x-duplicate"] = "true";
+  if (route === "pixel")
+    return new Response(PIXEL, {
+      status: 200,
+      headers: { ...headers, "content-type": "image/gif", "cache-control": "no-store" },
+    });
+  return new Response(null, { status: 204, headers });
+}
+
 /**
  * The collect handler: one function from request to answer for every collect route, with one
- * exit for refusals. The policies are ingest/'s (precheck, acceptOne, acceptBatch); reading
- * the body is read-body.ts's.
+ * exit for refusals (exitsOf). The policies are ingest/'s (precheck, acceptOne, acceptBatch);
+ * reading the body is read-body.ts's.
  */
 export function collectHandler(deps: CollectDeps) {
   // The per-route request counters, their label keys formatted once.
@@ -165,159 +321,46 @@ export function collectHandler(deps: CollectDeps) {
   ): Promise<Response> => {
     const started = performance.now();
     requestCounters[route].inc();
-    const receivedAt = deps.now();
-    const debug = query.oa_debug === "true";
     const context = requestContext(
       request,
       query,
       deps.peerAddress(request, server),
       deps.isTrustedProxy,
     );
-    const cors = context.origin === null ? NO_HEADERS : CORS_HEADERS;
     const ids = { accountId: parsePathId(params.aid), trackerId: parsePathId(params.tid) };
     const input: IngestInput = {
       aid: params.aid,
       tid: params.tid,
       ids,
       context,
-      debug,
+      debug: query.oa_debug === "true",
       test: query.oa_track === "false",
     };
-    let bytes: number | null = null;
-    const answered = (response: Response) => {
-      deps.metrics.latency.observe((performance.now() - started) / 1000);
-      return response;
+    const cors = context.origin === null ? NO_HEADERS : CORS_HEADERS;
+    const r: CollectRequest = {
+      route,
+      params,
+      input,
+      ids,
+      receivedAt: deps.now(),
+      started,
+      cors,
+      bytes: null,
     };
-    const debugReport = (
-      code: ErrorCode | undefined,
-      event: TrackedEvent | null,
-      problems: ErrorDetail[],
-      warnings: Warning[],
-    ) => {
-      deps.metrics.received.inc();
-      deps.metrics.debugged.inc();
-      const report: DebugReport = {
-        debug: true,
-        valid: code === undefined,
-        wouldRespond: code ? { status: ERRORS[code].status, code } : { status: 204 },
-        event,
-        problems,
-        warnings,
-        received: { aid: input.aid, tid: input.tid, test: input.test || debug, bytes },
-      };
-      return answered(jsonAnswer(report, cors));
-    };
-    /** A refusal, of the request or of one event of a batch: recorded (not oa_debug's), counted, logged. */
-    const noted = (code: ErrorCode, details: ErrorDetail[], sample: string, record = !debug) => {
-      if (record) recordRefusal(deps, input, ids, receivedAt, code, details, sample);
-      deps.metrics.rejected.inc({ code });
-      deps.log[ERRORS[code].level]("event refused", {
-        code,
-        aid: params.aid.slice(0, 64),
-        tid: params.tid.slice(0, 64),
-        ip: context.ip,
-      });
-    };
-    /**
-     * The one exit for a refused request: noted and answered. oa_debug is told what would
-     * happen instead, unless the refusal is `hard` (rate limits, origins: those apply to it too).
-     */
-    const refused = (
-      code: ErrorCode,
-      details: ErrorDetail[],
-      sample: string,
-      also: {
-        hard?: boolean;
-        retryAfterSeconds?: number;
-        event?: TrackedEvent | null;
-        warnings?: Warning[];
-      } = {},
-    ) => {
-      // A batch is not reported on as a whole: it is refused, recorded only if hard.
-      if (debug && !also.hard && route !== "events")
-        return debugReport(code, also.event ?? null, details, also.warnings ?? []);
-      deps.metrics.received.inc();
-      noted(code, details, sample, !debug || also.hard === true);
-      return answered(
-        errorResponse(
-          code,
-          details,
-          undefined,
-          also.retryAfterSeconds === undefined
-            ? cors
-            : { ...cors, "retry-after": String(also.retryAfterSeconds) },
-        ),
-      );
-    };
+    const exits = exitsOf(deps, r);
 
-    const scope = precheck(deps, input, receivedAt);
-    if ("code" in scope) return refused(scope.code, scope.details, "", scope);
+    const scope = precheck(deps, input, r.receivedAt);
+    if ("code" in scope) return exits.refused(scope.code, scope.details, "", scope);
     const body =
       route === "events"
         ? await readEventBody(request, deps.limits.maxBatchBytes, deps.limits.maxDepth, "array")
         : route === "event"
           ? await readEventBody(request, deps.limits.maxBodyBytes, deps.limits.maxDepth)
           : ({ ok: true, ...queryBody(request.url), bytes: 0 } as const);
-    if (!body.ok) return refused(body.code, body.details, body.sample);
-    bytes = body.bytes;
-    const scoped = { deps, input, ...scope, receivedAt };
-
-    if (route === "events") {
-      const items = body.body as unknown[];
-      const max = deps.limits.maxBatchEvents;
-      if (items.length > max)
-        return refused(
-          "too_many_events",
-          [{ path: "", code: "too_many_events", message: `At most ${max} events per batch.` }],
-          body.text.slice(0, 512),
-        );
-      const outcomes = await acceptBatch(scoped, items, body.unsafeInteger);
-      // Nothing stored: the whole batch is a 503 to retry. Some stored: each event says what
-      // became of it (a 503 now would have the client send the stored ones again).
-      if (
-        outcomes.some((o) => o.kind === "unavailable") &&
-        !outcomes.some((o) => o.kind === "stored" || o.kind === "duplicate")
-      )
-        return refused("storage_unavailable", [], body.text.slice(0, 512));
-      const results = outcomes.map((o, index): BatchResult => {
-        switch (o.kind) {
-          case "stored":
-            return { index, status: "accepted", eventId: o.eventId };
-          case "duplicate":
-            return { index, status: "duplicate", eventId: o.eventId };
-          case "valid":
-            return { index, status: "valid", event: o.event, warnings: o.warnings };
-          case "rejected":
-          case "unavailable": {
-            const [code, details] =
-              o.kind === "rejected" ? [o.code, o.details] : ["storage_unavailable" as const, []];
-            noted(code, details, JSON.stringify(items[index]) ?? "");
-            return {
-              index,
-              status: "rejected",
-              error: { code, details },
-              ...(debug && o.kind === "rejected" && { event: o.event, warnings: o.warnings }),
-            };
-          }
-        }
-      });
-      const count = (status: string) => results.filter((r) => r.status === status).length;
-      deps.metrics.received.inc(undefined, results.length);
-      deps.metrics.stored.inc(undefined, count("accepted"));
-      deps.metrics.duplicates.inc(undefined, count("duplicate"));
-      return answered(
-        jsonAnswer(
-          {
-            accepted: count("accepted"),
-            duplicates: count("duplicate"),
-            rejected: count("rejected"),
-            ...(debug && { debug: true }),
-            results,
-          },
-          cors,
-        ),
-      );
-    }
+    if (!body.ok) return exits.refused(body.code, body.details, body.sample);
+    r.bytes = body.bytes;
+    const scoped: Scope = { deps, input, ...scope, receivedAt: r.receivedAt };
+    if (route === "events") return batchAnswer(deps, r, exits, scoped, body);
 
     const outcome = await acceptOne(
       scoped,
@@ -326,29 +369,18 @@ export function collectHandler(deps: CollectDeps) {
     );
     switch (outcome.kind) {
       case "stored":
-      case "duplicate": {
+      case "duplicate":
         deps.metrics.received.inc();
         (outcome.kind === "stored" ? deps.metrics.stored : deps.metrics.duplicates).inc();
-        const headers: Record<string, string> =
-          context.origin === null
-            ? { "x-event-id": outcome.eventId }
-            : { ...CORS_HEADERS, "x-event-id": outcome.eventId };
-        if (outcome.kind === "duplicate") headers["x-duplicate"] = "true";
-        if (route === "pixel")
-          return answered(
-            new Response(PIXEL, {
-              status: 200,
-              headers: { ...headers, "content-type": "image/gif", "cache-control": "no-store" },
-            }),
-          );
-        return answered(new Response(null, { status: 204, headers }));
-      }
+        return exits.answered(
+          storedAnswer(route, context.origin, outcome.eventId, outcome.kind === "duplicate"),
+        );
       case "valid":
-        return debugReport(undefined, outcome.event, [], outcome.warnings);
+        return exits.debugReport(undefined, outcome.event, [], outcome.warnings);
       case "rejected":
-        return refused(outcome.code, outcome.details, body.text, outcome);
+        return exits.refused(outcome.code, outcome.details, body.text, outcome);
       case "unavailable":
-        return refused("storage_unavailable", [], body.text);
+        return exits.refused("storage_unavailable", [], body.text);
     }
   };
 
