@@ -14,7 +14,6 @@ import {
   type CollectDeps,
   type CollectEndpoint,
 } from "./http/collect.ts";
-import type { IngestDeps } from "./ingest/ingest.ts";
 import { healthRoutes } from "./http/health.ts";
 import { frontDoor, originalRequest } from "./http/request-target.ts";
 import { Registry } from "./registry/registry.ts";
@@ -57,24 +56,6 @@ const endpoints = new WeakMap<AnyElysia, CollectEndpoint>();
 /** The collect endpoint of an app built with its collect side, for a runtime that routes it natively (runtime/bun.ts). */
 export function collectEndpointOf(app: AnyElysia): CollectEndpoint | undefined {
   return endpoints.get(app);
-}
-
-/** What the collect side needs. */
-export interface CollectSideDeps {
-  config: Config;
-  events: IngestDeps["events"];
-  rejects: IngestDeps["rejects"];
-  registry: Registry;
-  rateLimits: RateLimiter;
-  log: Log;
-  metrics: Metrics;
-  now: () => number;
-  draining: () => boolean;
-  storageFull: () => boolean;
-  peerAddress: PeerAddress;
-  /** True if a small write can be committed now (/readyz). */
-  writable: () => Promise<boolean>;
-  renderMetrics: () => string;
 }
 
 /** An app with the error envelope and the health routes, that the sides are added to. */
@@ -120,36 +101,18 @@ const BODY_NOT_READ = Symbol("admin body not read by Elysia");
 /** Headers on every admin API answer: nothing in it is a page or a script, nor kept by a cache. */
 const ADMIN_API_HEADERS = { "x-content-type-options": "nosniff", "cache-control": "no-store" };
 
-/** Adds the collect side (collect routes, the SDK, /metrics) to an app; returns its handler's deps. */
-function addCollectSide(app: AnyElysia, side: CollectSideDeps): CollectDeps {
-  const { registry } = side;
-  const collectDeps: CollectDeps = {
-    events: side.events,
-    rejects: side.rejects,
-    registry,
-    limits: side.config.limits,
-    log: side.log,
-    now: side.now,
-    storageFull: side.storageFull,
-    rateLimits: side.rateLimits,
-    allowedOrigins: (accountId, trackerId) =>
-      registry.tracker(accountId, trackerId)?.allowedOrigins ?? [],
-    metrics: side.metrics,
-    isTrustedProxy: trustedProxyMatcher(side.config.trustedProxies),
-    peerAddress: side.peerAddress,
-    draining: side.draining,
-  };
-  const collect = collectHandler(collectDeps);
-  const endpoint = collectEndpoint(collect.handle, side.log);
+/** Adds the collect side (the collect routes, /metrics) to an app. */
+function addCollectSide(app: AnyElysia, deps: CollectDeps): void {
+  const collect = collectHandler(deps);
+  const endpoint = collectEndpoint(collect.handle, deps.log);
   endpoints.set(app, endpoint);
   app.use(collectRoutes(endpoint, collect.preflight)).get(
     "/metrics",
     () =>
-      new Response(side.renderMetrics(), {
+      new Response(deps.metrics.render(), {
         headers: { "content-type": "text/plain; version=0.0.4" },
       }),
   );
-  return collectDeps;
 }
 
 /**
@@ -179,19 +142,20 @@ export function createApp(
   const app = baseApp(deps.log, draining, storageFull, () => deps.store.writable());
   if (parts.collect)
     addCollectSide(app, {
-      config: deps.config,
       events: deps.store.events,
       rejects: deps.store.rejects,
       registry,
-      rateLimits: deps.rateLimits ?? new RateLimiter(deps.config.rateLimits),
+      limits: deps.config.limits,
       log: deps.log,
-      metrics,
       now,
-      draining,
       storageFull: () => storageFull() !== null,
+      rateLimits: deps.rateLimits ?? new RateLimiter(deps.config.rateLimits),
+      allowedOrigins: (accountId, trackerId) =>
+        registry.tracker(accountId, trackerId)?.allowedOrigins ?? [],
+      metrics,
+      isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
       peerAddress,
-      writable: () => deps.store.writable(),
-      renderMetrics: () => metrics.render(),
+      draining,
     });
 
   if (parts.admin) {
