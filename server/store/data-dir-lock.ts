@@ -10,6 +10,7 @@ import { join } from "node:path";
 
 export const LOCK_FILE = "trackd.lock";
 
+/** The data directory is another trackd's, or cannot be locked at all: the message says which. */
 export class DataDirInUse extends Error {}
 
 /**
@@ -18,10 +19,19 @@ export class DataDirInUse extends Error {}
  * where it cannot lock (null: Bun on Windows) a live process named in the file counts.
  */
 export function lockDataDir(dataDir: string, tryLock: (path: string) => boolean | null): void {
-  mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, LOCK_FILE);
-  const locked = tryLock(path);
-  const holder = Number.parseInt(readFileSync(path, "utf8"), 10);
+  let locked: boolean | null;
+  let holder: number;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    locked = tryLock(path);
+    holder = Number.parseInt(readFileSync(path, "utf8"), 10);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new DataDirInUse(
+      `cannot lock ${path} (${code}): run trackd as the user that owns ${dataDir}`,
+    );
+  }
   const alive = (pid: number) => {
     try {
       process.kill(pid, 0);

@@ -103,7 +103,7 @@ describe("one serving process per data directory", () => {
   // As root, permissions do not stop anything: these run as nobody (setpriv, util-linux).
   const root = process.getuid?.() === 0;
   test.skipIf(!root)(
-    "a backup into a directory it cannot write, and a data directory it cannot read, say so in one line",
+    "a backup into a directory it cannot write, and a data directory it cannot read, say so in one line (start too)",
     () => {
       const shared = tempDir("trackd-perm-");
       chmodSync(shared, 0o755);
@@ -127,6 +127,11 @@ describe("one serving process per data directory", () => {
         const verified = run(["verify", data], asNobody);
         expect([verified.signal, verified.code]).toEqual([null, 1]);
         expect(verified.out).toContain(`cannot read ${join(data, "trackd.mdb")} (EACCES)`);
+        const started = run(["--data-dir", data, "--port", "0"], asNobody);
+        expect([started.signal, started.code]).toEqual([null, 1]);
+        expect(started.err).toBe(
+          `trackd: cannot lock ${join(data, "trackd.lock")} (EACCES): run trackd as the user that owns ${data}\n`,
+        );
         const fromUnreadable = run(["backup", join(shared, "x"), "--data-dir", data], asNobody);
         expect(fromUnreadable.err).toBe(
           `trackd backup: cannot read ${join(data, "trackd.mdb")} (EACCES): run this as the user that owns it\n`,
