@@ -1,8 +1,17 @@
 /**
  * The store's databases inside its one LMDB environment, opened by name and encoding in one
- * place: trackd, verify and the format migration all read them alike.
+ * place: trackd, verify and the format migration all read them alike. (The migration from
+ * format 1 also opens the old shapes of some, by the names kept here.)
  */
 import type { Database, RootDatabase } from "lmdb";
+import type { DeadLetter, SinkCursor } from "./delivery-store.ts";
+
+/** The names of the delivery state's databases. */
+export const DELIVERY_DB_NAMES = {
+  cursors: "sink-cursors",
+  dead: "dead-letters",
+  replay: "replay-queue",
+};
 
 /** Events by event ID (UUIDv7: key order is arrival order), as their JSON text. */
 export const eventsDb = (root: RootDatabase) =>
@@ -15,3 +24,15 @@ export const linksDb = (root: RootDatabase) =>
 /** Small records of the store itself: the format, the readiness probe. */
 export const metaDb = (root: RootDatabase): Database<unknown, string> =>
   root.openDB<unknown, string>({ name: "meta" });
+
+/** Each sink's cursor and counters, by sink name. */
+export const cursorsDb = (root: RootDatabase): Database<SinkCursor, string> =>
+  root.openDB({ name: DELIVERY_DB_NAMES.cursors });
+
+/** Dead letters, by tuple key (sink, event ID). */
+export const deadLettersDb = (root: RootDatabase): Database<DeadLetter, Uint8Array> =>
+  root.openDB({ name: DELIVERY_DB_NAMES.dead, keyEncoding: "binary" });
+
+/** Dead letters queued for replay (their JSON), by tuple key (sink, event ID). */
+export const replayDb = (root: RootDatabase): Database<string, Uint8Array> =>
+  root.openDB({ name: DELIVERY_DB_NAMES.replay, keyEncoding: "binary", encoding: "string" });

@@ -6,6 +6,7 @@
 import { EVENT_ID_LENGTH } from "../events/ids.ts";
 import type { Database, RootDatabase } from "lmdb";
 import type { DeliveryItem } from "../events/event.model.ts";
+import { cursorsDb, deadLettersDb, replayDb } from "./databases.ts";
 import { keyTail, tupleKey, tupleRange } from "./tuple-key.ts";
 
 export interface SinkCursor {
@@ -30,26 +31,15 @@ export interface DeadLetter {
 export const deliveryKey = (sink: string, eventId: string) => tupleKey([sink], eventId);
 const range = tupleRange;
 
-/** The databases' names and key encodings (the store-format migration rewrites their keys). */
-export const DELIVERY_DBS = {
-  cursors: "sink-cursors",
-  dead: "dead-letters",
-  replay: "replay-queue",
-};
-
 export class DeliveryStore {
   private readonly cursors: Database<SinkCursor, string>;
   private readonly dead: Database<DeadLetter, Uint8Array>;
   private readonly replay: Database<string, Uint8Array>;
 
   constructor(root: RootDatabase) {
-    this.cursors = root.openDB({ name: DELIVERY_DBS.cursors });
-    this.dead = root.openDB({ name: DELIVERY_DBS.dead, keyEncoding: "binary" });
-    this.replay = root.openDB({
-      name: DELIVERY_DBS.replay,
-      keyEncoding: "binary",
-      encoding: "string",
-    });
+    this.cursors = cursorsDb(root);
+    this.dead = deadLettersDb(root);
+    this.replay = replayDb(root);
   }
 
   /** The databases, for storage accounting. */

@@ -22,8 +22,8 @@ import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPat
 import type { TrackedEvent } from "../events/event.model.ts";
 import { shopperKeyOf, linksOf } from "../events/links.ts";
 import type { Log } from "../telemetry/log.ts";
-import { DELIVERY_DBS, deliveryKey, type DeadLetter } from "./delivery-store.ts";
-import { eventsDb, linksDb, metaDb } from "./databases.ts";
+import { deliveryKey, type DeadLetter } from "./delivery-store.ts";
+import { DELIVERY_DB_NAMES, eventsDb, linksDb, metaDb } from "./databases.ts";
 import { linkKey } from "./link-index.ts";
 
 export const STORE_FORMAT = 2;
@@ -190,19 +190,19 @@ function migrateFrom1(
   // Dead letters and replays: the same entries under tuple keys. Their old keys were
   // "sink NUL eventId" strings, read back by lmdb-js as that string when short and as the
   // array [sink, eventId] when long (the format-1 flaw itself).
-  const oldDead = root.openDB<DeadLetter, string | string[]>({ name: DELIVERY_DBS.dead });
+  const oldDead = root.openDB<DeadLetter, string | string[]>({ name: DELIVERY_DB_NAMES.dead });
   const oldReplay = root.openDB<string, string | string[]>({
-    name: DELIVERY_DBS.replay,
+    name: DELIVERY_DB_NAMES.replay,
     encoding: "string",
   });
   const dead = [...oldDead.getRange()];
   const replays = [...oldReplay.getRange()];
   const newDead = root.openDB<DeadLetter, Uint8Array>({
-    name: DELIVERY_DBS.dead,
+    name: DELIVERY_DB_NAMES.dead,
     keyEncoding: "binary",
   });
   const newReplay = root.openDB<string, Uint8Array>({
-    name: DELIVERY_DBS.replay,
+    name: DELIVERY_DB_NAMES.replay,
     keyEncoding: "binary",
     encoding: "string",
   });

@@ -10,8 +10,7 @@ import { join } from "node:path";
 import { open } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { linksOf, PER_DEVICE_KINDS, shopperKeyOf } from "../events/links.ts";
-import { DELIVERY_DBS, type SinkCursor } from "./delivery-store.ts";
-import { eventsDb, linksDb } from "./databases.ts";
+import { cursorsDb, deadLettersDb, eventsDb, linksDb } from "./databases.ts";
 import { linkKey } from "./link-index.ts";
 import { STORE_FILE, STORE_OPTIONS } from "./open-store.ts";
 import { storeUnreadable, STORE_FORMAT, storeFormatOf } from "./store-format.ts";
@@ -68,8 +67,8 @@ export async function verifyStore(dataDir: string): Promise<VerifyReport> {
   const root = open({ ...STORE_OPTIONS, path, readOnly: true });
   const events = eventsDb(root);
   const links = linksDb(root);
-  const cursors = root.openDB<SinkCursor, string>({ name: DELIVERY_DBS.cursors });
-  const dead = root.openDB({ name: DELIVERY_DBS.dead, keyEncoding: "binary" });
+  const cursors = cursorsDb(root);
+  const dead = deadLettersDb(root);
   // Every database is opened before the read transaction starts: lmdb-js cannot open one
   // inside it on a read-only environment.
   report.format = storeFormatOf(root) ?? null;
