@@ -317,4 +317,3 @@ export type Limits = Static<typeof LimitsSchema>;
 export type RegistryConfig = Static<typeof RegistrySchema>;
 export type JourneyLimits = Static<typeof JourneySchema>;
 export type LeadRule = Static<typeof LeadsSchema>;
-export type RateLimits = Static<typeof RateLimitSchema>;
