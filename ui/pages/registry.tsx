@@ -94,99 +94,12 @@ export function RegistryPage() {
         }
       />
       {reg.accounts.map((a) => (
-        <div class="card" key={a.id}>
-          <div class="row">
-            <h3>
-              <span class="mono">{a.id}</span> {a.name} <span class="tag">{a.type}</span>
-            </h3>
-            <span>
-              <button
-                type="button"
-                class="small"
-                onClick={() =>
-                  rename(
-                    `account ${a.id}`,
-                    `/registry/accounts/${encodeURIComponent(a.id)}`,
-                    a.name,
-                    { type: a.type },
-                  )
-                }
-              >
-                Rename
-              </button>
-              <button
-                type="button"
-                class="small danger"
-                onClick={() =>
-                  remove(
-                    `account ${a.id} (${a.name}) and its trackers`,
-                    `/registry/accounts/${encodeURIComponent(a.id)}`,
-                  )
-                }
-              >
-                Delete
-              </button>
-            </span>
-          </div>
-          <ul>
-            {reg.trackers
-              .filter((t) => t.accountId === a.id)
-              .map((t) => (
-                <li key={t.id}>
-                  tracker <span class="mono">{t.id}</span> {t.name}{" "}
-                  {t.allowedOrigins.length > 0 && (
-                    <span class="muted">({t.allowedOrigins.join(", ")})</span>
-                  )}{" "}
-                  <button
-                    type="button"
-                    class="small"
-                    onClick={() =>
-                      rename(
-                        `tracker ${t.id}`,
-                        `/registry/trackers/${encodeURIComponent(a.id)}/${encodeURIComponent(t.id)}`,
-                        t.name,
-                        { allowedOrigins: t.allowedOrigins },
-                      )
-                    }
-                  >
-                    Rename
-                  </button>
-                  <button
-                    type="button"
-                    class="small"
-                    onClick={() =>
-                      editList(
-                        `Origins tracker ${t.id} accepts browser events from, comma-separated (empty: any)`,
-                        t.allowedOrigins,
-                        (allowedOrigins) =>
-                          api(
-                            `/registry/trackers/${encodeURIComponent(a.id)}/${encodeURIComponent(t.id)}`,
-                            {
-                              method: "PUT",
-                              body: JSON.stringify({ name: t.name, allowedOrigins }),
-                            },
-                          ),
-                      )
-                    }
-                  >
-                    Edit origins
-                  </button>
-                  <button
-                    type="button"
-                    class="small danger"
-                    onClick={() =>
-                      remove(
-                        `tracker ${t.id} (${t.name})`,
-                        `/registry/trackers/${encodeURIComponent(a.id)}/${encodeURIComponent(t.id)}`,
-                      )
-                    }
-                  >
-                    Delete
-                  </button>
-                </li>
-              ))}
-          </ul>
-        </div>
+        <AccountCard
+          key={a.id}
+          account={a}
+          trackers={reg.trackers.filter((t) => t.accountId === a.id)}
+          actions={{ rename, remove, editList }}
+        />
       ))}
       <h2>Vendors</h2>
       <AddForm
@@ -240,6 +153,115 @@ export function RegistryPage() {
         ))}
       </ul>
     </section>
+  );
+}
+
+/** What the page does to an entry: each asks (confirm, prompt) and saves, then reloads. */
+interface Actions {
+  rename: (what: string, path: string, current: string, extra?: Record<string, unknown>) => void;
+  remove: (what: string, path: string) => void;
+  editList: (question: string, current: string[], save: (list: string[]) => unknown) => void;
+}
+
+/** One account with its trackers, and their buttons. */
+function AccountCard({
+  account: a,
+  trackers,
+  actions: { rename, remove, editList },
+}: {
+  account: Registry["accounts"][number];
+  trackers: Registry["trackers"];
+  actions: Actions;
+}) {
+  return (
+    <div class="card">
+      <div class="row">
+        <h3>
+          <span class="mono">{a.id}</span> {a.name} <span class="tag">{a.type}</span>
+        </h3>
+        <span>
+          <button
+            type="button"
+            class="small"
+            onClick={() =>
+              rename(`account ${a.id}`, `/registry/accounts/${encodeURIComponent(a.id)}`, a.name, {
+                type: a.type,
+              })
+            }
+          >
+            Rename
+          </button>
+          <button
+            type="button"
+            class="small danger"
+            onClick={() =>
+              remove(
+                `account ${a.id} (${a.name}) and its trackers`,
+                `/registry/accounts/${encodeURIComponent(a.id)}`,
+              )
+            }
+          >
+            Delete
+          </button>
+        </span>
+      </div>
+      <ul>
+        {trackers.map((t) => (
+          <li key={t.id}>
+            tracker <span class="mono">{t.id}</span> {t.name}{" "}
+            {t.allowedOrigins.length > 0 && (
+              <span class="muted">({t.allowedOrigins.join(", ")})</span>
+            )}{" "}
+            <button
+              type="button"
+              class="small"
+              onClick={() =>
+                rename(
+                  `tracker ${t.id}`,
+                  `/registry/trackers/${encodeURIComponent(a.id)}/${encodeURIComponent(t.id)}`,
+                  t.name,
+                  { allowedOrigins: t.allowedOrigins },
+                )
+              }
+            >
+              Rename
+            </button>
+            <button
+              type="button"
+              class="small"
+              onClick={() =>
+                editList(
+                  `Origins tracker ${t.id} accepts browser events from, comma-separated (empty: any)`,
+                  t.allowedOrigins,
+                  (allowedOrigins) =>
+                    api(
+                      `/registry/trackers/${encodeURIComponent(a.id)}/${encodeURIComponent(t.id)}`,
+                      {
+                        method: "PUT",
+                        body: JSON.stringify({ name: t.name, allowedOrigins }),
+                      },
+                    ),
+                )
+              }
+            >
+              Edit origins
+            </button>
+            <button
+              type="button"
+              class="small danger"
+              onClick={() =>
+                remove(
+                  `tracker ${t.id} (${t.name})`,
+                  `/registry/trackers/${encodeURIComponent(a.id)}/${encodeURIComponent(t.id)}`,
+                )
+              }
+            >
+              Delete
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 

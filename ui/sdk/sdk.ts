@@ -1,7 +1,6 @@
 /**
- * The Web SDK, served as /sdk.js. It is one self-contained function (no imports, no outer
- * variables): trackd serves its source text, `(function trackdSdk(w){...})(window)`, so what
- * browsers run is exactly what tsc checks here.
+ * The Web SDK, served as /sdk.js: scripts/sdk.ts bundles browser.ts, which runs
+ * trackdSdk(window), into one wrapped, minified script at build time.
  *
  * Every event gets a UUID `eventId` when it is tracked and stays queued in localStorage until
  * trackd has confirmed it, so retries (after a network error, on the next page) are safe:
@@ -9,33 +8,22 @@
  * headers), so browsers never need a preflight: fetch with keepalive while the page lives,
  * sendBeacon when it is hidden or left.
  */
-export function trackdSdk(w: Window): void {
-  type Fields = Record<string, unknown>;
-  type Config = {
-    endpoint: string;
-    aid: string;
-    tid: string;
-    flushIntervalMs?: number;
-    debug?: boolean;
-    countryCode?: string;
-  };
-  type Identity = { userId?: string; emailSha256?: string; phoneSha256?: string };
-  /** Sent as ?sdk= on every request: trackd marks these events as browser events. */
-  const SDK = "web-0.2.0";
-  const api = w as unknown as {
-    trackd?: { (...args: unknown[]): void; q?: IArguments[]; loaded?: boolean };
-  };
-  if (api.trackd?.loaded) return;
+type Fields = Record<string, unknown>;
+type Config = {
+  endpoint: string;
+  aid: string;
+  tid: string;
+  flushIntervalMs?: number;
+  debug?: boolean;
+  countryCode?: string;
+};
+type Identity = { userId?: string; emailSha256?: string; phoneSha256?: string };
+/** Sent as ?sdk= on every request: trackd marks these events as browser events. */
+const SDK = "web-0.2.0";
 
-  const VISIT_IDLE_MS = 30 * 60 * 1000;
-  const MAX_QUEUE = 500;
-  const PER_REQUEST = 100;
-  let config: Config | null = null;
-  let instanceId: string | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let sending = false;
-
-  const store = {
+/** The page's localStorage under trackd.*; where storage is off, the SDK still sends, without memory. */
+function localStore(w: Window) {
+  return {
     get<T>(key: string): T | null {
       try {
         const v = w.localStorage.getItem(`trackd.${key}`);
@@ -52,25 +40,138 @@ export function trackdSdk(w: Window): void {
       }
     },
   };
-  const uuid = (): string =>
-    typeof w.crypto?.randomUUID === "function"
-      ? w.crypto.randomUUID()
-      : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
-          (
-            Number(c) ^
-            (w.crypto.getRandomValues(new Uint8Array(1))[0]! & (15 >> (Number(c) / 4)))
-          ).toString(16),
-        );
+}
 
-  /** A first-party device ID, kept as long as the site's storage is. */
-  const deviceId = (): string => {
-    let id = store.get<string>("device");
-    if (!id) {
-      id = uuid();
-      store.set("device", id);
+/** A random UUID, where crypto.randomUUID is missing too (plain-HTTP pages). */
+function uuidOf(w: Window): string {
+  return typeof w.crypto?.randomUUID === "function"
+    ? w.crypto.randomUUID()
+    : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
+        (
+          Number(c) ^
+          (w.crypto.getRandomValues(new Uint8Array(1))[0]! & (15 >> (Number(c) / 4)))
+        ).toString(16),
+      );
+}
+
+/** SHA-256 of a string's UTF-8 bytes, as hex. In the SDK itself: crypto.subtle is async and absent on plain-HTTP pages. */
+function sha256(text: string): string {
+  const K: number[] = [];
+  const H: number[] = [];
+  for (let n = 2; K.length < 64; n++) {
+    let prime = true;
+    for (let d = 2; d * d <= n; d++) if (n % d === 0) prime = false;
+    if (!prime) continue;
+    if (H.length < 8) H.push(((n ** (1 / 2) % 1) * 2 ** 32) | 0);
+    K.push(((n ** (1 / 3) % 1) * 2 ** 32) | 0);
+  }
+  const bytes = new TextEncoder().encode(text);
+  const padded = new Uint8Array(((bytes.length + 72) >> 6) << 6);
+  padded.set(bytes);
+  padded[bytes.length] = 0x80;
+  const view = new DataView(padded.buffer);
+  view.setUint32(padded.length - 8, Math.floor(bytes.length / 2 ** 29));
+  view.setUint32(padded.length - 4, (bytes.length * 8) >>> 0);
+  const ror = (x: number, n: number) => (x >>> n) | (x << (32 - n));
+  const wk: number[] = [];
+  for (let off = 0; off < padded.length; off += 64) {
+    for (let i = 0; i < 64; i++) {
+      if (i < 16) wk[i] = view.getUint32(off + i * 4);
+      else {
+        const a = wk[i - 15]!;
+        const b = wk[i - 2]!;
+        wk[i] =
+          (wk[i - 16]! +
+            (ror(a, 7) ^ ror(a, 18) ^ (a >>> 3)) +
+            wk[i - 7]! +
+            (ror(b, 17) ^ ror(b, 19) ^ (b >>> 10))) |
+          0;
+      }
     }
-    return id;
+    let [a, b, c, d, e, f, g, h] = H as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    for (let i = 0; i < 64; i++) {
+      const t1 =
+        (h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[i]! + wk[i]!) | 0;
+      const t2 = ((ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      [h, g, f, e, d, c, b, a] = [g, f, e, (d + t1) | 0, c, b, a, (t1 + t2) | 0];
+    }
+    [a, b, c, d, e, f, g, h].forEach((v, i) => (H[i] = (H[i]! + v) | 0));
+  }
+  return H.map((v) => (v >>> 0).toString(16).padStart(8, "0")).join("");
+}
+
+/** One request's body: one event, or a batch of them. */
+function requestBody(batch: Fields[]) {
+  const sentAt = Date.now();
+  const events = batch.map((e) => ({ ...e, sentAt }));
+  return events.length === 1
+    ? { path: "event", text: JSON.stringify(events[0]) }
+    : { path: "events", text: JSON.stringify(events) };
+}
+
+const VISIT_IDLE_MS = 30 * 60 * 1000;
+const MAX_QUEUE = 500;
+const PER_REQUEST = 100;
+
+/** A first-party device ID, kept as long as the site's storage is. */
+function deviceIdOf(store: ReturnType<typeof localStore>, uuid: () => string): string {
+  let id = store.get<string>("device");
+  if (!id) {
+    id = uuid();
+    store.set("device", id);
+  }
+  return id;
+}
+
+/** Email: trimmed and lower-cased. */
+const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+/** Phone: digits with the country code (+ kept; 10 digits get the configured code, by default 1). */
+function normalizePhone(phone: string, countryCode = "1"): string {
+  const digits = phone.replace(/\D/g, "");
+  if (phone.trim().startsWith("+")) return digits;
+  if (digits.startsWith("00")) return digits.slice(2);
+  return digits.length === 10 ? countryCode + digits : digits;
+}
+
+/**
+ * What trackd refused of an answered batch, on the page's console (trackd's reject log keeps
+ * it too): never dropped silently.
+ */
+async function warnRefused(res: Response, batch: Fields[], path: string): Promise<void> {
+  if (!res.ok) {
+    console.warn(`trackd refused ${batch.length} event(s): HTTP ${res.status}`, await res.text());
+    return;
+  }
+  if (path !== "events") return;
+  const summary = (await res.json()) as {
+    results: { index: number; status: string; error?: unknown }[];
   };
+  for (const r of summary.results)
+    if (r.status === "rejected") console.warn("trackd refused an event", batch[r.index], r.error);
+}
+
+export function trackdSdk(w: Window): void {
+  const store = localStore(w);
+  const uuid = () => uuidOf(w);
+  const api = w as unknown as {
+    trackd?: { (...args: unknown[]): void; q?: IArguments[]; loaded?: boolean };
+  };
+  if (api.trackd?.loaded) return;
+
+  let config: Config | null = null;
+  let instanceId: string | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let sending = false;
 
   /** A visit ends after 30 idle minutes, or when the shopper arrives from another site. */
   const visitId = (now: number): string => {
@@ -90,82 +191,10 @@ export function trackdSdk(w: Window): void {
   };
   let visitChecked = false;
 
-  /** SHA-256 of a string's UTF-8 bytes, as hex. In the SDK itself: crypto.subtle is async and absent on plain-HTTP pages. */
-  const sha256 = (text: string): string => {
-    const K: number[] = [];
-    const H: number[] = [];
-    for (let n = 2; K.length < 64; n++) {
-      let prime = true;
-      for (let d = 2; d * d <= n; d++) if (n % d === 0) prime = false;
-      if (!prime) continue;
-      if (H.length < 8) H.push(((n ** (1 / 2) % 1) * 2 ** 32) | 0);
-      K.push(((n ** (1 / 3) % 1) * 2 ** 32) | 0);
-    }
-    const bytes = new TextEncoder().encode(text);
-    const padded = new Uint8Array(((bytes.length + 72) >> 6) << 6);
-    padded.set(bytes);
-    padded[bytes.length] = 0x80;
-    const view = new DataView(padded.buffer);
-    view.setUint32(padded.length - 8, Math.floor(bytes.length / 2 ** 29));
-    view.setUint32(padded.length - 4, (bytes.length * 8) >>> 0);
-    const ror = (x: number, n: number) => (x >>> n) | (x << (32 - n));
-    const wk: number[] = [];
-    for (let off = 0; off < padded.length; off += 64) {
-      for (let i = 0; i < 64; i++) {
-        if (i < 16) wk[i] = view.getUint32(off + i * 4);
-        else {
-          const a = wk[i - 15]!;
-          const b = wk[i - 2]!;
-          wk[i] =
-            (wk[i - 16]! +
-              (ror(a, 7) ^ ror(a, 18) ^ (a >>> 3)) +
-              wk[i - 7]! +
-              (ror(b, 17) ^ ror(b, 19) ^ (b >>> 10))) |
-            0;
-        }
-      }
-      let [a, b, c, d, e, f, g, h] = H as [
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-      ];
-      for (let i = 0; i < 64; i++) {
-        const t1 =
-          (h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[i]! + wk[i]!) | 0;
-        const t2 = ((ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-        [h, g, f, e, d, c, b, a] = [g, f, e, (d + t1) | 0, c, b, a, (t1 + t2) | 0];
-      }
-      [a, b, c, d, e, f, g, h].forEach((v, i) => (H[i] = (H[i]! + v) | 0));
-    }
-    return H.map((v) => (v >>> 0).toString(16).padStart(8, "0")).join("");
-  };
-
-  /** Email: trimmed and lower-cased. Phone: digits with the country code (+ kept; 10 digits get the configured code). */
-  const normalizeEmail = (email: string) => email.trim().toLowerCase();
-  const normalizePhone = (phone: string): string => {
-    const digits = phone.replace(/\D/g, "");
-    if (phone.trim().startsWith("+")) return digits;
-    if (digits.startsWith("00")) return digits.slice(2);
-    return digits.length === 10 ? (config?.countryCode ?? "1") + digits : digits;
-  };
-
   const queue = (): Fields[] => store.get<Fields[]>("queue") ?? [];
   const saveQueue = (q: Fields[]) => store.set("queue", q.slice(-MAX_QUEUE));
   const url = (path: string) =>
     `${config!.endpoint.replace(/\/+$/, "")}/collect/${encodeURIComponent(config!.aid)}/${encodeURIComponent(config!.tid)}/${path}?sdk=${SDK}`;
-  const body = (batch: Fields[]) => {
-    const sentAt = Date.now();
-    const events = batch.map((e) => ({ ...e, sentAt }));
-    return events.length === 1
-      ? { path: "event", text: JSON.stringify(events[0]) }
-      : { path: "events", text: JSON.stringify(events) };
-  };
-
   /** Sends queued events with fetch; removes them once trackd has answered for them. */
   const flush = async (): Promise<void> => {
     if (!config || sending || !w.navigator.onLine) return;
@@ -173,7 +202,7 @@ export function trackdSdk(w: Window): void {
     if (batch.length === 0) return;
     sending = true;
     try {
-      const { path, text } = body(batch);
+      const { path, text } = requestBody(batch);
       // A string body is sent as text/plain: a simple request, no preflight.
       const res = await w.fetch(url(path), {
         method: "POST",
@@ -186,20 +215,7 @@ export function trackdSdk(w: Window): void {
       if (res.ok || (res.status >= 400 && res.status < 500 && res.status !== 429)) {
         const done = new Set(batch.map((e) => e.eventId));
         saveQueue(queue().filter((e) => !done.has(e.eventId)));
-        if (!res.ok)
-          console.warn(
-            `trackd refused ${batch.length} event(s): HTTP ${res.status}`,
-            await res.text(),
-          );
-        else if (path === "events") {
-          const summary = (await res.json()) as {
-            rejected: number;
-            results: { index: number; status: string; error?: unknown }[];
-          };
-          for (const r of summary.results)
-            if (r.status === "rejected")
-              console.warn("trackd refused an event", batch[r.index], r.error);
-        }
+        await warnRefused(res, batch, path);
       }
     } catch {
       /* offline or blocked: they stay queued */
@@ -214,7 +230,7 @@ export function trackdSdk(w: Window): void {
     if (!config) return;
     const q = queue();
     for (let i = 0; i < q.length; i += PER_REQUEST) {
-      const { path, text } = body(q.slice(i, i + PER_REQUEST));
+      const { path, text } = requestBody(q.slice(i, i + PER_REQUEST));
       const blob = new Blob([text], { type: "text/plain" });
       if (!(w.navigator.sendBeacon && w.navigator.sendBeacon(url(path), blob)))
         void w
@@ -248,7 +264,7 @@ export function trackdSdk(w: Window): void {
         ...fields,
         eventId: uuid(),
         timestamp: now,
-        deviceId: deviceId(),
+        deviceId: deviceIdOf(store, uuid),
         visitId: visitId(now),
         pageUrl: w.location.href,
         ...(w.document.referrer ? { referrer: w.document.referrer } : {}),
@@ -277,8 +293,9 @@ export function trackdSdk(w: Window): void {
       if (typeof given.userId === "string" && given.userId !== "") identity.userId = given.userId;
       if (typeof given.email === "string" && normalizeEmail(given.email) !== "")
         identity.emailSha256 = sha256(normalizeEmail(given.email));
-      if (typeof given.phone === "string" && normalizePhone(given.phone) !== "")
-        identity.phoneSha256 = sha256(normalizePhone(given.phone));
+      const phone =
+        typeof given.phone === "string" ? normalizePhone(given.phone, config?.countryCode) : "";
+      if (phone !== "") identity.phoneSha256 = sha256(phone);
       store.set("identity", identity);
     },
     setInstanceId(arg) {
