@@ -16,6 +16,7 @@ import {
 } from "../ingest/ingest.ts";
 import { acceptBatch } from "../ingest/ingest-batch.ts";
 import { parsePathId } from "../events/ids.ts";
+import { json } from "./json.ts";
 import { pathParams } from "./params.ts";
 import { clientIp, type PeerAddress } from "./client-ip.ts";
 import { readEventBody } from "./read-body.ts";
@@ -137,18 +138,11 @@ interface DebugReport {
   received: { aid: string; tid: string; test: boolean; bytes: number | null };
 }
 
-const jsonAnswer = (body: unknown, headers: Record<string, string>) =>
-  new Response(JSON.stringify(body), {
-    status: 200,
-    headers: { ...headers, "content-type": "application/json" },
-  });
-
 /** One request as the exits need it: where it came from and what it asked. */
 interface CollectRequest {
   route: Route;
   params: { aid: string; tid: string };
   input: IngestInput;
-  ids: { accountId: string | null; trackerId: string | null };
   receivedAt: number;
   started: number;
   cors: Record<string, string>;
@@ -181,11 +175,11 @@ function exitsOf(deps: CollectDeps, r: CollectRequest) {
       warnings,
       received: { aid: input.aid, tid: input.tid, test: input.test || debug, bytes: r.bytes },
     };
-    return answered(jsonAnswer(report, r.cors));
+    return answered(json(report, 200, r.cors));
   };
   /** A refusal, of the request or of one event of a batch: recorded (not oa_debug's), counted, logged. */
   const noted = (code: ErrorCode, details: ErrorDetail[], sample: string, record = !debug) => {
-    if (record) recordRefusal(deps, input, r.ids, r.receivedAt, code, details, sample);
+    if (record) recordRefusal(deps, input, input.ids, r.receivedAt, code, details, sample);
     deps.metrics.rejected.inc({ code });
     deps.log[ERRORS[code].level]("event refused", {
       code,
@@ -282,7 +276,7 @@ async function batchAnswer(
     ...(r.input.debug && { debug: true }),
     results,
   };
-  return exits.answered(jsonAnswer(summary, r.cors));
+  return exits.answered(json(summary, 200, r.cors));
 }
 
 /** A stored (or duplicate) event's answer: 204 with its ID, or the pixel. */
@@ -341,7 +335,6 @@ export function collectHandler(deps: CollectDeps) {
       route,
       params,
       input,
-      ids,
       receivedAt: deps.now(),
       started,
       cors,

@@ -14,7 +14,7 @@ import { clientKey } from "../store/client-ids.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import type { Log } from "../telemetry/log.ts";
 import type { EventContext, RegistryFlags, TrackedEvent, Warning } from "../events/event.model.ts";
-import { parsePathId, uuidv7 } from "../events/ids.ts";
+import { uuidv7 } from "../events/ids.ts";
 import { normalizeEvent, type BodyFields } from "../events/normalize.ts";
 import { occurredAt } from "../events/time.ts";
 
@@ -38,8 +38,8 @@ export interface IngestInput {
   /** The path IDs as sent. */
   aid: string;
   tid: string;
-  /** The same, already parsed by the caller (null: invalid); parsed here when absent. */
-  ids?: { accountId: string | null; trackerId: string | null };
+  /** The same, parsed (parsePathId; null: invalid). */
+  ids: { accountId: string | null; trackerId: string | null };
   context: EventContext;
   /** oa_debug=true: validate and report, store nothing. */
   debug: boolean;
@@ -258,9 +258,8 @@ export function precheck(
   input: IngestInput,
   now: number,
 ): { accountId: string; trackerId: string } | Precheck {
-  const accountId = input.ids ? input.ids.accountId : parsePathId(input.aid);
-  const trackerId = input.ids ? input.ids.trackerId : parsePathId(input.tid);
-  const ids = { accountId, trackerId };
+  const { ids } = input;
+  const { accountId, trackerId } = ids;
   if (!input.debug && deps.draining()) return { code: "shutting_down", details: [], ids };
   if (accountId === null || trackerId === null)
     return { code: "invalid_id", details: pathIdProblems(accountId, trackerId), ids };
