@@ -54,38 +54,40 @@ const META_BYTES = TXN_ID_AT + 8;
  */
 export function checkStoreFile(path: string): void {
   if (!existsSync(path)) return;
-  let size: number;
-  const read = (at: number, length: number): Buffer => {
-    const bytes = Buffer.alloc(length);
-    const fd = openSync(path, "r");
-    try {
-      size = fstatSync(fd).size;
-      return bytes.subarray(0, readSync(fd, bytes, 0, length, at));
-    } finally {
-      closeSync(fd);
-    }
-  };
-  let first: Buffer;
+  let fd: number;
   try {
-    first = read(0, META_BYTES);
+    fd = openSync(path, "r");
   } catch (err) {
     throw new StoreFormatError(
       `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}): run trackd as the user that owns it`,
     );
   }
-  if (first.length < META_BYTES || first.readUInt32LE(MAGIC_AT) !== LMDB_MAGIC)
-    throw new StoreFormatError(`${path} is not an LMDB file: not a trackd store, or damaged`);
-  const pageSize = first.readUInt32LE(PAGE_SIZE_AT);
-  const second = read(pageSize, META_BYTES);
-  const metas = second.length === META_BYTES ? [first, second] : [first];
-  const newest = metas.reduce((a, b) =>
-    b.readBigUInt64LE(TXN_ID_AT) > a.readBigUInt64LE(TXN_ID_AT) ? b : a,
-  );
-  const needed = (Number(newest.readBigUInt64LE(LAST_PAGE_AT)) + 1) * pageSize;
-  if (size! < needed)
-    throw new StoreFormatError(
-      `${path} is ${size!} bytes but its header says ${needed}: the file is truncated or damaged (restore it from a backup)`,
-    );
+  try {
+    const size = fstatSync(fd).size;
+    const meta = (at: number): Buffer => {
+      const bytes = Buffer.alloc(META_BYTES);
+      return bytes.subarray(0, readSync(fd, bytes, 0, META_BYTES, at));
+    };
+    const first = meta(0);
+    const pageSize = first.length === META_BYTES ? first.readUInt32LE(PAGE_SIZE_AT) : 0;
+    // A page size LMDB could have written: a power of two from 512 bytes to 64 KiB.
+    const validPageSize = pageSize >= 512 && pageSize <= 65536 && (pageSize & (pageSize - 1)) === 0;
+    if (!validPageSize || first.readUInt32LE(MAGIC_AT) !== LMDB_MAGIC)
+      throw new StoreFormatError(`${path} is not an LMDB file: not a trackd store, or damaged`);
+    const second = meta(pageSize);
+    const newest =
+      second.length === META_BYTES &&
+      second.readBigUInt64LE(TXN_ID_AT) > first.readBigUInt64LE(TXN_ID_AT)
+        ? second
+        : first;
+    const needed = (Number(newest.readBigUInt64LE(LAST_PAGE_AT)) + 1) * pageSize;
+    if (size < needed)
+      throw new StoreFormatError(
+        `${path} is ${size} bytes but its header says ${needed}: the file is truncated or damaged (restore it from a backup)`,
+      );
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

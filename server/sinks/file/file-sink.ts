@@ -51,13 +51,13 @@ export class FileSink implements Sink {
   async send(batch: DeliveryItem[]): Promise<SendResult> {
     const data = Buffer.from(ndjson(batch));
     try {
+      await this.prepare(data.byteLength);
       const free = await this.freeBytes();
       if (free - data.byteLength < (this.options.minFreeBytes ?? 0))
         return {
           kind: "retry",
           cause: `disk nearly full: ${free} bytes free under ${this.options.dir} (minFreeBytes ${this.options.minFreeBytes})`,
         };
-      await this.prepare(data.byteLength);
       await this.handle!.write(data);
       await this.handle!.datasync();
       this.size += data.byteLength;
@@ -86,8 +86,7 @@ export class FileSink implements Sink {
   /** Free bytes on the files' disk (for an unprivileged user); Infinity without a margin. */
   private async freeBytes(): Promise<number> {
     if (!this.options.minFreeBytes) return Infinity;
-    mkdirSync(this.options.dir, { recursive: true });
-    const s = await statfs(this.options.dir);
+    const s = await statfs(this.options.dir); // prepare() has made the directory
     return s.bavail * s.bsize;
   }
 
