@@ -136,3 +136,14 @@ export async function startFreshBinary(
   const { dir, binary } = await binaryInEmptyDir();
   return startBinary(binary, dir, ["--data-dir", join(dir, "data"), ...args], env);
 }
+
+/** Runs a command to its end (a trackd command: backup, verify, a start that should fail), with a bare environment. */
+export function runToEnd(command: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawnSync(command, { env: { PATH: process.env.PATH ?? "/usr/bin", ...env } });
+  return {
+    code: proc.exitCode,
+    signal: proc.signalCode ?? null,
+    out: proc.stdout.toString(),
+    err: proc.stderr.toString(),
+  };
+}

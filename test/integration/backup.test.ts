@@ -12,6 +12,7 @@ import {
   binaryInEmptyDir,
   buildBinary,
   killAll,
+  runToEnd,
   startBinary,
   type Running,
 } from "../helpers/binary.ts";
@@ -27,10 +28,7 @@ const copy = join(tempDir("trackd-backup-"), "nightly");
 const before: string[] = [];
 let during = 0;
 
-function run(args: string[]) {
-  const proc = Bun.spawnSync([binary, ...args], { env: { PATH: process.env.PATH ?? "/usr/bin" } });
-  return { code: proc.exitCode, out: proc.stdout.toString(), err: proc.stderr.toString() };
-}
+const run = (args: string[]) => runToEnd([binary, ...args]);
 
 beforeAll(async () => {
   await buildBinary();

@@ -14,6 +14,7 @@ import {
   binaryInEmptyDir,
   buildBinary,
   killAll,
+  runToEnd,
   startBinary,
   type Running,
 } from "../helpers/binary.ts";
@@ -23,17 +24,8 @@ let trackd: Running;
 let binary: string;
 let dataDir: string;
 
-function run(args: string[], prefix: string[] = []) {
-  const proc = Bun.spawnSync([...prefix, binary, ...args], {
-    env: { PATH: process.env.PATH ?? "/usr/bin", TRACKD_ADMIN_TOKEN: "data-dir-test" },
-  });
-  return {
-    code: proc.exitCode,
-    signal: proc.signalCode ?? null,
-    out: proc.stdout.toString(),
-    err: proc.stderr.toString(),
-  };
-}
+const run = (args: string[], prefix: string[] = []) =>
+  runToEnd([...prefix, binary, ...args], { TRACKD_ADMIN_TOKEN: "data-dir-test" });
 
 const post = (url: string, instance: string) =>
   fetch(`${url}/collect/1001/1/event`, {

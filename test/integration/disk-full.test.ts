@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { open } from "lmdb";
+import { eventsDb } from "../../server/store/databases.ts";
 import { binaryInEmptyDir, buildBinary, killAll, startBinary } from "../helpers/binary.ts";
 import { tempDir, validEvent } from "../helpers/test-app.ts";
 
@@ -90,7 +91,7 @@ describe.skipIf(!root)("a full disk", () => {
         expect(acked.length).toBeGreaterThan(1000);
         // Every acknowledged event is in the store.
         const env = open({ path: join(data, "trackd.mdb"), readOnly: true, maxDbs: 16 });
-        const events = env.openDB<string, string>({ name: "events", encoding: "string" });
+        const events = eventsDb(env);
         const missing = acked.filter((id) => events.get(id) === undefined);
         await env.close();
         expect(missing).toEqual([]);
