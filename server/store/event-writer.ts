@@ -35,9 +35,6 @@ export interface Written {
   size: number;
 }
 
-/** lmdb-js's commit promise, with the fsync's promise beside it (open option separateFlushed). */
-type Commit = Promise<unknown> & { flushed?: Promise<unknown> };
-
 export class EventWriter {
   private readonly daily = new DailyDeviceLinks();
   private readonly kept: Kept;
@@ -95,9 +92,10 @@ export class EventWriter {
         if (memo !== "") remembered.push(memo);
         this.links.put(linkKey(event.accountId, links[i]!, links[i + 1]!, eventId), shopper);
       }
-    }) as Commit;
-    const kept = this.kept === "on-disk" ? commit.then(() => commit.flushed) : commit;
-    const written = kept.then(
+    });
+    // lmdb-js resolves a write once its transaction is committed and, durable (overlapping
+    // sync, open-store.ts), flushed to disk: what Kept says.
+    const written = commit.then(
       (): Written => ({ eventId, duplicate: false, kept: this.kept, size: json.length }),
       (err: unknown) => {
         for (const memo of remembered) this.daily.forget(memo);

@@ -103,8 +103,9 @@ export function openStore(options: StoreOptions): Store {
     noSync: !durable,
     // Durable: lmdb-js's overlapping sync, so a commit's fsync runs after LMDB's write lock
     // is released and the next transaction (events, cursors, counters) need not wait for it.
+    // A write's promise then resolves once its commit is flushed. (With separateFlushed, the
+    // commit and its `flushed` promise apart, durable ingest measured about 0.8 of this.)
     overlappingSync: durable,
-    separateFlushed: true,
     ...STORE_OPTIONS,
     mapSize: mapSizeFor(options.storageMaxBytes ?? 0),
   };
