@@ -125,7 +125,6 @@ export class SinkLoop {
         if (await this.wait(IDLE_POLL_MS, true)) await this.wait(lingerMs, false); // let a batch gather
         continue;
       }
-      const started = this.deps.now();
       await this.deliver(read.items, read.last);
       if (this.stopping) continue;
       // Caught up under steady load: let the next batch gather instead of chasing every commit

@@ -19,14 +19,15 @@ export class Registry {
   private readonly trackers = new Map<string, Tracker>();
   private readonly vendors = new Map<string, Vendor>();
 
-  /** Called after each change is stored (the main thread tells the request threads). */
-  onChange: () => void = () => {};
-
   constructor(
     private readonly store: RegistryTables | null,
     private readonly config: RegistryConfig,
   ) {
-    this.reload();
+    if (store) {
+      for (const { value } of store.accounts.getRange()) this.accounts.set(value.id, value);
+      for (const { key, value } of store.trackers.getRange()) this.trackers.set(key, value);
+      for (const { key, value } of store.vendors.getRange()) this.vendors.set(key, value);
+    }
     // The config file seeds what the store does not have yet; edits made in the page win.
     for (const a of config.accounts)
       if (!this.accounts.has(normalizeId(a.id)))
@@ -37,17 +38,6 @@ export class Registry {
     }
     for (const v of config.vendors)
       if (!this.vendors.has(vendorKey(v.name))) void this.putVendor(v);
-  }
-
-  /** Reads the registry from the store again (a request thread, after a change on the main one). */
-  reload(): void {
-    if (!this.store) return;
-    this.accounts.clear();
-    this.trackers.clear();
-    this.vendors.clear();
-    for (const { value } of this.store.accounts.getRange()) this.accounts.set(value.id, value);
-    for (const { key, value } of this.store.trackers.getRange()) this.trackers.set(key, value);
-    for (const { key, value } of this.store.vendors.getRange()) this.vendors.set(key, value);
   }
 
   get policy(): "accept" | "reject" {
@@ -102,7 +92,6 @@ export class Registry {
   async putAccount(account: Account): Promise<void> {
     this.accounts.set(account.id, account);
     await this.store?.accounts.put(account.id, account);
-    this.onChange();
   }
 
   /** Removes an account and its trackers; false if it did not exist. */
@@ -112,7 +101,6 @@ export class Registry {
     for (const [key, t] of this.trackers)
       if (t.accountId === id) writes.push(this.removeTracker(key));
     await Promise.all(writes);
-    this.onChange();
     return true;
   }
 
@@ -120,28 +108,24 @@ export class Registry {
     const key = pair(tracker.accountId, tracker.id);
     this.trackers.set(key, tracker);
     await this.store?.trackers.put(key, tracker);
-    this.onChange();
   }
 
   async deleteTracker(accountId: string, trackerId: string): Promise<boolean> {
     const key = pair(accountId, trackerId);
     if (!this.trackers.has(key)) return false;
     await this.removeTracker(key);
-    this.onChange();
     return true;
   }
 
   async putVendor(vendor: Vendor): Promise<void> {
     this.vendors.set(vendorKey(vendor.name), vendor);
     await this.store?.vendors.put(vendorKey(vendor.name), vendor);
-    this.onChange();
   }
 
   async deleteVendor(name: string): Promise<boolean> {
     const key = vendorKey(name);
     if (!this.vendors.delete(key)) return false;
     await this.store?.vendors.remove(key);
-    this.onChange();
     return true;
   }
 

@@ -58,13 +58,12 @@ class Histogram {
   }
 
   render(): string {
-    const total = { counts: this.counts, sum: this.sum, count: this.count };
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    BUCKETS.forEach((b, i) => lines.push(`${this.name}_bucket{le="${b}"} ${total.counts[i]}`));
+    BUCKETS.forEach((b, i) => lines.push(`${this.name}_bucket{le="${b}"} ${this.counts[i]}`));
     lines.push(
-      `${this.name}_bucket{le="+Inf"} ${total.count}`,
-      `${this.name}_sum ${total.sum}`,
-      `${this.name}_count ${total.count}`,
+      `${this.name}_bucket{le="+Inf"} ${this.count}`,
+      `${this.name}_sum ${this.sum}`,
+      `${this.name}_count ${this.count}`,
     );
     return lines.join("\n");
   }
