@@ -149,6 +149,11 @@ export const JourneySchema = Type.Object(
       default: 5000,
       description: "Most events one journey returns.",
     }),
+    oneIdentityPerDevice: Type.Boolean({
+      default: true,
+      description:
+        "A device reached through a user ID, email or phone whose events carry another user ID or email than the journey's is not followed (a showroom tablet, a family computer).",
+    }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -14,6 +14,7 @@ import { deviceInKey, linksOf, SERVER_EVENTS, type LinkKind } from "../events/li
 import { walkPaced, walkToEnd, type Walk } from "../store/scan-budget.ts";
 import type { LinkEntry, LinkIndex } from "../store/link-index.ts";
 import type { IsLead } from "./lead-rule.ts";
+import { isJunkIdentifier } from "./junk-identifiers.ts";
 import { byOccurrence, groupVisits, type Visit } from "./visits.ts";
 
 /** What the journey reads: stored events and the link index. */
@@ -38,8 +39,12 @@ export interface LinkStep {
   events: number;
   shoppers: number;
   followed: boolean;
-  /** Why it was not followed. */
-  reason?: "shared" | "too_many_events" | "too_many_devices";
+  /**
+   * Why it was not followed: `junk`, a placeholder value (junk-identifiers.ts);
+   * `conflicting_identity`, a device reached through a user, email or phone whose events carry
+   * another user ID or email than the journey's (a showroom tablet, a family computer).
+   */
+  reason?: "shared" | "too_many_events" | "too_many_devices" | "junk" | "conflicting_identity";
 }
 
 export interface Journey {
@@ -105,6 +110,8 @@ function* walkJourney(
   const seen = new Set<string>();
   const queue: Pending[] = [];
   const why: LinkStep[] = [];
+  /** The distinct user IDs and emails of the events added so far (oneIdentityPerDevice). */
+  const identities = { user: new Set<string>(), email: new Set<string>() };
   let truncated = false;
 
   const enqueue = (kind: LinkKind, value: string, via: Pending["via"]) => {
@@ -125,6 +132,8 @@ function* walkJourney(
     for (let i = 0; i < pairs.length; i += 2) {
       const kind = pairs[i]!;
       if (kind === SERVER_EVENTS) continue;
+      if ((kind === "user" || kind === "email") && !isJunkIdentifier(kind, pairs[i + 1]!))
+        identities[kind].add(pairs[i + 1]!);
       if (kind === "device") devices.add(pairs[i + 1]!);
       enqueue(kind as LinkKind, pairs[i + 1]!, {
         eventId: event.eventId,
@@ -141,7 +150,16 @@ function* walkJourney(
   } else enqueue("instance", seed.instanceId, null);
 
   for (let next = queue.shift(); next; next = queue.shift()) {
+    if (isJunkIdentifier(next.kind, next.value)) {
+      why.push(notFollowed(next, "junk"));
+      continue;
+    }
     const step = yield* follow(reader, accountId, next, devices, limits);
+    if (step.step.followed && conflicts(next, step.events, identities, limits)) {
+      why.push(notFollowed(next, "conflicting_identity", step.step));
+      truncated = true;
+      continue;
+    }
     why.push(step.step);
     if (!step.step.followed) {
       truncated = true;
@@ -171,6 +189,54 @@ function* walkJourney(
     truncated,
     why,
   };
+}
+
+/** The step of an identifier that is not followed, with what was counted of it, if anything. */
+function notFollowed(
+  link: Pending,
+  reason: NonNullable<LinkStep["reason"]>,
+  counted?: LinkStep,
+): LinkStep {
+  return {
+    kind: link.kind,
+    value: link.value,
+    via: link.via,
+    events: counted?.events ?? 0,
+    shoppers: counted?.shoppers ?? 0,
+    followed: false,
+    reason,
+  };
+}
+
+/**
+ * True if following a device would bring a second user ID or email into the journey. Only for
+ * a device found on an event reached through a user, email or phone: the seed's own device,
+ * and one that shares the seed's instance ID, are the shopper's by the vendor's word.
+ */
+function conflicts(
+  link: Pending,
+  events: TrackedEvent[],
+  identities: { user: Set<string>; email: Set<string> },
+  limits: JourneyLimits,
+): boolean {
+  if (!limits.oneIdentityPerDevice || link.kind !== "device") return false;
+  const through = link.via?.kind;
+  if (through !== "user" && through !== "email" && through !== "phone") return false;
+  for (const kind of ["user", "email"] as const) {
+    const known = identities[kind];
+    if (known.size === 0) continue;
+    for (const event of events) {
+      const pairs = linksOf(event);
+      for (let i = 0; i < pairs.length; i += 2)
+        if (
+          pairs[i] === kind &&
+          !known.has(pairs[i + 1]!) &&
+          !isJunkIdentifier(kind, pairs[i + 1]!)
+        )
+          return true;
+    }
+  }
+  return false;
 }
 
 /** Reads one identifier's events and decides whether to follow it. */

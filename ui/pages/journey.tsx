@@ -233,6 +233,15 @@ function EventLine({ event }: { event: TrackedEvent }) {
   );
 }
 
+/** Why a step was not followed, in the page's words. */
+const NOT_FOLLOWED: Record<NonNullable<LinkStep["reason"]>, (step: LinkStep) => string> = {
+  shared: (step) => `shared by ${step.shoppers} shoppers`,
+  too_many_events: (step) => `on more than ${step.events - 1} events`,
+  too_many_devices: () => "would join too many devices",
+  junk: () => "a placeholder value that never links",
+  conflicting_identity: () => "its events carry another shopper's user ID or email",
+};
+
 function WhyLine({ step }: { step: LinkStep }) {
   const what = (
     <>
@@ -261,11 +270,7 @@ function WhyLine({ step }: { step: LinkStep }) {
   );
   const outcome = step.followed
     ? `: ${step.events} event${step.events === 1 ? "" : "s"}, followed`
-    : step.reason === "shared"
-      ? `: shared by ${step.shoppers} shoppers, not followed`
-      : step.reason === "too_many_events"
-        ? `: on more than ${step.events - 1} events, not followed`
-        : ": would join too many devices, not followed";
+    : `: ${NOT_FOLLOWED[step.reason ?? "too_many_devices"](step)}, not followed`;
   return (
     <span>
       {what}

@@ -1,0 +1,209 @@
+/**
+ * Identity hygiene: placeholder identifiers never join two shoppers, a device two shoppers
+ * logged in on (a showroom tablet) does not join them, and a shopper's own second device
+ * still joins. Events are posted as the Web SDK and vendors' servers send them, with UUID
+ * account, device and instance IDs.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { randomUUID } from "node:crypto";
+import type { Journey } from "../../server/journey/journey.ts";
+import { isJunkIdentifier } from "../../server/journey/junk-identifiers.ts";
+import { sha256 } from "../helpers/shoppers.ts";
+import { BASE, createTestApp, type TestApp } from "../helpers/test-app.ts";
+
+const ACCOUNT = randomUUID();
+let t: TestApp;
+
+/** One visit of a device, as the Web SDK sends it: a page view with the campaign, then a vehicle. */
+async function visit(
+  device: string,
+  campaign: string,
+  identity: Record<string, string>,
+  instanceId = randomUUID(),
+): Promise<void> {
+  const visitId = randomUUID();
+  const pageUrl = `https://dealer.example/inventory?utm_source=google&utm_medium=cpc&utm_campaign=${campaign}`;
+  const common = {
+    deviceId: device,
+    visitId,
+    pageUrl,
+    referrer: "https://www.google.com/",
+    ...identity,
+  };
+  const events = [
+    {
+      action: "view",
+      object: "page",
+      vendor: "Dealer Site",
+      product: "Web SDK",
+      instance_id: instanceId,
+      ...common,
+    },
+    {
+      action: "view",
+      object: "vehicle",
+      vendor: "Dealer Site",
+      product: "Web SDK",
+      instance_id: instanceId,
+      vin: "1FTFW1E50PFA00000",
+      ...common,
+    },
+  ];
+  const res = await t.app.handle(
+    new Request(`${BASE}/collect/${ACCOUNT}/1/events?sdk=web-0.2.0`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify(events),
+    }),
+  );
+  expect(res.status).toBe(200);
+}
+
+/** A chat that became a lead, from the vendor's server, with the chat's instance ID. */
+async function lead(instanceId: string, identity: Record<string, string> = {}): Promise<string> {
+  const res = await t.collect(
+    {
+      action: "submit",
+      object: "lead",
+      vendor: "Chat Co",
+      product: "Chat",
+      instance_id: instanceId,
+      ...identity,
+    },
+    { aid: ACCOUNT, tid: "1" },
+  );
+  expect(res.status).toBe(204);
+  return res.headers.get("x-event-id")!;
+}
+
+async function journeyOf(eventId: string): Promise<Journey> {
+  const res = await t.admin(`/journey?accountId=${ACCOUNT}&eventId=${eventId}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as Journey;
+}
+
+const campaignsOf = (j: Journey) => [...new Set(j.visits.map((v) => v.utm.campaign))].sort();
+
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+describe("identity hygiene", () => {
+  test("the built-in placeholders are junk in any case and spacing; real values are not", () => {
+    for (const v of ["null", " NULL ", "undefined", "Anonymous", "0", "-1", "[object Object]"])
+      expect([v, isJunkIdentifier("user", v)]).toEqual([v, true]);
+    expect(isJunkIdentifier("instance", "undefined")).toBe(true);
+    expect(isJunkIdentifier("email", sha256("none@none.com"))).toBe(true);
+    expect(isJunkIdentifier("email", sha256("none@none.com").toUpperCase())).toBe(true);
+    expect(isJunkIdentifier("phone", sha256("15555555555"))).toBe(true);
+    expect(isJunkIdentifier("phone", sha256("5555555555"))).toBe(true);
+    for (const [kind, value] of [
+      ["user", "u-1842"],
+      ["user", randomUUID()],
+      ["email", sha256("shopper@example.com")],
+      ["phone", sha256("15550100199")],
+      ["device", "null"],
+    ] as const)
+      expect([kind, value, isJunkIdentifier(kind, value)]).toEqual([kind, value, false]);
+  });
+
+  test("two shoppers who typed none@none.com stay apart, and the journey says why", async () => {
+    const junk = { emailSha256: sha256("none@none.com") };
+    const [deviceA, deviceB, chatA, chatB] = [
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+    ];
+    await visit(deviceA, "spring-sale", junk, chatA);
+    await visit(deviceB, "winter-trucks", junk, chatB);
+    const leadA = await lead(chatA, junk);
+    const leadB = await lead(chatB, { ...junk, userId: "anonymous" });
+
+    const a = await journeyOf(leadA);
+    expect(a.deviceIds).toEqual([deviceA]);
+    expect(campaignsOf(a)).toEqual(["spring-sale"]);
+    expect(a.why).toContainEqual(
+      expect.objectContaining({
+        kind: "email",
+        value: junk.emailSha256,
+        followed: false,
+        reason: "junk",
+      }),
+    );
+    const b = await journeyOf(leadB);
+    expect(b.deviceIds).toEqual([deviceB]);
+    expect(b.leads.map((l) => l.eventId)).toEqual([leadB]);
+    expect(b.why).toContainEqual(
+      expect.objectContaining({
+        kind: "user",
+        value: "anonymous",
+        followed: false,
+        reason: "junk",
+      }),
+    );
+  });
+
+  test("a showroom tablet two shoppers logged in on does not join them; each one's own devices still do", async () => {
+    const tablet = randomUUID();
+    const [phoneC, laptopC, phoneD, chatC, chatD] = [
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+    ];
+    const c = { userId: `u-${randomUUID()}`, emailSha256: sha256("carla@example.com") };
+    const d = { userId: `u-${randomUUID()}`, emailSha256: sha256("dmitri@example.com") };
+    await visit(phoneC, "spring-sale", c, chatC);
+    await visit(laptopC, "retargeting", { userId: c.userId }); // C's second device, logged in
+    await visit(tablet, "showroom", c);
+    await visit(tablet, "showroom", d);
+    await visit(phoneD, "winter-trucks", d, chatD);
+    const leadC = await lead(chatC);
+    const leadD = await lead(chatD);
+
+    const jc = await journeyOf(leadC);
+    expect([...jc.deviceIds].sort()).toEqual([laptopC, phoneC, tablet].sort());
+    expect(jc.identifiers.map((i) => i.value)).not.toContain(d.userId);
+    expect(campaignsOf(jc)).toEqual(["retargeting", "showroom", "spring-sale"]);
+    // Only C's own events on the tablet: found through C's user ID.
+    for (const e of jc.events) expect(e.properties.userId ?? c.userId).toBe(c.userId);
+    expect(jc.why).toContainEqual(
+      expect.objectContaining({
+        kind: "device",
+        value: tablet,
+        followed: false,
+        reason: "conflicting_identity",
+      }),
+    );
+    expect(jc.truncated).toBe(true);
+
+    const jd = await journeyOf(leadD);
+    expect(jd.deviceIds).not.toContain(phoneC);
+    expect(jd.deviceIds).not.toContain(laptopC);
+    expect(jd.leads.map((l) => l.eventId)).toEqual([leadD]);
+  });
+
+  test("with oneIdentityPerDevice off, the tablet is followed (the rule is what keeps them apart)", async () => {
+    const off = await createTestApp({ journey: { oneIdentityPerDevice: false } });
+    try {
+      const saved = t;
+      t = off;
+      const tablet = randomUUID();
+      const [phoneC, phoneD, chatC] = [randomUUID(), randomUUID(), randomUUID()];
+      const c = { userId: `u-${randomUUID()}` };
+      const d = { userId: `u-${randomUUID()}` };
+      await visit(phoneC, "spring-sale", c, chatC);
+      await visit(tablet, "showroom", c);
+      await visit(tablet, "showroom", d);
+      await visit(phoneD, "winter-trucks", d);
+      const jc = await journeyOf(await lead(chatC));
+      t = saved;
+      expect(jc.deviceIds).toContain(phoneD);
+    } finally {
+      await off.close();
+    }
+  });
+});
