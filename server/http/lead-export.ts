@@ -1,5 +1,6 @@
 /** Leads as CSV (a spreadsheet's view: one row per lead, its campaign in columns) and NDJSON (one summary per line). */
 import type { LeadSummary, Touch } from "../journey/leads.ts";
+import { CLICK_NETWORKS, CLICK_PARAMS } from "../journey/visits.ts";
 
 const touchColumns = (prefix: string) => [
   `${prefix}_at`,
@@ -8,6 +9,10 @@ const touchColumns = (prefix: string) => [
   `${prefix}_campaign`,
   `${prefix}_referrer`,
   `${prefix}_landing_page`,
+  `${prefix}_click_network`,
+  `${prefix}_click_id`,
+  `${prefix}_fbc`,
+  `${prefix}_fbp`,
 ];
 
 export const LEAD_CSV_COLUMNS = [
@@ -21,6 +26,7 @@ export const LEAD_CSV_COLUMNS = [
   "instance_id",
   "label",
   "matched",
+  "unmatched_reason",
   "devices",
   "visits_before",
   "first_visit_at",
@@ -29,10 +35,29 @@ export const LEAD_CSV_COLUMNS = [
   ...touchColumns("last_touch"),
 ];
 
+/** A touch's click: the first click parameter it has (CLICK_PARAMS order) and its network. */
+function clickOf(t: Touch): [string, string] {
+  for (const key of CLICK_PARAMS) {
+    const id = t.clickIds[key];
+    if (id) return [CLICK_NETWORKS[key], id];
+  }
+  return ["", ""];
+}
+
 const touchCells = (t: Touch | null) =>
   t
-    ? [t.start, t.utm.source, t.utm.medium, t.utm.campaign, t.referrer, t.landingPage]
-    : ["", "", "", "", "", ""];
+    ? [
+        t.start,
+        t.utm.source,
+        t.utm.medium,
+        t.utm.campaign,
+        t.referrer,
+        t.landingPage,
+        ...clickOf(t),
+        t.clickIds.fbc,
+        t.clickIds.fbp,
+      ]
+    : Array<string>(10).fill("");
 
 /** A formula's first character (= + - @, tab, CR) at the start of a cell or after a `;`. */
 const FORMULA_START = /(^|;)( *)(?=[=+\-@\t\r])/g;
@@ -63,6 +88,7 @@ export function leadCsvRow(s: LeadSummary): string {
     l.instanceId,
     l.label,
     s.matched,
+    s.unmatchedReason,
     s.devices,
     s.visitsBefore,
     s.firstVisitAt,

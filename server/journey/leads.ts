@@ -2,14 +2,14 @@
  * Leads and where they came from: every lead of an account in a time range (lead-rule.ts),
  * each with its shopper's journey summed up: how many devices, the first and last visit, and
  * the first-touch and last-touch referrer and UTM campaign among the visits that began before
- * the lead. A lead whose journey holds no visit is "unmatched".
+ * the lead. A lead with no visit before it is unmatched, and says why (UnmatchedReason).
  */
 import type { JourneyLimits } from "../config/schema.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { SERVER_EVENTS } from "../events/links.ts";
 import { findJourneyPaced, type Journey, type JourneyReader } from "./journey.ts";
 import type { IsLead } from "./lead-rule.ts";
-import type { Utm, Visit } from "./visits.ts";
+import type { ClickIds, Utm, Visit } from "./visits.ts";
 import type { ScanBudget } from "../store/scan-budget.ts";
 
 export interface Touch {
@@ -18,11 +18,23 @@ export interface Touch {
   landingPage: string | null;
   referrer: string | null;
   utm: Utm;
+  clickIds: ClickIds;
 }
+
+/**
+ * Why a lead has no visit before it: `never_seen`, nothing else carries its identifiers;
+ * `only_shared`, what it shares with other events was not followed (shared, a placeholder, a
+ * bound: the journey's `why` says which); `no_visits`, it joined only events outside any visit
+ * (other calls and leads); `visits_after_lead`, its shopper's visits all began after it.
+ */
+export type UnmatchedReason = "never_seen" | "only_shared" | "no_visits" | "visits_after_lead";
 
 export interface LeadSummary {
   lead: TrackedEvent;
+  /** A visit began before the lead: it has a first and last touch. */
   matched: boolean;
+  /** Why not, when not matched; null when matched. */
+  unmatchedReason: UnmatchedReason | null;
   devices: number;
   /** Visits that began before the lead. */
   visitsBefore: number;
@@ -52,6 +64,7 @@ const touch = (v: Visit): Touch => ({
   landingPage: v.landingPage,
   referrer: v.referrer,
   utm: v.utm,
+  clickIds: v.clickIds,
 });
 
 /** Sums up the journey behind one lead. */
@@ -59,7 +72,8 @@ export function summarizeLead(lead: TrackedEvent, journey: Journey): LeadSummary
   const before = journey.visits.filter((v) => v.start <= lead.occurredAt);
   return {
     lead,
-    matched: journey.visits.length > 0,
+    matched: before.length > 0,
+    unmatchedReason: before.length > 0 ? null : unmatchedReason(journey),
     devices: journey.deviceIds.length,
     visitsBefore: before.length,
     firstVisitAt: journey.visits[0]?.start ?? null,
@@ -68,6 +82,12 @@ export function summarizeLead(lead: TrackedEvent, journey: Journey): LeadSummary
     lastTouch: before.length > 0 ? touch(before.at(-1)!) : null,
     truncated: journey.truncated,
   };
+}
+
+function unmatchedReason(journey: Journey): UnmatchedReason {
+  if (journey.visits.length > 0) return "visits_after_lead";
+  if (journey.events.length > 1) return "no_visits";
+  return journey.why.some((step) => !step.followed) ? "only_shared" : "never_seen";
 }
 
 /**

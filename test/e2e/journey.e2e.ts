@@ -224,6 +224,48 @@ describe("from a lead to the shopper", () => {
     });
   }, 120000);
 
+  test("a Google Ads click and Meta's cookies reach the lead's first touch, the API and the CSV", async () => {
+    const gclid = "Cj0KCQiA-8OtBhDxARIsAEfQxu3yV_WkT7nZ1bq9F2m4dX5pL0s8RkH3aGbTc";
+    const context = await browser.newContext();
+    const domain = new URL(site.url).hostname;
+    await context.addCookies([
+      { name: "_fbc", value: "fb.1.1733300000000.IwAR2xYz", domain, path: "/" },
+      { name: "_fbp", value: "fb.1.1733300000000.1234567890", domain, path: "/" },
+    ]);
+    await visit(
+      context,
+      `/inventory?gclid=${gclid}&utm_source=google&utm_medium=cpc&utm_campaign=ads-click`,
+      `trackd('setInstanceId', 'chat-G-3c5d7e9f-1a2b-4c6d-8e0f-a1b2c3d4e5f6'); trackd('track', { action: 'view', object: 'vehicle', vendor: 'Website', product: 'VDP' });`,
+      "https://www.google.com/",
+    );
+    await context.close();
+    const leadId = await lead({
+      action: "submit",
+      object: "lead",
+      vendor: "ChatVendor",
+      product: "LiveChat",
+      instance_id: "chat-G-3c5d7e9f-1a2b-4c6d-8e0f-a1b2c3d4e5f6",
+    });
+    const journey = await api<Journey>(`/journey?accountId=${ACCOUNT}&eventId=${leadId}`);
+    expect(journey.visits.map((v) => v.clickIds)).toEqual([
+      { gclid, fbc: "fb.1.1733300000000.IwAR2xYz", fbp: "fb.1.1733300000000.1234567890" },
+    ]);
+    const leads = await api<LeadPage>(`/leads?accountId=${ACCOUNT}`);
+    expect(leads.leads.find((l) => l.lead.eventId === leadId)).toMatchObject({
+      firstTouch: { utm: { campaign: "ads-click" }, clickIds: { gclid } },
+      lastTouch: { clickIds: { gclid } },
+    });
+    const csv = await (
+      await fetch(`${trackd.url}/admin/api/leads.csv?accountId=${ACCOUNT}`, { headers: adminAuth })
+    ).text();
+    const [header, ...rows] = csv.trim().split("\r\n");
+    const columns = header!.split(",");
+    const row = rows.find((r) => r.startsWith(leadId))!.split(",");
+    expect(row[columns.indexOf("first_touch_click_network")]).toBe("google");
+    expect(row[columns.indexOf("first_touch_click_id")]).toBe(gclid);
+    expect(row[columns.indexOf("first_touch_fbc")]).toBe("fb.1.1733300000000.IwAR2xYz");
+  }, 60000);
+
   for (const width of [1280, 390]) {
     test(`a lead opens its shopper's journey with the visits and campaign, at ${width} px, hostile values inert`, async () => {
       const page = await browser.newPage({ viewport: { width, height: 900 } });

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import type { Journey } from "../../server/journey/journey.ts";
+import type { LeadPage } from "../../server/journey/leads.ts";
 import { isJunkIdentifier } from "../../server/journey/junk-identifiers.ts";
 import { sha256 } from "../helpers/shoppers.ts";
 import { BASE, createTestApp, type TestApp } from "../helpers/test-app.ts";
@@ -205,5 +206,36 @@ describe("identity hygiene", () => {
     } finally {
       await off.close();
     }
+  });
+
+  test("every unmatched lead says why", async () => {
+    const never = await lead(randomUUID());
+    const onlyJunk = await lead(randomUUID(), { phoneSha256: sha256("15555555555") });
+    const call = randomUUID();
+    await lead(call); // an earlier call with the same instance ID, no visit
+    const noVisits = await lead(call);
+    const late = randomUUID();
+    const visitsAfter = await lead(late);
+    await Bun.sleep(5); // the visit begins in a later millisecond than the lead
+    await visit(randomUUID(), "too-late", {}, late);
+    const matched = await lead(late);
+
+    const page = (await (
+      await t.admin(`/leads?accountId=${ACCOUNT}&limit=10000`)
+    ).json()) as LeadPage;
+    const reason = (id: string) => page.leads.find((l) => l.lead.eventId === id)!;
+    expect(reason(never)).toMatchObject({ matched: false, unmatchedReason: "never_seen" });
+    expect(reason(onlyJunk)).toMatchObject({ matched: false, unmatchedReason: "only_shared" });
+    expect(reason(noVisits)).toMatchObject({ matched: false, unmatchedReason: "no_visits" });
+    expect(reason(visitsAfter)).toMatchObject({
+      matched: false,
+      unmatchedReason: "visits_after_lead",
+      firstTouch: null,
+    });
+    expect(reason(matched)).toMatchObject({ matched: true, unmatchedReason: null });
+    const csv = await (await t.admin(`/leads.csv?accountId=${ACCOUNT}&limit=10000`)).text();
+    const [header, ...rows] = csv.trim().split("\r\n");
+    const at = header!.split(",").indexOf("unmatched_reason");
+    expect(rows.find((r) => r.startsWith(visitsAfter))!.split(",")[at]).toBe("visits_after_lead");
   });
 });

@@ -147,12 +147,14 @@ describe("the shopper behind a lead", () => {
       const planted = leads.find((l) => l.eventId === summary.lead.eventId)!;
       if (!planted.shopper) {
         expect(summary.matched).toBe(false);
+        expect(["never_seen", "only_shared"]).toContain(summary.unmatchedReason!);
         expect(summary.firstTouch).toBeNull();
         continue;
       }
       const visits = planted.shopper.visits;
       expect(summary).toMatchObject({
         matched: true,
+        unmatchedReason: null,
         devices: planted.shopper.devices.length,
         visitsBefore: visits.length,
       });

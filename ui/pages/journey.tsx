@@ -188,6 +188,18 @@ function VisitCard({ visit, n, leadIds }: { visit: Visit; n: number; leadIds: Se
             <span class="muted">none</span>
           )}
         </dd>
+        {Object.keys(visit.clickIds).length > 0 && (
+          <>
+            <dt>Ad click</dt>
+            <dd class="chips">
+              {Object.entries(visit.clickIds).map(([name, id]) => (
+                <span class="chip mono" key={name} title={id}>
+                  {name}: {short(id)}
+                </span>
+              ))}
+            </dd>
+          </>
+        )}
         <dt>Referrer</dt>
         <dd class="url">{visit.referrer ?? <span class="muted">direct</span>}</dd>
         <dt>Landing page</dt>

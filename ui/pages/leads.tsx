@@ -1,10 +1,18 @@
 /** Leads of an account over a time range with the shopper and campaign behind each, and CSV / NDJSON downloads. */
 import { useEffect, useState } from "preact/hooks";
 import { navigate, type PageProps } from "../routing.ts";
-import { api, query, type LeadPage, type Touch } from "../api.ts";
+import { api, query, type LeadPage, type LeadSummary, type Touch } from "../api.ts";
 import { JourneyLink } from "../components/journey-link.tsx";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";
+
+/** Why a lead is unmatched, in the page's words (journey/leads.ts, UnmatchedReason). */
+const UNMATCHED: Record<NonNullable<LeadSummary["unmatchedReason"]>, string> = {
+  never_seen: "never seen on the site",
+  only_shared: "linked only through shared identifiers",
+  no_visits: "only other calls or leads",
+  visits_after_lead: "visited only after",
+};
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -131,7 +139,9 @@ export function LeadsPage({ params }: PageProps) {
                             device{s.devices === 1 ? "" : "s"}
                           </span>
                         ) : (
-                          <span class="badge">unmatched</span>
+                          <span class="badge" title={UNMATCHED[s.unmatchedReason ?? "never_seen"]}>
+                            unmatched: {UNMATCHED[s.unmatchedReason ?? "never_seen"]}
+                          </span>
                         )}
                       </td>
                       <td data-label="First touch">

@@ -135,6 +135,27 @@ function deviceIdOf(store: ReturnType<typeof localStore>, uuid: () => string): s
 /** Email: trimmed and lower-cased. */
 const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
+/**
+ * Meta's `_fbc` (the ad click) and `_fbp` (the browser) cookies, when the site's Meta pixel set
+ * them: sent as `fbc` and `fbp`, so a lead can be uploaded back to Meta with them.
+ */
+function metaCookies(doc: { cookie: string }): { fbc?: string; fbp?: string } {
+  const found: { fbc?: string; fbp?: string } = {};
+  let cookies = "";
+  try {
+    cookies = doc.cookie ?? ""; // throws in a sandboxed frame
+  } catch {
+    return found;
+  }
+  for (const part of cookies.split(";")) {
+    const at = part.indexOf("=");
+    const name = part.slice(0, at).trim();
+    if (name === "_fbc" || name === "_fbp")
+      found[name === "_fbc" ? "fbc" : "fbp"] = part.slice(at + 1).trim();
+  }
+  return found;
+}
+
 /** Phone: digits with the country code (+ kept; 10 digits get the configured code, by default 1). */
 function normalizePhone(phone: string, countryCode = "1"): string {
   const digits = phone.replace(/\D/g, "");
@@ -268,6 +289,7 @@ export function trackdSdk(w: Window): void {
         visitId: visitId(now),
         pageUrl: w.location.href,
         ...(w.document.referrer ? { referrer: w.document.referrer } : {}),
+        ...metaCookies(w.document),
       };
       // Until a vendor sets one (a chat ID), the visit ID is the instance ID: trackd requires
       // one, and a page view then still joins the shopper's journey.
