@@ -13,9 +13,9 @@ import { leadRule } from "../journey/lead-rule.ts";
 import { listLeads, type LeadSummary } from "../journey/leads.ts";
 import { timeKey } from "../store/event-store.ts";
 import { json, jsonText } from "./json.ts";
-import { csvDocument, leadCsvRow, renderPaced } from "./lead-export.ts";
+import { csvHeader, leadCsvRow, renderPaced } from "./lead-export.ts";
 import { withQuery } from "./admin-input.ts";
-import type { ScanBudget } from "../store/scan-budget.ts";
+import { ScanBudget } from "../store/scan-budget.ts";
 import { scanned } from "./admin-scan.ts";
 
 export interface JourneyAdminDeps {
@@ -49,6 +49,9 @@ interface LeadsPage {
   leads: LeadSummary[];
   next: string | null;
 }
+
+/** Leads read and rendered at a time by an export of a whole range. */
+const EXPORT_CHUNK = 200;
 
 const DAY_MS = 86_400_000;
 const DEFAULT_DAYS = 30;
@@ -138,14 +141,49 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
         const page = await leadsOf(query, budget);
         return page instanceof Response ? page : await format(page, () => budget.pace());
       });
-  const download = (body: string, type: string, name: string) =>
-    new Response(body, {
-      headers: {
-        "content-type": type,
-        "content-disposition": `attachment; filename="${name}"`,
-        "cache-control": "no-store",
-      },
-    });
+  /**
+   * A download of the query's leads: with `limit`, that one page; without, every lead in the
+   * range, streamed EXPORT_CHUNK leads at a time as the client reads (memory stays bounded).
+   * Each chunk is a scan with its own time limit; a chunk that stops (the client went, or it
+   * ran out of time) ends the response with an error, never as if the file were complete.
+   */
+  const exported =
+    (kind: "csv" | "ndjson") =>
+    (query: typeof LeadsQuery.static, { request }: { request: Request }) =>
+      scanned(request, deps.queryTimeoutMs, async (budget) => {
+        const first = await leadsOf({ ...query, limit: query.limit ?? EXPORT_CHUNK }, budget);
+        if (first instanceof Response) return first;
+        const render =
+          kind === "csv"
+            ? (l: LeadSummary) => `${leadCsvRow(l)}\r\n`
+            : (l: LeadSummary) => `${JSON.stringify(l)}\n`;
+        const text = async (page: LeadsPage, pace: () => Promise<void>) =>
+          (await renderPaced(page.leads, render, pace)).join("");
+        const encoder = new TextEncoder();
+        const head = kind === "csv" ? csvHeader() : "";
+        let page = first;
+        let chunk = head + (await text(page, () => budget.pace()));
+        const stream = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (chunk !== "") controller.enqueue(encoder.encode(chunk));
+            chunk = "";
+            if (query.limit !== undefined || page.next === null) return controller.close();
+            const next = new ScanBudget(deps.queryTimeoutMs, request.signal);
+            const range = { from: page.from, to: page.to, after: page.next, limit: EXPORT_CHUNK };
+            const read = await leadsOf({ ...query, ...range }, next);
+            if (read instanceof Response) return controller.error(new Error("range refused"));
+            page = read;
+            chunk = await text(page, () => next.pace());
+          },
+        });
+        return new Response(stream, {
+          headers: {
+            "content-type": kind === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson",
+            "content-disposition": `attachment; filename="leads-${first.accountId}.${kind}"`,
+            "cache-control": "no-store",
+          },
+        });
+      });
 
   return new Elysia({ name: "journey-admin" })
     .get(
@@ -198,28 +236,6 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
         }),
       ),
     )
-    .get(
-      "/leads.csv",
-      withQuery(
-        LeadsQuery,
-        answer(async (page, pace) => {
-          const rows = await renderPaced(page.leads, leadCsvRow, pace);
-          return download(
-            csvDocument(rows),
-            "text/csv; charset=utf-8",
-            `leads-${page.accountId}.csv`,
-          );
-        }),
-      ),
-    )
-    .get(
-      "/leads.ndjson",
-      withQuery(
-        LeadsQuery,
-        answer(async (page, pace) => {
-          const lines = await renderPaced(page.leads, (l) => `${JSON.stringify(l)}\n`, pace);
-          return download(lines.join(""), "application/x-ndjson", `leads-${page.accountId}.ndjson`);
-        }),
-      ),
-    );
+    .get("/leads.csv", withQuery(LeadsQuery, exported("csv")))
+    .get("/leads.ndjson", withQuery(LeadsQuery, exported("ndjson")));
 }

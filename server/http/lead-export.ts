@@ -117,9 +117,12 @@ export async function renderPaced<T>(
   return out;
 }
 
+/** The CSV's header line, with its CRLF. */
+export const csvHeader = () => `${LEAD_CSV_COLUMNS.join(",")}\r\n`;
+
 /** The CSV file of rendered rows: the header line, then each row, CRLF after every line. */
 export function csvDocument(rows: string[]): string {
-  return `${[LEAD_CSV_COLUMNS.join(","), ...rows].join("\r\n")}\r\n`;
+  return csvHeader() + rows.map((r) => `${r}\r\n`).join("");
 }
 
 /** The whole CSV at once (tests and the bench; the API renders it paced). */

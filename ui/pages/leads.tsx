@@ -88,7 +88,7 @@ export function LeadsPage({ params }: PageProps) {
             <p class="muted">
               {page.leads.length} lead{page.leads.length === 1 ? "" : "s"},{" "}
               {page.leads.filter((l) => l.matched).length} matched to a shopper
-              {page.next && " (the first 1000: download for more)"}
+              {page.next && " (the first 1000 shown; the downloads hold every lead of the range)"}
             </p>
             <span>
               <a href={`/admin/api/leads.csv${q}`} download>
