@@ -191,6 +191,63 @@ describe("the Web SDK", () => {
     await context.close();
   });
 
+  test("an instance ID lasts for the visit: it survives a page load, is cleared by null, and ends with the visit", async () => {
+    const chat = `chat-${crypto.randomUUID()}`;
+    const track = (label: string) =>
+      `trackd('track', { action: 'view', object: 'page', vendor: 'Website', product: 'SRP', label: '${label}' });`;
+    const { context, page } = await open(
+      `trackd('setInstanceId', '${chat}'); ${track("chat page")}`,
+      50,
+    );
+    const flushed = () =>
+      page.evaluate(() => (window as unknown as { trackd: (c: string) => void }).trackd("flush"));
+    await flushed();
+    // The finance page, later in the same visit: its events still carry the chat's ID.
+    await page.goto(`${site.url}page?script=${encodeURIComponent(track("finance page"))}&flush=50`);
+    await page.waitForFunction(
+      () => (window as unknown as { trackd?: { loaded?: boolean } }).trackd?.loaded === true,
+    );
+    await flushed();
+    await waitFor(
+      "both pages under the chat's ID",
+      async () => (await eventsWith(chat)).length === 2,
+    );
+    expect((await eventsWith(chat)).map((e) => (e as { label?: string }).label).sort()).toEqual([
+      "chat page",
+      "finance page",
+    ]);
+    // Cleared: the next event has the visit ID again.
+    await page.evaluate(
+      (script) => new Function(script)(),
+      `trackd('setInstanceId', null); ${track("after clearing")}; trackd('flush');`,
+    );
+    await waitFor("the event after clearing", async () =>
+      (await eventsOf("accountId=1001&limit=500")).some((e) => e.label === "after clearing"),
+    );
+    const after = (await eventsOf("accountId=1001&limit=500")).find(
+      (e) => e.label === "after clearing",
+    )!;
+    expect(after.instanceId).toBe(after.properties.visitId as string);
+    // A new visit (arriving from another site) starts without it.
+    await page.evaluate(`trackd('setInstanceId', '${chat}')`);
+    await page.goto(`${site.url}page?script=${encodeURIComponent(track("new visit"))}&flush=50`, {
+      referer: "https://www.google.com/",
+    });
+    await page.waitForFunction(
+      () => (window as unknown as { trackd?: { loaded?: boolean } }).trackd?.loaded === true,
+    );
+    await flushed();
+    await waitFor("the new visit's event", async () =>
+      (await eventsOf("accountId=1001&limit=500")).some((e) => e.label === "new visit"),
+    );
+    const fresh = (await eventsOf("accountId=1001&limit=500")).find(
+      (e) => e.label === "new visit",
+    )!;
+    expect(fresh.instanceId).not.toBe(chat);
+    expect(fresh.instanceId).toBe(fresh.properties.visitId as string);
+    await context.close();
+  });
+
   test("the README's snippet, as written, stores its page view, with the visit ID as its instance ID", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

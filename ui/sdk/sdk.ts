@@ -18,6 +18,8 @@ type Config = {
   countryCode?: string;
 };
 type Identity = { userId?: string; emailSha256?: string; phoneSha256?: string };
+/** A visit as kept in localStorage: across the site's pages, until it ends. */
+type Visit = { id: string; last: number; instanceId?: string };
 /** Sent as ?sdk= on every request: trackd marks these events as browser events. */
 const SDK = "web-0.2.0";
 
@@ -190,13 +192,15 @@ export function trackdSdk(w: Window): void {
   if (api.trackd?.loaded) return;
 
   let config: Config | null = null;
-  let instanceId: string | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let sending = false;
 
-  /** A visit ends after 30 idle minutes, or when the shopper arrives from another site. */
-  const visitId = (now: number): string => {
-    let visit = store.get<{ id: string; last: number }>("visit");
+  /**
+   * The current visit, touched now. A visit ends after 30 idle minutes, or when the shopper
+   * arrives from another site; the instance ID set during it (setInstanceId) ends with it.
+   */
+  const currentVisit = (now: number): Visit => {
+    let visit = store.get<Visit>("visit");
     let external = false;
     try {
       external = !!w.document.referrer && new URL(w.document.referrer).host !== w.location.host;
@@ -208,7 +212,7 @@ export function trackdSdk(w: Window): void {
     visitChecked = true; // an external referrer starts a visit once per page, not per event
     visit.last = now;
     store.set("visit", visit);
-    return visit.id;
+    return visit;
   };
   let visitChecked = false;
 
@@ -280,13 +284,14 @@ export function trackdSdk(w: Window): void {
     track(arg) {
       const fields = { ...(arg as Fields) };
       const now = Date.now();
+      const visit = currentVisit(now);
       const event: Fields = {
         ...(store.get<Identity>("identity") ?? {}),
         ...fields,
         eventId: uuid(),
         timestamp: now,
         deviceId: deviceIdOf(store, uuid),
-        visitId: visitId(now),
+        visitId: visit.id,
         pageUrl: w.location.href,
         ...(w.document.referrer ? { referrer: w.document.referrer } : {}),
         ...metaCookies(w.document),
@@ -298,7 +303,7 @@ export function trackdSdk(w: Window): void {
         event.instance_id === undefined &&
         event.instanceID === undefined
       )
-        event.instanceId = instanceId ?? event.visitId;
+        event.instanceId = visit.instanceId ?? visit.id;
       const q = queue();
       q.push(event);
       saveQueue(q);
@@ -321,7 +326,10 @@ export function trackdSdk(w: Window): void {
       store.set("identity", identity);
     },
     setInstanceId(arg) {
-      instanceId = arg === null || arg === undefined ? null : String(arg);
+      const visit = currentVisit(Date.now());
+      if (arg === null || arg === undefined) delete visit.instanceId;
+      else visit.instanceId = String(arg);
+      store.set("visit", visit);
     },
     flush() {
       void flush();
