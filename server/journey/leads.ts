@@ -19,6 +19,8 @@ export interface Touch {
   referrer: string | null;
   utm: Utm;
   clickIds: ClickIds;
+  /** The visit came from the site itself (Visit.internal): a touch only when no other is. */
+  internal: boolean;
 }
 
 /**
@@ -65,11 +67,14 @@ const touch = (v: Visit): Touch => ({
   referrer: v.referrer,
   utm: v.utm,
   clickIds: v.clickIds,
+  internal: v.internal,
 });
 
 /** Sums up the journey behind one lead. */
 export function summarizeLead(lead: TrackedEvent, journey: Journey): LeadSummary {
   const before = journey.visits.filter((v) => v.start <= lead.occurredAt);
+  // Arrivals: the visits not from the site itself, or all of them if that is every one.
+  const arrivals = before.some((v) => !v.internal) ? before.filter((v) => !v.internal) : before;
   return {
     lead,
     matched: before.length > 0,
@@ -78,8 +83,8 @@ export function summarizeLead(lead: TrackedEvent, journey: Journey): LeadSummary
     visitsBefore: before.length,
     firstVisitAt: journey.visits[0]?.start ?? null,
     lastVisitAt: journey.visits.at(-1)?.start ?? null,
-    firstTouch: before.length > 0 ? touch(before[0]!) : null,
-    lastTouch: before.length > 0 ? touch(before.at(-1)!) : null,
+    firstTouch: arrivals.length > 0 ? touch(arrivals[0]!) : null,
+    lastTouch: arrivals.length > 0 ? touch(arrivals.at(-1)!) : null,
     truncated: journey.truncated,
   };
 }

@@ -55,6 +55,12 @@ export interface Visit {
   referrer: string | null;
   utm: Utm;
   clickIds: ClickIds;
+  /**
+   * The referrer is the site itself (same host as the landing page): the shopper was already
+   * on the site (a visit that timed out, or site data cleared mid-visit), not brought by a
+   * campaign. Leads take their touches from the other visits when there are any (leads.ts).
+   */
+  internal: boolean;
   events: TrackedEvent[];
 }
 
@@ -121,19 +127,31 @@ export function groupVisits(events: TrackedEvent[]): Visit[] {
       continue;
     }
     const landingPage = text(event.properties.pageUrl);
+    const referrer = text(event.properties.referrer);
     visits.set(visitId, {
       visitId,
       deviceId: deviceOf(event) || null,
       start: event.occurredAt,
       end: event.occurredAt,
       landingPage,
-      referrer: text(event.properties.referrer),
+      referrer,
       utm: utmOf(landingPage),
       clickIds: cookiesInto(clickIdsOf(landingPage), event),
+      internal: sameHost(referrer, landingPage),
       events: [event],
     });
   }
   return [...visits.values()];
+}
+
+/** True if both are URLs on the same host. */
+function sameHost(a: string | null, b: string | null): boolean {
+  if (!a || !b) return false;
+  try {
+    return new URL(a).host === new URL(b).host;
+  } catch {
+    return false;
+  }
 }
 
 /** Meta's cookies as the Web SDK sends them (`fbc`, `fbp`), kept from the first event that has them. */

@@ -185,7 +185,7 @@ function VisitCard({ visit, n, leadIds }: { visit: Visit; n: number; leadIds: Se
               {utm.campaign && <span class="chip">campaign: {utm.campaign}</span>}
             </span>
           ) : (
-            <span class="muted">none</span>
+            <span class="muted">{visit.internal ? "none: came from the site itself" : "none"}</span>
           )}
         </dd>
         {Object.keys(visit.clickIds).length > 0 && (

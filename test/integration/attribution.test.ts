@@ -1,8 +1,9 @@
 /**
- * Identity hygiene: placeholder identifiers never join two shoppers, a device two shoppers
- * logged in on (a showroom tablet) does not join them, and a shopper's own second device
- * still joins. Events are posted as the Web SDK and vendors' servers send them, with UUID
- * account, device and instance IDs.
+ * Attribution's inputs: placeholder identifiers never join two shoppers, a device two shoppers
+ * logged in on (a showroom tablet) does not join them while a shopper's own second device
+ * still does; every unmatched lead says why; a visit from the site itself is not a touch.
+ * Events are posted as the Web SDK and vendors' servers send them, with UUID account, device
+ * and instance IDs.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
@@ -90,7 +91,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-describe("identity hygiene", () => {
+describe("attribution: identities, reasons, touches", () => {
   test("the built-in placeholders are junk in any case and spacing; real values are not", () => {
     for (const v of ["null", " NULL ", "undefined", "Anonymous", "0", "-1", "[object Object]"])
       expect([v, isJunkIdentifier("user", v)]).toEqual([v, true]);
@@ -237,5 +238,45 @@ describe("identity hygiene", () => {
     const [header, ...rows] = csv.trim().split("\r\n");
     const at = header!.split(",").indexOf("unmatched_reason");
     expect(rows.find((r) => r.startsWith(visitsAfter))!.split(",")[at]).toBe("visits_after_lead");
+  });
+
+  test("a visit whose referrer is the site itself is internal: not the lead's touch while a real arrival is", async () => {
+    const [device, chat] = [randomUUID(), randomUUID()];
+    await visit(device, "spring-sale", {}, chat);
+    // Site data cleared mid-visit: a new visit that "arrives" from the site's own search page.
+    const visitId = randomUUID();
+    const res = await t.app.handle(
+      new Request(`${BASE}/collect/${ACCOUNT}/1/events?sdk=web-0.2.0`, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: JSON.stringify([
+          {
+            action: "view",
+            object: "page",
+            vendor: "Dealer Site",
+            product: "Web SDK",
+            instance_id: chat,
+            deviceId: device,
+            visitId,
+            pageUrl: "https://dealer.example/finance",
+            referrer: "https://dealer.example/search?q=f-150",
+          },
+        ]),
+      }),
+    );
+    expect(res.status).toBe(200);
+    const leadId = await lead(chat);
+    const journey = await journeyOf(leadId);
+    expect(journey.visits.map((v) => [v.utm.campaign ?? null, v.internal])).toEqual([
+      ["spring-sale", false],
+      [null, true],
+    ]);
+    const page = (await (
+      await t.admin(`/leads?accountId=${ACCOUNT}&limit=10000`)
+    ).json()) as LeadPage;
+    const summary = page.leads.find((l) => l.lead.eventId === leadId)!;
+    expect(summary.visitsBefore).toBe(2);
+    expect(summary.firstTouch).toMatchObject({ utm: { campaign: "spring-sale" }, internal: false });
+    expect(summary.lastTouch).toMatchObject({ utm: { campaign: "spring-sale" }, internal: false });
   });
 });
