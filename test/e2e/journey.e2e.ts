@@ -297,6 +297,12 @@ describe("from a lead to the shopper", () => {
       // Shopper C's journey: every hostile value shown as text.
       await page.goto(`${trackd.url}/admin#/journey?accountId=${ACCOUNT}&instanceId=chat-C`);
       await page.getByText(`campaign: ${XSS}`).first().waitFor();
+      // The form follows the URL: it names C, and "Show journey" stays on C (not A's event).
+      expect(await page.getByLabel("Event ID or instance ID").inputValue()).toBe("chat-C");
+      await page.getByRole("button", { name: "Show journey" }).click();
+      await page.waitForFunction(() => location.hash.includes("instanceId=chat-C"));
+      await page.getByText(`campaign: ${XSS}`).first().waitFor();
+      expect(await page.getByText("campaign: spring-sale").count()).toBe(0);
       await page.locator("summary", { hasText: "How it was linked" }).click();
       await page.screenshot({
         path: join(artifacts, `journey-xss-${width}px.png`),

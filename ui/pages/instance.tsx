@@ -14,6 +14,8 @@ export function InstancePage({ params }: PageProps) {
   useEffect(() => {
     const a = params.get("accountId");
     const i = params.get("instanceId");
+    setAccountId(a ?? ""); // the form follows the URL (a link, back and forward)
+    setInstanceId(i ?? "");
     if (!a || !i) return;
     setError(null);
     api<{ events: TrackedEvent[] }>(

@@ -41,6 +41,9 @@ export function JourneyPage({ params }: PageProps) {
   const instanceId = params.get("instanceId");
 
   useEffect(() => {
+    // The form follows the URL (a link, back and forward): it shows what is displayed.
+    setAccountId(a ?? "");
+    setRef(eventId ?? instanceId ?? "");
     if (!a || (!eventId && !instanceId)) return;
     setError(null);
     setJourney(null);

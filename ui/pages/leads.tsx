@@ -38,6 +38,10 @@ export function LeadsPage({ params }: PageProps) {
   const q = query({ accountId: a, from: params.get("from"), to: params.get("to") });
 
   useEffect(() => {
+    // The form follows the URL (a link, back and forward): it shows what is displayed.
+    setAccountId(a ?? "");
+    setFrom(params.get("from") ?? day(Date.now() - 30 * 86_400_000));
+    setTo(params.get("to") ?? day(Date.now() + 86_400_000));
     if (!a) return;
     setError(null);
     api<LeadPage>(`/leads${q}`).then(setPage, (e) => setError((e as Error).message));
