@@ -169,6 +169,11 @@ export const LeadsSchema = Type.Object(
       default: ["lead"],
       description: "Server-side events with one of these objects are leads.",
     }),
+    notActions: Type.Array(Type.String({ minLength: 1 }), {
+      default: ["change"],
+      description:
+        "Events with one of these actions are never leads, whatever their object: a vendor's enrichment of a shopper or a lead (change lead) is not a second lead.",
+    }),
   },
   { additionalProperties: false, default: {} },
 );

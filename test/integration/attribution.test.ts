@@ -279,4 +279,36 @@ describe("attribution: identities, reasons, touches", () => {
     expect(summary.firstTouch).toMatchObject({ utm: { campaign: "spring-sale" }, internal: false });
     expect(summary.lastTouch).toMatchObject({ utm: { campaign: "spring-sale" }, internal: false });
   });
+
+  test("an enrichment (change shopper, change lead) is never a lead, and its identifiers join the journey", async () => {
+    const [device, chat] = [randomUUID(), randomUUID()];
+    const email = { emailSha256: sha256(`${randomUUID()}@example.com`) };
+    await visit(device, "spring-sale", {}, chat);
+    const leadId = await lead(chat);
+    // Later, on another device, the shopper is known by email only.
+    const laptop = randomUUID();
+    await visit(laptop, "retargeting", email);
+    for (const object of ["shopper", "lead"]) {
+      const res = await t.collect(
+        {
+          action: "change",
+          object,
+          vendor: "Chat Co",
+          product: "Chat",
+          instance_id: chat,
+          ...email,
+        },
+        { aid: ACCOUNT, tid: "1" },
+      );
+      expect(res.status).toBe(204);
+    }
+    const journey = await journeyOf(leadId);
+    expect(journey.leads.map((l) => l.eventId)).toEqual([leadId]);
+    expect([...journey.deviceIds].sort()).toEqual([device, laptop].sort());
+    const page = (await (
+      await t.admin(`/leads?accountId=${ACCOUNT}&limit=10000`)
+    ).json()) as LeadPage;
+    const mine = page.leads.filter((l) => l.lead.instanceId === chat);
+    expect(mine.map((l) => l.lead.eventId)).toEqual([leadId]);
+  });
 });
