@@ -222,18 +222,14 @@ function conflicts(
   if (!limits.oneIdentityPerDevice || link.kind !== "device") return false;
   const through = link.via?.kind;
   if (through !== "user" && through !== "email" && through !== "phone") return false;
-  for (const kind of ["user", "email"] as const) {
-    const known = identities[kind];
-    if (known.size === 0) continue;
-    for (const event of events) {
-      const pairs = linksOf(event);
-      for (let i = 0; i < pairs.length; i += 2)
-        if (
-          pairs[i] === kind &&
-          !known.has(pairs[i + 1]!) &&
-          !isJunkIdentifier(kind, pairs[i + 1]!)
-        )
-          return true;
+  for (const event of events) {
+    const pairs = linksOf(event);
+    for (let i = 0; i < pairs.length; i += 2) {
+      const kind = pairs[i];
+      if (kind !== "user" && kind !== "email") continue;
+      const known = identities[kind];
+      const value = pairs[i + 1]!;
+      if (known.size > 0 && !known.has(value) && !isJunkIdentifier(kind, value)) return true;
     }
   }
   return false;

@@ -16,22 +16,21 @@ import { BASE, createTestApp, type TestApp } from "../helpers/test-app.ts";
 const ACCOUNT = randomUUID();
 let t: TestApp;
 
-/** One visit of a device, as the Web SDK sends it: a page view with the campaign, then a vehicle. */
+/**
+ * One visit of a device, as the Web SDK sends it: a page view, then a vehicle. By default it
+ * lands from Google on a campaign link; `arrival` gives another landing page and referrer.
+ */
 async function visit(
   device: string,
   campaign: string,
   identity: Record<string, string>,
   instanceId = randomUUID(),
-): Promise<void> {
-  const visitId = randomUUID();
-  const pageUrl = `https://dealer.example/inventory?utm_source=google&utm_medium=cpc&utm_campaign=${campaign}`;
-  const common = {
-    deviceId: device,
-    visitId,
-    pageUrl,
+  arrival = {
+    pageUrl: `https://dealer.example/inventory?utm_source=google&utm_medium=cpc&utm_campaign=${campaign}`,
     referrer: "https://www.google.com/",
-    ...identity,
-  };
+  },
+): Promise<void> {
+  const common = { deviceId: device, visitId: randomUUID(), ...arrival, ...identity };
   const events = [
     {
       action: "view",
@@ -61,8 +60,11 @@ async function visit(
   expect(res.status).toBe(200);
 }
 
-/** A chat that became a lead, from the vendor's server, with the chat's instance ID. */
-async function lead(instanceId: string, identity: Record<string, string> = {}): Promise<string> {
+/**
+ * A chat that became a lead, from the vendor's server, with the chat's instance ID; `fields`
+ * add to it or replace its action and object (an enrichment: `change shopper`).
+ */
+async function lead(instanceId: string, fields: Record<string, string> = {}): Promise<string> {
   const res = await t.collect(
     {
       action: "submit",
@@ -70,7 +72,7 @@ async function lead(instanceId: string, identity: Record<string, string> = {}): 
       vendor: "Chat Co",
       product: "Chat",
       instance_id: instanceId,
-      ...identity,
+      ...fields,
     },
     { aid: ACCOUNT, tid: "1" },
   );
@@ -244,27 +246,10 @@ describe("attribution: identities, reasons, touches", () => {
     const [device, chat] = [randomUUID(), randomUUID()];
     await visit(device, "spring-sale", {}, chat);
     // Site data cleared mid-visit: a new visit that "arrives" from the site's own search page.
-    const visitId = randomUUID();
-    const res = await t.app.handle(
-      new Request(`${BASE}/collect/${ACCOUNT}/1/events?sdk=web-0.2.0`, {
-        method: "POST",
-        headers: { "content-type": "text/plain" },
-        body: JSON.stringify([
-          {
-            action: "view",
-            object: "page",
-            vendor: "Dealer Site",
-            product: "Web SDK",
-            instance_id: chat,
-            deviceId: device,
-            visitId,
-            pageUrl: "https://dealer.example/finance",
-            referrer: "https://dealer.example/search?q=f-150",
-          },
-        ]),
-      }),
-    );
-    expect(res.status).toBe(200);
+    await visit(device, "", {}, chat, {
+      pageUrl: "https://dealer.example/finance",
+      referrer: "https://dealer.example/search?q=f-150",
+    });
     const leadId = await lead(chat);
     const journey = await journeyOf(leadId);
     expect(journey.visits.map((v) => [v.utm.campaign ?? null, v.internal])).toEqual([
@@ -288,20 +273,8 @@ describe("attribution: identities, reasons, touches", () => {
     // Later, on another device, the shopper is known by email only.
     const laptop = randomUUID();
     await visit(laptop, "retargeting", email);
-    for (const object of ["shopper", "lead"]) {
-      const res = await t.collect(
-        {
-          action: "change",
-          object,
-          vendor: "Chat Co",
-          product: "Chat",
-          instance_id: chat,
-          ...email,
-        },
-        { aid: ACCOUNT, tid: "1" },
-      );
-      expect(res.status).toBe(204);
-    }
+    for (const object of ["shopper", "lead"])
+      await lead(chat, { action: "change", object, ...email });
     const journey = await journeyOf(leadId);
     expect(journey.leads.map((l) => l.eventId)).toEqual([leadId]);
     expect([...journey.deviceIds].sort()).toEqual([device, laptop].sort());

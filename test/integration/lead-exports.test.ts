@@ -23,7 +23,7 @@ beforeAll(async () => {
       vendor: "CallTrack",
       product: "Calls",
       instance_id: `call-${randomUUID()}`,
-      label: `Caller ${i + j}, "quoted", =1+1`,
+      label: `Caller ${i + j} «Zoë» 🚗, "quoted", =1+1`,
     }));
     const res = await t.app.handle(
       new Request(`${BASE}/collect/${ACCOUNT}/1/events`, {
