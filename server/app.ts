@@ -195,6 +195,7 @@ export function createApp(
           reader: deps.store.events,
           journey: deps.config.journey,
           leads: deps.config.leads,
+          attribution: deps.config.attribution,
           queryTimeoutMs,
           now,
         }),

@@ -82,6 +82,7 @@ export async function start(runtime: Runtime): Promise<void> {
   );
   const retention = new Retention(store, {
     retentionMs: config.retentionSeconds * 1000,
+    lookbackMs: config.attribution.lookbackDays * 86_400_000,
     capBytes: config.storageMaxBytes,
     minFreeBytes: config.storageMinFreeBytes,
     dataDir,

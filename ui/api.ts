@@ -9,6 +9,8 @@ import type { Suggestion } from "../server/registry/suggest.ts";
 import type { Journey, LinkStep } from "../server/journey/journey.ts";
 import type { LeadPage, LeadSummary, Touch } from "../server/journey/leads.ts";
 import type { Visit } from "../server/journey/visits.ts";
+import type { AttributionAnswer } from "../server/journey/attribution.ts";
+import type { RememberedEvent } from "../server/store/visit-memory.ts";
 
 import type { CheckResult, Overview, UnregisteredPair } from "../server/http/admin.model.ts";
 
@@ -19,6 +21,8 @@ export type {
   LeadSummary,
   Touch,
   Visit,
+  RememberedEvent,
+  AttributionAnswer,
   CheckResult,
   Overview,
   UnregisteredPair,

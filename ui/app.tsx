@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.ts";
 import { parseHash } from "./routing.ts";
+import { AttributionPage } from "./pages/attribution.tsx";
 import { CheckPage } from "./pages/check.tsx";
 import { EventsPage } from "./pages/events.tsx";
 import { InstancePage } from "./pages/instance.tsx";
@@ -19,6 +20,7 @@ const PAGES = [
   { path: "instance", label: "Instance", Page: InstancePage },
   { path: "journey", label: "Journey", Page: JourneyPage },
   { path: "leads", label: "Leads", Page: LeadsPage },
+  { path: "attribution", label: "Attribution", Page: AttributionPage },
   { path: "rejects", label: "Rejected", Page: RejectsPage },
   { path: "registry", label: "Registry", Page: RegistryPage },
 ] as const;

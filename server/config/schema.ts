@@ -178,6 +178,20 @@ export const LeadsSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** How long visits count toward a lead (leads.ts), kept in the long memory (visit-memory.ts). */
+export const AttributionSchema = Type.Object(
+  {
+    lookbackDays: Type.Integer({
+      minimum: 1,
+      maximum: 365,
+      default: 90,
+      description:
+        "A visit counts toward a lead that came at most this many days after it began; a summary of each visit is kept this long after retention deletes its raw events.",
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 const Bucket = (what: string) =>
   Type.Object(
     {
@@ -292,6 +306,7 @@ export const ConfigSchema = Type.Object(
     registry: RegistrySchema,
     journey: JourneySchema,
     leads: LeadsSchema,
+    attribution: AttributionSchema,
     sinks: Type.Array(SinkConfigSchema, {
       default: [{ kind: "file", name: "files" }],
       description: "Where events are delivered; by default NDJSON files in <dataDir>/events.",
@@ -327,3 +342,4 @@ export type Limits = Static<typeof LimitsSchema>;
 export type RegistryConfig = Static<typeof RegistrySchema>;
 export type JourneyLimits = Static<typeof JourneySchema>;
 export type LeadRule = Static<typeof LeadsSchema>;
+export type AttributionConfig = Static<typeof AttributionSchema>;

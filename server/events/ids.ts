@@ -101,11 +101,6 @@ export function uuidv7(now: number = Date.now()): string {
   return generator.next(now);
 }
 
-/** Makes every later uuidv7() sort after `id` (the newest stored event ID), whatever the clock says. */
-export function seedUuidv7(id: string): void {
-  generator.seed(id);
-}
-
 /** The creation time (ms since the epoch) encoded in a UUIDv7. */
 export function uuidv7Time(id: string): number {
   return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);

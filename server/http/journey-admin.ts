@@ -5,12 +5,19 @@
  */
 import { Type as t } from "@sinclair/typebox";
 import { Elysia } from "elysia";
-import type { JourneyLimits, LeadRule } from "../config/schema.ts";
+import type { AttributionConfig, JourneyLimits, LeadRule } from "../config/schema.ts";
 import { errorResponse, type ErrorDetail } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
-import { findJourneyPaced, type JourneyReader, type JourneySeed } from "../journey/journey.ts";
+import type { TrackedEvent } from "../events/event.model.ts";
+import {
+  findJourneyPaced,
+  type Journey,
+  type JourneyReader,
+  type JourneySeed,
+} from "../journey/journey.ts";
 import { leadRule } from "../journey/lead-rule.ts";
-import { listLeads, type LeadSummary } from "../journey/leads.ts";
+import { listLeads, summarizeLead, type LeadSummary } from "../journey/leads.ts";
+import { creditLead, MODELS, sumCredits, type Model } from "../journey/attribution.ts";
 import { timeKey } from "../store/event-store.ts";
 import { json, jsonText } from "./json.ts";
 import { csvHeader, leadCsvRow, renderPaced } from "./lead-export.ts";
@@ -22,6 +29,7 @@ export interface JourneyAdminDeps {
   reader: JourneyReader;
   journey: JourneyLimits;
   leads: LeadRule;
+  attribution: AttributionConfig;
   /** How long one leads query may run (admin.queryTimeoutSeconds). */
   queryTimeoutMs: number;
   now: () => number;
@@ -39,6 +47,16 @@ const LeadsQuery = t.Object({
   to: t.Optional(t.String({ maxLength: 64 })),
   after: t.Optional(t.String({ maxLength: 64 })),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+  /** What from and to are about: when the lead arrived (default) or when it happened. */
+  by: t.Optional(t.Union([t.Literal("received"), t.Literal("occurred")])),
+});
+
+const AttributionQuery = t.Object({
+  accountId: t.String({ minLength: 1, maxLength: 64 }),
+  from: t.Optional(t.String({ maxLength: 64 })),
+  to: t.Optional(t.String({ maxLength: 64 })),
+  by: t.Optional(t.Union([t.Literal("received"), t.Literal("occurred")])),
+  model: t.Optional(t.Union(MODELS.map((m) => t.Literal(m)))),
 });
 
 /** A page of leads as the API answers it (before rendering). */
@@ -46,6 +64,7 @@ interface LeadsPage {
   accountId: string;
   from: string;
   to: string;
+  by: "received" | "occurred";
   leads: LeadSummary[];
   next: string | null;
 }
@@ -74,13 +93,13 @@ const badAccount = (raw: string) =>
     },
   ]);
 
-/** The time range of a leads query: [from, to), by default the 30 days up to `now`. */
+/** The time range of a leads query: [from, to), by default the 30 days up to `now` (included). */
 function leadsRange(
   q: { from?: string; to?: string },
   now: number,
 ): { from: number; to: number } | ErrorDetail[] {
   const problems: ErrorDetail[] = [];
-  const to = q.to !== undefined ? parseTime(q.to) : now;
+  const to = q.to !== undefined ? parseTime(q.to) : now + 1;
   const from =
     q.from !== undefined
       ? parseTime(q.from)
@@ -104,32 +123,48 @@ function leadsRange(
 
 export function journeyAdminRoutes(deps: JourneyAdminDeps) {
   const isLead = leadRule(deps.leads);
+  const lookbackMs = deps.attribution.lookbackDays * DAY_MS;
 
-  const leadsOf = async (q: typeof LeadsQuery.static, budget: ScanBudget) => {
+  /** The leads of a query, each summed up by `summarize`; or the query's refusal. */
+  const eachLead = async <T>(
+    q: typeof LeadsQuery.static,
+    budget: ScanBudget,
+    summarize: (lead: TrackedEvent, journey: Journey) => T,
+  ) => {
     const accountId = parsePathId(q.accountId);
     if (accountId === null) return badAccount(q.accountId);
     const r = leadsRange(q, deps.now());
     if (Array.isArray(r)) return errorResponse("invalid_request", r);
+    // By when they happened: a lead arrives at most a day before it happened (events/time.ts)
+    // and any time after (an import of history), so every lead since then is read and sifted.
+    const occurred = q.by === "occurred";
     const page = await listLeads(
       deps.reader,
       {
         accountId,
-        fromKey: timeKey(r.from),
-        toKey: timeKey(r.to),
+        fromKey: timeKey(occurred ? r.from - DAY_MS : r.from),
+        toKey: occurred ? timeKey(LATEST_MS) : timeKey(r.to),
+        ...(occurred
+          ? { occurred: { from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() } }
+          : {}),
         after: q.after?.toLowerCase(),
         limit: q.limit ?? 1000,
       },
       deps.journey,
       isLead,
       budget,
+      summarize,
     );
     return {
       accountId,
       from: new Date(r.from).toISOString(),
       to: new Date(r.to).toISOString(),
+      by: occurred ? ("occurred" as const) : ("received" as const),
       ...page,
     };
   };
+  const leadsOf = (q: typeof LeadsQuery.static, budget: ScanBudget) =>
+    eachLead(q, budget, (lead, journey) => summarizeLead(lead, journey, lookbackMs));
   /**
    * The leads page in one format (rendered lead by lead, paced like the scan: 10,000 leads
    * are megabytes of text), or the query's refusal, or why it stopped.
@@ -186,6 +221,30 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
       });
 
   return new Elysia({ name: "journey-admin" })
+    .get(
+      "/attribution",
+      withQuery(AttributionQuery, (query, { request }) =>
+        scanned(request, deps.queryTimeoutMs, async (budget) => {
+          const model: Model = query.model ?? "last_non_direct";
+          const read = await eachLead(
+            { ...query, limit: Number.MAX_SAFE_INTEGER },
+            budget,
+            (lead, journey) => creditLead(lead, journey, lookbackMs, model),
+          );
+          if (read instanceof Response) return read;
+          const { leads, ...range } = read;
+          return json({
+            accountId: range.accountId,
+            from: range.from,
+            to: range.to,
+            by: range.by,
+            model,
+            lookbackDays: deps.attribution.lookbackDays,
+            ...sumCredits(leads, range.by),
+          });
+        }),
+      ),
+    )
     .get(
       "/journey",
       withQuery(JourneyQuery, (query, { request }) =>

@@ -1,6 +1,6 @@
 /** Leads as CSV (a spreadsheet's view: one row per lead, its campaign in columns) and NDJSON (one summary per line). */
 import type { LeadSummary, Touch } from "../journey/leads.ts";
-import { CLICK_NETWORKS, CLICK_PARAMS } from "../journey/visits.ts";
+import { CLICK_NETWORKS, CLICK_PARAMS } from "../events/landing.ts";
 
 const touchColumns = (prefix: string) => [
   `${prefix}_at`,

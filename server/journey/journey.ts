@@ -12,15 +12,20 @@ import type { JourneyLimits } from "../config/schema.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { deviceInKey, linksOf, SERVER_EVENTS, type LinkKind } from "../events/links.ts";
 import { walkPaced, walkToEnd, type Walk } from "../store/scan-budget.ts";
-import type { LinkEntry, LinkIndex } from "../store/link-index.ts";
+import type { LinkIndex } from "../store/link-index.ts";
+import type { RememberedEvent, Trace, VisitMemory } from "../store/visit-memory.ts";
 import type { IsLead } from "./lead-rule.ts";
 import { isJunkIdentifier } from "./junk-identifiers.ts";
 import { byOccurrence, groupVisits, type Visit } from "./visits.ts";
 
-/** What the journey reads: stored events and the link index. */
+/**
+ * What the journey reads: stored events and the link index, and the long memory of what
+ * retention deleted (visit-memory.ts), whose traces it follows as it follows events.
+ */
 export interface JourneyReader {
   get(eventId: string): TrackedEvent | undefined;
   links: Pick<LinkIndex, "entries">;
+  memory: Pick<VisitMemory, "entries" | "trace">;
 }
 
 export type JourneySeed = { eventId: string } | { instanceId: string };
@@ -29,8 +34,12 @@ export type JourneySeed = { eventId: string } | { instanceId: string };
 export interface LinkStep {
   kind: LinkKind;
   value: string;
-  /** The event that carried it, and the identifier that event was reached by (null: the seed itself). */
-  via: { eventId: string; kind: LinkKind | "event"; value: string } | null;
+  /**
+   * The event that carried it, and the identifier that event was reached by (null: the seed
+   * itself). From the long memory: `visitId` is the remembered visit that carried it (its
+   * eventId is then ""), or eventId a remembered event outside any visit.
+   */
+  via: { eventId: string; visitId?: string; kind: LinkKind | "event"; value: string } | null;
   /**
    * Events found under it (a device's repeated user, email and phone count once a day: see
    * link-index.ts), and the distinct shoppers among them (devices, or the user, email or phone
@@ -53,8 +62,13 @@ export interface Journey {
   deviceIds: string[];
   identifiers: { kind: LinkKind; value: string }[];
   visits: Visit[];
-  /** Every matched event, oldest first. */
+  /** Every matched event still stored, oldest first. */
   events: TrackedEvent[];
+  /**
+   * Matched events outside any visit that retention deleted: what the long memory kept of
+   * them, oldest first. (Deleted events of visits are summed up in their Visit.)
+   */
+  remembered: RememberedEvent[];
   /** The leads among them (lead-rule.ts), oldest first. */
   leads: TrackedEvent[];
   /** True if a bound stopped the search: some identifier was not followed or events were left out. */
@@ -106,6 +120,7 @@ function* walkJourney(
   isLead: IsLead,
 ): Walk<Journey | null> {
   const events = new Map<string, TrackedEvent>();
+  const traces = new Map<string, Trace>();
   const devices = new Set<string>();
   const seen = new Set<string>();
   const queue: Pending[] = [];
@@ -120,27 +135,39 @@ function* walkJourney(
     seen.add(key);
     queue.push({ kind, value, via });
   };
-  /** Adds an event and queues the identifiers it carries; `by` is how it was reached. */
-  const add = (event: TrackedEvent, by: { kind: LinkKind | "event"; value: string }) => {
-    if (events.has(event.eventId)) return;
-    if (events.size >= limits.maxEvents) {
-      truncated = true;
-      return;
-    }
-    events.set(event.eventId, event);
-    const pairs = linksOf(event);
+  /** Queues the identifiers of an event or a trace (flat pairs); `via` says what carried them. */
+  const enqueueAll = (pairs: string[], via: NonNullable<Pending["via"]>) => {
     for (let i = 0; i < pairs.length; i += 2) {
       const kind = pairs[i]!;
+      const value = pairs[i + 1]!;
       if (kind === SERVER_EVENTS) continue;
-      if ((kind === "user" || kind === "email") && !isJunkIdentifier(kind, pairs[i + 1]!))
-        identities[kind].add(pairs[i + 1]!);
-      if (kind === "device") devices.add(pairs[i + 1]!);
-      enqueue(kind as LinkKind, pairs[i + 1]!, {
-        eventId: event.eventId,
-        kind: by.kind,
-        value: by.value,
-      });
+      if ((kind === "user" || kind === "email") && !isJunkIdentifier(kind, value))
+        identities[kind].add(value);
+      if (kind === "device") devices.add(value);
+      enqueue(kind as LinkKind, value, via);
     }
+  };
+  const full = () => {
+    if (events.size + traces.size < limits.maxEvents) return false;
+    truncated = true;
+    return true;
+  };
+  /** Adds an event and queues the identifiers it carries; `by` is how it was reached. */
+  const add = (event: TrackedEvent, by: { kind: LinkKind | "event"; value: string }) => {
+    if (events.has(event.eventId) || full()) return;
+    events.set(event.eventId, event);
+    enqueueAll(linksOf(event), { eventId: event.eventId, kind: by.kind, value: by.value });
+  };
+  /** Adds a trace of the long memory, as add() does an event. */
+  const addTrace = (trace: Trace, by: Pending) => {
+    if (traces.has(trace.id) || full()) return;
+    traces.set(trace.id, trace);
+    enqueueAll(trace.links, {
+      eventId: trace.event?.eventId ?? "",
+      ...(trace.visitId === null ? {} : { visitId: trace.visitId }),
+      kind: by.kind,
+      value: by.value,
+    });
   };
 
   if ("eventId" in seed) {
@@ -154,37 +181,42 @@ function* walkJourney(
       why.push(notFollowed(next, "junk"));
       continue;
     }
-    const step = yield* follow(reader, accountId, next, devices, limits);
-    if (step.step.followed && conflicts(next, step.events, identities, limits)) {
-      why.push(notFollowed(next, "conflicting_identity", step.step));
+    const found = yield* follow(reader, accountId, next, devices, limits);
+    if (found.step.followed && conflicts(next, found, identities, limits)) {
+      why.push(notFollowed(next, "conflicting_identity", found.step));
       truncated = true;
       continue;
     }
-    why.push(step.step);
-    if (!step.step.followed) {
+    why.push(found.step);
+    if (!found.step.followed) {
       truncated = true;
       continue;
     }
-    if (step.cut) truncated = true;
-    for (const event of step.events) add(event, next);
+    if (found.cut) truncated = true;
+    for (const event of found.events) add(event, next);
+    for (const trace of found.traces) addTrace(trace, next);
   }
 
   const all = [...events.values()].sort(byOccurrence);
+  const kept = [...traces.values()];
   const identifiers: Journey["identifiers"] = [];
   for (const { kind, value } of why) if (kind !== "device") identifiers.push({ kind, value });
+  const deviceIds = new Set<string>();
+  for (const t of kept) if (t.deviceId !== null) deviceIds.add(t.deviceId);
+  for (const e of all) {
+    const device = e.properties.deviceId;
+    if (typeof device === "string" && device !== "") deviceIds.add(device);
+  }
   return {
     accountId,
     seed,
-    deviceIds: [
-      ...new Set(
-        all
-          .map((e) => e.properties.deviceId)
-          .filter((d): d is string => typeof d === "string" && d !== ""),
-      ),
-    ],
+    deviceIds: [...deviceIds],
     identifiers,
-    visits: groupVisits(all),
+    visits: groupVisits(all, kept),
     events: all,
+    remembered: kept
+      .flatMap((t) => (t.event ? [t.event] : []))
+      .sort((a, b) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0)),
     leads: all.filter(isLead),
     truncated,
     why,
@@ -215,15 +247,14 @@ function notFollowed(
  */
 function conflicts(
   link: Pending,
-  events: TrackedEvent[],
+  found: { events: TrackedEvent[]; traces: Trace[] },
   identities: { user: Set<string>; email: Set<string> },
   limits: JourneyLimits,
 ): boolean {
   if (!limits.oneIdentityPerDevice || link.kind !== "device") return false;
   const through = link.via?.kind;
   if (through !== "user" && through !== "email" && through !== "phone") return false;
-  for (const event of events) {
-    const pairs = linksOf(event);
+  const carries = (pairs: string[]) => {
     for (let i = 0; i < pairs.length; i += 2) {
       const kind = pairs[i];
       if (kind !== "user" && kind !== "email") continue;
@@ -231,54 +262,86 @@ function conflicts(
       const value = pairs[i + 1]!;
       if (known.size > 0 && !known.has(value) && !isJunkIdentifier(kind, value)) return true;
     }
-  }
-  return false;
+    return false;
+  };
+  return (
+    found.events.some((e) => carries(linksOf(e))) || found.traces.some((t) => carries(t.links))
+  );
 }
 
-/** Reads one identifier's events and decides whether to follow it. */
+/**
+ * Reads one identifier's events, then its traces in the long memory (together within the
+ * bound on events), and decides whether to follow it.
+ */
 function* follow(
   reader: JourneyReader,
   accountId: string,
   link: Pending,
   known: Set<string>,
   limits: JourneyLimits,
-): Walk<{ step: LinkStep; events: TrackedEvent[]; cut: boolean }> {
-  const entries: LinkEntry[] = [];
+): Walk<{ step: LinkStep; events: TrackedEvent[]; traces: Trace[]; cut: boolean }> {
+  const max = limits.maxEventsPerIdentifier;
+  const eventIds: string[] = [];
+  const traceIds: string[] = [];
   const shoppers = new Set<string>();
   let newDevices = 0;
-  for (const e of reader.links.entries(accountId, link.kind, link.value, {
-    limit: limits.maxEventsPerIdentifier + 1,
-  })) {
-    entries.push(e);
-    if (entries.length % PACE_EVERY === 0) yield;
-    if (e.shopper === "" || shoppers.has(e.shopper)) continue;
-    shoppers.add(e.shopper);
+  let shared = false;
+  /** Counts one entry's shopper; false once the identifier is known to be shared. */
+  const count = (shopper: string): boolean => {
+    if (shopper === "" || shoppers.has(shopper)) return true;
+    shoppers.add(shopper);
     // Known to be shared: reading the rest (up to a thousand entries) would change nothing.
-    if (link.kind !== "device" && shoppers.size > limits.maxDevicesPerIdentifier) break;
-    const device = deviceInKey(e.shopper);
+    if (link.kind !== "device" && shoppers.size > limits.maxDevicesPerIdentifier) {
+      shared = true;
+      return false;
+    }
+    const device = deviceInKey(shopper);
     if (device !== null && !known.has(device)) newDevices++;
+    return true;
+  };
+  for (const e of reader.links.entries(accountId, link.kind, link.value, { limit: max + 1 })) {
+    eventIds.push(e.eventId);
+    if (eventIds.length % PACE_EVERY === 0) yield;
+    if (!count(e.shopper)) break;
   }
+  if (!shared && eventIds.length <= max)
+    for (const t of reader.memory.entries(
+      accountId,
+      link.kind,
+      link.value,
+      max + 1 - eventIds.length,
+    )) {
+      traceIds.push(t.id);
+      if (traceIds.length % PACE_EVERY === 0) yield;
+      if (!count(t.shopper)) break;
+    }
+  const read = eventIds.length + traceIds.length;
   const step: LinkStep = {
     kind: link.kind,
     value: link.value,
     via: link.via,
-    events: entries.length,
+    events: read,
     shoppers: shoppers.size,
     followed: false,
   };
-  const tooMany = entries.length > limits.maxEventsPerIdentifier;
+  const tooMany = read > max;
   // A device is one shopper by construction: it is never "shared", only cut at the event bound.
-  if (link.kind !== "device" && shoppers.size > limits.maxDevicesPerIdentifier)
-    step.reason = "shared";
+  if (shared) step.reason = "shared";
   else if (link.kind !== "device" && tooMany) step.reason = "too_many_events";
   else if (known.size + newDevices > limits.maxDevices) step.reason = "too_many_devices";
-  if (step.reason) return { step, events: [], cut: true };
+  if (step.reason) return { step, events: [], traces: [], cut: true };
   step.followed = true;
   const events: TrackedEvent[] = [];
-  for (const { eventId } of tooMany ? entries.slice(0, limits.maxEventsPerIdentifier) : entries) {
+  for (const eventId of eventIds.slice(0, max)) {
     const event = reader.get(eventId);
     if (event) events.push(event);
     if (events.length % PACE_EVERY === 0) yield;
   }
-  return { step, events, cut: tooMany };
+  const traces: Trace[] = [];
+  for (const id of traceIds.slice(0, Math.max(0, max - eventIds.length))) {
+    const trace = reader.memory.trace(accountId, id);
+    if (trace) traces.push(trace);
+    if (traces.length % PACE_EVERY === 0) yield;
+  }
+  return { step, events, traces, cut: tooMany };
 }

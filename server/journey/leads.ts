@@ -27,18 +27,25 @@ export interface Touch {
  * Why a lead has no visit before it: `never_seen`, nothing else carries its identifiers;
  * `only_shared`, what it shares with other events was not followed (shared, a placeholder, a
  * bound: the journey's `why` says which); `no_visits`, it joined only events outside any visit
- * (other calls and leads); `visits_after_lead`, its shopper's visits all began after it.
+ * (other calls and leads); `visits_after_lead`, its shopper's visits all began after it;
+ * `outside_lookback`, its shopper's visits before it all began more than
+ * `attribution.lookbackDays` before it.
  */
-export type UnmatchedReason = "never_seen" | "only_shared" | "no_visits" | "visits_after_lead";
+export type UnmatchedReason =
+  | "never_seen"
+  | "only_shared"
+  | "no_visits"
+  | "visits_after_lead"
+  | "outside_lookback";
 
 export interface LeadSummary {
   lead: TrackedEvent;
-  /** A visit began before the lead: it has a first and last touch. */
+  /** A visit began before the lead, within the lookback: it has a first and last touch. */
   matched: boolean;
   /** Why not, when not matched; null when matched. */
   unmatchedReason: UnmatchedReason | null;
   devices: number;
-  /** Visits that began before the lead. */
+  /** Visits that began before the lead, within the lookback. */
   visitsBefore: number;
   firstVisitAt: string | null;
   lastVisitAt: string | null;
@@ -52,6 +59,8 @@ export interface LeadPage {
   accountId: string;
   from: string;
   to: string;
+  /** What from and to are about: when the leads arrived, or when they happened. */
+  by: "received" | "occurred";
   leads: LeadSummary[];
   /** Pass as `after` for the next page, or null when this page reached `to`. */
   next: string | null;
@@ -70,15 +79,33 @@ const touch = (v: Visit): Touch => ({
   internal: v.internal,
 });
 
-/** Sums up the journey behind one lead. */
-export function summarizeLead(lead: TrackedEvent, journey: Journey): LeadSummary {
-  const before = journey.visits.filter((v) => v.start <= lead.occurredAt);
-  // Arrivals: the visits not from the site itself, or all of them if that is every one.
-  const arrivals = before.some((v) => !v.internal) ? before.filter((v) => !v.internal) : before;
+/** The start of the lookback before a lead: visits that began earlier do not count toward it. */
+const lookbackStart = (lead: TrackedEvent, lookbackMs: number) =>
+  new Date(Date.parse(lead.occurredAt) - lookbackMs).toISOString();
+
+/**
+ * A lead's touches: the visits that began before it, at most `lookbackMs` before, oldest
+ * first; of those, the ones not from the site itself (Visit.internal) if there are any.
+ */
+export function touchesOf(lead: TrackedEvent, journey: Journey, lookbackMs: number): Visit[] {
+  const since = lookbackStart(lead, lookbackMs);
+  const before = journey.visits.filter((v) => v.start <= lead.occurredAt && v.start >= since);
+  return before.some((v) => !v.internal) ? before.filter((v) => !v.internal) : before;
+}
+
+/** Sums up the journey behind one lead; visits count if they began at most `lookbackMs` before it. */
+export function summarizeLead(
+  lead: TrackedEvent,
+  journey: Journey,
+  lookbackMs: number,
+): LeadSummary {
+  const since = lookbackStart(lead, lookbackMs);
+  const before = journey.visits.filter((v) => v.start <= lead.occurredAt && v.start >= since);
+  const arrivals = touchesOf(lead, journey, lookbackMs);
   return {
     lead,
     matched: before.length > 0,
-    unmatchedReason: before.length > 0 ? null : unmatchedReason(journey),
+    unmatchedReason: before.length > 0 ? null : unmatchedReason(journey, since),
     devices: journey.deviceIds.length,
     visitsBefore: before.length,
     firstVisitAt: journey.visits[0]?.start ?? null,
@@ -89,9 +116,10 @@ export function summarizeLead(lead: TrackedEvent, journey: Journey): LeadSummary
   };
 }
 
-function unmatchedReason(journey: Journey): UnmatchedReason {
+function unmatchedReason(journey: Journey, since: string): UnmatchedReason {
+  if (journey.visits.some((v) => v.start < since)) return "outside_lookback";
   if (journey.visits.length > 0) return "visits_after_lead";
-  if (journey.events.length > 1) return "no_visits";
+  if (journey.events.length + journey.remembered.length > 1) return "no_visits";
   return journey.why.some((step) => !step.followed) ? "only_shared" : "never_seen";
 }
 
@@ -102,14 +130,24 @@ function unmatchedReason(journey: Journey): UnmatchedReason {
  * take seconds, and ingest must not wait for them: the scan is paced by `budget` (it yields
  * every few milliseconds, and throws ScanStopped when its client goes or its time is up).
  */
-export async function listLeads(
+export async function listLeads<T>(
   reader: JourneyReader,
-  query: { accountId: string; fromKey: string; toKey: string; after?: string; limit: number },
+  query: {
+    accountId: string;
+    fromKey: string;
+    toKey: string;
+    /** Only leads that happened in [from, to) (ISO times), whenever they arrived. */
+    occurred?: { from: string; to: string };
+    after?: string;
+    limit: number;
+  },
   limits: JourneyLimits,
   isLead: IsLead,
   budget: ScanBudget,
-): Promise<{ leads: LeadSummary[]; next: string | null }> {
-  const leads: LeadSummary[] = [];
+  summarize: (lead: TrackedEvent, journey: Journey) => T,
+): Promise<{ leads: T[]; next: string | null }> {
+  const leads: T[] = [];
+  let last = "";
   const from = query.after && query.after > query.fromKey ? query.after : query.fromKey;
   // Read in batches, each starting where the last ended, so that no read spans a yield.
   for (let after = from, more = true; more; ) {
@@ -126,7 +164,9 @@ export async function listLeads(
       more = true;
       const event = reader.get(eventId);
       if (!event || !isLead(event)) continue;
-      if (leads.length === query.limit) return { leads, next: leads.at(-1)!.lead.eventId };
+      const at = event.occurredAt;
+      if (query.occurred && (at < query.occurred.from || at >= query.occurred.to)) continue;
+      if (leads.length === query.limit) return { leads, next: last };
       const journey = await findJourneyPaced(
         reader,
         event.accountId,
@@ -135,9 +175,11 @@ export async function listLeads(
         isLead,
         () => budget.pace(),
       );
-      leads.push(summarizeLead(event, journey!));
+      leads.push(summarize(event, journey!));
+      last = event.eventId;
       await budget.pace();
     }
+    await budget.pace(); // a batch of events that were not leads (or not in the range) too
   }
   return { leads, next: null };
 }

@@ -36,3 +36,7 @@ export const deadLettersDb = (root: RootDatabase): Database<DeadLetter, Uint8Arr
 /** Dead letters queued for replay (their JSON), by tuple key (sink, event ID). */
 export const replayDb = (root: RootDatabase): Database<string, Uint8Array> =>
   root.openDB({ name: DELIVERY_DB_NAMES.replay, keyEncoding: "binary", encoding: "string" });
+
+/** The long memory of visits (visit-memory.ts): tuple keys to a trace's JSON or a shopper key. */
+export const memoryDb = (root: RootDatabase) =>
+  root.openDB<string, Uint8Array>({ name: "memory", keyEncoding: "binary", encoding: "string" });

@@ -11,6 +11,7 @@ import type { EventWriter, Written } from "./event-writer.ts";
 import type { LinkIndex } from "./link-index.ts";
 import { walkPaced, walkToEnd, type Walk } from "./scan-budget.ts";
 import type { TrackerStats } from "./tracker-stats.ts";
+import type { VisitMemory } from "./visit-memory.ts";
 
 export interface EventFilter {
   accountId?: string;
@@ -48,6 +49,7 @@ export class EventStore {
   constructor(
     private readonly events: Database<string, string>,
     readonly links: LinkIndex,
+    readonly memory: VisitMemory,
     private readonly stats: Pick<TrackerStats, "record" | "countActivity">,
     private readonly writer: EventWriter,
   ) {
@@ -124,25 +126,33 @@ export class EventStore {
 
   /**
    * Deletes up to `limit` oldest events with keys at or before `upTo` (inclusive), with their
-   * link index entries. Resolves with how many went, once committed.
+   * link index entries, and keeps what journeys need of those that happened at or after
+   * `rememberSince` in the long memory of visits, in the same transaction (visit-memory.ts).
+   * Resolves with how many went, once committed.
    */
-  async deleteUpTo(upTo: string, limit: number): Promise<number> {
-    let n = 0;
-    let last: Promise<unknown> = Promise.resolve();
+  async deleteUpTo(upTo: string, limit: number, rememberSince: string): Promise<number> {
+    const gone: { key: string; event: TrackedEvent }[] = [];
     for (const { key, value } of this.events.getRange({ limit })) {
       if (key > upTo) break;
-      // An entry that failed to go points at no event: readers skip it (get() finds nothing).
-      this.links.remove(JSON.parse(value) as TrackedEvent).catch(() => {});
-      last = this.events.remove(key);
-      n++;
+      gone.push({ key, event: JSON.parse(value) as TrackedEvent });
     }
-    await last;
-    return n;
+    if (gone.length === 0) return 0;
+    await this.events.batch(() => {
+      this.memory.remember(
+        gone.map((g) => g.event),
+        rememberSince,
+      );
+      for (const { key, event } of gone) {
+        this.links.remove(event).catch(() => {}); // the batch itself rejects if it failed
+        this.events.remove(key);
+      }
+    });
+    return gone.length;
   }
 
   /** The databases, for storage accounting. */
   get databases(): Database<unknown, string>[] {
-    return [this.events, this.links.database] as Database<unknown, string>[];
+    return [this.events, this.links.database, this.memory.database] as Database<unknown, string>[];
   }
 
   /** The stored event, or undefined. */

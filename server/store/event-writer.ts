@@ -11,7 +11,7 @@
  */
 import type { Database, RootDatabase } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
-import { seedUuidv7, uuidv7 } from "../events/ids.ts";
+import { createUuidv7 } from "../events/ids.ts";
 import { linksOf, shopperKeyOf } from "../events/links.ts";
 import type { ClientIds } from "./client-ids.ts";
 import { DailyDeviceLinks, linkKey } from "./link-index.ts";
@@ -37,6 +37,8 @@ export interface Written {
 
 export class EventWriter {
   private readonly daily = new DailyDeviceLinks();
+  /** This store's event IDs: its own sequence, so that key order is this store's commit order. */
+  private readonly ids = createUuidv7();
   private readonly kept: Kept;
   /** The newest append, settled either way: commits are in order, so all before it are too. */
   private last: Promise<unknown> = Promise.resolve();
@@ -52,7 +54,7 @@ export class EventWriter {
     this.kept = durability === "durable" ? "on-disk" : "committed";
     // IDs keep increasing across restarts even if the clock stepped back, or a sink cursor
     // past the newest stored event would skip the next ones.
-    for (const newest of events.getKeys({ reverse: true, limit: 1 })) seedUuidv7(newest);
+    for (const newest of events.getKeys({ reverse: true, limit: 1 })) this.ids.seed(newest);
   }
 
   /**
@@ -70,8 +72,8 @@ export class EventWriter {
         if (eventId !== null) return { eventId, duplicate: true, kept: this.kept, size: 0 };
         prior = this.clientIds.lookup(clientKey, receivedMs); // that one failed: try again
       }
-    if (event.eventId === "") event.eventId = uuidv7(receivedMs);
-    else seedUuidv7(event.eventId); // later IDs sort after a given one
+    if (event.eventId === "") event.eventId = this.ids.next(receivedMs);
+    else this.ids.seed(event.eventId); // later IDs sort after a given one
     const { eventId } = event;
     const remembered: string[] = [];
     const json = JSON.stringify(event);

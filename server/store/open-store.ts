@@ -14,7 +14,8 @@ import { type Database, open, type RootDatabase, type RootDatabaseOptionsWithPat
 import { DeliveryStore } from "./delivery-store.ts";
 import { RegistryStore } from "./registry-store.ts";
 import { ClientIds } from "./client-ids.ts";
-import { eventsDb, linksDb, metaDb } from "./databases.ts";
+import { eventsDb, linksDb, memoryDb, metaDb } from "./databases.ts";
+import { VisitMemory } from "./visit-memory.ts";
 import { EventStore } from "./event-store.ts";
 import { type Durability, EventWriter } from "./event-writer.ts";
 import { LinkIndex } from "./link-index.ts";
@@ -124,7 +125,13 @@ export function openStore(options: StoreOptions): Store {
     clientIds,
     options.durability,
   );
-  const events = new EventStore(eventsDatabase, new LinkIndex(linksDatabase), stats, writer);
+  const events = new EventStore(
+    eventsDatabase,
+    new LinkIndex(linksDatabase),
+    new VisitMemory(memoryDb(root)),
+    stats,
+    writer,
+  );
   const rejectDb = root.openDB<RejectRecord, string>({ name: "rejects" });
   const rejects = new RejectLog(rejectDb, stats, options.rejectLogSize);
   const delivery = new DeliveryStore(root);

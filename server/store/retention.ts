@@ -3,7 +3,8 @@
  * it and it is older than the retention window (dead letters keep their own copy). When the
  * pages in use reach the cap, or the disk under the data directory has less than
  * `minFreeBytes` left, `full` turns true (the collect route then answers 503) until space
- * returns; nothing stored is ever dropped to make room.
+ * returns; no stored event is ever dropped to make room. (The long memory of visits is: at
+ * the cap, its oldest visits are forgotten before their lookback is over.)
  *
  * The free-space margin matters: LMDB hitting ENOSPC mid-commit was seen to leave lmdb-js in a
  * state that later crashed the process (a glibc malloc assertion at shutdown), so trackd
@@ -16,6 +17,8 @@ import type { Store } from "./open-store.ts";
 
 export interface RetentionOptions {
   retentionMs: number;
+  /** How long the long memory keeps a visit after it began (attribution.lookbackDays). */
+  lookbackMs: number;
   capBytes: number;
   /** Refuse new events while the data directory's filesystem has less free space than this. */
   minFreeBytes?: number;
@@ -31,6 +34,8 @@ export interface RetentionOptions {
 }
 
 const BATCH = 10000;
+/** The most remembered visits one sweep forgets at the cap (forgetOldestVisits). */
+const FORGET_AT_CAP = 1000;
 
 /**
  * Bytes of store and disk an event's JSON may take, per character, counted generously: UTF-8
@@ -146,13 +151,40 @@ export class Retention {
     return this.sweeping;
   }
 
+  private atCap(): boolean {
+    return this.options.capBytes > 0 && this.store.usedBytes() >= this.options.capBytes;
+  }
+
+  /**
+   * At the cap with every deletable event gone, the long memory of visits gives way, its
+   * oldest tenth (at most FORGET_AT_CAP visits) a sweep: it is a summary, and refusing new
+   * events to keep it would lose more. A sweep at a time, because the pages a forgotten
+   * visit frees are counted only once LMDB merges them, after many. (Not for a disk short of
+   * space: LMDB's file does not shrink, so forgetting would not help there.)
+   */
+  private async forgetOldestVisits(): Promise<void> {
+    const memory = this.store.events.memory;
+    const forgotten = await memory.expire(
+      "\uffff",
+      Math.min(FORGET_AT_CAP, Math.ceil(memory.count() / 10)),
+    );
+    this.check();
+    if (forgotten > 0)
+      this.options.log.warn(
+        "storage full: forgot the oldest remembered visits before attribution.lookbackDays",
+        { forgotten },
+      );
+  }
+
   private async sweepAll(): Promise<number> {
-    const byAge = timeKey(this.now() - this.options.retentionMs);
+    const now = this.now();
+    const byAge = timeKey(now - this.options.retentionMs);
+    const rememberSince = new Date(now - this.options.lookbackMs).toISOString();
     const cursor = this.options.minCursor();
     const upTo = cursor === null || byAge < cursor ? byAge : cursor;
     let total = 0;
     for (;;) {
-      const n = await this.store.events.deleteUpTo(upTo, BATCH);
+      const n = await this.store.events.deleteUpTo(upTo, BATCH, rememberSince);
       total += n;
       if (n < BATCH) break;
     }
@@ -160,7 +192,9 @@ export class Retention {
       this.options.log.info("retention deleted delivered events", { deleted: total });
       this.check();
     }
-    while ((await this.store.clientIds.sweep(this.now())) === 10000); // forget expired client event IDs
+    if (this.atCap()) await this.forgetOldestVisits();
+    while ((await this.store.clientIds.sweep(now)) === 10000); // forget expired client event IDs
+    while ((await this.store.events.memory.expire(rememberSince, BATCH)) === BATCH); // and visits past the lookback
     return total;
   }
 }

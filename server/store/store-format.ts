@@ -7,6 +7,10 @@
  *    differently below and above about 64 bytes: long, UUID and Unicode IDs went missing.
  * 2: trackd 0.2.0. The link index (link-index.ts) replaces the instance index; it and the
  *    dead letters and replay queue are keyed by tuple keys (tuple-key.ts).
+ * 3: trackd 0.7.0. The long memory of visits (visit-memory.ts). It holds what retention
+ *    deleted, so a store from format 2 starts it empty: its stored events are summed up
+ *    into it as retention deletes them, as in a new store. The format moves on so that an
+ *    older trackd, which would delete events without remembering them, refuses the store.
  */
 import { EVENT_ID_LENGTH } from "../events/ids.ts";
 import {
@@ -23,10 +27,10 @@ import type { TrackedEvent } from "../events/event.model.ts";
 import { shopperKeyOf, linksOf } from "../events/links.ts";
 import type { Log } from "../telemetry/log.ts";
 import { deliveryKey, type DeadLetter } from "./delivery-store.ts";
-import { DELIVERY_DB_NAMES, eventsDb, linksDb, metaDb } from "./databases.ts";
+import { DELIVERY_DB_NAMES, eventsDb, linksDb, memoryDb, metaDb } from "./databases.ts";
 import { linkKey } from "./link-index.ts";
 
-export const STORE_FORMAT = 2;
+export const STORE_FORMAT = 3;
 
 const FORMAT_KEY = "schema";
 const BATCH = 10_000;
@@ -150,7 +154,17 @@ function checkAndMigrate(root: RootDatabase, path: string, log: Log): void {
     meta.putSync(FORMAT_KEY, STORE_FORMAT);
     return;
   }
-  migrateFrom1(root, meta, events, log);
+  if (found === undefined || found === 1) migrateFrom1(root, meta, events, log);
+  migrateFrom2(root, meta, log);
+}
+
+/** Format 2 to 3: the long memory of visits, empty (see format 3 above). */
+function migrateFrom2(root: RootDatabase, meta: Database<unknown, string>, log: Log): void {
+  root.transactionSync(() => {
+    memoryDb(root).clearSync();
+    meta.putSync(FORMAT_KEY, 3);
+  });
+  log.info("migrated the store to format 3: the long memory of visits starts empty", {});
 }
 
 function migrateFrom1(
@@ -221,7 +235,7 @@ function migrateFrom1(
         : [key.slice(0, -EVENT_ID_LENGTH - 1), key.slice(-EVENT_ID_LENGTH)];
       newReplay.putSync(deliveryKey(sink!, eventId!), value);
     }
-    meta.putSync(FORMAT_KEY, STORE_FORMAT);
+    meta.putSync(FORMAT_KEY, 2);
   });
   log.info("migrated the store to format 2", {
     events: total,

@@ -15,7 +15,7 @@ import type { TrackedEvent } from "../../server/events/event.model.ts";
 import { uuidv7 } from "../../server/events/ids.ts";
 import { findJourney } from "../../server/journey/journey.ts";
 import { leadRule } from "../../server/journey/lead-rule.ts";
-import { listLeads } from "../../server/journey/leads.ts";
+import { listLeads, summarizeLead } from "../../server/journey/leads.ts";
 import { ScanBudget } from "../../server/store/scan-budget.ts";
 import { leadsCsv } from "../../server/http/lead-export.ts";
 import { open } from "lmdb";
@@ -147,6 +147,7 @@ export async function journeyBench(
     limits,
     isLead,
     new ScanBudget(3_600_000),
+    (lead, journey) => summarizeLead(lead, journey, 90 * 86_400_000),
   );
   const csv = leadsCsv(page.leads);
   const exportSeconds = (performance.now() - t0) / 1000;

@@ -58,6 +58,7 @@ export async function createDeliveryApp(
   );
   const retention = new Retention(store, {
     retentionMs: config.retentionSeconds * 1000,
+    lookbackMs: config.attribution.lookbackDays * 86_400_000,
     capBytes: config.storageMaxBytes,
     minCursor: () => flusher.minCursor(),
     log,

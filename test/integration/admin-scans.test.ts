@@ -43,12 +43,14 @@ function leadsApp(timeoutMs: number) {
       return events.get(id);
     },
     links: events.links,
+    memory: events.memory,
   };
   const app = new Elysia().use(
     journeyAdminRoutes({
       reader,
       journey: Value.Default(JourneySchema, {}) as JourneyLimits,
       leads: Value.Default(LeadsSchema, {}) as LeadRule,
+      attribution: { lookbackDays: 90 },
       queryTimeoutMs: timeoutMs,
       now: Date.now,
     }),

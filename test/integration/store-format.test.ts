@@ -10,6 +10,7 @@ import { open } from "lmdb";
 import { openStore } from "../../server/store/open-store.ts";
 import { STORE_FORMAT, StoreFormatError } from "../../server/store/store-format.ts";
 import { createLog } from "../../server/telemetry/log.ts";
+import { makeEvent } from "../helpers/events.ts";
 import { tempDir } from "../helpers/test-app.ts";
 
 const FIXTURE = join(import.meta.dir, "../fixtures/store-v1");
@@ -67,7 +68,8 @@ describe("store format", () => {
     const logged = lines.map((l) => JSON.parse(l) as { msg: string; percent?: number });
     expect(logged[0]!.msg).toContain("migrating the store from format 1 to 2");
     expect(logged.some((l) => l.percent === 100)).toBe(true);
-    expect(logged.at(-1)!.msg).toBe("migrated the store to format 2");
+    expect(logged.map((l) => l.msg)).toContain("migrated the store to format 2");
+    expect(logged.at(-1)!.msg).toContain("migrated the store to format 3");
     await store.close();
     expect(await formatOf(dir)).toBe(STORE_FORMAT);
     // Nothing is left under the old keys.
@@ -91,6 +93,34 @@ describe("store format", () => {
     expect(lines).toEqual([]);
     expect(again.events.count()).toBe(manifest.events.length);
     await again.close();
+  });
+
+  test("moves a format-2 data directory (0.2.0 to 0.6.x) to format 3: events kept, the long memory starts empty", async () => {
+    const dir = tempDir();
+    const first = openStore({ dataDir: dir, durability: "durable", rejectLogSize: 10 });
+    const event = makeEvent({ eventId: "", instanceId: "chat-format-2" });
+    await first.events.append(event);
+    await first.close();
+    const root = open({ path: join(dir, "trackd.mdb"), maxDbs: 16 });
+    root.openDB({ name: "meta" }).putSync("schema", 2);
+    root.openDB({ name: "memory" }).dropSync();
+    await root.close();
+    const lines: string[] = [];
+    const store = openStore({
+      dataDir: dir,
+      durability: "durable",
+      rejectLogSize: 10,
+      log: createLog("info", (l) => lines.push(l)),
+    });
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual([
+      "migrated the store to format 3: the long memory of visits starts empty",
+    ]);
+    expect(store.events.memory.count()).toBe(0);
+    expect(
+      [...store.events.links.entries("1", "instance", "chat-format-2")].map((e) => e.eventId),
+    ).toEqual([event.eventId]);
+    await store.close();
+    expect(await formatOf(dir)).toBe(3);
   });
 
   test("records the current format in a new data directory", async () => {

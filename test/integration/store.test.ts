@@ -49,7 +49,7 @@ describe("store", () => {
       [...store.events.links.entries("1", kind, value)].map((e) => e.eventId);
     expect(ids("email", "a".repeat(64))).toEqual([old.eventId, kept.eventId]);
     expect([...store.events.links.entries("1", "user", "u-1")][0]!.shopper).toBe("u:u-1");
-    expect(await store.events.deleteUpTo(old.eventId, 100)).toBe(1);
+    expect(await store.events.deleteUpTo(old.eventId, 100, "")).toBe(1);
     await store.delivery.saveCursor("x", { cursor: "", delivered: 0, failed: 0, retries: 0 }); // a later write: the removals before it are committed
     for (const [kind, value] of [
       ["instance", old.instanceId],

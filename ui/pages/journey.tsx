@@ -5,7 +5,15 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { navigate, type PageProps } from "../routing.ts";
-import { api, query, type Journey, type LinkStep, type TrackedEvent, type Visit } from "../api.ts";
+import {
+  api,
+  query,
+  type Journey,
+  type LinkStep,
+  type RememberedEvent,
+  type TrackedEvent,
+  type Visit,
+} from "../api.ts";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";
 
@@ -97,11 +105,17 @@ function JourneyView({ journey }: { journey: Journey }) {
   const leadIds = new Set(journey.leads.map((l) => l.eventId));
   const inVisits = new Set(journey.visits.flatMap((v) => v.events.map((e) => e.eventId)));
   // Visits and the events outside any visit (server events, leads), in time order.
-  const blocks: ({ visit: Visit; at: string } | { event: TrackedEvent; at: string })[] = [
+  // Events whose raw record retention deleted are what the long memory kept of them.
+  const blocks: (
+    | { visit: Visit; at: string }
+    | { event: TrackedEvent; at: string }
+    | { remembered: RememberedEvent; at: string }
+  )[] = [
     ...journey.visits.map((visit) => ({ visit, at: visit.start })),
     ...journey.events
       .filter((e) => !inVisits.has(e.eventId))
       .map((event) => ({ event, at: event.occurredAt })),
+    ...journey.remembered.map((remembered) => ({ remembered, at: remembered.occurredAt })),
   ].sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
   let visitNumber = 0;
 
@@ -141,6 +155,10 @@ function JourneyView({ journey }: { journey: Journey }) {
           "visit" in b ? (
             <li key={b.visit.visitId} class="card visit">
               <VisitCard visit={b.visit} n={++visitNumber} leadIds={leadIds} />
+            </li>
+          ) : "remembered" in b ? (
+            <li key={b.remembered.eventId} class="card outside">
+              <RememberedLine event={b.remembered} />
             </li>
           ) : (
             <li
@@ -209,7 +227,24 @@ function VisitCard({ visit, n, leadIds }: { visit: Visit; n: number; leadIds: Se
         <dd class="url clamp" title={visit.landingPage ?? ""}>
           {visit.landingPage ?? <span class="muted">unknown</span>}
         </dd>
+        <dt>Pages</dt>
+        <dd>
+          {visit.pageViews} page view{visit.pageViews === 1 ? "" : "s"}
+          {visit.vehicles.length > 0 && (
+            <>
+              {" · vehicles "}
+              <span class="mono">{visit.vehicles.join(", ")}</span>
+            </>
+          )}
+        </dd>
       </dl>
+      {visit.summarized > 0 && (
+        <p class="muted summary-only">
+          Only a summary is left of {visit.events.length === 0 ? "this visit's" : "its first"}{" "}
+          {visit.summarized} event{visit.summarized === 1 ? "" : "s"}: retention deleted the raw
+          events; the long memory keeps where the visit came from, when, its pages and vehicles.
+        </p>
+      )}
       <ul class="visit-events">
         {visit.events.map((e) => (
           <li key={e.eventId} class={leadIds.has(e.eventId) ? "lead" : undefined}>
@@ -218,6 +253,24 @@ function VisitCard({ visit, n, leadIds }: { visit: Visit; n: number; leadIds: Se
         ))}
       </ul>
     </>
+  );
+}
+
+/** An event outside any visit that retention deleted: what the long memory kept of it. */
+function RememberedLine({ event }: { event: RememberedEvent }) {
+  return (
+    <span class="event-line">
+      <span class="when">{localTime(event.occurredAt)}</span>
+      <span class="tag">{event.source}</span>
+      <strong>
+        {event.action} {event.object}
+      </strong>
+      {event.label && <span>“{event.label}”</span>}
+      <span class="muted">
+        {event.vendor} · {event.product}
+      </span>
+      <span class="muted">summary only: the raw event was deleted by retention</span>
+    </span>
   );
 }
 

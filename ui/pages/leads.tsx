@@ -12,6 +12,7 @@ const UNMATCHED: Record<NonNullable<LeadSummary["unmatchedReason"]>, string> = {
   only_shared: "linked only through shared identifiers",
   no_visits: "only other calls or leads",
   visits_after_lead: "visited only after",
+  outside_lookback: "visited too long before (past the lookback)",
 };
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
