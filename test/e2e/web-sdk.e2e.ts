@@ -166,7 +166,9 @@ describe("the Web SDK", () => {
       `trackd('setInstanceId', 'chat-77'); trackd('track', { action: 'start', object: 'chat', vendor: 'ChatVendor', product: 'LiveChat Pro' });`,
       50,
     );
-    await waitFor("the browser event", async () => (await eventsWith("chat-77")).length === 1);
+    // The chat's start, and the page view init tracks (it runs after the commands queued
+    // before the SDK loaded, so it carries the chat's ID too).
+    await waitFor("the browser events", async () => (await eventsWith("chat-77")).length === 2);
     const lead = await fetch(`${trackd.url}/collect/1001/7/event`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -184,9 +186,33 @@ describe("the Web SDK", () => {
         await fetch(`${trackd.url}/admin/api/instances/1001/chat-77`, { headers: adminAuth })
       ).json()) as { events: { action: string; context: { source: string } }[] }
     ).events;
-    expect(timeline.map((e) => [e.action, e.context.source])).toEqual([
-      ["start", "browser"],
+    expect(timeline.map((e) => [e.action, e.context.source]).sort()).toEqual([
       ["associate", "server"],
+      ["start", "browser"],
+      ["view", "browser"],
+    ]);
+    await context.close();
+  });
+
+  test("tracks a page view on init and on a single-page app's navigation, not on a #fragment", async () => {
+    const marker = crypto.randomUUID();
+    const { context, page } = await open("", 50);
+    await page.evaluate((m) => {
+      history.pushState(null, "", `/spa/${m}/finance`);
+      document.title = "Finance";
+      history.replaceState(null, "", `/spa/${m}/finance#calculator`);
+    }, marker);
+    await page.waitForTimeout(100);
+    await page.evaluate(() => (window as unknown as { trackd: (c: string) => void }).trackd("flush"));
+    const views = async () =>
+      (await eventsOf("accountId=1001&limit=500")).filter(
+        (e) => e.action === "view" && String(e.properties.pageUrl).includes(marker),
+      );
+    await waitFor("the single-page app's page view", async () => (await views()).length > 0);
+    await page.waitForTimeout(300);
+    const seen = await views();
+    expect(seen.map((e) => [new URL(String(e.properties.pageUrl)).pathname, e.label])).toEqual([
+      [`/spa/${marker}/finance`, "Finance"],
     ]);
     await context.close();
   });
@@ -208,14 +234,15 @@ describe("the Web SDK", () => {
       () => (window as unknown as { trackd?: { loaded?: boolean } }).trackd?.loaded === true,
     );
     await flushed();
-    await waitFor(
-      "both pages under the chat's ID",
-      async () => (await eventsWith(chat)).length === 2,
-    );
-    expect((await eventsWith(chat)).map((e) => (e as { label?: string }).label).sort()).toEqual([
-      "chat page",
-      "finance page",
-    ]);
+    const labels = async () =>
+      (await eventsWith(chat)).map((e) => (e as { label?: string }).label ?? "");
+    await waitFor("both pages under the chat's ID", async () => {
+      const seen = await labels();
+      return seen.includes("chat page") && seen.includes("finance page");
+    });
+    // And the finance page's own page view (labelled with its title). The chat page's may
+    // carry it too, or not: its SDK may load before the page's script sets the ID.
+    expect((await labels()).filter((l) => l === "VDP").length).toBeGreaterThanOrEqual(1);
     // Cleared: the next event has the visit ID again.
     await page.evaluate(
       (script) => new Function(script)(),

@@ -100,8 +100,31 @@ describe("client examples", () => {
     }
   }, 120000);
 
+  test("the enrichment example adds to the shopper and is not a lead", async () => {
+    const out = await run([requireCommand("bash", "bash"), join(dir, "enrich-shopper.sh")]);
+    expect(out).toMatch(/^HTTP\/1\.1 204/);
+    const event = (await storedFrom(out)) as unknown as {
+      eventId: string;
+      action: string;
+      properties: Record<string, unknown>;
+    };
+    expect(event.action).toBe("change");
+    expect(event.properties.emailSha256).toBe(sha256("shopper@example.com"));
+    const leads = (await (
+      await fetch(`${server.url}/admin/api/leads?accountId=1`, { headers: adminAuth })
+    ).json()) as { leads: { lead: { eventId: string } }[] };
+    expect(leads.leads.length).toBeGreaterThan(0); // the examples above sent leads
+    expect(leads.leads.some((l) => l.lead.eventId === event.eventId)).toBe(false);
+  }, 120000);
+
   test("every example is in docs/clients.md as it is run here", () => {
-    for (const file of ["send-event.py", "send-event.mjs", "send-event.php", "esp32.ino"])
+    for (const file of [
+      "send-event.py",
+      "send-event.mjs",
+      "send-event.php",
+      "esp32.ino",
+      "enrich-shopper.sh",
+    ])
       expect(manual).toContain(readFileSync(join(dir, file), "utf8").trim());
   });
 });

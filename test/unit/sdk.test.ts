@@ -10,7 +10,7 @@ import { NAUGHTY } from "../helpers/ids.ts";
 
 type Sent = { url: string; body: Record<string, unknown> };
 
-function fakeWindow() {
+function fakeWindow(init: Record<string, unknown> = { pageViews: false }) {
   const storage = new Map<string, string>();
   const sent: Sent[] = [];
   const listeners: Record<string, () => void> = {};
@@ -23,7 +23,17 @@ function fakeWindow() {
       href: "https://dealer.example/vdp/123?utm_source=google&utm_campaign=spring",
       host: "dealer.example",
     },
+    // A single-page app's router moves the URL with these.
+    history: {
+      pushState(_state: unknown, _title: string, url: string) {
+        w.location.href = new URL(url, w.location.href).href;
+      },
+      replaceState(_state: unknown, _title: string, url: string) {
+        w.location.href = new URL(url, w.location.href).href;
+      },
+    },
     document: {
+      title: "2021 Honda Accord | Dealer",
       referrer: "https://www.google.com/",
       visibilityState: "visible",
       addEventListener: () => {},
@@ -38,14 +48,71 @@ function fakeWindow() {
   };
   trackdSdk(w as unknown as Window);
   const trackd = (w as unknown as { trackd: (c: string, a?: unknown) => void }).trackd;
-  trackd("init", { endpoint: "https://trackd.example", aid: "1", tid: "1", flushIntervalMs: 0 });
+  trackd("init", {
+    endpoint: "https://trackd.example",
+    aid: "1",
+    tid: "1",
+    flushIntervalMs: 0,
+    ...init,
+  });
   const queued = () => JSON.parse(storage.get("trackd.queue") ?? "[]") as Record<string, unknown>[];
-  return { trackd, queued, sent };
+  return { trackd, queued, sent, w };
 }
 
 const hex = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
 describe("the Web SDK", () => {
+  test("tracks a page view on init, with what the script set right after init, and on a single-page app's navigation", async () => {
+    const { trackd, queued, w } = fakeWindow({ flushIntervalMs: 60_000 }); // they stay queued
+    trackd("setInstanceId", "chat-77");
+    trackd("identify", { userId: "u-7" });
+    await tick();
+    expect(queued()).toHaveLength(1);
+    expect(queued()[0]).toMatchObject({
+      action: "view",
+      object: "page",
+      vendor: "Website",
+      product: "Web SDK",
+      label: "2021 Honda Accord | Dealer",
+      instanceId: "chat-77",
+      userId: "u-7",
+      pageUrl: "https://dealer.example/vdp/123?utm_source=google&utm_campaign=spring",
+    });
+    w.history.pushState(null, "", "/finance");
+    await tick();
+    w.history.replaceState(null, "", "/finance#calculator"); // the fragment alone: no page view
+    await tick();
+    w.history.replaceState(null, "", "/finance?term=72");
+    await tick();
+    expect(queued().map((e) => e.pageUrl)).toEqual([
+      "https://dealer.example/vdp/123?utm_source=google&utm_campaign=spring",
+      "https://dealer.example/finance",
+      "https://dealer.example/finance?term=72",
+    ]);
+  });
+
+  test("pageViews: false sends none; trackd('page') sends one when the site says", async () => {
+    const { trackd, queued, w } = fakeWindow({
+      pageViews: false,
+      vendor: "Dealer Inspire",
+      product: "Site",
+    });
+    await tick();
+    w.history.pushState(null, "", "/finance");
+    await tick();
+    expect(queued()).toEqual([]);
+    trackd("page", { label: "Finance" });
+    expect(queued()).toHaveLength(1);
+    expect(queued()[0]).toMatchObject({
+      object: "page",
+      vendor: "Dealer Inspire",
+      product: "Site",
+      label: "Finance",
+    });
+  });
+
   test("hashes email and phone in the page: trimmed lower-case email, phone as digits with the country code", () => {
     const { trackd, queued } = fakeWindow();
     trackd("identify", {

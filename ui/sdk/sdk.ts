@@ -16,6 +16,11 @@ type Config = {
   flushIntervalMs?: number;
   debug?: boolean;
   countryCode?: string;
+  /** Track a page view on init and on a single-page app's navigation (default true). */
+  pageViews?: boolean;
+  /** The vendor and product of those page views (default "Website", "Web SDK"). */
+  vendor?: string;
+  product?: string;
 };
 type Identity = { userId?: string; emailSha256?: string; phoneSha256?: string };
 /** A visit as kept in localStorage: across the site's pages, until it ends. */
@@ -194,6 +199,8 @@ export function trackdSdk(w: Window): void {
   let config: Config | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let sending = false;
+  /** The page the last page view was for (a single-page app's navigation changes it). */
+  let viewed: string | null = null;
 
   /**
    * The current visit, touched now. A visit ends after 30 idle minutes, or when the shopper
@@ -280,6 +287,24 @@ export function trackdSdk(w: Window): void {
         throw new Error("trackd('init', { endpoint, aid, tid }) needs all three");
       config = c;
       if (queue().length > 0) schedule(0); // events left from earlier pages
+      if (c.pageViews !== false) {
+        // After the commands that follow init in the same script (identify, setInstanceId),
+        // so the page view carries them.
+        queueMicrotask(() => commands.page!(undefined));
+        watchNavigation();
+      }
+    },
+    /** A page view of the current page (what init does unless pageViews is false). */
+    page(arg) {
+      viewed = pageKey();
+      commands.track!({
+        action: "view",
+        object: "page",
+        vendor: config?.vendor ?? "Website",
+        product: config?.product ?? "Web SDK",
+        ...(w.document.title ? { label: w.document.title } : {}),
+        ...((arg as Fields | undefined) ?? {}),
+      });
     },
     track(arg) {
       const fields = { ...(arg as Fields) };
@@ -334,6 +359,32 @@ export function trackdSdk(w: Window): void {
     flush() {
       void flush();
     },
+  };
+
+  /** The page as a page view counts it: its URL without the #fragment. */
+  const pageKey = () => w.location.href.split("#")[0]!;
+  /**
+   * A single-page app changes pages with history.pushState and replaceState (and the back
+   * button, popstate) without loading one: each change of the URL (not of its #fragment
+   * alone) is a page view, once its new title is set.
+   */
+  let watching = false;
+  const watchNavigation = () => {
+    if (watching) return;
+    watching = true;
+    const changed = () =>
+      setTimeout(() => {
+        if (config?.pageViews !== false && pageKey() !== viewed) commands.page!(undefined);
+      }, 0);
+    for (const method of ["pushState", "replaceState"] as const) {
+      const original = w.history[method];
+      w.history[method] = function (this: History, ...args: Parameters<History["pushState"]>) {
+        const result = original.apply(this, args);
+        changed();
+        return result;
+      };
+    }
+    w.addEventListener("popstate", changed);
   };
 
   const trackd = (command: unknown, arg?: unknown): void => {
