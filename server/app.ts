@@ -29,6 +29,7 @@ import { checkAdminRoutes } from "./http/check-admin.ts";
 import { eventStreamRoutes } from "./http/event-stream.ts";
 import { overviewAdminRoutes } from "./http/overview-admin.ts";
 import { registryAdminRoutes } from "./http/registry-admin.ts";
+import { attributionAdminRoutes } from "./http/attribution-admin.ts";
 import { journeyAdminRoutes } from "./http/journey-admin.ts";
 
 export interface AppDeps {
@@ -169,6 +170,14 @@ export function createApp(
       metrics,
     });
     const queryTimeoutMs = deps.config.admin.queryTimeoutSeconds * 1000;
+    const leadsDeps = {
+      reader: deps.store.events,
+      journey: deps.config.journey,
+      leads: deps.config.leads,
+      attribution: deps.config.attribution,
+      queryTimeoutMs,
+      now,
+    };
     const gated = new Elysia()
       .onBeforeHandle(
         (context: GateContext) => auth.requireAdmin(context) ?? auth.checkRequest(context),
@@ -190,16 +199,8 @@ export function createApp(
           queryTimeoutMs,
         }),
       )
-      .use(
-        journeyAdminRoutes({
-          reader: deps.store.events,
-          journey: deps.config.journey,
-          leads: deps.config.leads,
-          attribution: deps.config.attribution,
-          queryTimeoutMs,
-          now,
-        }),
-      )
+      .use(journeyAdminRoutes(leadsDeps))
+      .use(attributionAdminRoutes(leadsDeps))
       .use(
         overviewAdminRoutes({
           store: deps.store,

@@ -6,19 +6,12 @@
 import { Type as t } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import type { AttributionConfig, JourneyLimits, LeadRule } from "../config/schema.ts";
-import { errorResponse, type ErrorDetail } from "../errors.ts";
+import { errorResponse } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
-import type { TrackedEvent } from "../events/event.model.ts";
-import {
-  findJourneyPaced,
-  type Journey,
-  type JourneyReader,
-  type JourneySeed,
-} from "../journey/journey.ts";
+import { findJourneyPaced, type JourneyReader, type JourneySeed } from "../journey/journey.ts";
 import { leadRule } from "../journey/lead-rule.ts";
-import { listLeads, summarizeLead, type LeadSummary } from "../journey/leads.ts";
-import { creditLead, MODELS, sumCredits, type Model } from "../journey/attribution.ts";
-import { timeKey } from "../store/event-store.ts";
+import { summarizeLead, type LeadSummary } from "../journey/leads.ts";
+import { badAccount, DAY_MS, LeadsQuery, readLeads } from "./leads-query.ts";
 import { json, jsonText } from "./json.ts";
 import { csvHeader, leadCsvRow, renderPaced } from "./lead-export.ts";
 import { withQuery } from "./admin-input.ts";
@@ -41,24 +34,6 @@ const JourneyQuery = t.Object({
   instanceId: t.Optional(t.String({ minLength: 1, maxLength: 400 })),
 });
 
-const LeadsQuery = t.Object({
-  accountId: t.String({ minLength: 1, maxLength: 64 }),
-  from: t.Optional(t.String({ maxLength: 64 })),
-  to: t.Optional(t.String({ maxLength: 64 })),
-  after: t.Optional(t.String({ maxLength: 64 })),
-  limit: t.Optional(t.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
-  /** What from and to are about: when the lead arrived (default) or when it happened. */
-  by: t.Optional(t.Union([t.Literal("received"), t.Literal("occurred")])),
-});
-
-const AttributionQuery = t.Object({
-  accountId: t.String({ minLength: 1, maxLength: 64 }),
-  from: t.Optional(t.String({ maxLength: 64 })),
-  to: t.Optional(t.String({ maxLength: 64 })),
-  by: t.Optional(t.Union([t.Literal("received"), t.Literal("occurred")])),
-  model: t.Optional(t.Union(MODELS.map((m) => t.Literal(m)))),
-});
-
 /** A page of leads as the API answers it (before rendering). */
 interface LeadsPage {
   accountId: string;
@@ -72,99 +47,13 @@ interface LeadsPage {
 /** Leads read and rendered at a time by an export of a whole range. */
 const EXPORT_CHUNK = 200;
 
-const DAY_MS = 86_400_000;
-const DEFAULT_DAYS = 30;
-
-/** The times a leads query may name: from 1970 to the end of 9999 (event IDs hold no earlier time). */
-const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-
-/** An ISO 8601 date or date-time, or epoch milliseconds, from 1970 to 9999; null otherwise. */
-function parseTime(value: string): number | null {
-  const ms = /^\d{1,15}$/.test(value) ? Number(value) : Date.parse(value);
-  return Number.isFinite(ms) && ms >= 0 && ms <= LATEST_MS ? ms : null;
-}
-
-const badAccount = (raw: string) =>
-  errorResponse("invalid_request", [
-    {
-      path: "accountId",
-      code: "invalid_id",
-      message: `accountId ${JSON.stringify(raw.slice(0, 64))} is not a positive integer or a UUID.`,
-    },
-  ]);
-
-/** The time range of a leads query: [from, to), by default the 30 days up to `now` (included). */
-function leadsRange(
-  q: { from?: string; to?: string },
-  now: number,
-): { from: number; to: number } | ErrorDetail[] {
-  const problems: ErrorDetail[] = [];
-  const to = q.to !== undefined ? parseTime(q.to) : now + 1;
-  const from =
-    q.from !== undefined
-      ? parseTime(q.from)
-      : to === null
-        ? null
-        : Math.max(0, to - DEFAULT_DAYS * DAY_MS);
-  for (const [name, given, value] of [
-    ["to", q.to, to],
-    ["from", q.from, from],
-  ] as const)
-    if (given !== undefined && value === null)
-      problems.push({
-        path: name,
-        code: "invalid_time",
-        message: `${name} must be an ISO 8601 date or time, or epoch milliseconds, from 1970 to 9999.`,
-      });
-  if (from !== null && to !== null && from > to)
-    problems.push({ path: "from", code: "invalid_value", message: "from is after to." });
-  return problems.length > 0 || from === null || to === null ? problems : { from, to };
-}
-
 export function journeyAdminRoutes(deps: JourneyAdminDeps) {
   const isLead = leadRule(deps.leads);
   const lookbackMs = deps.attribution.lookbackDays * DAY_MS;
 
-  /** The leads of a query, each summed up by `summarize`; or the query's refusal. */
-  const eachLead = async <T>(
-    q: typeof LeadsQuery.static,
-    budget: ScanBudget,
-    summarize: (lead: TrackedEvent, journey: Journey) => T,
-  ) => {
-    const accountId = parsePathId(q.accountId);
-    if (accountId === null) return badAccount(q.accountId);
-    const r = leadsRange(q, deps.now());
-    if (Array.isArray(r)) return errorResponse("invalid_request", r);
-    // By when they happened: a lead arrives at most a day before it happened (events/time.ts)
-    // and any time after (an import of history), so every lead since then is read and sifted.
-    const occurred = q.by === "occurred";
-    const page = await listLeads(
-      deps.reader,
-      {
-        accountId,
-        fromKey: timeKey(occurred ? r.from - DAY_MS : r.from),
-        toKey: occurred ? timeKey(LATEST_MS) : timeKey(r.to),
-        ...(occurred
-          ? { occurred: { from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() } }
-          : {}),
-        after: q.after?.toLowerCase(),
-        limit: q.limit ?? 1000,
-      },
-      deps.journey,
-      isLead,
-      budget,
-      summarize,
-    );
-    return {
-      accountId,
-      from: new Date(r.from).toISOString(),
-      to: new Date(r.to).toISOString(),
-      by: occurred ? ("occurred" as const) : ("received" as const),
-      ...page,
-    };
-  };
+  const read = { ...deps, isLead };
   const leadsOf = (q: typeof LeadsQuery.static, budget: ScanBudget) =>
-    eachLead(q, budget, (lead, journey) => summarizeLead(lead, journey, lookbackMs));
+    readLeads(read, q, budget, (lead, journey) => summarizeLead(lead, journey, lookbackMs));
   /**
    * The leads page in one format (rendered lead by lead, paced like the scan: 10,000 leads
    * are megabytes of text), or the query's refusal, or why it stopped.
@@ -221,30 +110,6 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
       });
 
   return new Elysia({ name: "journey-admin" })
-    .get(
-      "/attribution",
-      withQuery(AttributionQuery, (query, { request }) =>
-        scanned(request, deps.queryTimeoutMs, async (budget) => {
-          const model: Model = query.model ?? "last_non_direct";
-          const read = await eachLead(
-            { ...query, limit: Number.MAX_SAFE_INTEGER },
-            budget,
-            (lead, journey) => creditLead(lead, journey, lookbackMs, model),
-          );
-          if (read instanceof Response) return read;
-          const { leads, ...range } = read;
-          return json({
-            accountId: range.accountId,
-            from: range.from,
-            to: range.to,
-            by: range.by,
-            model,
-            lookbackDays: deps.attribution.lookbackDays,
-            ...sumCredits(leads, range.by),
-          });
-        }),
-      ),
-    )
     .get(
       "/journey",
       withQuery(JourneyQuery, (query, { request }) =>

@@ -203,7 +203,9 @@ describe("the Web SDK", () => {
       history.replaceState(null, "", `/spa/${m}/finance#calculator`);
     }, marker);
     await page.waitForTimeout(100);
-    await page.evaluate(() => (window as unknown as { trackd: (c: string) => void }).trackd("flush"));
+    await page.evaluate(() =>
+      (window as unknown as { trackd: (c: string) => void }).trackd("flush"),
+    );
     const views = async () =>
       (await eventsOf("accountId=1001&limit=500")).filter(
         (e) => e.action === "view" && String(e.properties.pageUrl).includes(marker),

@@ -6,6 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { navigate, type PageProps } from "../routing.ts";
 import { api, query, type AttributionAnswer } from "../api.ts";
+import { AccountInput } from "../components/id-pickers.tsx";
 import { ErrorLine } from "../components/status.tsx";
 
 const MODELS: { value: AttributionAnswer["model"]; label: string }[] = [
@@ -68,7 +69,12 @@ export function AttributionPage({ params }: PageProps) {
       >
         <div>
           <label for="a-account">Account ID</label>
-          <input id="a-account" value={form.accountId} onInput={set("accountId")} required />
+          <AccountInput
+            id="a-account"
+            value={form.accountId}
+            onValue={(accountId) => setForm((f) => ({ ...f, accountId }))}
+            required
+          />
         </div>
         <div>
           <label for="a-from">From</label>

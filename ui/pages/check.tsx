@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { navigate, type PageProps } from "../routing.ts";
 import { api, query, type CheckResult, type UnregisteredPair } from "../api.ts";
 import { EventTable } from "../components/event-table.tsx";
+import { AccountInput, TrackerInput } from "../components/id-pickers.tsx";
 import { Badge, ErrorLine } from "../components/status.tsx";
 import { timeAgo } from "../format.ts";
 
@@ -50,16 +51,11 @@ export function CheckPage({ params }: PageProps) {
       >
         <div>
           <label for="check-aid">Account ID (aid)</label>
-          <input
-            id="check-aid"
-            value={aid}
-            onInput={(e) => setAid(e.currentTarget.value)}
-            inputMode="text"
-          />
+          <AccountInput id="check-aid" value={aid} onValue={setAid} prefill={false} />
         </div>
         <div>
           <label for="check-tid">Tracker ID (tid)</label>
-          <input id="check-tid" value={tid} onInput={(e) => setTid(e.currentTarget.value)} />
+          <TrackerInput id="check-tid" value={tid} onValue={setTid} accountId={aid} />
         </div>
         <div class="wide">
           <label for="check-url">or a collect URL</label>

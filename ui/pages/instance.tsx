@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { navigate, type PageProps } from "../routing.ts";
 import { api, query, type TrackedEvent } from "../api.ts";
+import { AccountInput } from "../components/id-pickers.tsx";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";
 
@@ -42,12 +43,7 @@ export function InstancePage({ params }: PageProps) {
       >
         <div>
           <label for="i-account">Account ID</label>
-          <input
-            id="i-account"
-            value={accountId}
-            onInput={(e) => setAccountId(e.currentTarget.value)}
-            required
-          />
+          <AccountInput id="i-account" value={accountId} onValue={setAccountId} required />
         </div>
         <div class="wide">
           <label for="i-instance">Instance ID</label>

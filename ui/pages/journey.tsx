@@ -14,6 +14,7 @@ import {
   type TrackedEvent,
   type Visit,
 } from "../api.ts";
+import { AccountInput } from "../components/id-pickers.tsx";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";
 
@@ -82,12 +83,7 @@ export function JourneyPage({ params }: PageProps) {
       >
         <div>
           <label for="j-account">Account ID</label>
-          <input
-            id="j-account"
-            value={accountId}
-            onInput={(e) => setAccountId(e.currentTarget.value)}
-            required
-          />
+          <AccountInput id="j-account" value={accountId} onValue={setAccountId} required />
         </div>
         <div class="wide">
           <label for="j-ref">Event ID or instance ID</label>

@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { navigate, type PageProps } from "../routing.ts";
 import { api, query, type LeadPage, type LeadSummary, type Touch } from "../api.ts";
 import { JourneyLink } from "../components/journey-link.tsx";
+import { AccountInput } from "../components/id-pickers.tsx";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";
 
@@ -33,16 +34,23 @@ export function LeadsPage({ params }: PageProps) {
   const [accountId, setAccountId] = useState(params.get("accountId") ?? "");
   const [from, setFrom] = useState(params.get("from") ?? day(Date.now() - 30 * 86_400_000));
   const [to, setTo] = useState(params.get("to") ?? day(Date.now() + 86_400_000));
+  const [by, setBy] = useState(params.get("by") ?? "received");
   const [page, setPage] = useState<LeadPage | null>(null);
   const [error, setError] = useState<string | null>(null);
   const a = params.get("accountId");
-  const q = query({ accountId: a, from: params.get("from"), to: params.get("to") });
+  const q = query({
+    accountId: a,
+    from: params.get("from"),
+    to: params.get("to"),
+    by: params.get("by"),
+  });
 
   useEffect(() => {
     // The form follows the URL (a link, back and forward): it shows what is displayed.
     setAccountId(a ?? "");
     setFrom(params.get("from") ?? day(Date.now() - 30 * 86_400_000));
     setTo(params.get("to") ?? day(Date.now() + 86_400_000));
+    setBy(params.get("by") ?? "received");
     if (!a) return;
     setError(null);
     api<LeadPage>(`/leads${q}`).then(setPage, (e) => setError((e as Error).message));
@@ -59,17 +67,12 @@ export function LeadsPage({ params }: PageProps) {
         class="card form-row"
         onSubmit={(e) => {
           e.preventDefault();
-          navigate("leads", { accountId: accountId.trim(), from, to });
+          navigate("leads", { accountId: accountId.trim(), from, to, by });
         }}
       >
         <div>
           <label for="l-account">Account ID</label>
-          <input
-            id="l-account"
-            value={accountId}
-            onInput={(e) => setAccountId(e.currentTarget.value)}
-            required
-          />
+          <AccountInput id="l-account" value={accountId} onValue={setAccountId} required />
         </div>
         <div>
           <label for="l-from">From</label>
@@ -83,6 +86,13 @@ export function LeadsPage({ params }: PageProps) {
         <div>
           <label for="l-to">To (exclusive)</label>
           <input id="l-to" type="date" value={to} onInput={(e) => setTo(e.currentTarget.value)} />
+        </div>
+        <div>
+          <label for="l-by">Dates are when the lead</label>
+          <select id="l-by" value={by} onChange={(e) => setBy(e.currentTarget.value)}>
+            <option value="received">arrived</option>
+            <option value="occurred">happened</option>
+          </select>
         </div>
         <button type="submit">Show leads</button>
       </form>

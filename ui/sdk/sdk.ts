@@ -188,6 +188,51 @@ async function warnRefused(res: Response, batch: Fields[], path: string): Promis
     if (r.status === "rejected") console.warn("trackd refused an event", batch[r.index], r.error);
 }
 
+/** Hands `events` to the browser, which sends them even after the page is gone. */
+function sendOnLeave(w: Window, url: (path: string) => string, events: Fields[]): void {
+  for (let i = 0; i < events.length; i += PER_REQUEST) {
+    const { path, text } = requestBody(events.slice(i, i + PER_REQUEST));
+    const blob = new Blob([text], { type: "text/plain" });
+    if (!(w.navigator.sendBeacon && w.navigator.sendBeacon(url(path), blob)))
+      void w
+        .fetch(url(path), { method: "POST", body: text, keepalive: true, credentials: "omit" })
+        .catch(() => {});
+  }
+}
+
+/** A page view of the current page: vendor and product from init, the title as label. */
+function pageView(w: Window, config: Config | null, fields: Fields | undefined): Fields {
+  return {
+    action: "view",
+    object: "page",
+    vendor: config?.vendor ?? "Website",
+    product: config?.product ?? "Web SDK",
+    ...(w.document.title ? { label: w.document.title } : {}),
+    ...(fields ?? {}),
+  };
+}
+
+/** The page as a page view counts it: its URL without the #fragment. */
+const pageKey = (w: Window) => w.location.href.split("#")[0]!;
+
+/**
+ * A single-page app changes pages with history.pushState and replaceState (and the back
+ * button, popstate) without loading one: calls `changed` after each, once the app has had
+ * the turn to set the new page's title.
+ */
+function onNavigation(w: Window, changed: () => void): void {
+  const later = () => setTimeout(changed, 0);
+  for (const method of ["pushState", "replaceState"] as const) {
+    const original = w.history[method];
+    w.history[method] = function (this: History, ...args: Parameters<History["pushState"]>) {
+      const result = original.apply(this, args);
+      later();
+      return result;
+    };
+  }
+  w.addEventListener("popstate", later);
+}
+
 export function trackdSdk(w: Window): void {
   const store = localStore(w);
   const uuid = () => uuidOf(w);
@@ -201,6 +246,7 @@ export function trackdSdk(w: Window): void {
   let sending = false;
   /** The page the last page view was for (a single-page app's navigation changes it). */
   let viewed: string | null = null;
+  let watching = false;
 
   /**
    * The current visit, touched now. A visit ends after 30 idle minutes, or when the shopper
@@ -257,19 +303,9 @@ export function trackdSdk(w: Window): void {
     if (queue().length > 0 && w.navigator.onLine) schedule(1000);
   };
 
-  /** On the way out: hand everything queued to the browser, which sends it even after the page is gone. */
+  /** On the way out (they stay queued: the next page confirms them, trackd drops the repeats). */
   const beacon = (): void => {
-    if (!config) return;
-    const q = queue();
-    for (let i = 0; i < q.length; i += PER_REQUEST) {
-      const { path, text } = requestBody(q.slice(i, i + PER_REQUEST));
-      const blob = new Blob([text], { type: "text/plain" });
-      if (!(w.navigator.sendBeacon && w.navigator.sendBeacon(url(path), blob)))
-        void w
-          .fetch(url(path), { method: "POST", body: text, keepalive: true, credentials: "omit" })
-          .catch(() => {});
-    }
-    // They stay queued: the next page confirms them with fetch, and trackd drops the repeats by eventId.
+    if (config) sendOnLeave(w, url, queue());
   };
 
   const schedule = (ms: number) => {
@@ -291,20 +327,17 @@ export function trackdSdk(w: Window): void {
         // After the commands that follow init in the same script (identify, setInstanceId),
         // so the page view carries them.
         queueMicrotask(() => commands.page!(undefined));
-        watchNavigation();
+        if (!watching)
+          onNavigation(w, () => {
+            if (config?.pageViews !== false && pageKey(w) !== viewed) commands.page!(undefined);
+          });
+        watching = true;
       }
     },
     /** A page view of the current page (what init does unless pageViews is false). */
     page(arg) {
-      viewed = pageKey();
-      commands.track!({
-        action: "view",
-        object: "page",
-        vendor: config?.vendor ?? "Website",
-        product: config?.product ?? "Web SDK",
-        ...(w.document.title ? { label: w.document.title } : {}),
-        ...((arg as Fields | undefined) ?? {}),
-      });
+      viewed = pageKey(w);
+      commands.track!(pageView(w, config, arg as Fields | undefined));
     },
     track(arg) {
       const fields = { ...(arg as Fields) };
@@ -359,32 +392,6 @@ export function trackdSdk(w: Window): void {
     flush() {
       void flush();
     },
-  };
-
-  /** The page as a page view counts it: its URL without the #fragment. */
-  const pageKey = () => w.location.href.split("#")[0]!;
-  /**
-   * A single-page app changes pages with history.pushState and replaceState (and the back
-   * button, popstate) without loading one: each change of the URL (not of its #fragment
-   * alone) is a page view, once its new title is set.
-   */
-  let watching = false;
-  const watchNavigation = () => {
-    if (watching) return;
-    watching = true;
-    const changed = () =>
-      setTimeout(() => {
-        if (config?.pageViews !== false && pageKey() !== viewed) commands.page!(undefined);
-      }, 0);
-    for (const method of ["pushState", "replaceState"] as const) {
-      const original = w.history[method];
-      w.history[method] = function (this: History, ...args: Parameters<History["pushState"]>) {
-        const result = original.apply(this, args);
-        changed();
-        return result;
-      };
-    }
-    w.addEventListener("popstate", changed);
   };
 
   const trackd = (command: unknown, arg?: unknown): void => {

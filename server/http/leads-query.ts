@@ -1,0 +1,136 @@
+/**
+ * A leads query, as the leads API, its downloads and attribution read it: the account, the
+ * range [from, to) of when the leads arrived or happened, and the read of each lead with its
+ * shopper's journey (journey/leads.ts), paced by the scan's budget.
+ */
+import { Type as t } from "@sinclair/typebox";
+import type { JourneyLimits } from "../config/schema.ts";
+import { errorResponse, type ErrorDetail } from "../errors.ts";
+import type { TrackedEvent } from "../events/event.model.ts";
+import { parsePathId } from "../events/ids.ts";
+import type { Journey, JourneyReader } from "../journey/journey.ts";
+import type { IsLead } from "../journey/lead-rule.ts";
+import { listLeads } from "../journey/leads.ts";
+import { timeKey } from "../store/event-store.ts";
+import type { ScanBudget } from "../store/scan-budget.ts";
+
+/** The query parameters every leads query has. */
+export const RangeFields = {
+  accountId: t.String({ minLength: 1, maxLength: 64 }),
+  from: t.Optional(t.String({ maxLength: 64 })),
+  to: t.Optional(t.String({ maxLength: 64 })),
+  /** What from and to are about: when the lead arrived (default) or when it happened. */
+  by: t.Optional(t.Union([t.Literal("received"), t.Literal("occurred")])),
+};
+
+export const LeadsQuery = t.Object({
+  ...RangeFields,
+  after: t.Optional(t.String({ maxLength: 64 })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+});
+
+export interface LeadsReadDeps {
+  reader: JourneyReader;
+  journey: JourneyLimits;
+  isLead: IsLead;
+  now: () => number;
+}
+
+export const DAY_MS = 86_400_000;
+const DEFAULT_DAYS = 30;
+
+/** The times a leads query may name: from 1970 to the end of 9999 (event IDs hold no earlier time). */
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** An ISO 8601 date or date-time, or epoch milliseconds, from 1970 to 9999; null otherwise. */
+function parseTime(value: string): number | null {
+  const ms = /^\d{1,15}$/.test(value) ? Number(value) : Date.parse(value);
+  return Number.isFinite(ms) && ms >= 0 && ms <= LATEST_MS ? ms : null;
+}
+
+export const badAccount = (raw: string) =>
+  errorResponse("invalid_request", [
+    {
+      path: "accountId",
+      code: "invalid_id",
+      message: `accountId ${JSON.stringify(raw.slice(0, 64))} is not a positive integer or a UUID.`,
+    },
+  ]);
+
+/** The time range of a leads query: [from, to), by default the 30 days up to `now` (included). */
+function leadsRange(
+  q: { from?: string; to?: string },
+  now: number,
+): { from: number; to: number } | ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  const to = q.to !== undefined ? parseTime(q.to) : now + 1;
+  const from =
+    q.from !== undefined
+      ? parseTime(q.from)
+      : to === null
+        ? null
+        : Math.max(0, to - DEFAULT_DAYS * DAY_MS);
+  for (const [name, given, value] of [
+    ["to", q.to, to],
+    ["from", q.from, from],
+  ] as const)
+    if (given !== undefined && value === null)
+      problems.push({
+        path: name,
+        code: "invalid_time",
+        message: `${name} must be an ISO 8601 date or time, or epoch milliseconds, from 1970 to 9999.`,
+      });
+  if (from !== null && to !== null && from > to)
+    problems.push({ path: "from", code: "invalid_value", message: "from is after to." });
+  return problems.length > 0 || from === null || to === null ? problems : { from, to };
+}
+
+/**
+ * The leads of a query, each summed up by `summarize` (at most `limit`, 1000 by default), or
+ * the query's refusal.
+ */
+export async function readLeads<T>(
+  deps: LeadsReadDeps,
+  q: {
+    accountId: string;
+    from?: string;
+    to?: string;
+    by?: "received" | "occurred";
+    after?: string;
+    limit?: number;
+  },
+  budget: ScanBudget,
+  summarize: (lead: TrackedEvent, journey: Journey) => T,
+) {
+  const accountId = parsePathId(q.accountId);
+  if (accountId === null) return badAccount(q.accountId);
+  const r = leadsRange(q, deps.now());
+  if (Array.isArray(r)) return errorResponse("invalid_request", r);
+  // By when they happened: a lead arrives at most a day before it happened (events/time.ts)
+  // and any time after (an import of history), so every lead since then is read and sifted.
+  const occurred = q.by === "occurred";
+  const page = await listLeads(
+    deps.reader,
+    {
+      accountId,
+      fromKey: timeKey(occurred ? r.from - DAY_MS : r.from),
+      toKey: occurred ? timeKey(LATEST_MS) : timeKey(r.to),
+      ...(occurred
+        ? { occurred: { from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() } }
+        : {}),
+      after: q.after?.toLowerCase(),
+      limit: q.limit ?? 1000,
+    },
+    deps.journey,
+    deps.isLead,
+    budget,
+    summarize,
+  );
+  return {
+    accountId,
+    from: new Date(r.from).toISOString(),
+    to: new Date(r.to).toISOString(),
+    by: occurred ? ("occurred" as const) : ("received" as const),
+    ...page,
+  };
+}
