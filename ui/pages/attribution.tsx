@@ -109,6 +109,20 @@ export function AttributionPage({ params }: PageProps) {
   );
 }
 
+/** The answer's days with the days without leads between them (a time axis), at most a year and a day. */
+function everyDay(answer: AttributionAnswer): AttributionAnswer["days"] {
+  const byDay = new Map(answer.days.map((d) => [d.day, d]));
+  const first = answer.days[0]?.day ?? answer.from.slice(0, 10);
+  const last = answer.days.at(-1)?.day ?? first;
+  const out: AttributionAnswer["days"] = [];
+  for (let ms = Date.parse(first); out.length < 367; ms += 86_400_000) {
+    const day = new Date(ms).toISOString().slice(0, 10);
+    if (day > last) break;
+    out.push(byDay.get(day) ?? { day, bySource: {} });
+  }
+  return out;
+}
+
 function Report({ answer }: { answer: AttributionAnswer }) {
   if (answer.leads === 0)
     return <p class="muted">No leads in this range for account {answer.accountId}.</p>;
@@ -120,6 +134,7 @@ function Report({ answer }: { answer: AttributionAnswer }) {
   const most = Math.max(
     ...answer.days.map((d) => Object.values(d.bySource).reduce((a, b) => a + b, 0)),
   );
+  const days = everyDay(answer);
   return (
     <>
       <p class="muted">
@@ -129,7 +144,7 @@ function Report({ answer }: { answer: AttributionAnswer }) {
       </p>
       <figure class="card chart" aria-label="Leads per day by source">
         <div class="bars">
-          {answer.days.map((d) => {
+          {days.map((d) => {
             const total = Object.values(d.bySource).reduce((a, b) => a + b, 0);
             const parts = Object.entries(d.bySource).sort(
               ([a], [b]) => (top.indexOf(a) + 1 || 99) - (top.indexOf(b) + 1 || 99),
@@ -154,7 +169,7 @@ function Report({ answer }: { answer: AttributionAnswer }) {
           })}
         </div>
         <figcaption class="legend">
-          {answer.days[0]?.day} to {answer.days.at(-1)?.day}:{" "}
+          {days[0]?.day} to {days.at(-1)?.day}:{" "}
           {top.map((s) => (
             <span key={s} class="key">
               <i style={{ background: color(s) }} />
