@@ -16,6 +16,7 @@ import { uuidv7 } from "../../server/events/ids.ts";
 import { findJourney } from "../../server/journey/journey.ts";
 import { leadRule } from "../../server/journey/lead-rule.ts";
 import { listLeads, summarizeLead } from "../../server/journey/leads.ts";
+import { creditLead, sumCredits } from "../../server/journey/attribution.ts";
 import { ScanBudget } from "../../server/store/scan-budget.ts";
 import { leadsCsv } from "../../server/http/lead-export.ts";
 import { open } from "lmdb";
@@ -40,6 +41,21 @@ export interface JourneyFigures {
   exportSeconds: number;
   /** Opening the same store marked as format 1: the link index rebuilt from every stored event. */
   migrationSeconds: number;
+  /** The older half of the events deleted by retention into the long memory of visits: */
+  memory: {
+    deleted: number;
+    visits: number;
+    traces: number;
+    /** JSON bytes per trace, and LMDB bytes (pages of the memory database) per trace. */
+    jsonBytesPerTrace: number;
+    storedBytesPerTrace: number;
+    /** Journeys of the leads still stored, reaching into the memory. */
+    p50Ms: number;
+    p99Ms: number;
+    /** The month's attribution for the account (last non-direct), every lead's journey read. */
+    attributionSeconds: number;
+    attributionLeads: number;
+  };
 }
 
 /** An event as the collect route stores it, from a planned body. */
@@ -155,6 +171,7 @@ export async function journeyBench(
     throw new Error(
       `export found ${page.leads.length} leads, expected ${leadIds.length + orphanLeads}`,
     );
+  const memory = await memoryBench(store, events, leadIds, limits, isLead, samples);
   await store.close();
 
   // The same store as 0.1.0 would have left it, for the migration at start (the old index is dropped unread).
@@ -175,5 +192,79 @@ export async function journeyBench(
     exportLeadsPerSecond: page.leads.length / exportSeconds,
     exportSeconds,
     migrationSeconds,
+    memory,
+  };
+}
+
+/** p50 and p99 of `samples` timings of `run`. */
+function percentiles(samples: number, run: () => void): { p50Ms: number; p99Ms: number } {
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    run();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    p50Ms: times[Math.floor(times.length / 2)]!,
+    p99Ms: times[Math.floor(times.length * 0.99)]!,
+  };
+}
+
+/**
+ * Retention deletes the older half of the store into the long memory, as it would after
+ * `retentionSeconds`: its size per visit, then journeys and the month's attribution that read
+ * it beside the events still stored.
+ */
+async function memoryBench(
+  store: Store,
+  events: number,
+  leadIds: string[],
+  limits: JourneyLimits,
+  isLead: ReturnType<typeof leadRule>,
+  samples: number,
+): Promise<JourneyFigures["memory"]> {
+  let deleted = 0;
+  while (deleted < events / 2) deleted += await store.events.deleteUpTo("~", 10_000, "");
+  const size = store.events.memory.size();
+  const stats = store.events.memory.database.getStats() as {
+    pageSize: number;
+    treeBranchPageCount: number;
+    treeLeafPageCount: number;
+    overflowPages: number;
+  };
+  const pages = stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages;
+  const live = leadIds.filter((id) => store.events.get(id) !== undefined);
+  const lookbackMs = 90 * 86_400_000;
+  const { p50Ms, p99Ms } = percentiles(Math.min(samples, live.length), () => {
+    const eventId = live[Math.floor(Math.random() * live.length)]!;
+    JSON.stringify(findJourney(store.events, ACCOUNT, { eventId }, limits, isLead));
+  });
+  const t0 = performance.now();
+  const now = Date.now();
+  const credited = await listLeads(
+    store.events,
+    {
+      accountId: ACCOUNT,
+      fromKey: timeKey(now - 30 * 86_400_000),
+      toKey: timeKey(now + 60_000),
+      limit: 1_000_000,
+    },
+    limits,
+    isLead,
+    new ScanBudget(3_600_000),
+    (lead, journey) => creditLead(lead, journey, lookbackMs, "last_non_direct"),
+  );
+  JSON.stringify(sumCredits(credited.leads, "received"));
+  return {
+    deleted,
+    visits: size.visits,
+    traces: size.traces,
+    jsonBytesPerTrace: size.jsonBytes / Math.max(1, size.traces),
+    storedBytesPerTrace: (pages * stats.pageSize) / Math.max(1, size.traces),
+    p50Ms,
+    p99Ms,
+    attributionSeconds: (performance.now() - t0) / 1000,
+    attributionLeads: credited.leads.length,
   };
 }
