@@ -31,6 +31,7 @@ import { overviewAdminRoutes } from "./http/overview-admin.ts";
 import { registryAdminRoutes } from "./http/registry-admin.ts";
 import { attributionAdminRoutes } from "./http/attribution-admin.ts";
 import { journeyAdminRoutes } from "./http/journey-admin.ts";
+import { journeyReader } from "./http/leads-query.ts";
 
 export interface AppDeps {
   config: Config;
@@ -171,7 +172,7 @@ export function createApp(
     });
     const queryTimeoutMs = deps.config.admin.queryTimeoutSeconds * 1000;
     const leadsDeps = {
-      reader: deps.store.events,
+      reader: journeyReader(deps.store.events, registry),
       journey: deps.config.journey,
       leads: deps.config.leads,
       attribution: deps.config.attribution,

@@ -94,6 +94,9 @@ export const RegistrySchema = Type.Object(
           type: Type.Union([Type.Literal("dealership"), Type.Literal("vendor")], {
             default: "dealership",
           }),
+          junkIdentifiers: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 200 }),
+          ),
         },
         { additionalProperties: false },
       ),

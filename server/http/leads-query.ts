@@ -11,6 +11,9 @@ import { parsePathId } from "../events/ids.ts";
 import type { Journey, JourneyReader } from "../journey/journey.ts";
 import type { IsLead } from "../journey/lead-rule.ts";
 import { listLeads } from "../journey/leads.ts";
+import { isJunkIdentifier, junkOf, type IsJunk } from "../journey/junk-identifiers.ts";
+import type { Registry } from "../registry/registry.ts";
+import type { EventStore } from "../store/event-store.ts";
 import { timeKey } from "../store/event-store.ts";
 import type { ScanBudget } from "../store/scan-budget.ts";
 
@@ -28,6 +31,27 @@ export const LeadsQuery = t.Object({
   after: t.Optional(t.String({ maxLength: 64 })),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
+
+/**
+ * What journeys read: the store's events, link index and long memory, and each account's
+ * placeholder identifiers from the registry (read as the account is now, so a value added on
+ * the admin page applies to the next journey).
+ */
+export function journeyReader(events: EventStore, registry: Registry): JourneyReader {
+  const checks = new WeakMap<readonly string[], IsJunk>();
+  return {
+    get: (eventId) => events.get(eventId),
+    links: events.links,
+    memory: events.memory,
+    junk(accountId) {
+      const values = registry.account(accountId)?.junkIdentifiers;
+      if (!values) return isJunkIdentifier;
+      let check = checks.get(values);
+      if (!check) checks.set(values, (check = junkOf(values)));
+      return check;
+    },
+  };
+}
 
 export interface LeadsReadDeps {
   reader: JourneyReader;

@@ -15,6 +15,10 @@ const Name = t.String({ minLength: 1, maxLength: 200 });
 const AccountBody = t.Object({
   name: Name,
   type: t.Optional(t.Union([t.Literal("dealership"), t.Literal("vendor")])),
+  /** Replaces the account's placeholder identifiers; left out, they are kept. */
+  junkIdentifiers: t.Optional(
+    t.Array(t.String({ minLength: 1, maxLength: 200 }), { maxItems: 200 }),
+  ),
 });
 const TrackerBody = t.Object({
   name: Name,
@@ -67,7 +71,13 @@ export function registryAdminRoutes(deps: { registry: Registry }) {
         const params = pathParams(raw);
         const r = ids({ id: params.id! });
         if (r instanceof Response) return r;
-        await registry.putAccount({ id: r.id!, name: body.name, type: body.type ?? "dealership" });
+        const junk = body.junkIdentifiers ?? registry.account(r.id!)?.junkIdentifiers;
+        await registry.putAccount({
+          id: r.id!,
+          name: body.name,
+          type: body.type ?? "dealership",
+          ...(junk && junk.length > 0 ? { junkIdentifiers: junk } : {}),
+        });
         return json(registry.account(r.id!));
       }),
     )

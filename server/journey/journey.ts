@@ -15,7 +15,7 @@ import { walkPaced, walkToEnd, type Walk } from "../store/scan-budget.ts";
 import type { LinkIndex } from "../store/link-index.ts";
 import type { RememberedEvent, Trace, VisitMemory } from "../store/visit-memory.ts";
 import type { IsLead } from "./lead-rule.ts";
-import { isJunkIdentifier } from "./junk-identifiers.ts";
+import { isJunkIdentifier, type IsJunk } from "./junk-identifiers.ts";
 import { byOccurrence, groupVisits, type Visit } from "./visits.ts";
 
 /**
@@ -26,6 +26,8 @@ export interface JourneyReader {
   get(eventId: string): TrackedEvent | undefined;
   links: Pick<LinkIndex, "entries">;
   memory: Pick<VisitMemory, "entries" | "trace">;
+  /** An account's placeholder identifiers beside the built-in ones (junk-identifiers.ts junkOf). */
+  junk?: (accountId: string) => IsJunk;
 }
 
 export type JourneySeed = { eventId: string } | { instanceId: string };
@@ -128,6 +130,7 @@ function* walkJourney(
   /** The distinct user IDs and emails of the events added so far (oneIdentityPerDevice). */
   const identities = { user: new Set<string>(), email: new Set<string>() };
   let truncated = false;
+  const isJunk = reader.junk?.(accountId) ?? isJunkIdentifier;
 
   const enqueue = (kind: LinkKind, value: string, via: Pending["via"]) => {
     const key = `${kind}\u0000${value}`;
@@ -141,7 +144,7 @@ function* walkJourney(
       const kind = pairs[i]!;
       const value = pairs[i + 1]!;
       if (kind === SERVER_EVENTS) continue;
-      if ((kind === "user" || kind === "email") && !isJunkIdentifier(kind, value))
+      if ((kind === "user" || kind === "email") && !isJunk(kind, value))
         identities[kind].add(value);
       if (kind === "device") devices.add(value);
       enqueue(kind as LinkKind, value, via);
@@ -177,12 +180,12 @@ function* walkJourney(
   } else enqueue("instance", seed.instanceId, null);
 
   for (let next = queue.shift(); next; next = queue.shift()) {
-    if (isJunkIdentifier(next.kind, next.value)) {
+    if (isJunk(next.kind, next.value)) {
       why.push(notFollowed(next, "junk"));
       continue;
     }
     const found = yield* follow(reader, accountId, next, devices, limits);
-    if (found.step.followed && conflicts(next, found, identities, limits)) {
+    if (found.step.followed && conflicts(next, found, identities, limits, isJunk)) {
       why.push(notFollowed(next, "conflicting_identity", found.step));
       truncated = true;
       continue;
@@ -250,6 +253,7 @@ function conflicts(
   found: { events: TrackedEvent[]; traces: Trace[] },
   identities: { user: Set<string>; email: Set<string> },
   limits: JourneyLimits,
+  isJunk: IsJunk,
 ): boolean {
   if (!limits.oneIdentityPerDevice || link.kind !== "device") return false;
   const through = link.via?.kind;
@@ -260,7 +264,7 @@ function conflicts(
       if (kind !== "user" && kind !== "email") continue;
       const known = identities[kind];
       const value = pairs[i + 1]!;
-      if (known.size > 0 && !known.has(value) && !isJunkIdentifier(kind, value)) return true;
+      if (known.size > 0 && !known.has(value) && !isJunk(kind, value)) return true;
     }
     return false;
   };

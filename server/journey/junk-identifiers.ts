@@ -84,6 +84,47 @@ export const JUNK_IDENTIFIERS = {
   phones: PLACEHOLDER_PHONES,
 } as const;
 
+/** Whether an identifier of this kind and value is a placeholder (of the built-in list, or an account's). */
+export type IsJunk = (kind: LinkKind, value: string) => boolean;
+
+/** Digits of a phone as the Web SDK hashes it (country code kept; "00" dropped). */
+const phoneDigits = (phone: string) => {
+  const digits = phone.replace(/\D/g, "");
+  return digits.startsWith("00") ? digits.slice(2) : digits;
+};
+
+/**
+ * An account's own placeholder values (registry: Account.junkIdentifiers), raw as staff type
+ * them: each is taken as a user or instance ID (trimmed, lower-cased), as an email (hashed
+ * as the Web SDK hashes one) and, if it has 7 digits or more, as a phone (hashed with and
+ * without the North American "1"). The built-in list applies too.
+ */
+export function junkOf(values: readonly string[]): IsJunk {
+  if (values.length === 0) return isJunkIdentifier;
+  const ids = new Set(values.map((v) => v.trim().toLowerCase()));
+  const emails = new Set(values.map((v) => sha256(v.trim().toLowerCase())));
+  const phones = new Set(
+    values
+      .map(phoneDigits)
+      .filter((d) => d.length >= 7)
+      .flatMap((d) => [sha256(d), sha256(`1${d}`)]),
+  );
+  return (kind, value) => {
+    if (isJunkIdentifier(kind, value)) return true;
+    switch (kind) {
+      case "user":
+      case "instance":
+        return ids.has(value.trim().toLowerCase());
+      case "email":
+        return emails.has(value.toLowerCase());
+      case "phone":
+        return phones.has(value.toLowerCase());
+      default:
+        return false;
+    }
+  };
+}
+
 /** True if an identifier of this kind and value is a placeholder that must not link events. */
 export function isJunkIdentifier(kind: LinkKind, value: string): boolean {
   switch (kind) {

@@ -4,6 +4,12 @@ export interface Account {
   id: string;
   name: string;
   type: "dealership" | "vendor";
+  /**
+   * Placeholder values this account's forms and vendors send (a staff test email, the
+   * showroom's phone, a user ID of "guest"): like the built-in list, they never link shoppers
+   * (journey/junk-identifiers.ts). Raw values; emails and phones are compared by their hashes.
+   */
+  junkIdentifiers?: string[];
 }
 
 export interface Tracker {

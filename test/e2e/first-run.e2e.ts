@@ -128,7 +128,7 @@ describe("a first run", () => {
     await page.close();
   });
 
-  test("the Registry edits a tracker's allowed origins and a vendor's products", async () => {
+  test("the Registry edits a tracker's allowed origins, a vendor's products and an account's placeholders", async () => {
     const { page } = await open(1280, false);
     await page.getByRole("link", { name: "Registry" }).click();
     const add = async (legend: string, values: Record<string, string>) => {
@@ -155,14 +155,26 @@ describe("a first run", () => {
     answers.push("Chat, Credit App");
     await page.getByRole("button", { name: "Edit products" }).click();
     await page.getByText("Chat, Credit App").waitFor();
+
+    answers.push("sales@mainstreet.example, (512) 555-0100, walk-in");
+    await page.getByRole("button", { name: "Placeholders" }).click();
+    await page
+      .getByText("Never link shoppers: sales@mainstreet.example, (512) 555-0100, walk-in")
+      .waitFor();
     const registry = (await (
       await fetch(`${server.url}/admin/api/registry`, {
         headers: { authorization: `Bearer ${TOKEN}` },
       })
     ).json()) as {
+      accounts: { junkIdentifiers?: string[] }[];
       trackers: { allowedOrigins: string[] }[];
       vendors: { products: string[] }[];
     };
+    expect(registry.accounts[0]!.junkIdentifiers).toEqual([
+      "sales@mainstreet.example",
+      "(512) 555-0100",
+      "walk-in",
+    ]);
     expect(registry.trackers[0]!.allowedOrigins).toEqual([
       "https://mainstreet.example",
       "https://www.mainstreet.example",

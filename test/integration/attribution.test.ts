@@ -11,7 +11,7 @@ import type { Journey } from "../../server/journey/journey.ts";
 import type { LeadPage } from "../../server/journey/leads.ts";
 import { isJunkIdentifier } from "../../server/journey/junk-identifiers.ts";
 import { sha256 } from "../helpers/shoppers.ts";
-import { BASE, createTestApp, type TestApp } from "../helpers/test-app.ts";
+import { ADMIN_TOKEN, BASE, createTestApp, type TestApp } from "../helpers/test-app.ts";
 
 const ACCOUNT = randomUUID();
 let t: TestApp;
@@ -147,6 +147,53 @@ describe("attribution: identities, reasons, touches", () => {
         reason: "junk",
       }),
     );
+  });
+
+  test("an account's own placeholders (registry, admin API) keep shoppers apart from then on", async () => {
+    const staff = { phoneSha256: sha256("15125550100") }; // the showroom's phone, typed by staff
+    const [deviceE, deviceF, chatE, chatF] = [
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+    ];
+    await visit(deviceE, "trade-in", staff, chatE);
+    await visit(deviceF, "lease-deals", staff, chatF);
+    const leadE = await lead(chatE, staff);
+    // Before: the shared phone joins the two shoppers (under the bound of 5).
+    expect((await journeyOf(leadE)).deviceIds.sort()).toEqual([deviceE, deviceF].sort());
+
+    const put = await t.app.handle(
+      new Request(`${BASE}/admin/api/registry/accounts/${ACCOUNT}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          name: "Lakeside Ford",
+          junkIdentifiers: ["(512) 555-0100", "Walk-In"],
+        }),
+      }),
+    );
+    expect(put.status).toBe(200);
+    const after = await journeyOf(leadE);
+    expect(after.deviceIds).toEqual([deviceE]);
+    expect(after.why).toContainEqual(
+      expect.objectContaining({ kind: "phone", value: staff.phoneSha256, reason: "junk" }),
+    );
+    // A rename keeps the list; "walk-in" is junk as a user ID in any case (for this account).
+    await t.app.handle(
+      new Request(`${BASE}/admin/api/registry/accounts/${ACCOUNT}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "Lakeside Ford Lincoln" }),
+      }),
+    );
+    const walkIn = await lead(randomUUID(), { userId: "WALK-IN" });
+    expect((await journeyOf(walkIn)).why).toContainEqual(
+      expect.objectContaining({ kind: "user", value: "WALK-IN", reason: "junk" }),
+    );
+    // Not on the built-in list: other accounts' journeys still follow these values.
+    expect(isJunkIdentifier("phone", staff.phoneSha256)).toBe(false);
+    expect(isJunkIdentifier("user", "walk-in")).toBe(false);
   });
 
   test("a showroom tablet two shoppers logged in on does not join them; each one's own devices still do", async () => {

@@ -193,6 +193,23 @@ function AccountCard({
           </button>
           <button
             type="button"
+            class="small"
+            onClick={() =>
+              editList(
+                `Placeholder values of account ${a.id} that never link shoppers (a staff email, the showroom's phone, a user ID like guest), comma-separated`,
+                a.junkIdentifiers ?? [],
+                (junkIdentifiers) =>
+                  api(`/registry/accounts/${encodeURIComponent(a.id)}`, {
+                    method: "PUT",
+                    body: JSON.stringify({ name: a.name, type: a.type, junkIdentifiers }),
+                  }),
+              )
+            }
+          >
+            Placeholders
+          </button>
+          <button
+            type="button"
             class="small danger"
             onClick={() =>
               remove(
@@ -205,6 +222,11 @@ function AccountCard({
           </button>
         </span>
       </div>
+      {(a.junkIdentifiers ?? []).length > 0 && (
+        <p class="muted">
+          Never link shoppers: <span class="mono">{a.junkIdentifiers!.join(", ")}</span>
+        </p>
+      )}
       <ul>
         {trackers.map((t) => (
           <li key={t.id}>
