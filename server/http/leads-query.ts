@@ -46,8 +46,10 @@ export function journeyReader(events: EventStore, registry: Registry): JourneyRe
     junk(accountId) {
       const values = registry.account(accountId)?.junkIdentifiers;
       if (!values) return isJunkIdentifier;
-      let check = checks.get(values);
-      if (!check) checks.set(values, (check = junkOf(values)));
+      const known = checks.get(values);
+      if (known) return known;
+      const check = junkOf(values);
+      checks.set(values, check);
       return check;
     },
   };
