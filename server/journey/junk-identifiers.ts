@@ -109,33 +109,38 @@ export function junkOf(values: readonly string[]): IsJunk {
       .filter((d) => d.length >= 7)
       .flatMap((d) => [sha256(d), sha256(`1${d}`)]),
   );
-  return (kind, value) => {
-    if (isJunkIdentifier(kind, value)) return true;
-    switch (kind) {
-      case "user":
-      case "instance":
-        return ids.has(value.trim().toLowerCase());
-      case "email":
-        return emails.has(value.toLowerCase());
-      case "phone":
-        return phones.has(value.toLowerCase());
-      default:
-        return false;
-    }
-  };
+  const own: JunkLists = { ids, emails, phones };
+  return (kind, value) => isJunkIdentifier(kind, value) || inLists(own, kind, value);
 }
 
-/** True if an identifier of this kind and value is a placeholder that must not link events. */
-export function isJunkIdentifier(kind: LinkKind, value: string): boolean {
+/** Placeholder user and instance IDs (trimmed, lower-cased), email and phone hashes. */
+interface JunkLists {
+  ids: Set<string>;
+  emails: Set<string>;
+  phones: Set<string>;
+}
+
+function inLists(lists: JunkLists, kind: LinkKind, value: string): boolean {
   switch (kind) {
     case "user":
     case "instance": // a vendor's `instance_id: "undefined"` is the same kind of accident
-      return JUNK_USER_IDS.has(value.trim().toLowerCase());
+      return lists.ids.has(value.trim().toLowerCase());
     case "email":
-      return JUNK_EMAIL_HASHES.has(value.toLowerCase());
+      return lists.emails.has(value.toLowerCase());
     case "phone":
-      return JUNK_PHONE_HASHES.has(value.toLowerCase());
+      return lists.phones.has(value.toLowerCase());
     default:
       return false;
   }
+}
+
+const BUILT_IN: JunkLists = {
+  ids: JUNK_USER_IDS,
+  emails: JUNK_EMAIL_HASHES,
+  phones: JUNK_PHONE_HASHES,
+};
+
+/** True if an identifier of this kind and value is a placeholder that must not link events. */
+export function isJunkIdentifier(kind: LinkKind, value: string): boolean {
+  return inLists(BUILT_IN, kind, value);
 }

@@ -13,7 +13,7 @@ import {
 } from "../../server/config/schema.ts";
 import type { TrackedEvent } from "../../server/events/event.model.ts";
 import { uuidv7 } from "../../server/events/ids.ts";
-import { findJourney } from "../../server/journey/journey.ts";
+import { findJourney, type Journey } from "../../server/journey/journey.ts";
 import { leadRule } from "../../server/journey/lead-rule.ts";
 import { listLeads, summarizeLead } from "../../server/journey/leads.ts";
 import { creditLead, sumCredits } from "../../server/journey/attribution.ts";
@@ -151,19 +151,8 @@ export async function journeyBench(
   times.sort((a, b) => a - b);
 
   const t0 = performance.now();
-  const now = Date.now();
-  const page = await listLeads(
-    store.events,
-    {
-      accountId: ACCOUNT,
-      fromKey: timeKey(now - 30 * 86_400_000),
-      toKey: timeKey(now + 60_000),
-      limit: 1_000_000,
-    },
-    limits,
-    isLead,
-    new ScanBudget(3_600_000),
-    (lead, journey) => summarizeLead(lead, journey, 90 * 86_400_000),
+  const page = await monthOfLeads(store, limits, isLead, (lead, journey) =>
+    summarizeLead(lead, journey, 90 * 86_400_000),
   );
   const csv = leadsCsv(page.leads);
   const exportSeconds = (performance.now() - t0) / 1000;
@@ -194,6 +183,29 @@ export async function journeyBench(
     migrationSeconds,
     memory,
   };
+}
+
+/** The last 30 days' leads of ACCOUNT, each summed up by `summarize`, as the API reads them. */
+function monthOfLeads<T>(
+  store: Store,
+  limits: JourneyLimits,
+  isLead: ReturnType<typeof leadRule>,
+  summarize: (lead: TrackedEvent, journey: Journey) => T,
+) {
+  const now = Date.now();
+  return listLeads(
+    store.events,
+    {
+      accountId: ACCOUNT,
+      fromKey: timeKey(now - 30 * 86_400_000),
+      toKey: timeKey(now + 60_000),
+      limit: 1_000_000,
+    },
+    limits,
+    isLead,
+    new ScanBudget(3_600_000),
+    summarize,
+  );
 }
 
 /** p50 and p99 of `samples` timings of `run`. */
@@ -241,19 +253,8 @@ async function memoryBench(
     JSON.stringify(findJourney(store.events, ACCOUNT, { eventId }, limits, isLead));
   });
   const t0 = performance.now();
-  const now = Date.now();
-  const credited = await listLeads(
-    store.events,
-    {
-      accountId: ACCOUNT,
-      fromKey: timeKey(now - 30 * 86_400_000),
-      toKey: timeKey(now + 60_000),
-      limit: 1_000_000,
-    },
-    limits,
-    isLead,
-    new ScanBudget(3_600_000),
-    (lead, journey) => creditLead(lead, journey, lookbackMs, "last_non_direct"),
+  const credited = await monthOfLeads(store, limits, isLead, (lead, journey) =>
+    creditLead(lead, journey, lookbackMs, "last_non_direct"),
   );
   JSON.stringify(sumCredits(credited.leads, "received"));
   return {

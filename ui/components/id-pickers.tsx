@@ -82,24 +82,14 @@ export function AccountInput({
     if (prefill && ids && value === "" && ids.accounts.length > 0) onValue(ids.accounts[0]!.id);
   }, [ids]);
   return (
-    <>
-      <input
-        id={id}
-        list={`${id}-options`}
-        value={value}
-        onInput={(e) => onValue(e.currentTarget.value)}
-        required={required}
-        autoComplete="off"
-        spellcheck={false}
-      />
-      <datalist id={`${id}-options`}>
-        {(ids?.accounts ?? []).map((a) => (
-          <option key={a.id} value={a.id}>
-            {a.name ?? "not in the registry"}
-          </option>
-        ))}
-      </datalist>
-    </>
+    <Picker
+      input={{ id, value, onValue, required }}
+      options={(ids?.accounts ?? []).map((a) => ({
+        key: a.id,
+        value: a.id,
+        text: a.name ?? "not in the registry",
+      }))}
+    />
   );
 }
 
@@ -115,20 +105,40 @@ export function TrackerInput({
     (t) => accountId.trim() === "" || t.accountId === accountId.trim(),
   );
   return (
+    <Picker
+      input={{ id, value, onValue }}
+      options={trackers.map((t) => ({
+        key: `${t.accountId}\u0000${t.id}`,
+        value: t.id,
+        text: `${t.name ?? "not in the registry"}${accountId.trim() === "" ? ` (account ${t.accountId})` : ""}`,
+      }))}
+    />
+  );
+}
+
+/** A text input with its datalist of options. */
+function Picker({
+  input: { id, value, onValue, required },
+  options,
+}: {
+  input: IdInputProps;
+  options: { key: string; value: string; text: string }[];
+}) {
+  return (
     <>
       <input
         id={id}
         list={`${id}-options`}
         value={value}
         onInput={(e) => onValue(e.currentTarget.value)}
+        required={required}
         autoComplete="off"
         spellcheck={false}
       />
       <datalist id={`${id}-options`}>
-        {trackers.map((t) => (
-          <option key={`${t.accountId}\u0000${t.id}`} value={t.id}>
-            {t.name ?? "not in the registry"}
-            {accountId.trim() === "" ? ` (account ${t.accountId})` : ""}
+        {options.map((o) => (
+          <option key={o.key} value={o.value}>
+            {o.text}
           </option>
         ))}
       </datalist>

@@ -256,8 +256,24 @@ function VisitCard({ visit, n, leadIds }: { visit: Visit; n: number; leadIds: Se
 function RememberedLine({ event }: { event: RememberedEvent }) {
   return (
     <span class="event-line">
+      <EventHead event={event} source={event.source} />
+      <span class="muted">summary only: the raw event was deleted by retention</span>
+    </span>
+  );
+}
+
+/** When, from where and what an event was: the start of every event line. */
+function EventHead({
+  event,
+  source,
+}: {
+  event: Pick<TrackedEvent, "occurredAt" | "action" | "object" | "label" | "vendor" | "product">;
+  source: string;
+}) {
+  return (
+    <>
       <span class="when">{localTime(event.occurredAt)}</span>
-      <span class="tag">{event.source}</span>
+      <span class="tag">{source}</span>
       <strong>
         {event.action} {event.object}
       </strong>
@@ -265,8 +281,7 @@ function RememberedLine({ event }: { event: RememberedEvent }) {
       <span class="muted">
         {event.vendor} · {event.product}
       </span>
-      <span class="muted">summary only: the raw event was deleted by retention</span>
-    </span>
+    </>
   );
 }
 
@@ -274,15 +289,7 @@ function EventLine({ event }: { event: TrackedEvent }) {
   const page = typeof event.properties.pageUrl === "string" ? event.properties.pageUrl : null;
   return (
     <span class="event-line">
-      <span class="when">{localTime(event.occurredAt)}</span>
-      <span class="tag">{event.context.source}</span>
-      <strong>
-        {event.action} {event.object}
-      </strong>
-      {event.label && <span>“{event.label}”</span>}
-      <span class="muted">
-        {event.vendor} · {event.product}
-      </span>
+      <EventHead event={event} source={event.context.source} />
       {page && (
         <span class="muted url" title={page}>
           {pagePath(page)}
