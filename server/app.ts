@@ -31,7 +31,7 @@ import { overviewAdminRoutes } from "./http/overview-admin.ts";
 import { registryAdminRoutes } from "./http/registry-admin.ts";
 import { attributionAdminRoutes } from "./http/attribution-admin.ts";
 import { journeyAdminRoutes } from "./http/journey-admin.ts";
-import { journeyReader } from "./http/leads-query.ts";
+import { journeyReader, leadTouchesOf } from "./http/leads-query.ts";
 
 export interface AppDeps {
   config: Config;
@@ -171,8 +171,10 @@ export function createApp(
       metrics,
     });
     const queryTimeoutMs = deps.config.admin.queryTimeoutSeconds * 1000;
+    const reader = journeyReader(deps.store.events, registry);
     const leadsDeps = {
-      reader: journeyReader(deps.store.events, registry),
+      reader,
+      touches: leadTouchesOf(deps.store.events, reader, registry, deps.config),
       journey: deps.config.journey,
       leads: deps.config.leads,
       attribution: deps.config.attribution,

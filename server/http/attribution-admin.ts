@@ -10,7 +10,7 @@ import { scanned } from "./admin-scan.ts";
 import { json } from "./json.ts";
 import { leadRule } from "../journey/lead-rule.ts";
 import type { JourneyAdminDeps } from "./journey-admin.ts";
-import { DAY_MS, RangeFields, readLeads } from "./leads-query.ts";
+import { RangeFields, readLeads } from "./leads-query.ts";
 
 const AttributionQuery = t.Object({
   ...RangeFields,
@@ -18,7 +18,6 @@ const AttributionQuery = t.Object({
 });
 
 export function attributionAdminRoutes(deps: JourneyAdminDeps) {
-  const lookbackMs = deps.attribution.lookbackDays * DAY_MS;
   const read = { ...deps, isLead: leadRule(deps.leads) };
   return new Elysia({ name: "attribution-admin" }).get(
     "/attribution",
@@ -29,7 +28,11 @@ export function attributionAdminRoutes(deps: JourneyAdminDeps) {
           read,
           { ...query, limit: Number.MAX_SAFE_INTEGER },
           budget,
-          (lead, journey) => creditLead(lead, journey, lookbackMs, model),
+          (lead, journey) => creditLead(lead, deps.touches.keep(lead, journey), model),
+          (lead) => {
+            const channels = deps.touches.known(lead);
+            return channels && creditLead(lead, channels, model);
+          },
         );
         if (found instanceof Response) return found;
         const { leads, ...range } = found;

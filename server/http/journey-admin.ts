@@ -10,6 +10,7 @@ import { errorResponse } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
 import { findJourneyPaced, type JourneyReader, type JourneySeed } from "../journey/journey.ts";
 import { leadRule } from "../journey/lead-rule.ts";
+import type { LeadTouches } from "../journey/lead-touches.ts";
 import { summarizeLead, type LeadSummary } from "../journey/leads.ts";
 import { badAccount, DAY_MS, LeadsQuery, readLeads } from "./leads-query.ts";
 import { json, jsonText } from "./json.ts";
@@ -20,6 +21,8 @@ import { scanned } from "./admin-scan.ts";
 
 export interface JourneyAdminDeps {
   reader: JourneyReader;
+  /** Each lead's touches kept for attribution: refreshed whenever a lead's journey is walked here. */
+  touches: LeadTouches;
   journey: JourneyLimits;
   leads: LeadRule;
   attribution: AttributionConfig;
@@ -53,7 +56,10 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
 
   const read = { ...deps, isLead };
   const leadsOf = (q: typeof LeadsQuery.static, budget: ScanBudget) =>
-    readLeads(read, q, budget, (lead, journey) => summarizeLead(lead, journey, lookbackMs));
+    readLeads(read, q, budget, (lead, journey) => {
+      deps.touches.keep(lead, journey);
+      return summarizeLead(lead, journey, lookbackMs);
+    });
   /**
    * The leads page in one format (rendered lead by lead, paced like the scan: 10,000 leads
    * are megabytes of text), or the query's refusal, or why it stopped.

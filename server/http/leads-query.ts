@@ -4,12 +4,13 @@
  * shopper's journey (journey/leads.ts), paced by the scan's budget.
  */
 import { Type as t } from "@sinclair/typebox";
-import type { JourneyLimits } from "../config/schema.ts";
+import type { AttributionConfig, JourneyLimits, LeadRule } from "../config/schema.ts";
 import { errorResponse, type ErrorDetail } from "../errors.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { parsePathId } from "../events/ids.ts";
 import type { Journey, JourneyReader } from "../journey/journey.ts";
-import type { IsLead } from "../journey/lead-rule.ts";
+import { leadRule, type IsLead } from "../journey/lead-rule.ts";
+import { LeadTouches } from "../journey/lead-touches.ts";
 import { listLeads } from "../journey/leads.ts";
 import { isJunkIdentifier, junkOf, type IsJunk } from "../journey/junk-identifiers.ts";
 import type { Registry } from "../registry/registry.ts";
@@ -53,6 +54,28 @@ export function journeyReader(events: EventStore, registry: Registry): JourneyRe
       return check;
     },
   };
+}
+
+/**
+ * Each lead's touches kept for attribution (journey/lead-touches.ts), worked out in the
+ * background as leads are stored, under the rules of `config` and each account's placeholders.
+ */
+export function leadTouchesOf(
+  events: EventStore,
+  reader: JourneyReader,
+  registry: Registry,
+  config: { journey: JourneyLimits; leads: LeadRule; attribution: AttributionConfig },
+): LeadTouches {
+  const touches = new LeadTouches({
+    reader,
+    journey: config.journey,
+    isLead: leadRule(config.leads),
+    lookbackMs: config.attribution.lookbackDays * DAY_MS,
+    db: events.leadTouches,
+    accountRules: (accountId) => JSON.stringify(registry.account(accountId)?.junkIdentifiers ?? []),
+  });
+  events.onEvent((event) => touches.stored(event));
+  return touches;
 }
 
 export interface LeadsReadDeps {
@@ -127,6 +150,7 @@ export async function readLeads<T>(
   },
   budget: ScanBudget,
   summarize: (lead: TrackedEvent, journey: Journey) => T,
+  known?: (lead: TrackedEvent) => T | undefined,
 ) {
   const accountId = parsePathId(q.accountId);
   if (accountId === null) return badAccount(q.accountId);
@@ -151,6 +175,7 @@ export async function readLeads<T>(
     deps.isLead,
     budget,
     summarize,
+    known,
   );
   return {
     accountId,

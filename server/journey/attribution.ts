@@ -111,14 +111,13 @@ function shares(model: Model, channels: Channel[]): number[] {
   return out;
 }
 
-/** One lead's credit under `model`. */
-export function creditLead(
-  lead: TrackedEvent,
-  journey: Journey,
-  lookbackMs: number,
-  model: Model,
-): LeadCredit {
-  const channels = touchesOf(lead, journey, lookbackMs).map(channelOf);
+/** The channels of a lead's touches (touchesOf), first touch first: what its credit is shared among. */
+export function touchChannels(lead: TrackedEvent, journey: Journey, lookbackMs: number): Channel[] {
+  return touchesOf(lead, journey, lookbackMs).map(channelOf);
+}
+
+/** One lead's credit under `model`, from the channels of its touches. */
+export function creditLead(lead: TrackedEvent, channels: Channel[], model: Model): LeadCredit {
   const base = { eventId: lead.eventId, occurredAt: lead.occurredAt, receivedAt: lead.receivedAt };
   if (channels.length === 0) return { ...base, credits: [{ channel: UNMATCHED, share: 1 }] };
   const byKey = new Map<string, { channel: Channel; share: number }>();

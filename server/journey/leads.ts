@@ -145,6 +145,8 @@ export async function listLeads<T>(
   isLead: IsLead,
   budget: ScanBudget,
   summarize: (lead: TrackedEvent, journey: Journey) => T,
+  /** A lead's summary known without its journey (kept from before), or undefined to walk it. */
+  known: (lead: TrackedEvent) => T | undefined = () => undefined,
 ): Promise<{ leads: T[]; next: string | null }> {
   const leads: T[] = [];
   let last = "";
@@ -167,6 +169,12 @@ export async function listLeads<T>(
       const at = event.occurredAt;
       if (query.occurred && (at < query.occurred.from || at >= query.occurred.to)) continue;
       if (leads.length === query.limit) return { leads, next: last };
+      const kept = known(event);
+      if (kept !== undefined) {
+        leads.push(kept);
+        last = event.eventId;
+        continue;
+      }
       const journey = await findJourneyPaced(
         reader,
         event.accountId,

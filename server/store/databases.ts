@@ -40,3 +40,7 @@ export const replayDb = (root: RootDatabase): Database<string, Uint8Array> =>
 /** The long memory of visits (visit-memory.ts): tuple keys to a trace's JSON or a shopper key. */
 export const memoryDb = (root: RootDatabase) =>
   root.openDB<string, Uint8Array>({ name: "memory", keyEncoding: "binary", encoding: "string" });
+
+/** Each lead's touches as attribution worked them out (journey/lead-touches.ts), by event ID, as JSON. */
+export const leadTouchesDb = (root: RootDatabase) =>
+  root.openDB<string, string>({ name: "lead-touches", encoding: "string" });

@@ -50,6 +50,11 @@ export class EventStore {
     private readonly events: Database<string, string>,
     readonly links: LinkIndex,
     readonly memory: VisitMemory,
+    /**
+     * Each lead's touches as attribution worked them out (journey/lead-touches.ts), as JSON by
+     * the lead's event ID: kept beside the lead, deleted with it.
+     */
+    readonly leadTouches: Database<string, string>,
     private readonly stats: Pick<TrackerStats, "record" | "countActivity">,
     private readonly writer: EventWriter,
   ) {
@@ -144,6 +149,7 @@ export class EventStore {
       );
       for (const { key, event } of gone) {
         this.links.remove(event).catch(() => {}); // the batch itself rejects if it failed
+        if (event.context.source === "server") this.leadTouches.remove(key).catch(() => {});
         this.events.remove(key);
       }
     });
@@ -152,7 +158,10 @@ export class EventStore {
 
   /** The databases, for storage accounting. */
   get databases(): Database<unknown, string>[] {
-    return [this.events, this.links.database, this.memory.database] as Database<unknown, string>[];
+    return [this.events, this.links.database, this.memory.database, this.leadTouches] as Database<
+      unknown,
+      string
+    >[];
   }
 
   /** The stored event, or undefined. */

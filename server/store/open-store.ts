@@ -14,7 +14,7 @@ import { type Database, open, type RootDatabase, type RootDatabaseOptionsWithPat
 import { DeliveryStore } from "./delivery-store.ts";
 import { RegistryStore } from "./registry-store.ts";
 import { ClientIds } from "./client-ids.ts";
-import { eventsDb, linksDb, memoryDb, metaDb } from "./databases.ts";
+import { eventsDb, leadTouchesDb, linksDb, memoryDb, metaDb } from "./databases.ts";
 import { VisitMemory } from "./visit-memory.ts";
 import { EventStore } from "./event-store.ts";
 import { type Durability, EventWriter } from "./event-writer.ts";
@@ -129,6 +129,7 @@ export function openStore(options: StoreOptions): Store {
     eventsDatabase,
     new LinkIndex(linksDatabase),
     new VisitMemory(memoryDb(root)),
+    leadTouchesDb(root),
     stats,
     writer,
   );

@@ -7,7 +7,8 @@
  *    differently below and above about 64 bytes: long, UUID and Unicode IDs went missing.
  * 2: trackd 0.2.0. The link index (link-index.ts) replaces the instance index; it and the
  *    dead letters and replay queue are keyed by tuple keys (tuple-key.ts).
- * 3: trackd 0.7.0. The long memory of visits (visit-memory.ts). It holds what retention
+ * 3: trackd 0.7.0. The long memory of visits (visit-memory.ts), and each lead's touches as
+ *    attribution worked them out (event-store.ts leadTouches, worked out again when missing). It holds what retention
  *    deleted, so a store from format 2 starts it empty: its stored events are summed up
  *    into it as retention deletes them, as in a new store. The format moves on so that an
  *    older trackd, which would delete events without remembering them, refuses the store.

@@ -17,6 +17,7 @@ import { findJourney, type Journey } from "../../server/journey/journey.ts";
 import { leadRule } from "../../server/journey/lead-rule.ts";
 import { listLeads, summarizeLead } from "../../server/journey/leads.ts";
 import { creditLead, sumCredits } from "../../server/journey/attribution.ts";
+import { LeadTouches } from "../../server/journey/lead-touches.ts";
 import { ScanBudget } from "../../server/store/scan-budget.ts";
 import { leadsCsv } from "../../server/http/lead-export.ts";
 import { open } from "lmdb";
@@ -52,8 +53,10 @@ export interface JourneyFigures {
     /** Journeys of the leads still stored, reaching into the memory. */
     p50Ms: number;
     p99Ms: number;
-    /** The month's attribution for the account (last non-direct), every lead's journey read. */
+    /** The month's attribution for the account (last non-direct) with each lead's touches kept. */
     attributionSeconds: number;
+    /** The same with none kept: every lead's journey walked. */
+    attributionColdSeconds: number;
     attributionLeads: number;
   };
 }
@@ -191,6 +194,7 @@ function monthOfLeads<T>(
   limits: JourneyLimits,
   isLead: ReturnType<typeof leadRule>,
   summarize: (lead: TrackedEvent, journey: Journey) => T,
+  known?: (lead: TrackedEvent) => T | undefined,
 ) {
   const now = Date.now();
   return listLeads(
@@ -205,6 +209,7 @@ function monthOfLeads<T>(
     isLead,
     new ScanBudget(3_600_000),
     summarize,
+    known,
   );
 }
 
@@ -252,9 +257,35 @@ async function memoryBench(
     const eventId = live[Math.floor(Math.random() * live.length)]!;
     JSON.stringify(findJourney(store.events, ACCOUNT, { eventId }, limits, isLead));
   });
+  // Cold: every lead's journey walked (and its touches kept), as on a store upgraded from
+  // 0.6; then with the touches kept, as the service has them once it has run a minute.
+  const touches = new LeadTouches({
+    reader: store.events,
+    journey: limits,
+    isLead,
+    lookbackMs,
+    db: store.events.leadTouches,
+    accountRules: () => "[]",
+  });
+  const c0 = performance.now();
+  const cold = await monthOfLeads(store, limits, isLead, (lead, journey) =>
+    creditLead(lead, touches.keep(lead, journey), "last_non_direct"),
+  );
+  JSON.stringify(sumCredits(cold.leads, "received"));
+  const attributionColdSeconds = (performance.now() - c0) / 1000;
+  await store.events.leadTouches.committed;
   const t0 = performance.now();
-  const credited = await monthOfLeads(store, limits, isLead, (lead, journey) =>
-    creditLead(lead, journey, lookbackMs, "last_non_direct"),
+  const credited = await monthOfLeads(
+    store,
+    limits,
+    isLead,
+    () => {
+      throw new Error("a lead's touches were not kept");
+    },
+    (lead) => {
+      const channels = touches.known(lead);
+      return channels && creditLead(lead, channels, "last_non_direct");
+    },
   );
   JSON.stringify(sumCredits(credited.leads, "received"));
   return {
@@ -266,6 +297,7 @@ async function memoryBench(
     p50Ms,
     p99Ms,
     attributionSeconds: (performance.now() - t0) / 1000,
+    attributionColdSeconds,
     attributionLeads: credited.leads.length,
   };
 }

@@ -3,6 +3,8 @@
  * clear error past their time limit. (How much ingest they leave is measured by
  * `npm run bench -- --only admin`, not asserted here.)
  */
+import { LeadTouches } from "../../server/journey/lead-touches.ts";
+import { leadRule } from "../../server/journey/lead-rule.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Value } from "@sinclair/typebox/value";
 import { Elysia } from "elysia";
@@ -45,11 +47,22 @@ function leadsApp(timeoutMs: number) {
     links: events.links,
     memory: events.memory,
   };
+  const journey = Value.Default(JourneySchema, {}) as JourneyLimits;
+  const leads = Value.Default(LeadsSchema, {}) as LeadRule;
+  const touches = new LeadTouches({
+    reader,
+    journey,
+    isLead: leadRule(leads),
+    lookbackMs: 90 * 86_400_000,
+    db: events.leadTouches,
+    accountRules: () => "",
+  });
   const app = new Elysia().use(
     journeyAdminRoutes({
       reader,
-      journey: Value.Default(JourneySchema, {}) as JourneyLimits,
-      leads: Value.Default(LeadsSchema, {}) as LeadRule,
+      touches,
+      journey,
+      leads,
       attribution: { lookbackDays: 90 },
       queryTimeoutMs: timeoutMs,
       now: Date.now,

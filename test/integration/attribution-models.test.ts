@@ -7,7 +7,18 @@
 import { beforeAll, afterAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import type { AttributionAnswer } from "../../server/journey/attribution.ts";
-import { BASE, createTestApp, type TestApp } from "../helpers/test-app.ts";
+import { Value } from "@sinclair/typebox/value";
+import {
+  JourneySchema,
+  LeadsSchema,
+  type JourneyLimits,
+  type LeadRule,
+} from "../../server/config/schema.ts";
+import { leadRule } from "../../server/journey/lead-rule.ts";
+import { LeadTouches } from "../../server/journey/lead-touches.ts";
+import { waitFor } from "../helpers/ports.ts";
+import { sha256 } from "../helpers/shoppers.ts";
+import { ADMIN_TOKEN, BASE, createTestApp, type TestApp } from "../helpers/test-app.ts";
 
 const ACCOUNT = randomUUID();
 const START = Date.parse("2026-10-01T14:00:00Z");
@@ -160,5 +171,112 @@ describe("leads by campaign", () => {
     expect(
       (await t.admin(`/attribution?accountId=${ACCOUNT}&from=2027-01-01&to=2026-01-01`)).status,
     ).toBe(400);
+  });
+
+  test("each lead's touches are kept: worked out again under other rules, and refreshed when the leads API walks the lead", async () => {
+    const chat = randomUUID();
+    const device = randomUUID();
+    await visit(
+      device,
+      chat,
+      "https://dealer.example/?utm_source=yelp&utm_medium=referral&utm_campaign=reviews",
+      "https://www.yelp.com/",
+    );
+    const res = await t.collect(
+      {
+        action: "submit",
+        object: "lead",
+        vendor: "Chat Co",
+        product: "Chat",
+        instance_id: chat,
+        phoneSha256: sha256("15125550177"),
+      },
+      { aid: ACCOUNT, tid: "1" },
+    );
+    const leadId = res.headers.get("x-event-id")!;
+    clock += HOUR;
+    expect(credit(await report("first"))["yelp / referral / reviews"]).toBe(1);
+    await waitFor(
+      "the lead's touches kept",
+      () => t.store.events.leadTouches.get(leadId) !== undefined,
+    );
+    const kept = JSON.parse(t.store.events.leadTouches.get(leadId)!) as {
+      channels: { source: string }[];
+    };
+    expect(kept.channels.map((c) => c.source)).toEqual(["yelp"]);
+
+    // An earlier visit on another device joins the shopper after the lead (its phone, sent later):
+    // attribution keeps what it worked out until the lead's journey is walked again.
+    const other = randomUUID();
+    clock -= 48 * HOUR;
+    await visit(
+      other,
+      randomUUID(),
+      "https://dealer.example/?utm_source=google&utm_medium=cpc&utm_campaign=first-click",
+      "https://www.google.com/",
+    );
+    clock += 48 * HOUR;
+    await t.collect(
+      {
+        action: "change",
+        object: "shopper",
+        vendor: "Website",
+        product: "Web SDK",
+        instance_id: randomUUID(),
+        deviceId: other,
+        phoneSha256: sha256("15125550177"),
+      },
+      { aid: ACCOUNT, tid: "1" },
+    );
+    expect(credit(await report("first"))["yelp / referral / reviews"]).toBe(1);
+    expect(
+      (await t.admin(`/leads?accountId=${ACCOUNT}&from=2026-10-01&to=2026-11-01`)).status,
+    ).toBe(200);
+    await waitFor("the lead's touches refreshed", () =>
+      (t.store.events.leadTouches.get(leadId) ?? "").includes("first-click"),
+    );
+    expect(credit(await report("first"))["google / cpc / first-click"]).toBe(1);
+
+    // Other rules (the phone is the account's placeholder now): worked out again at once.
+    const put = await t.app.handle(
+      new Request(`${BASE}/admin/api/registry/accounts/${ACCOUNT}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "Lakeside", junkIdentifiers: ["512-555-0177"] }),
+      }),
+    );
+    expect(put.status).toBe(200);
+    const after = credit(await report("first"));
+    expect(after["yelp / referral / reviews"]).toBe(1);
+    expect(after["google / cpc / first-click"]).toBeUndefined();
+  });
+
+  test("a lead's touches are worked out in the background once it has settled", async () => {
+    const touches = new LeadTouches({
+      reader: t.store.events,
+      journey: Value.Default(JourneySchema, {}) as JourneyLimits,
+      isLead: leadRule(Value.Default(LeadsSchema, {}) as LeadRule),
+      lookbackMs: 90 * 86_400_000,
+      db: t.store.events.leadTouches,
+      accountRules: () => "[]",
+      settleMs: 20,
+    });
+    const stop = t.store.events.onEvent((e) => touches.stored(e));
+    const chat = randomUUID();
+    await visit(
+      randomUUID(),
+      chat,
+      "https://dealer.example/?utm_source=cars.com&utm_medium=referral&utm_campaign=listing",
+      "https://www.cars.com/",
+    );
+    const res = await t.collect(
+      { action: "submit", object: "lead", vendor: "Chat Co", product: "Chat", instance_id: chat },
+      { aid: ACCOUNT, tid: "1" },
+    );
+    const leadId = res.headers.get("x-event-id")!;
+    stop();
+    await waitFor("the lead's touches", () => t.store.events.leadTouches.get(leadId) !== undefined);
+    const lead = t.store.events.get(leadId)!;
+    expect(touches.known(lead)?.map((c) => c.campaign)).toEqual(["listing"]);
   });
 });
