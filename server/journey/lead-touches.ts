@@ -42,6 +42,8 @@ export interface LeadTouchesDeps {
 
 /** How long after a lead arrives its touches are worked out (its visits' last events may come after it). */
 const SETTLE_MS = 60_000;
+/** Leads waiting to settle, at most. */
+const MAX_PENDING = 10_000;
 
 export class LeadTouches {
   private readonly pending: TrackedEvent[] = [];
@@ -80,7 +82,8 @@ export class LeadTouches {
 
   /** Call with each stored event: a lead's touches are worked out SETTLE_MS later, in the background. */
   stored(event: TrackedEvent): void {
-    if (!this.deps.isLead(event)) return;
+    // Past MAX_PENDING (a burst of imported leads), the rest are worked out by the query that needs them.
+    if (!this.deps.isLead(event) || this.pending.length >= MAX_PENDING) return;
     this.pending.push(event);
     this.timer ??= unref(setTimeout(() => void this.settle(), this.settleMs));
   }
