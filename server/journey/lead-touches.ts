@@ -50,17 +50,16 @@ export class LeadTouches {
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   private readonly settleMs: number;
+  /** The part of every stamp that is the same for all accounts. */
+  private readonly rules: string;
 
   constructor(private readonly deps: LeadTouchesDeps) {
     this.settleMs = deps.settleMs ?? SETTLE_MS;
+    this.rules = JSON.stringify([deps.journey, deps.lookbackMs]);
   }
 
   private stamp(accountId: string): string {
-    return JSON.stringify([
-      this.deps.journey,
-      this.deps.lookbackMs,
-      this.deps.accountRules(accountId),
-    ]);
+    return `${this.rules}${this.deps.accountRules(accountId)}`;
   }
 
   /** The lead's channels if they are kept under today's rules; undefined if not. */
@@ -71,12 +70,17 @@ export class LeadTouches {
     return stored.rules === this.stamp(lead.accountId) ? stored.channels : undefined;
   }
 
-  /** Works out the lead's channels from its journey, keeps them, and returns them. */
+  /**
+   * Works out the lead's channels from its journey, keeps them (a write only if they changed:
+   * the Leads page walks thousands), and returns them.
+   */
   keep(lead: TrackedEvent, journey: Journey): Channel[] {
     const channels = touchChannels(lead, journey, this.deps.lookbackMs);
     const stored: Stored = { rules: this.stamp(lead.accountId), channels };
+    const json = JSON.stringify(stored);
     // Kept for the next query; one that failed to be stored is worked out again then.
-    this.deps.db.put(lead.eventId, JSON.stringify(stored)).catch(() => {});
+    if (this.deps.db.get(lead.eventId) !== json)
+      this.deps.db.put(lead.eventId, json).catch(() => {});
     return channels;
   }
 

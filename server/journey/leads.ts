@@ -83,14 +83,18 @@ const touch = (v: Visit): Touch => ({
 const lookbackStart = (lead: TrackedEvent, lookbackMs: number) =>
   new Date(Date.parse(lead.occurredAt) - lookbackMs).toISOString();
 
-/**
- * A lead's touches: the visits that began before it, at most `lookbackMs` before, oldest
- * first; of those, the ones not from the site itself (Visit.internal) if there are any.
- */
+/** The visits that began before a lead, at most `lookbackMs` before it, oldest first. */
+function visitsBefore(lead: TrackedEvent, journey: Journey, since: string): Visit[] {
+  return journey.visits.filter((v) => v.start <= lead.occurredAt && v.start >= since);
+}
+
+/** Of the visits before a lead, its arrivals: those not from the site itself (Visit.internal), if any. */
+const arrivals = (before: Visit[]) =>
+  before.some((v) => !v.internal) ? before.filter((v) => !v.internal) : before;
+
+/** A lead's touches: its arrivals among the visits that began within the lookback before it. */
 export function touchesOf(lead: TrackedEvent, journey: Journey, lookbackMs: number): Visit[] {
-  const since = lookbackStart(lead, lookbackMs);
-  const before = journey.visits.filter((v) => v.start <= lead.occurredAt && v.start >= since);
-  return before.some((v) => !v.internal) ? before.filter((v) => !v.internal) : before;
+  return arrivals(visitsBefore(lead, journey, lookbackStart(lead, lookbackMs)));
 }
 
 /** Sums up the journey behind one lead; visits count if they began at most `lookbackMs` before it. */
@@ -100,8 +104,8 @@ export function summarizeLead(
   lookbackMs: number,
 ): LeadSummary {
   const since = lookbackStart(lead, lookbackMs);
-  const before = journey.visits.filter((v) => v.start <= lead.occurredAt && v.start >= since);
-  const arrivals = touchesOf(lead, journey, lookbackMs);
+  const before = visitsBefore(lead, journey, since);
+  const touches = arrivals(before);
   return {
     lead,
     matched: before.length > 0,
@@ -110,8 +114,8 @@ export function summarizeLead(
     visitsBefore: before.length,
     firstVisitAt: journey.visits[0]?.start ?? null,
     lastVisitAt: journey.visits.at(-1)?.start ?? null,
-    firstTouch: arrivals.length > 0 ? touch(arrivals[0]!) : null,
-    lastTouch: arrivals.length > 0 ? touch(arrivals.at(-1)!) : null,
+    firstTouch: touches.length > 0 ? touch(touches[0]!) : null,
+    lastTouch: touches.length > 0 ? touch(touches.at(-1)!) : null,
     truncated: journey.truncated,
   };
 }

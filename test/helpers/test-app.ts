@@ -30,7 +30,11 @@ export interface TestApp {
     body: unknown,
     options?: { aid?: string; tid?: string; query?: string; headers?: Record<string, string> },
   ): Promise<Response>;
+  /** POSTs events as the Web SDK sends a batch: text/plain to /collect/{aid}/{tid}/events?sdk=. */
+  sdkBatch(events: unknown[], options?: { aid?: string; tid?: string }): Promise<Response>;
   admin(path: string, token?: string): Promise<Response>;
+  /** PUTs a JSON body to an admin API path, with the admin token. */
+  adminPut(path: string, body: unknown): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -87,9 +91,27 @@ export async function createTestApp(
         }),
       );
     },
+    sdkBatch(events, { aid = "1", tid = "1" } = {}) {
+      return app.handle(
+        new Request(`${BASE}/collect/${aid}/${tid}/events?sdk=web-0.2.0`, {
+          method: "POST",
+          headers: { "content-type": "text/plain" },
+          body: JSON.stringify(events),
+        }),
+      );
+    },
     admin(path, token = ADMIN_TOKEN) {
       return app.handle(
         new Request(`${BASE}/admin/api${path}`, { headers: { authorization: `Bearer ${token}` } }),
+      );
+    },
+    adminPut(path, body) {
+      return app.handle(
+        new Request(`${BASE}/admin/api${path}`, {
+          method: "PUT",
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
       );
     },
     async close() {

@@ -18,7 +18,7 @@ import { leadRule } from "../../server/journey/lead-rule.ts";
 import { LeadTouches } from "../../server/journey/lead-touches.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { sha256 } from "../helpers/shoppers.ts";
-import { ADMIN_TOKEN, BASE, createTestApp, type TestApp } from "../helpers/test-app.ts";
+import { createTestApp, type TestApp } from "../helpers/test-app.ts";
 
 const ACCOUNT = randomUUID();
 const START = Date.parse("2026-10-01T14:00:00Z");
@@ -38,13 +38,7 @@ async function visit(device: string, instanceId: string, pageUrl: string, referr
     pageUrl,
     ...(referrer ? { referrer } : {}),
   };
-  const res = await t.app.handle(
-    new Request(`${BASE}/collect/${ACCOUNT}/1/events`, {
-      method: "POST",
-      headers: { "content-type": "text/plain" },
-      body: JSON.stringify([event]),
-    }),
-  );
+  const res = await t.sdkBatch([event], { aid: ACCOUNT });
   expect(res.status).toBe(200);
   clock += HOUR;
 }
@@ -238,13 +232,10 @@ describe("leads by campaign", () => {
     expect(credit(await report("first"))["google / cpc / first-click"]).toBe(1);
 
     // Other rules (the phone is the account's placeholder now): worked out again at once.
-    const put = await t.app.handle(
-      new Request(`${BASE}/admin/api/registry/accounts/${ACCOUNT}`, {
-        method: "PUT",
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-        body: JSON.stringify({ name: "Lakeside", junkIdentifiers: ["512-555-0177"] }),
-      }),
-    );
+    const put = await t.adminPut(`/registry/accounts/${ACCOUNT}`, {
+      name: "Lakeside",
+      junkIdentifiers: ["512-555-0177"],
+    });
     expect(put.status).toBe(200);
     const after = credit(await report("first"));
     expect(after["yelp / referral / reviews"]).toBe(1);

@@ -11,7 +11,7 @@ import type { Journey } from "../../server/journey/journey.ts";
 import type { LeadPage } from "../../server/journey/leads.ts";
 import { isJunkIdentifier } from "../../server/journey/junk-identifiers.ts";
 import { sha256 } from "../helpers/shoppers.ts";
-import { ADMIN_TOKEN, BASE, createTestApp, type TestApp } from "../helpers/test-app.ts";
+import { createTestApp, type TestApp } from "../helpers/test-app.ts";
 
 const ACCOUNT = randomUUID();
 let t: TestApp;
@@ -50,13 +50,7 @@ async function visit(
       ...common,
     },
   ];
-  const res = await t.app.handle(
-    new Request(`${BASE}/collect/${ACCOUNT}/1/events?sdk=web-0.2.0`, {
-      method: "POST",
-      headers: { "content-type": "text/plain" },
-      body: JSON.stringify(events),
-    }),
-  );
+  const res = await t.sdkBatch(events, { aid: ACCOUNT });
   expect(res.status).toBe(200);
 }
 
@@ -163,16 +157,10 @@ describe("attribution: identities, reasons, touches", () => {
     // Before: the shared phone joins the two shoppers (under the bound of 5).
     expect((await journeyOf(leadE)).deviceIds.sort()).toEqual([deviceE, deviceF].sort());
 
-    const put = await t.app.handle(
-      new Request(`${BASE}/admin/api/registry/accounts/${ACCOUNT}`, {
-        method: "PUT",
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          name: "Lakeside Ford",
-          junkIdentifiers: ["(512) 555-0100", "Walk-In"],
-        }),
-      }),
-    );
+    const put = await t.adminPut(`/registry/accounts/${ACCOUNT}`, {
+      name: "Lakeside Ford",
+      junkIdentifiers: ["(512) 555-0100", "Walk-In"],
+    });
     expect(put.status).toBe(200);
     const after = await journeyOf(leadE);
     expect(after.deviceIds).toEqual([deviceE]);
@@ -180,13 +168,7 @@ describe("attribution: identities, reasons, touches", () => {
       expect.objectContaining({ kind: "phone", value: staff.phoneSha256, reason: "junk" }),
     );
     // A rename keeps the list; "walk-in" is junk as a user ID in any case (for this account).
-    await t.app.handle(
-      new Request(`${BASE}/admin/api/registry/accounts/${ACCOUNT}`, {
-        method: "PUT",
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-        body: JSON.stringify({ name: "Lakeside Ford Lincoln" }),
-      }),
-    );
+    await t.adminPut(`/registry/accounts/${ACCOUNT}`, { name: "Lakeside Ford Lincoln" });
     const walkIn = await lead(randomUUID(), { userId: "WALK-IN" });
     expect((await journeyOf(walkIn)).why).toContainEqual(
       expect.objectContaining({ kind: "user", value: "WALK-IN", reason: "junk" }),

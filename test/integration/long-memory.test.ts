@@ -12,7 +12,7 @@ import type { LeadPage } from "../../server/journey/leads.ts";
 import { Retention } from "../../server/store/retention.ts";
 import { createLog } from "../../server/telemetry/log.ts";
 import { sha256 } from "../helpers/shoppers.ts";
-import { BASE, createTestApp, type TestApp } from "../helpers/test-app.ts";
+import { createTestApp, type TestApp } from "../helpers/test-app.ts";
 
 const DAY = 86_400_000;
 const START = Date.parse("2026-06-01T15:00:00Z"); // each test's store has its own event IDs: any clock
@@ -63,13 +63,7 @@ async function visit(
     { action: "view", object: "page", ...common },
     ...vehicles.map((vin) => ({ action: "view", object: "vehicle", vin, ...common })),
   ];
-  const res = await t.app.handle(
-    new Request(`${BASE}/collect/${account}/1/events?sdk=web-0.2.0`, {
-      method: "POST",
-      headers: { "content-type": "text/plain" },
-      body: JSON.stringify(events),
-    }),
-  );
+  const res = await t.sdkBatch(events, { aid: account });
   expect(res.status).toBe(200);
   return visitId;
 }
