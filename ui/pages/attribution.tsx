@@ -109,13 +109,12 @@ export function AttributionPage({ params }: PageProps) {
   );
 }
 
-/** The answer's days with the days without leads between them (a time axis), at most a year and a day. */
+/** Every day of the answer's range (a time axis: days without leads too), at most a year and a day. */
 function everyDay(answer: AttributionAnswer): AttributionAnswer["days"] {
   const byDay = new Map(answer.days.map((d) => [d.day, d]));
-  const first = answer.days[0]?.day ?? answer.from.slice(0, 10);
-  const last = answer.days.at(-1)?.day ?? first;
+  const last = new Date(Date.parse(answer.to) - 1).toISOString().slice(0, 10); // `to` is exclusive
   const out: AttributionAnswer["days"] = [];
-  for (let ms = Date.parse(first); out.length < 367; ms += 86_400_000) {
+  for (let ms = Date.parse(answer.from.slice(0, 10)); out.length < 367; ms += 86_400_000) {
     const day = new Date(ms).toISOString().slice(0, 10);
     if (day > last) break;
     out.push(byDay.get(day) ?? { day, bySource: {} });
