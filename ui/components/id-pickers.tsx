@@ -3,7 +3,8 @@
  * type: the registry's, and those seen in events (the overview's per-tracker counts), named
  * where the registry names them. A value not offered can still be typed.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Ref } from "preact";
 import { api, type Overview, type Registry } from "../api.ts";
 
 export interface KnownIds {
@@ -78,11 +79,15 @@ export function AccountInput({
   prefill = true,
 }: IdInputProps & { prefill?: boolean }) {
   const ids = useKnownIds();
+  const field = useRef<HTMLInputElement>(null);
   useEffect(() => {
-    if (prefill && ids && value === "" && ids.accounts.length > 0) onValue(ids.accounts[0]!.id);
+    // The input itself, not `value`: this render's value may be older than what was just typed.
+    const empty = field.current?.value === "";
+    if (prefill && ids && empty && ids.accounts.length > 0) onValue(ids.accounts[0]!.id);
   }, [ids]);
   return (
     <Picker
+      field={field}
       input={{ id, value, onValue, required }}
       options={(ids?.accounts ?? []).map((a) => ({
         key: a.id,
@@ -120,13 +125,16 @@ export function TrackerInput({
 function Picker({
   input: { id, value, onValue, required },
   options,
+  field,
 }: {
   input: IdInputProps;
   options: { key: string; value: string; text: string }[];
+  field?: Ref<HTMLInputElement>;
 }) {
   return (
     <>
       <input
+        ref={field}
         id={id}
         list={`${id}-options`}
         value={value}
