@@ -158,6 +158,7 @@ export function createApp(
       isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
       peerAddress,
       draining,
+      phoneCountry: deps.config.pii.defaultCountry,
     });
 
   if (parts.admin) {

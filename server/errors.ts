@@ -190,6 +190,7 @@ export const DETAIL_CODES = {
   invalid_time: "A time that is not ISO 8601 with a zone or epoch milliseconds, or is ambiguous.",
   repeated: "The query parameter is given more than once.",
   unknown_parameter: "The route takes no query parameter of this name.",
+  unknown_field: "The object takes no field of this name (customer, vehicle).",
 } as const;
 
 export type DetailCode = keyof typeof DETAIL_CODES;

@@ -51,6 +51,7 @@ export async function start(runtime: Runtime): Promise<void> {
         dedupeWindowMs: config.dedupeWindowSeconds * 1000,
         log,
         storageMaxBytes: config.storageMaxBytes,
+        piiKeyFile: config.pii.keyFile,
       }),
     StoreFormatError,
     (err) => log.error("cannot open the data directory", { dataDir, error: err.message }),
@@ -83,6 +84,7 @@ export async function start(runtime: Runtime): Promise<void> {
   const retention = new Retention(store, {
     retentionMs: config.retentionSeconds * 1000,
     lookbackMs: config.attribution.lookbackDays * 86_400_000,
+    piiRetentionMs: config.pii.retentionDays * 86_400_000,
     capBytes: config.storageMaxBytes,
     minFreeBytes: config.storageMinFreeBytes,
     dataDir,

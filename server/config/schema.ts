@@ -195,6 +195,31 @@ export const AttributionSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** Customers' contact details on leads (events/lead-details.ts, store/contact-vault.ts). */
+export const PiiSchema = Type.Object(
+  {
+    retentionDays: Type.Integer({
+      minimum: 1,
+      maximum: 3650,
+      default: 30,
+      description:
+        "A lead's customer (name, e-mail, phone, address) is kept this many days, then its day's key and its record are deleted; the lead, its vehicle and the contact's hashes stay.",
+    }),
+    keyFile: Type.String({
+      default: "",
+      description:
+        "The file of the keys that seal customers, outside the LMDB store (default: <dataDir>/pii-keys.json, made on first start with mode 0600).",
+    }),
+    defaultCountry: Type.String({
+      pattern: "^[A-Z]{2}$",
+      default: "US",
+      description:
+        "The country (ISO 3166 code) a customer's phone number without a country code is read in.",
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 const Bucket = (what: string) =>
   Type.Object(
     {
@@ -310,6 +335,7 @@ export const ConfigSchema = Type.Object(
     journey: JourneySchema,
     leads: LeadsSchema,
     attribution: AttributionSchema,
+    pii: PiiSchema,
     sinks: Type.Array(SinkConfigSchema, {
       default: [{ kind: "file", name: "files" }],
       description: "Where events are delivered; by default NDJSON files in <dataDir>/events.",
@@ -346,3 +372,4 @@ export type RegistryConfig = Static<typeof RegistrySchema>;
 export type JourneyLimits = Static<typeof JourneySchema>;
 export type LeadRule = Static<typeof LeadsSchema>;
 export type AttributionConfig = Static<typeof AttributionSchema>;
+export type PiiConfig = Static<typeof PiiSchema>;

@@ -7,6 +7,13 @@ import type { ErrorDetail } from "../errors.ts";
 import { classifyAction } from "./actions.ts";
 import { isUuid } from "./ids.ts";
 import { HASHED_FIELDS, IDENTIFIER_FIELDS, VISIT_FIELD } from "./links.ts";
+import {
+  contactHashes,
+  type Customer,
+  customerMarker,
+  parseCustomer,
+  parseVehicle,
+} from "./lead-details.ts";
 import { parseClientTime } from "./time.ts";
 import type { TrackedEvent, Warning } from "./event.model.ts";
 
@@ -27,6 +34,11 @@ export type BodyFields = Pick<
   /** Client times in epoch milliseconds, when sent. */
   timestamp?: number;
   sentAt?: number;
+  /**
+   * The customer in cleartext, to be sealed apart from the event (store/contact-vault.ts);
+   * the event's `properties.customer` holds only its marker.
+   */
+  customer?: Customer;
 };
 
 export interface Normalized {
@@ -47,6 +59,8 @@ const KNOWN = new Set<string>([
   "eventId",
   "timestamp",
   "sentAt",
+  "customer",
+  "vehicle",
 ]);
 
 /** A JSON Pointer segment (RFC 6901). */
@@ -302,6 +316,41 @@ function checkIdentifiers(
 }
 
 /**
+ * A lead's customer and vehicle (lead-details.ts), into `properties`: the vehicle normalized,
+ * the customer as its marker, its contact's hashes as `emailSha256`/`phoneSha256` (a hash
+ * the body sent as well must agree). Returns the cleartext customer.
+ */
+function leadDetails(
+  body: Record<string, unknown>,
+  properties: Record<string, unknown>,
+  country: string,
+  problems: ErrorDetail[],
+): Customer | undefined {
+  if (body.vehicle !== undefined && body.vehicle !== null) {
+    const vehicle = parseVehicle(body.vehicle, problems);
+    if (vehicle) properties.vehicle = vehicle;
+  }
+  if (body.customer === undefined || body.customer === null) return undefined;
+  const customer = parseCustomer(body.customer, country, problems);
+  if (!customer) return undefined;
+  const hashes = contactHashes(customer);
+  for (const field of ["emailSha256", "phoneSha256"] as const) {
+    const sent = body[field];
+    const made = hashes[field];
+    if (made === undefined) continue;
+    if (typeof sent === "string" && sent !== "" && sent.toLowerCase() !== made)
+      problems.push({
+        path: pointer(field),
+        code: "conflict",
+        message: `${field} is not the hash of the customer's ${field === "emailSha256" ? "email" : "phone"}; send one or the other.`,
+      });
+    properties[field] = made;
+  }
+  properties.customer = customerMarker(customer);
+  return customer;
+}
+
+/**
  * Validates and normalizes one event body (already parsed, known to be a plain object).
  * `unsafeIntegers`: its text wrote an integer beyond ±2^53 (then integral numbers beyond it
  * are refused, the parser having rounded them); false for a text that wrote none.
@@ -310,6 +359,7 @@ export function normalizeEvent(
   body: Record<string, unknown>,
   limits: Limits,
   unsafeIntegers = true,
+  country = "US",
 ): Normalized {
   const problems: ErrorDetail[] = [];
   const warnings: Warning[] = [];
@@ -418,6 +468,7 @@ export function normalizeEvent(
     }
     properties[key] = value;
   }
+  const customer = leadDetails(body, properties, country, problems);
 
   if (problems.length > 0 || !action || !object || !vendor || !product || !instance)
     return { fields: null, problems, warnings };
@@ -442,5 +493,6 @@ export function normalizeEvent(
   if (clientEventId !== undefined) fields.clientEventId = clientEventId;
   if (typeof timestamp === "number") fields.timestamp = timestamp;
   if (typeof sentAt === "number") fields.sentAt = sentAt;
+  if (customer !== undefined) fields.customer = customer;
   return { fields, problems, warnings };
 }

@@ -15,6 +15,7 @@ import type { RateLimiter } from "./rate-limit.ts";
 import type { Log } from "../telemetry/log.ts";
 import type { EventContext, RegistryFlags, TrackedEvent, Warning } from "../events/event.model.ts";
 import { uuidv7 } from "../events/ids.ts";
+import { withoutCustomer } from "../events/lead-details.ts";
 import { normalizeEvent, type BodyFields } from "../events/normalize.ts";
 import { occurredAt } from "../events/time.ts";
 
@@ -32,6 +33,8 @@ export interface IngestDeps {
   rateLimits: Pick<RateLimiter, "take">;
   /** A tracker's allowed browser origins (none listed: any). */
   allowedOrigins: (accountId: string, trackerId: string) => string[];
+  /** The country a customer's phone without a country code is read in (pii.defaultCountry). */
+  phoneCountry: string;
 }
 
 export interface IngestInput {
@@ -167,7 +170,7 @@ export async function acceptOne(
 ): Promise<EventOutcome> {
   const { deps, input, accountId, trackerId, receivedAt } = scope;
   const warnings: Warning[] = [];
-  const normalized = normalizeEvent(body, deps.limits, unsafeIntegers);
+  const normalized = normalizeEvent(body, deps.limits, unsafeIntegers, deps.phoneCountry);
   warnings.push(...normalized.warnings);
   const fields = normalized.fields;
   if (!fields)
@@ -209,7 +212,7 @@ export async function acceptOne(
   // A retry of an event stored already (or being stored right now) is a success, stored once.
   const key = fields.clientEventId ? clientKey(accountId, trackerId, fields.clientEventId) : null;
   try {
-    const written = await deps.events.append(event, receivedAt, key);
+    const written = await deps.events.append(event, receivedAt, key, fields.customer);
     return { kind: written.duplicate ? "duplicate" : "stored", eventId: written.eventId };
   } catch (err) {
     deps.log.error("event not stored", { error: String(err) });
@@ -217,7 +220,10 @@ export async function acceptOne(
   }
 }
 
-/** Records a refusal in the reject log (counted against the tracker when its IDs were valid). */
+/**
+ * Records a refusal in the reject log (counted against the tracker when its IDs were valid),
+ * its body's sample without a customer's contact details.
+ */
 export function recordRefusal(
   deps: Pick<IngestDeps, "rejects">,
   input: Pick<IngestInput, "aid" | "tid" | "context">,
@@ -235,7 +241,7 @@ export function recordRefusal(
       details,
       ip: input.context.ip,
       userAgent: input.context.userAgent,
-      sample,
+      sample: withoutCustomer(sample),
       accountId: ids.accountId ?? input.aid.slice(0, 64),
       trackerId: ids.trackerId ?? input.tid.slice(0, 64),
     },

@@ -44,3 +44,7 @@ export const memoryDb = (root: RootDatabase) =>
 /** Each lead's touches as attribution worked them out (journey/lead-touches.ts), by event ID, as JSON. */
 export const leadTouchesDb = (root: RootDatabase) =>
   root.openDB<string, string>({ name: "lead-touches", encoding: "string" });
+
+/** Customers' contact details, sealed (contact-vault.ts), by the lead's event ID. */
+export const contactsDb = (root: RootDatabase) =>
+  root.openDB<Buffer, string>({ name: "contacts", encoding: "binary" });

@@ -6,6 +6,7 @@
 import { setImmediate } from "node:timers";
 import type { Database } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
+import type { Customer } from "../events/lead-details.ts";
 import { EventReader, type DeliveryRead } from "./event-reader.ts";
 import type { EventWriter, Written } from "./event-writer.ts";
 import type { LinkIndex } from "./link-index.ts";
@@ -62,7 +63,7 @@ export class EventStore {
   }
 
   /**
-   * Stores an event with its link index entries and (if given) its client key (EventWriter:
+   * Stores an event with its link index entries and (if given) its customer, sealed, and its client key (EventWriter:
    * an eventId of "" gets one, in commit order). Resolves once kept as the store's durability
    * says (Written.kept), or as a duplicate (nothing stored) if the client key is stored
    * already; rejects if it could not be stored.
@@ -71,8 +72,9 @@ export class EventStore {
     event: TrackedEvent,
     receivedMs: number = Date.parse(event.receivedAt),
     clientKey: string | null = null,
+    customer?: Customer,
   ): Promise<Written> {
-    const written = await this.writer.write(event, receivedMs, clientKey);
+    const written = await this.writer.write(event, receivedMs, clientKey, customer);
     if (written.duplicate) return written;
     this.stats.record(
       event.accountId,

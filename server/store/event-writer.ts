@@ -11,9 +11,11 @@
  */
 import type { Database, RootDatabase } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
+import type { Customer } from "../events/lead-details.ts";
 import { createUuidv7 } from "../events/ids.ts";
 import { linksOf, shopperKeyOf } from "../events/links.ts";
 import type { ClientIds } from "./client-ids.ts";
+import type { ContactVault } from "./contact-vault.ts";
 import { DailyDeviceLinks, linkKey } from "./link-index.ts";
 
 export type Durability = "durable" | "relaxed";
@@ -49,6 +51,7 @@ export class EventWriter {
     private readonly events: Database<string, string>,
     private readonly links: Database<string, Uint8Array>,
     private readonly clientIds: ClientIds,
+    private readonly contacts: ContactVault,
     durability: Durability,
   ) {
     this.kept = durability === "durable" ? "on-disk" : "committed";
@@ -59,12 +62,18 @@ export class EventWriter {
 
   /**
    * Stores the event (an `eventId` of "" gets one here, in commit order; a given one is kept:
-   * tests, imports), with its links and, if given, its client key, in one transaction.
+   * tests, imports), with its links, its customer sealed (if given) and its client key (if
+   * given), in one transaction.
    * Resolves as Kept says; for a client key stored already (within the dedupe window) or
    * being stored now, with that event's ID as a duplicate and nothing stored. Rejects if the
    * transaction failed.
    */
-  async write(event: TrackedEvent, receivedMs: number, clientKey: string | null): Promise<Written> {
+  async write(
+    event: TrackedEvent,
+    receivedMs: number,
+    clientKey: string | null,
+    customer?: Customer,
+  ): Promise<Written> {
     if (this.closed) throw new Error("the event store is closed");
     if (clientKey !== null)
       for (let prior = this.clientIds.lookup(clientKey, receivedMs); prior !== null; ) {
@@ -77,8 +86,10 @@ export class EventWriter {
     const { eventId } = event;
     const remembered: string[] = [];
     const json = JSON.stringify(event);
+    const sealed = customer ? this.contacts.seal(eventId, receivedMs, customer) : null;
     const commit = this.root.batch(() => {
       this.events.put(eventId, json);
+      if (sealed) this.contacts.put(eventId, sealed);
       if (clientKey !== null) this.clientIds.put(clientKey, eventId);
       const shopper = shopperKeyOf(event);
       const links = linksOf(event);

@@ -14,7 +14,9 @@ import { type Database, open, type RootDatabase, type RootDatabaseOptionsWithPat
 import { DeliveryStore } from "./delivery-store.ts";
 import { RegistryStore } from "./registry-store.ts";
 import { ClientIds } from "./client-ids.ts";
-import { eventsDb, leadTouchesDb, linksDb, memoryDb, metaDb } from "./databases.ts";
+import { contactsDb, eventsDb, leadTouchesDb, linksDb, memoryDb, metaDb } from "./databases.ts";
+import { ContactVault } from "./contact-vault.ts";
+import { PII_KEY_FILE, PiiKeys } from "./pii-keys.ts";
 import { VisitMemory } from "./visit-memory.ts";
 import { EventStore } from "./event-store.ts";
 import { type Durability, EventWriter } from "./event-writer.ts";
@@ -31,7 +33,7 @@ export const STORE_FILE = "trackd.mdb";
 /** How every opener (trackd, backup, verify) opens the environment, durability aside. */
 export const STORE_OPTIONS = {
   compression: false, // lmdb's compression reads a dictionary from node_modules: not in the binary
-  maxDbs: 16,
+  maxDbs: 32, // room to grow: each handle sets its own, the file does not record it
 } as const;
 
 const GiB = 1024 ** 3;
@@ -66,6 +68,8 @@ export interface Store {
   delivery: DeliveryStore;
   registry: RegistryStore;
   clientIds: ClientIds;
+  /** Leads' customers, sealed under keys kept outside the store (pii.keyFile). */
+  contacts: ContactVault;
   /** Admin sessions ended by logging out. */
   revokedSessions: RevokedSessions;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
@@ -89,6 +93,8 @@ export interface StoreOptions {
   log?: Log;
   /** The storage cap (config storageMaxBytes, 0: none): sizes the map (mapSizeFor). */
   storageMaxBytes?: number;
+  /** The keys that seal customers (pii.keyFile; default <dataDir>/pii-keys.json). */
+  piiKeyFile?: string;
 }
 
 /**
@@ -118,11 +124,16 @@ export function openStore(options: StoreOptions): Store {
   const clientIds = new ClientIds(root, dedupeWindowMs);
   const eventsDatabase = eventsDb(root);
   const linksDatabase = linksDb(root);
+  const contacts = new ContactVault(
+    contactsDb(root),
+    new PiiKeys(options.piiKeyFile || join(options.dataDir, PII_KEY_FILE)),
+  );
   const writer = new EventWriter(
     root,
     eventsDatabase,
     linksDatabase,
     clientIds,
+    contacts,
     options.durability,
   );
   const events = new EventStore(
@@ -143,6 +154,7 @@ export function openStore(options: StoreOptions): Store {
   const all = [
     meta,
     rejectDb,
+    contacts.database,
     ...events.databases,
     ...delivery.databases,
     ...registry.databases,
@@ -157,6 +169,7 @@ export function openStore(options: StoreOptions): Store {
     delivery,
     registry,
     clientIds,
+    contacts,
     revokedSessions,
     activityReady,
     fileBytes() {

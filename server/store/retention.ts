@@ -19,6 +19,8 @@ export interface RetentionOptions {
   retentionMs: number;
   /** How long the long memory keeps a visit after it began (attribution.lookbackDays). */
   lookbackMs: number;
+  /** How long a lead's customer is kept (pii.retentionDays); without it, as long as the store. */
+  piiRetentionMs?: number;
   capBytes: number;
   /** Refuse new events while the data directory's filesystem has less free space than this. */
   minFreeBytes?: number;
@@ -195,6 +197,12 @@ export class Retention {
     if (this.atCap()) await this.forgetOldestVisits();
     while ((await this.store.clientIds.sweep(now)) === 10000); // forget expired client event IDs
     while ((await this.store.events.memory.expire(rememberSince, BATCH)) === BATCH); // and visits past the lookback
+    if (this.options.piiRetentionMs !== undefined) {
+      let erased = 0;
+      for (let n = BATCH; n === BATCH; erased += n)
+        n = await this.store.contacts.expire(now - this.options.piiRetentionMs, BATCH);
+      if (erased > 0) this.options.log.info("customers past pii.retentionDays erased", { erased });
+    }
     return total;
   }
 }
