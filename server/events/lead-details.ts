@@ -93,7 +93,15 @@ export function contactHashes(customer: Customer): {
 
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 const VIN = /^[A-HJ-NPR-Z0-9]{17}$/;
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/** A C0 control character or DEL, but for tab, line feed and carriage return (`lines`: those too). */
+function hasControl(text: string, lines: boolean): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const line = c === 9 || c === 10 || c === 13;
+    if ((c < 32 && (lines || !line)) || c === 127) return true;
+  }
+  return false;
+}
 
 type Problems = ErrorDetail[];
 
@@ -124,7 +132,7 @@ function text(
     problems.push({ path, code: "too_long", message: `Longer than ${max} characters.` });
   else if (!v.isWellFormed())
     problems.push({ path, code: "lone_surrogate", message: "Holds an unpaired UTF-16 surrogate." });
-  else if (CONTROL.test(v) || (!multiline && /[\r\n\t]/.test(v)))
+  else if (hasControl(v, !multiline))
     problems.push({
       path,
       code: "invalid_value",
