@@ -181,6 +181,8 @@ export function createApp(
       attribution: deps.config.attribution,
       queryTimeoutMs,
       now,
+      deliveries: deps.store.leadDeliveries,
+      contacts: deps.store.contacts,
     };
     const gated = new Elysia()
       .onBeforeHandle(

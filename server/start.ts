@@ -8,7 +8,7 @@ import { createApp } from "./app.ts";
 import { COMMAND_USAGE, runCommand } from "./commands.ts";
 import { ensureAdminToken } from "./auth/admin-token.ts";
 import { ConfigError, loadConfig, usage } from "./config/load.ts";
-import { openStore } from "./store/open-store.ts";
+import { openStore, type Store } from "./store/open-store.ts";
 import { StoreFormatError } from "./store/store-format.ts";
 import { DataDirInUse, lockDataDir } from "./store/data-dir-lock.ts";
 import { BUILD, VERSION } from "./version.ts";
@@ -24,6 +24,11 @@ import { type Listener, type Runtime, TRANSPORT_BODY_CAP } from "./runtime/runti
 import type { AppDeps } from "./app.ts";
 import type { Config } from "./config/schema.ts";
 import { readTlsFiles, TlsError, type TlsFiles } from "./http/tls-files.ts";
+import { journeyReader } from "./http/leads-query.ts";
+import { leadFacts } from "./journey/lead-facts.ts";
+import { leadRule } from "./journey/lead-rule.ts";
+import { AdfConfigError } from "./sinks/adf/adf-config.ts";
+import type { SinkContext } from "./sinks/types.ts";
 
 /** Loads the configuration, opens the store, serves, and handles SIGTERM/SIGINT until exit. */
 export async function start(runtime: Runtime): Promise<void> {
@@ -64,23 +69,9 @@ export async function start(runtime: Runtime): Promise<void> {
   );
 
   const metrics = new Metrics();
-  // Delivery runs on this thread: measured beside a thread of its own, ingest kept more of
-  // its rate while a backlog drained (docs/performance.md). The pacer holds a sink that is
-  // catching up to a multiple of the arrival rate.
-  const delivery = new SinkLoops(
-    createSinks(config.sinks, dataDir).map((sink, i) => ({
-      sink,
-      delivery: config.sinks[i]!.delivery,
-    })),
-    {
-      events: store.events,
-      delivery: store.delivery,
-      metrics,
-      log,
-      now: Date.now,
-      pacer: new Pacer(),
-    },
-  );
+  const registry = new Registry(store.registry, config.registry);
+  let adminPage: string | null = null; // known once listening
+  const delivery = deliveryOf(config, dataDir, store, registry, log, metrics, () => adminPage);
   const retention = new Retention(store, {
     retentionMs: config.retentionSeconds * 1000,
     lookbackMs: config.attribution.lookbackDays * 86_400_000,
@@ -103,13 +94,15 @@ export async function start(runtime: Runtime): Promise<void> {
     log,
     metrics,
     delivery,
-    registry: new Registry(store.registry, config.registry),
+    registry,
     rateLimits: new RateLimiter(config.rateLimits),
     storageFull: () => retention.fullReason(),
     draining: () => draining,
     peerAddress: runtime.peerAddress,
   });
-  const { server, adminServer, adminUrl } = listeners;
+  const { server, adminServer } = listeners;
+  const { adminUrl } = listeners;
+  adminPage = `${adminUrl}/admin`;
   if (config.workers !== undefined)
     log.warn(
       "workers is ignored: trackd serves on one thread; to use more cores run more processes (docs/performance.md, More cores)",
@@ -251,6 +244,63 @@ function listen(
  * `run()`'s value; an error of the class `known` ends the process with its message on stderr
  * (after `logged`, which may log it) and exit code `code`. Anything else is a bug: thrown.
  */
+/**
+ * Delivery, one loop per configured sink. It runs on this thread: measured beside a thread of
+ * its own, ingest kept more of its rate while a backlog drained (docs/performance.md). The
+ * pacer holds a sink that is catching up to a multiple of the arrival rate.
+ */
+function deliveryOf(
+  config: Config,
+  dataDir: string,
+  store: Store,
+  registry: Registry,
+  log: Log,
+  metrics: Metrics,
+  adminPage: () => string | null,
+): SinkLoops {
+  const sinks = orExit(
+    () => createSinks(config.sinks, dataDir, sinkContext(config, store, registry, adminPage)),
+    AdfConfigError,
+    (err) => log.error("invalid configuration", { error: err.message }),
+  );
+  return new SinkLoops(
+    sinks.map((sink, i) => ({ sink, delivery: config.sinks[i]!.delivery })),
+    {
+      events: store.events,
+      delivery: store.delivery,
+      metrics,
+      log,
+      now: Date.now,
+      pacer: new Pacer(),
+    },
+  );
+}
+
+/** What the ADF sink reads: the lead rule, each lead's facts, its deliveries' records. */
+function sinkContext(
+  config: Config,
+  store: Store,
+  registry: Registry,
+  adminPage: () => string | null,
+): SinkContext {
+  const isLead = leadRule(config.leads);
+  const deps = {
+    reader: journeyReader(store.events, registry),
+    journey: config.journey,
+    isLead,
+    lookbackMs: config.attribution.lookbackDays * 86_400_000,
+    contact: (eventId: string, had: boolean) => store.contacts.open(eventId, had),
+    dealerName: (accountId: string) => registry.account(accountId)?.name ?? null,
+    adminUrl: adminPage,
+  };
+  return {
+    isLead,
+    leadFacts: (lead) => leadFacts(deps, lead),
+    deliveries: store.leadDeliveries,
+    now: Date.now,
+  };
+}
+
 function orExit<T>(
   run: () => T,
   known: abstract new (...args: never[]) => Error,

@@ -32,7 +32,8 @@ export interface SinkLoopDeps {
 export interface SinkLoopStatus extends SinkCursor {
   name: string;
   kind: string;
-  state: "idle" | "sending" | "backoff" | "stopped";
+  /** holding: the sink asked to wait (an ADF sink's delaySeconds after a lead). */
+  state: "idle" | "sending" | "backoff" | "holding" | "stopped";
   /** Consecutive failed attempts of the current batch. */
   attempts: number;
   lastError: string | null;
@@ -144,10 +145,15 @@ export class SinkLoop {
     const name = this.sink.name;
     let done = 0;
     let retry: Extract<SendOutcome, { kind: "retry" }> | null = null;
+    let hold: number | null = null;
     const deadLetters: DeadLetter[] = [];
     for (const outcome of outcomes) {
       if (outcome.kind === "retry") {
         retry = outcome;
+        break;
+      }
+      if (outcome.kind === "hold") {
+        hold = outcome.delayMs;
         break;
       }
       const item = items[done]!;
@@ -201,7 +207,13 @@ export class SinkLoop {
 
     if (!retry) {
       this.attempts = 0;
-      this.lastOkAt = new Date(this.deps.now()).toISOString();
+      if (done > 0) this.lastOkAt = new Date(this.deps.now()).toISOString();
+      if (hold !== null) {
+        this.state = "holding";
+        this.nextAttemptAt = this.deps.now() + hold;
+        await this.wait(hold, false);
+        this.nextAttemptAt = null;
+      }
       return;
     }
     this.attempts++;

@@ -1,13 +1,18 @@
 /**
  * The shopper behind a lead, and where leads came from:
  * GET /admin/api/journey?accountId=&eventId= (or &instanceId=), GET /admin/api/leads with
- * .csv and .ndjson downloads. Computed at query time from the link index (journey/).
+ * .csv and .ndjson downloads, and one lead's detail (GET /admin/api/leads/{eventId}: its
+ * customer, opened, and where it was delivered). Computed at query time from the link index
+ * (journey/).
  */
 import { Type as t } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import type { AttributionConfig, JourneyLimits, LeadRule } from "../config/schema.ts";
 import { errorResponse } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
+import type { TrackedEvent } from "../events/event.model.ts";
+import type { LeadDelivery, LeadDeliveryLog } from "../events/lead-facts.ts";
+import type { ContactVault } from "../store/contact-vault.ts";
 import { findJourneyPaced, type JourneyReader, type JourneySeed } from "../journey/journey.ts";
 import { leadRule } from "../journey/lead-rule.ts";
 import type { LeadTouches } from "../journey/lead-touches.ts";
@@ -16,6 +21,7 @@ import { badAccount, DAY_MS, LeadsQuery, readLeads } from "./leads-query.ts";
 import { json, jsonText } from "./json.ts";
 import { csvHeader, leadCsvRow, renderPaced } from "./lead-export.ts";
 import { withQuery } from "./admin-input.ts";
+import type { WithParams } from "./admin.model.ts";
 import { ScanBudget } from "../store/scan-budget.ts";
 import { scanned } from "./admin-scan.ts";
 
@@ -29,7 +35,35 @@ export interface JourneyAdminDeps {
   /** How long one leads query may run (admin.queryTimeoutSeconds). */
   queryTimeoutMs: number;
   now: () => number;
+  /** Each lead's deliveries to CRM sinks, and its customer (opened only for a lead's detail). */
+  deliveries: Pick<LeadDeliveryLog, "of">;
+  contacts: Pick<ContactVault, "open">;
 }
+
+/** Where a lead went, in one word: every CRM took it, one refused it, one is still trying, or none has it. */
+export type CrmState = "delivered" | "refused" | "failing" | "none";
+
+export function crmState(records: LeadDelivery[]): CrmState {
+  if (records.length === 0) return "none";
+  if (records.some((r) => r.state === "refused")) return "refused";
+  if (records.some((r) => r.state !== "delivered")) return "failing";
+  return "delivered";
+}
+
+/** The leads query, with the CRM delivery state to keep. */
+const LeadsListQuery = t.Object({
+  ...LeadsQuery.properties,
+  crm: t.Optional(
+    t.Union([
+      t.Literal("delivered"),
+      t.Literal("refused"),
+      t.Literal("failing"),
+      t.Literal("none"),
+    ]),
+  ),
+});
+
+const LeadQuery = t.Object({ accountId: t.String({ minLength: 1, maxLength: 64 }) });
 
 const JourneyQuery = t.Object({
   accountId: t.String({ minLength: 1, maxLength: 64 }),
@@ -54,19 +88,26 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
   const isLead = leadRule(deps.leads);
   const lookbackMs = deps.attribution.lookbackDays * DAY_MS;
 
-  const read = { ...deps, isLead };
-  const leadsOf = (q: typeof LeadsQuery.static, budget: ScanBudget) =>
-    readLeads(read, q, budget, (lead, journey) => {
+  const crmOf = (lead: TrackedEvent) => crmState(deps.deliveries.of(lead.eventId));
+  const leadsOf = (q: typeof LeadsListQuery.static, budget: ScanBudget) => {
+    // The state filter is part of what counts as a lead here, so pages and limits hold.
+    const wanted = q.crm;
+    const read = {
+      ...deps,
+      isLead: wanted ? (e: TrackedEvent) => isLead(e) && crmOf(e) === wanted : isLead,
+    };
+    return readLeads(read, q, budget, (lead, journey) => {
       deps.touches.keep(lead, journey);
-      return summarizeLead(lead, journey, lookbackMs);
+      return { ...summarizeLead(lead, journey, lookbackMs), crm: crmOf(lead) };
     });
+  };
   /**
    * The leads page in one format (rendered lead by lead, paced like the scan: 10,000 leads
    * are megabytes of text), or the query's refusal, or why it stopped.
    */
   const answer =
     (format: (page: LeadsPage, pace: () => Promise<void>) => Promise<Response>) =>
-    (query: typeof LeadsQuery.static, { request }: { request: Request }) =>
+    (query: typeof LeadsListQuery.static, { request }: { request: Request }) =>
       scanned(request, deps.queryTimeoutMs, async (budget) => {
         const page = await leadsOf(query, budget);
         return page instanceof Response ? page : await format(page, () => budget.pace());
@@ -79,7 +120,7 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
    */
   const exported =
     (kind: "csv" | "ndjson") =>
-    (query: typeof LeadsQuery.static, { request }: { request: Request }) =>
+    (query: typeof LeadsListQuery.static, { request }: { request: Request }) =>
       scanned(request, deps.queryTimeoutMs, async (budget) => {
         const first = await leadsOf({ ...query, limit: query.limit ?? EXPORT_CHUNK }, budget);
         if (first instanceof Response) return first;
@@ -157,7 +198,7 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
     .get(
       "/leads",
       withQuery(
-        LeadsQuery,
+        LeadsListQuery,
         answer(async ({ leads, next, ...page }, pace) => {
           const items = await renderPaced(leads, (l) => JSON.stringify(l), pace);
           // The page's fields in their usual order, its leads rendered one by one.
@@ -166,6 +207,45 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
         }),
       ),
     )
-    .get("/leads.csv", withQuery(LeadsQuery, exported("csv")))
-    .get("/leads.ndjson", withQuery(LeadsQuery, exported("ndjson")));
+    .get("/leads.csv", withQuery(LeadsListQuery, exported("csv")))
+    .get("/leads.ndjson", withQuery(LeadsListQuery, exported("ndjson")))
+    .get(
+      "/leads/:eventId",
+      withQuery(LeadQuery, (query, { request, params }: WithParams) =>
+        scanned(request, deps.queryTimeoutMs, async (budget) => {
+          const accountId = parsePathId(query.accountId);
+          if (accountId === null) return badAccount(query.accountId);
+          const eventId = (params.eventId ?? "").toLowerCase();
+          const lead = deps.reader.get(eventId);
+          if (!lead || lead.accountId !== accountId || !isLead(lead))
+            return errorResponse("event_not_found", [
+              {
+                path: "eventId",
+                code: "invalid_value",
+                message: `No lead ${eventId.slice(0, 64)} in account ${accountId}.`,
+              },
+            ]);
+          const journey = await findJourneyPaced(
+            deps.reader,
+            accountId,
+            { eventId },
+            deps.journey,
+            isLead,
+            () => budget.pace(),
+          );
+          const marker = lead.properties.customer;
+          const contact = deps.contacts.open(
+            eventId,
+            typeof marker === "object" && marker !== null,
+          );
+          const deliveries = deps.deliveries.of(eventId);
+          return json({
+            lead: { ...summarizeLead(lead, journey!, lookbackMs), crm: crmState(deliveries) },
+            contact: contact.state,
+            customer: contact.state === "kept" ? contact.customer : null,
+            deliveries,
+          });
+        }),
+      ),
+    );
 }

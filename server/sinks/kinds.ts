@@ -4,14 +4,21 @@
  * delivery all read it from here (Vector's sinks are the model).
  */
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { adfSinkKind } from "./adf/adf-config.ts";
 import { fileSinkKind } from "./file/file-config.ts";
 import { natsSinkKind } from "./nats/nats-config.ts";
 import { stdoutSinkKind } from "./stdout/stdout-config.ts";
 import type { SinkKind } from "./sink-config.ts";
-import type { Sink } from "./types.ts";
+import type { Sink, SinkContext } from "./types.ts";
 import { webhookSinkKind } from "./webhook/webhook-config.ts";
 
-export const SINK_KINDS = [fileSinkKind, webhookSinkKind, natsSinkKind, stdoutSinkKind] as const;
+export const SINK_KINDS = [
+  fileSinkKind,
+  webhookSinkKind,
+  natsSinkKind,
+  stdoutSinkKind,
+  adfSinkKind,
+] as const;
 
 type SchemaOf<K> = K extends SinkKind<infer S> ? S : never;
 
@@ -26,9 +33,9 @@ export const SinkConfigSchema = Type.Union(
 };
 
 /** One sink per configured entry. */
-export function createSinks(configs: SinkConfig[], dataDir: string): Sink[] {
+export function createSinks(configs: SinkConfig[], dataDir: string, context: SinkContext): Sink[] {
   return configs.map((c) => {
     const kind = SINK_KINDS.find((k) => k.kind === c.kind)!;
-    return kind.create(c as never, dataDir);
+    return kind.create(c as never, dataDir, context);
   });
 }

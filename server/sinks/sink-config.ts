@@ -4,7 +4,7 @@
  * folder defines its kind beside its code; kinds.ts lists them.
  */
 import { type Static, type TObject, Type } from "@sinclair/typebox";
-import type { Sink } from "./types.ts";
+import type { Sink, SinkContext } from "./types.ts";
 
 export const Name = Type.String({
   pattern: "^[a-z0-9][a-z0-9_-]{0,62}$",
@@ -51,5 +51,5 @@ export type DeliveryConfig = Static<typeof DeliverySchema>;
 export interface SinkKind<S extends TObject> {
   kind: string;
   schema: S;
-  create(config: Static<S>, dataDir: string): Sink;
+  create(config: Static<S>, dataDir: string, context: SinkContext): Sink;
 }

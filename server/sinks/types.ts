@@ -3,7 +3,8 @@
  * retries or drops anything itself: delivery decides (Vector's and PostHog's split).
  */
 
-import type { DeliveryItem } from "../events/event.model.ts";
+import type { DeliveryItem, TrackedEvent } from "../events/event.model.ts";
+import type { LeadDeliveryLog, LeadFacts } from "../events/lead-facts.ts";
 
 export type { DeliveryItem };
 
@@ -12,7 +13,12 @@ export type SendOutcome =
   /** Try again later (delivery backs off; `delayMs` overrides, e.g. from Retry-After). */
   | { kind: "retry"; cause: string; delayMs?: number }
   /** This will never succeed: dead-letter it. */
-  | { kind: "fatal"; cause: string };
+  | { kind: "fatal"; cause: string }
+  /** Not yet, by design (the ADF sink's delaySeconds): ask again after `delayMs`; not a failure. */
+  | { kind: "hold"; delayMs: number };
+
+/** What one attempt at a receiver came to (every outcome but hold). */
+export type Attempt = Exclude<SendOutcome, { kind: "hold" }>;
 
 /** One outcome for the whole batch, or one per event in batch order. */
 export type SendResult = SendOutcome | { perEvent: SendOutcome[] };
@@ -33,7 +39,19 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-export const OK: SendOutcome = { kind: "ok" };
+export const OK: Attempt = { kind: "ok" };
+
+/**
+ * What a sink may need beside its configuration: leads and what a CRM is told of them, the
+ * record of each lead's deliveries, and the admin page's address (known once listening).
+ * start.ts builds it; only the ADF sink reads it.
+ */
+export interface SinkContext {
+  isLead: (event: TrackedEvent) => boolean;
+  leadFacts: (lead: TrackedEvent) => LeadFacts;
+  deliveries: LeadDeliveryLog;
+  now: () => number;
+}
 
 /** Describes an unknown thrown value in one line. */
 export function causeOf(err: unknown): string {

@@ -4,6 +4,7 @@
  * format 1 also opens the old shapes of some, by the names kept here.)
  */
 import type { Database, RootDatabase } from "lmdb";
+import type { LeadDelivery } from "../events/lead-facts.ts";
 import type { DeadLetter, SinkCursor } from "./delivery-store.ts";
 
 /** The names of the delivery state's databases. */
@@ -48,3 +49,7 @@ export const leadTouchesDb = (root: RootDatabase) =>
 /** Customers' contact details, sealed (contact-vault.ts), by the lead's event ID. */
 export const contactsDb = (root: RootDatabase) =>
   root.openDB<Buffer, string>({ name: "contacts", encoding: "binary" });
+
+/** Each lead's deliveries to CRM sinks (lead-deliveries.ts), by tuple key (event ID, sink). */
+export const leadDeliveriesDb = (root: RootDatabase) =>
+  root.openDB<LeadDelivery, Uint8Array>({ name: "lead-deliveries", keyEncoding: "binary" });

@@ -14,7 +14,16 @@ import { type Database, open, type RootDatabase, type RootDatabaseOptionsWithPat
 import { DeliveryStore } from "./delivery-store.ts";
 import { RegistryStore } from "./registry-store.ts";
 import { ClientIds } from "./client-ids.ts";
-import { contactsDb, eventsDb, leadTouchesDb, linksDb, memoryDb, metaDb } from "./databases.ts";
+import {
+  contactsDb,
+  eventsDb,
+  leadDeliveriesDb,
+  leadTouchesDb,
+  linksDb,
+  memoryDb,
+  metaDb,
+} from "./databases.ts";
+import { LeadDeliveries } from "./lead-deliveries.ts";
 import { ContactVault } from "./contact-vault.ts";
 import { PII_KEY_FILE, PiiKeys } from "./pii-keys.ts";
 import { VisitMemory } from "./visit-memory.ts";
@@ -70,6 +79,8 @@ export interface Store {
   clientIds: ClientIds;
   /** Leads' customers, sealed under keys kept outside the store (pii.keyFile). */
   contacts: ContactVault;
+  /** Each lead's deliveries to CRM sinks. */
+  leadDeliveries: LeadDeliveries;
   /** Admin sessions ended by logging out. */
   revokedSessions: RevokedSessions;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
@@ -144,6 +155,7 @@ export function openStore(options: StoreOptions): Store {
     stats,
     writer,
   );
+  const leadDeliveries = new LeadDeliveries(leadDeliveriesDb(root));
   const rejectDb = root.openDB<RejectRecord, string>({ name: "rejects" });
   const rejects = new RejectLog(rejectDb, stats, options.rejectLogSize);
   const delivery = new DeliveryStore(root);
@@ -155,6 +167,7 @@ export function openStore(options: StoreOptions): Store {
     meta,
     rejectDb,
     contacts.database,
+    leadDeliveries.database,
     ...events.databases,
     ...delivery.databases,
     ...registry.databases,
@@ -170,6 +183,7 @@ export function openStore(options: StoreOptions): Store {
     registry,
     clientIds,
     contacts,
+    leadDeliveries,
     revokedSessions,
     activityReady,
     fileBytes() {

@@ -197,6 +197,9 @@ export class Retention {
     if (this.atCap()) await this.forgetOldestVisits();
     while ((await this.store.clientIds.sweep(now)) === 10000); // forget expired client event IDs
     while ((await this.store.events.memory.expire(rememberSince, BATCH)) === BATCH); // and visits past the lookback
+    while (
+      (await this.store.leadDeliveries.expire(now - this.options.lookbackMs, BATCH)) === BATCH
+    );
     if (this.options.piiRetentionMs !== undefined) {
       let erased = 0;
       for (let n = BATCH; n === BATCH; erased += n)

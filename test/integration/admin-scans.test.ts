@@ -66,6 +66,8 @@ function leadsApp(timeoutMs: number) {
       attribution: { lookbackDays: 90 },
       queryTimeoutMs: timeoutMs,
       now: Date.now,
+      deliveries: { of: () => [] },
+      contacts: { open: () => ({ state: "none" }) },
     }),
   );
   return { app, reads: () => reads };

@@ -10,7 +10,7 @@ import {
   causeOf,
   OK,
   type DeliveryItem,
-  type SendOutcome,
+  type Attempt,
   type SendResult,
   type Sink,
   type SinkHealth,
@@ -62,7 +62,7 @@ export class WebhookSink implements Sink {
     this.closed = true;
   }
 
-  private async post(body: string, count: number): Promise<SendOutcome> {
+  private async post(body: string, count: number): Promise<Attempt> {
     if (this.closed) return { kind: "retry", cause: "sink closed" };
     const headers: Record<string, string> = {
       ...this.config.headers,
