@@ -14,7 +14,7 @@ import type { TrackedEvent } from "../events/event.model.ts";
 import type { LeadDelivery, LeadDeliveryLog } from "../events/lead-facts.ts";
 import type { ContactVault } from "../store/contact-vault.ts";
 import { findJourneyPaced, type JourneyReader, type JourneySeed } from "../journey/journey.ts";
-import { leadRule } from "../journey/lead-rule.ts";
+import { type IsLead, leadRule } from "../journey/lead-rule.ts";
 import type { LeadTouches } from "../journey/lead-touches.ts";
 import { summarizeLead, type LeadSummary } from "../journey/leads.ts";
 import { badAccount, DAY_MS, LeadsQuery, readLeads } from "./leads-query.ts";
@@ -83,6 +83,43 @@ interface LeadsPage {
 
 /** Leads read and rendered at a time by an export of a whole range. */
 const EXPORT_CHUNK = 200;
+
+/** One lead's detail: its summary, its customer opened, and where it was delivered. */
+function leadDetail(deps: JourneyAdminDeps, isLead: IsLead, lookbackMs: number) {
+  return withQuery(LeadQuery, (query, { request, params }: WithParams) =>
+    scanned(request, deps.queryTimeoutMs, async (budget) => {
+      const accountId = parsePathId(query.accountId);
+      if (accountId === null) return badAccount(query.accountId);
+      const eventId = (params.eventId ?? "").toLowerCase();
+      const lead = deps.reader.get(eventId);
+      if (!lead || lead.accountId !== accountId || !isLead(lead))
+        return errorResponse("event_not_found", [
+          {
+            path: "eventId",
+            code: "invalid_value",
+            message: `No lead ${eventId.slice(0, 64)} in account ${accountId}.`,
+          },
+        ]);
+      const journey = await findJourneyPaced(
+        deps.reader,
+        accountId,
+        { eventId },
+        deps.journey,
+        isLead,
+        () => budget.pace(),
+      );
+      const marker = lead.properties.customer;
+      const contact = deps.contacts.open(eventId, typeof marker === "object" && marker !== null);
+      const deliveries = deps.deliveries.of(eventId);
+      return json({
+        lead: { ...summarizeLead(lead, journey!, lookbackMs), crm: crmState(deliveries) },
+        contact: contact.state,
+        customer: contact.state === "kept" ? contact.customer : null,
+        deliveries,
+      });
+    }),
+  );
+}
 
 export function journeyAdminRoutes(deps: JourneyAdminDeps) {
   const isLead = leadRule(deps.leads);
@@ -209,43 +246,5 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
     )
     .get("/leads.csv", withQuery(LeadsListQuery, exported("csv")))
     .get("/leads.ndjson", withQuery(LeadsListQuery, exported("ndjson")))
-    .get(
-      "/leads/:eventId",
-      withQuery(LeadQuery, (query, { request, params }: WithParams) =>
-        scanned(request, deps.queryTimeoutMs, async (budget) => {
-          const accountId = parsePathId(query.accountId);
-          if (accountId === null) return badAccount(query.accountId);
-          const eventId = (params.eventId ?? "").toLowerCase();
-          const lead = deps.reader.get(eventId);
-          if (!lead || lead.accountId !== accountId || !isLead(lead))
-            return errorResponse("event_not_found", [
-              {
-                path: "eventId",
-                code: "invalid_value",
-                message: `No lead ${eventId.slice(0, 64)} in account ${accountId}.`,
-              },
-            ]);
-          const journey = await findJourneyPaced(
-            deps.reader,
-            accountId,
-            { eventId },
-            deps.journey,
-            isLead,
-            () => budget.pace(),
-          );
-          const marker = lead.properties.customer;
-          const contact = deps.contacts.open(
-            eventId,
-            typeof marker === "object" && marker !== null,
-          );
-          const deliveries = deps.deliveries.of(eventId);
-          return json({
-            lead: { ...summarizeLead(lead, journey!, lookbackMs), crm: crmState(deliveries) },
-            contact: contact.state,
-            customer: contact.state === "kept" ? contact.customer : null,
-            deliveries,
-          });
-        }),
-      ),
-    );
+    .get("/leads/:eventId", leadDetail(deps, isLead, lookbackMs));
 }
