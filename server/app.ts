@@ -32,6 +32,8 @@ import { registryAdminRoutes } from "./http/registry-admin.ts";
 import { attributionAdminRoutes } from "./http/attribution-admin.ts";
 import { journeyAdminRoutes } from "./http/journey-admin.ts";
 import { journeyReader, leadTouchesOf } from "./http/leads-query.ts";
+import { conversionsAdminRoutes } from "./http/conversions-admin.ts";
+import { exportCredentialRoutes } from "./http/export-credential-admin.ts";
 
 export interface AppDeps {
   config: Config;
@@ -170,6 +172,7 @@ export function createApp(
       peerAddress,
       isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
       metrics,
+      exportCredentials: deps.store.exportCredentials,
     });
     const queryTimeoutMs = deps.config.admin.queryTimeoutSeconds * 1000;
     const reader = journeyReader(deps.store.events, registry);
@@ -197,6 +200,7 @@ export function createApp(
         }),
       )
       .use(registryAdminRoutes({ registry }))
+      .use(exportCredentialRoutes({ credentials: deps.store.exportCredentials, now }))
       .use(
         checkAdminRoutes({
           registry,
@@ -233,7 +237,21 @@ export function createApp(
             .onBeforeHandle((context: GateContext) => auth.checkPublicRequest(context))
             .use(adminSessionRoutes(auth)),
         )
-        .use(gated),
+        .use(gated)
+        // The conversion files: the admin, or the account's export credential (and nothing else).
+        .use(
+          new Elysia()
+            .onBeforeHandle(
+              (context: GateContext) =>
+                auth.requireAdminOrExport(context) ?? auth.checkRequest(context),
+            )
+            .use(
+              conversionsAdminRoutes({
+                ...leadsDeps,
+                exportScope: (request) => auth.exportScope(request),
+              }),
+            ),
+        ),
     );
   }
   return app;

@@ -6,6 +6,10 @@
  *
  * - requireAdmin, on every route but logging in and out: the admin token (bearer) or a live
  *   session. Wrong bearer tokens are limited per client address like wrong logins.
+ * - requireAdminOrExport, on the conversion files' routes only: as requireAdmin, or an
+ *   account's export credential by HTTP Basic (an ad platform's scheduled fetch). The account
+ *   it belongs to is kept for the request (exportScope), and the handler, which alone reads
+ *   the query, answers 404 for any other account. Anywhere else such a credential is no admin.
  * - checkRequest, on every route: for changes (any method but GET and HEAD) a body of at most
  *   ADMIN_BODY_LIMIT bytes given with its length, JSON only, and the admin page's own origin, so
  *   a page elsewhere cannot make a logged-in browser change anything.
@@ -30,6 +34,8 @@ import type { PeerAddress } from "./client-ip.ts";
 
 export interface AdminAuthDeps {
   adminToken: string;
+  /** Accounts' export credentials (store/export-credentials.ts). */
+  exportCredentials?: { check(username: string, password: string, now: number): string | null };
   revoked: Pick<RevokedSessions, "has" | "revoke">;
   log: Log;
   now: () => number;
@@ -51,8 +57,19 @@ export const ADMIN_BODY_LIMIT = 64 * 1024;
 const refuse = (code: ErrorCode, message?: string, headers: Record<string, string> = {}) =>
   errorResponse(code, [], message, headers);
 
+/** User name and password of `Authorization: Basic …`, or null. */
+function basicCredentials(header: string | null): { username: string; password: string } | null {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? "");
+  if (!m) return null;
+  const text = Buffer.from(m[1]!, "base64").toString("utf8");
+  const colon = text.indexOf(":");
+  return colon < 0 ? null : { username: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
 export class AdminAuth {
   private readonly failures = new LoginLimiter();
+  /** Requests let in by an export credential, and the account it is for. */
+  private readonly exportScopes = new WeakMap<Request, string>();
 
   constructor(private readonly deps: AdminAuthDeps) {}
 
@@ -73,6 +90,35 @@ export class AdminAuth {
     }
     return refuse("unauthorized", undefined, { "www-authenticate": "Bearer" });
   };
+
+  /**
+   * A beforeHandle hook for the conversion files: the admin, or an account's export
+   * credential (HTTP Basic), whose account exportScope then gives.
+   */
+  readonly requireAdminOrExport = ({ request, server }: GateContext): Response | undefined => {
+    if (this.isAdmin(request)) return undefined;
+    const basic = basicCredentials(request.headers.get("authorization"));
+    if (basic === null) return this.requireAdmin({ request, server });
+    const accountId = this.deps.exportCredentials?.check(
+      basic.username,
+      basic.password,
+      this.deps.now(),
+    );
+    if (accountId) {
+      this.exportScopes.set(request, accountId);
+      return undefined;
+    }
+    const limited = this.failed(this.deps.peerAddress(request, server) ?? "unknown", "basic");
+    return (
+      limited ??
+      refuse("unauthorized", undefined, { "www-authenticate": 'Basic realm="trackd conversions"' })
+    );
+  };
+
+  /** The account an export credential let this request in for; undefined for the admin. */
+  exportScope(request: Request): string | undefined {
+    return this.exportScopes.get(request);
+  }
 
   /** A beforeHandle hook: a refusal for a change that is too large, not JSON, or from another origin. */
   readonly checkRequest = ({ request }: GateContext) => this.checkChange(request, false);
@@ -146,7 +192,7 @@ export class AdminAuth {
   }
 
   /** Counts a wrong token from `client` and logs it; a 429 once the client has had too many. */
-  private failed(client: string, via: "login" | "bearer"): Response | undefined {
+  private failed(client: string, via: "login" | "bearer" | "basic"): Response | undefined {
     const now = this.deps.now();
     const wait = this.failures.blockedFor(client, now);
     if (wait > 0) {

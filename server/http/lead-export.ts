@@ -68,7 +68,7 @@ const FORMULA_START = /(^|;)( *)(?=[=+\-@\t\r])/g;
  * separator is `;` (much of Europe and Latin America), Excel splits a line there, quoted or
  * not, so `x;=HYPERLINK(…)` would start a formula in a cell of its own.
  */
-function cell(value: unknown): string {
+export function cell(value: unknown): string {
   let s = value === null || value === undefined ? "" : String(value);
   s = s.replace(FORMULA_START, "$1$2'");
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;

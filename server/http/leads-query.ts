@@ -107,7 +107,7 @@ export const badAccount = (raw: string) =>
   ]);
 
 /** The time range of a leads query: [from, to), by default the 30 days up to `now` (included). */
-function leadsRange(
+export function leadsRange(
   q: { from?: string; to?: string },
   now: number,
 ): { from: number; to: number } | ErrorDetail[] {

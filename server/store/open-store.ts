@@ -24,6 +24,7 @@ import {
   metaDb,
 } from "./databases.ts";
 import { LeadDeliveries } from "./lead-deliveries.ts";
+import { ExportCredentials } from "./export-credentials.ts";
 import { ContactVault } from "./contact-vault.ts";
 import { PII_KEY_FILE, PiiKeys } from "./pii-keys.ts";
 import { VisitMemory } from "./visit-memory.ts";
@@ -81,6 +82,8 @@ export interface Store {
   contacts: ContactVault;
   /** Each lead's deliveries to CRM sinks. */
   leadDeliveries: LeadDeliveries;
+  /** Each account's credential for fetching its conversion files. */
+  exportCredentials: ExportCredentials;
   /** Admin sessions ended by logging out. */
   revokedSessions: RevokedSessions;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
@@ -161,6 +164,7 @@ export function openStore(options: StoreOptions): Store {
   const delivery = new DeliveryStore(root);
   const registry = new RegistryStore(root);
   const revokedSessions = new RevokedSessions(root);
+  const exportCredentials = new ExportCredentials(root);
   // The last day's per-tracker activity lives in memory: rebuilt in the background.
   const activityReady = events.replayActivity(Date.now() - 24 * 3600_000);
   const all = [
@@ -173,6 +177,7 @@ export function openStore(options: StoreOptions): Store {
     ...registry.databases,
     ...clientIds.databases,
     revokedSessions.database,
+    exportCredentials.database,
   ] as { getStats(): unknown }[];
 
   return {
@@ -184,6 +189,7 @@ export function openStore(options: StoreOptions): Store {
     clientIds,
     contacts,
     leadDeliveries,
+    exportCredentials,
     revokedSessions,
     activityReady,
     fileBytes() {

@@ -157,7 +157,7 @@ export class Metrics {
   );
   readonly adminAuthFailures = new Family(
     "trackd_admin_auth_failures_total",
-    "Wrong admin tokens (at login or as a bearer), by how they were answered: refused (401, logged) or limited (429, counted only).",
+    "Wrong admin tokens (at login or as a bearer) and wrong export credentials (basic), by how they were answered: refused (401, logged) or limited (429, counted only).",
     "counter",
   );
   readonly heap = new Family("trackd_heap_used_bytes", "JavaScript heap in use.", "gauge");
@@ -173,7 +173,7 @@ export class Metrics {
       f.inc(undefined, 0);
     for (const route of ["event", "events", "get", "pixel"]) this.requests.inc({ route }, 0);
     for (const code of COLLECT_ERROR_CODES) this.rejected.inc({ code }, 0);
-    for (const via of ["login", "bearer"])
+    for (const via of ["login", "bearer", "basic"])
       for (const result of ["refused", "limited"]) this.adminAuthFailures.inc({ via, result }, 0);
   }
 
