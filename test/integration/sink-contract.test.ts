@@ -12,7 +12,14 @@ import { NatsSink } from "../../server/sinks/nats/nats-sink.ts";
 import { StdoutSink } from "../../server/sinks/stdout/stdout-sink.ts";
 import type { SendOutcome, SendResult, Sink } from "../../server/sinks/types.ts";
 import { WebhookSink } from "../../server/sinks/webhook/webhook-sink.ts";
+import { Value } from "@sinclair/typebox/value";
+import type { LeadDelivery } from "../../server/events/lead-facts.ts";
+import { AdfSinkSchema, type SmtpConfig } from "../../server/sinks/adf/adf-config.ts";
+import { AdfSink } from "../../server/sinks/adf/adf-sink.ts";
+import { SmtpTransport } from "../../server/sinks/adf/smtp-transport.ts";
+import type { SinkContext } from "../../server/sinks/types.ts";
 import { makeItems } from "../helpers/events.ts";
+import { type Mailbox, SMTP_PASSWORD, SMTP_USER, startMailbox } from "../helpers/smtp.ts";
 import { createNatsServer, type NatsServer } from "../helpers/nats-server.ts";
 import { freePort } from "../helpers/ports.ts";
 import { startReceiver, type Receiver } from "../helpers/receiver.ts";
@@ -42,6 +49,61 @@ let unavailable: Receiver;
 let refusing: Receiver;
 let nats: NatsServer;
 let stdoutText = "";
+let mailbox: Mailbox;
+
+/** An ADF sink e-mailing every event as a lead to `to` at the test's SMTP server on `port`. */
+function adfSink(port: number, to: string): Sink {
+  const records = new Map<string, LeadDelivery>();
+  const context: SinkContext = {
+    isLead: () => true,
+    leadFacts: (e) => ({
+      eventId: e.eventId,
+      receivedAt: e.receivedAt,
+      occurredAt: e.occurredAt,
+      accountId: e.accountId,
+      dealer: "Dealer",
+      vendor: e.vendor,
+      product: e.product,
+      instanceId: e.instanceId,
+      label: null,
+      customer: { email: "a@b.example" },
+      contact: "kept",
+      vehicle: null,
+      vehicleInferred: false,
+      attribution: {
+        matched: false,
+        visits: 0,
+        pageViews: 0,
+        vehiclesViewed: [],
+        first: null,
+        last: null,
+      },
+      journeyUrl: null,
+    }),
+    deliveries: {
+      get: (id, sink) => records.get(`${id} ${sink}`),
+      put: async (id, r) => void records.set(`${id} ${r.sink}`, r),
+      of: () => [],
+    },
+    now: Date.now,
+  };
+  const smtp = Value.Default(AdfSinkSchema.properties.smtp, {
+    host: "127.0.0.1",
+    port,
+    rejectUnauthorized: false,
+    user: SMTP_USER,
+    password: SMTP_PASSWORD,
+    from: "trackd@dealer.example",
+    to: [to],
+    timeoutMs: 2000,
+  }) as SmtpConfig;
+  return new AdfSink(
+    { name: "crm", delaySeconds: 0, dealer: {} },
+    context,
+    new SmtpTransport(smtp),
+    "d@dealer.example",
+  );
+}
 
 const fixtures: Fixture[] = [
   {
@@ -123,6 +185,19 @@ const fixtures: Fixture[] = [
       }),
     fatal:
       "JetStream being down or missing a stream is fixed by operators, never by dropping events: always retry",
+  },
+  {
+    kind: "adf",
+    setup: async () => {
+      mailbox = await startMailbox();
+      mailbox.refused.add("gone@crm.example");
+    },
+    teardown: async () => mailbox.stop(),
+    healthy: () => adfSink(mailbox.port, "leads@crm.example"),
+    delivered: async () =>
+      mailbox.messages.map((m) => /<id sequence="1" source="trackd">([^<]+)</.exec(m.text!)![1]!),
+    broken: async () => adfSink(await freePort(), "leads@crm.example"),
+    fatal: () => adfSink(mailbox.port, "gone@crm.example"),
   },
   {
     kind: "stdout",

@@ -31,6 +31,7 @@ export class AdfSink implements Sink {
   readonly kind = "adf";
   readonly name: string;
   private readonly vendors: { vendor: string; product: string | null }[] | null;
+  private closed = false;
 
   constructor(
     private readonly config: Pick<
@@ -50,6 +51,7 @@ export class AdfSink implements Sink {
   }
 
   async send(batch: DeliveryItem[]): Promise<SendResult> {
+    if (this.closed) return { kind: "retry", cause: "sink closed" };
     const perEvent: SendOutcome[] = [];
     for (const item of batch) {
       const outcome = await this.one(item);
@@ -64,6 +66,7 @@ export class AdfSink implements Sink {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return this.transport.close();
   }
 
