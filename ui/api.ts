@@ -12,7 +12,14 @@ import type { Visit } from "../server/journey/visits.ts";
 import type { AttributionAnswer } from "../server/journey/attribution.ts";
 import type { RememberedEvent } from "../server/store/visit-memory.ts";
 
-import type { CheckResult, Overview, UnregisteredPair } from "../server/http/admin.model.ts";
+import type {
+  CheckResult,
+  CrmState,
+  LeadDetail,
+  LeadRow,
+  Overview,
+  UnregisteredPair,
+} from "../server/http/admin.model.ts";
 
 export type {
   Journey,
@@ -24,6 +31,9 @@ export type {
   RememberedEvent,
   AttributionAnswer,
   CheckResult,
+  CrmState,
+  LeadDetail,
+  LeadRow,
   Overview,
   UnregisteredPair,
 };

@@ -6,6 +6,23 @@ import type { Suggestion } from "../registry/suggest.ts";
 import type { RejectRecord } from "../store/reject-log.ts";
 import type { TrackerCounters } from "../store/tracker-stats.ts";
 import type { EventFilter } from "../store/event-store.ts";
+import type { LeadDelivery } from "../events/lead-facts.ts";
+import type { Customer } from "../events/lead-details.ts";
+import type { LeadSummary } from "../journey/leads.ts";
+
+/** Where a lead went, in one word (journey-admin.ts crmState). */
+export type CrmState = "delivered" | "refused" | "failing" | "none";
+
+/** A lead as the leads list and its detail show it: with where it was delivered. */
+export type LeadRow = LeadSummary & { crm: CrmState };
+
+/** GET /admin/api/leads/{eventId}: the lead, its customer opened, and each delivery to a CRM. */
+export interface LeadDetail {
+  lead: LeadRow;
+  contact: "kept" | "erased" | "none";
+  customer: Customer | null;
+  deliveries: LeadDelivery[];
+}
 
 const Limit = t.Integer({ minimum: 1, maximum: 500, default: 50 });
 

@@ -21,7 +21,7 @@ import { badAccount, DAY_MS, LeadsQuery, readLeads } from "./leads-query.ts";
 import { json, jsonText } from "./json.ts";
 import { csvHeader, leadCsvRow, renderPaced } from "./lead-export.ts";
 import { withQuery } from "./admin-input.ts";
-import type { WithParams } from "./admin.model.ts";
+import type { CrmState, LeadDetail, WithParams } from "./admin.model.ts";
 import { ScanBudget } from "../store/scan-budget.ts";
 import { scanned } from "./admin-scan.ts";
 
@@ -41,8 +41,6 @@ export interface JourneyAdminDeps {
 }
 
 /** Where a lead went, in one word: every CRM took it, one refused it, one is still trying, or none has it. */
-export type CrmState = "delivered" | "refused" | "failing" | "none";
-
 export function crmState(records: LeadDelivery[]): CrmState {
   if (records.length === 0) return "none";
   if (records.some((r) => r.state === "refused")) return "refused";
@@ -111,12 +109,13 @@ function leadDetail(deps: JourneyAdminDeps, isLead: IsLead, lookbackMs: number) 
       const marker = lead.properties.customer;
       const contact = deps.contacts.open(eventId, typeof marker === "object" && marker !== null);
       const deliveries = deps.deliveries.of(eventId);
-      return json({
+      const detail: LeadDetail = {
         lead: { ...summarizeLead(lead, journey!, lookbackMs), crm: crmState(deliveries) },
         contact: contact.state,
         customer: contact.state === "kept" ? contact.customer : null,
         deliveries,
-      });
+      };
+      return json(detail);
     }),
   );
 }

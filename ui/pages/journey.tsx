@@ -15,6 +15,7 @@ import {
   type Visit,
 } from "../api.ts";
 import { AccountInput } from "../components/id-pickers.tsx";
+import { LeadDetailView } from "../components/lead-detail.tsx";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";
 
@@ -140,6 +141,7 @@ function JourneyView({ journey }: { journey: Journey }) {
             {journey.leads.map((l) => (
               <li key={l.eventId} class="card lead">
                 <EventLine event={l} />
+                <LeadDetailView accountId={l.accountId} eventId={l.eventId} />
               </li>
             ))}
           </ul>

@@ -1,7 +1,8 @@
 /** Leads of an account over a time range with the shopper and campaign behind each, and CSV / NDJSON downloads. */
 import { useEffect, useState } from "preact/hooks";
 import { navigate, type PageProps } from "../routing.ts";
-import { api, query, type LeadPage, type LeadSummary, type Touch } from "../api.ts";
+import { api, query, type LeadPage, type LeadRow, type LeadSummary, type Touch } from "../api.ts";
+import { CRM_STATES, CrmBadge } from "../components/lead-detail.tsx";
 import { JourneyLink } from "../components/journey-link.tsx";
 import { AccountInput } from "../components/id-pickers.tsx";
 import { ErrorLine } from "../components/status.tsx";
@@ -15,6 +16,9 @@ const UNMATCHED: Record<NonNullable<LeadSummary["unmatchedReason"]>, string> = {
   visits_after_lead: "visited only after",
   outside_lookback: "visited too long before (past the lookback)",
 };
+
+/** The leads API's page: each lead with where it was delivered. */
+type LeadsAnswer = Omit<LeadPage, "leads"> & { leads: LeadRow[] };
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -35,7 +39,8 @@ export function LeadsPage({ params }: PageProps) {
   const [from, setFrom] = useState(params.get("from") ?? day(Date.now() - 30 * 86_400_000));
   const [to, setTo] = useState(params.get("to") ?? day(Date.now() + 86_400_000));
   const [by, setBy] = useState(params.get("by") ?? "received");
-  const [page, setPage] = useState<LeadPage | null>(null);
+  const [crm, setCrm] = useState(params.get("crm") ?? "");
+  const [page, setPage] = useState<LeadsAnswer | null>(null);
   const [error, setError] = useState<string | null>(null);
   const a = params.get("accountId");
   const q = query({
@@ -43,6 +48,7 @@ export function LeadsPage({ params }: PageProps) {
     from: params.get("from"),
     to: params.get("to"),
     by: params.get("by"),
+    crm: params.get("crm"),
   });
 
   useEffect(() => {
@@ -51,9 +57,10 @@ export function LeadsPage({ params }: PageProps) {
     setFrom(params.get("from") ?? day(Date.now() - 30 * 86_400_000));
     setTo(params.get("to") ?? day(Date.now() + 86_400_000));
     setBy(params.get("by") ?? "received");
+    setCrm(params.get("crm") ?? "");
     if (!a) return;
     setError(null);
-    api<LeadPage>(`/leads${q}`).then(setPage, (e) => setError((e as Error).message));
+    api<LeadsAnswer>(`/leads${q}`).then(setPage, (e) => setError((e as Error).message));
   }, [q]);
 
   return (
@@ -67,7 +74,7 @@ export function LeadsPage({ params }: PageProps) {
         class="card form-row"
         onSubmit={(e) => {
           e.preventDefault();
-          navigate("leads", { accountId: accountId.trim(), from, to, by });
+          navigate("leads", { accountId: accountId.trim(), from, to, by, ...(crm && { crm }) });
         }}
       >
         <div>
@@ -92,6 +99,17 @@ export function LeadsPage({ params }: PageProps) {
           <select id="l-by" value={by} onChange={(e) => setBy(e.currentTarget.value)}>
             <option value="received">arrived</option>
             <option value="occurred">happened</option>
+          </select>
+        </div>
+        <div>
+          <label for="l-crm">CRM delivery</label>
+          <select id="l-crm" value={crm} onChange={(e) => setCrm(e.currentTarget.value)}>
+            <option value="">any</option>
+            {Object.entries(CRM_STATES).map(([state, text]) => (
+              <option key={state} value={state}>
+                {text}
+              </option>
+            ))}
           </select>
         </div>
         <button type="submit">Show leads</button>
@@ -130,6 +148,7 @@ export function LeadsPage({ params }: PageProps) {
                     <th scope="col">Shopper</th>
                     <th scope="col">First touch</th>
                     <th scope="col">Last touch</th>
+                    <th scope="col">CRM</th>
                     <th scope="col">Journey</th>
                   </tr>
                 </thead>
@@ -164,6 +183,9 @@ export function LeadsPage({ params }: PageProps) {
                       </td>
                       <td data-label="Last touch">
                         <Campaign touch={s.lastTouch} />
+                      </td>
+                      <td data-label="CRM">
+                        <CrmBadge state={s.crm} />
                       </td>
                       <td data-label="Journey">
                         <JourneyLink accountId={s.lead.accountId} eventId={s.lead.eventId} />
