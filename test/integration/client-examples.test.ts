@@ -66,13 +66,18 @@ describe("client examples", () => {
     ["send-event.mjs", "node", "nodejs"],
     ["send-event.php", "php", "php-cli"],
   ] as const) {
-    test(`${file} stores a server event with its hashed identifiers`, async () => {
+    test(`${file} stores a server lead with its customer sealed, its vehicle and trackd's hashes`, async () => {
       const out = await run([requireCommand(command, pkg), join(dir, file)]);
       expect(out).toMatch(/204/);
       const event = await storedFrom(out);
       expect(event.context.source).toBe("server");
       expect(event.properties.emailSha256).toBe(sha256("shopper@example.com"));
       expect(event.properties.phoneSha256).toBe(sha256("15550100199"));
+      expect(event.properties.customer).toMatchObject({
+        sealed: true,
+        fields: ["firstName", "lastName", "email", "phone"],
+      });
+      expect(event.properties.vehicle).toMatchObject({ year: 2021, vin: "2T3P1RFV8MC123456" });
     }, 300000);
   }
 
