@@ -297,6 +297,10 @@ function sinkContext(
     isLead,
     leadFacts: (lead) => leadFacts(deps, lead),
     deliveries: store.leadDeliveries,
+    customer: (eventId) => {
+      const c = store.contacts.open(eventId, true);
+      return c.state === "kept" ? c.customer : null;
+    },
     now: Date.now,
   };
 }

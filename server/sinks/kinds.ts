@@ -10,6 +10,7 @@ import { natsSinkKind } from "./nats/nats-config.ts";
 import { stdoutSinkKind } from "./stdout/stdout-config.ts";
 import type { SinkKind } from "./sink-config.ts";
 import type { Sink, SinkContext } from "./types.ts";
+import { withCustomer } from "./with-customer.ts";
 import { webhookSinkKind } from "./webhook/webhook-config.ts";
 
 export const SINK_KINDS = [
@@ -32,10 +33,13 @@ export const SinkConfigSchema = Type.Union(
   static: SinkConfig;
 };
 
-/** One sink per configured entry. */
+/** One sink per configured entry (one with includeCustomer gets leads' customers opened). */
 export function createSinks(configs: SinkConfig[], dataDir: string, context: SinkContext): Sink[] {
   return configs.map((c) => {
     const kind = SINK_KINDS.find((k) => k.kind === c.kind)!;
-    return kind.create(c as never, dataDir, context);
+    const sink = kind.create(c as never, dataDir, context);
+    return "includeCustomer" in c && c.includeCustomer
+      ? withCustomer(sink, context.customer)
+      : sink;
   });
 }

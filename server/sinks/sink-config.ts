@@ -43,7 +43,15 @@ export const deliverySchema = (batch: { maxEvents: number; maxBytes: number }) =
 
 export const DeliverySchema = deliverySchema({ maxEvents: 500, maxBytes: 1024 * 1024 });
 
-export const sinkBase = { name: Name, delivery: DeliverySchema };
+export const sinkBase = {
+  name: Name,
+  delivery: DeliverySchema,
+  includeCustomer: Type.Boolean({
+    default: false,
+    description:
+      "Send leads' customers (name, e-mail, phone, address) to this sink in the clear; by default it gets the marker and hashes only.",
+  }),
+};
 
 export type DeliveryConfig = Static<typeof DeliverySchema>;
 

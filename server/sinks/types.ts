@@ -5,6 +5,7 @@
 
 import type { DeliveryItem, TrackedEvent } from "../events/event.model.ts";
 import type { LeadDeliveryLog, LeadFacts } from "../events/lead-facts.ts";
+import type { Customer } from "../events/lead-details.ts";
 
 export type { DeliveryItem };
 
@@ -50,6 +51,8 @@ export interface SinkContext {
   isLead: (event: TrackedEvent) => boolean;
   leadFacts: (lead: TrackedEvent) => LeadFacts;
   deliveries: LeadDeliveryLog;
+  /** A lead's customer, opened (null: none, or erased): for sinks with includeCustomer. */
+  customer: (eventId: string) => Customer | null;
   now: () => number;
 }
 

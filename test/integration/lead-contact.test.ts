@@ -8,6 +8,8 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { contactHashes, googleEmail } from "../../server/events/lead-details.ts";
+import type { DeliveryItem, Sink } from "../../server/sinks/types.ts";
+import { withCustomer } from "../../server/sinks/with-customer.ts";
 import { Retention } from "../../server/store/retention.ts";
 import { createLog } from "../../server/telemetry/log.ts";
 import { createTestApp, errorOf, type TestApp, validEvent } from "../helpers/test-app.ts";
@@ -251,5 +253,38 @@ describe("a lead's customer", () => {
     expect(t.store.contacts.keys.days()).toEqual([]);
     expect(t.store.contacts.count()).toBe(0);
     expect(t.store.events.get(eventId)!.properties.emailSha256).toBeString(); // the lead stays
+  });
+
+  test("a sink with includeCustomer gets the customer opened; others get the marker", async () => {
+    t = await createTestApp();
+    const lead = (await t.collect(leadWithCustomer())).headers.get("x-event-id")!;
+    const other = (await t.collect(validEvent())).headers.get("x-event-id")!;
+    const got: DeliveryItem[] = [];
+    const inner: Sink = {
+      name: "hook",
+      kind: "test",
+      send: async (batch) => {
+        got.push(...batch);
+        return { kind: "ok" };
+      },
+      health: async () => ({ ok: true, detail: "" }),
+      close: async () => {},
+    };
+    const sink = withCustomer(inner, (id) => {
+      const c = t.store.contacts.open(id, true);
+      return c.state === "kept" ? c.customer : null;
+    });
+    const items = [lead, other].map((id) => ({
+      eventId: id,
+      json: JSON.stringify(t.store.events.get(id)),
+    }));
+    await sink.send(items);
+    const [withIt, without] = got.map((i) => JSON.parse(i.json));
+    expect(withIt.properties.customer).toMatchObject({ firstName: "Zoë", phone: "+15125550147" });
+    expect(withIt.properties.emailSha256).toBe(sha256("zoe.obrien+cars@gmail.com"));
+    expect(got[1]!.json).toBe(items[1]!.json); // untouched
+    expect(without.properties.customer).toBeUndefined();
+    // The stored event itself still holds only the marker.
+    expect(t.store.events.get(lead)!.properties.customer).toMatchObject({ sealed: true });
   });
 });

@@ -85,6 +85,7 @@ function adfSink(port: number, to: string): Sink {
       put: async (id, r) => void records.set(`${id} ${r.sink}`, r),
       of: () => [],
     },
+    customer: () => null,
     now: Date.now,
   };
   const smtp = Value.Default(AdfSinkSchema.properties.smtp, {
