@@ -106,7 +106,7 @@ describe("a lead's customer and delivery on the admin page", () => {
       await page.getByRole("button", { name: "Show leads" }).click();
       await page.getByText("1 lead,").waitFor();
       expect(page.url()).toContain("crm=delivered");
-      expect(await page.locator("table tbody tr").first().innerText()).toContain(
+      expect(await page.locator("table tbody tr").first().textContent()).toContain(
         "delivered to the CRM",
       );
       // The list shows no customer.
@@ -119,7 +119,7 @@ describe("a lead's customer and delivery on the admin page", () => {
       await page.getByText("Customer and deliveries").click();
       const detail = page.locator(".lead-detail");
       await detail.getByText("zoe@example.net").waitFor();
-      const text = await detail.innerText();
+      const text = (await detail.textContent()) ?? "";
       expect(text).toContain(`${NAME} O'Brien`);
       expect(text).toContain("+442079460958");
       expect(text).toMatch(/crm: delivered/);
