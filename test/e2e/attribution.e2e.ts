@@ -18,7 +18,7 @@ import {
   startFreshBinary,
   type Running,
 } from "../helpers/binary.ts";
-import { launchBrowser, watchPage } from "../helpers/browser.ts";
+import { launchBrowser, loggedInPage, watchPage } from "../helpers/browser.ts";
 
 const ACCOUNT = randomUUID();
 const OTHER = "1002";
@@ -102,14 +102,8 @@ afterAll(async () => {
   killAll();
 });
 
-async function loggedIn(width: number): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
-  await page.goto(`${trackd.url}/admin`);
-  await page.getByLabel("Admin token").fill(BINARY_TOKEN);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.getByRole("link", { name: "Overview" }).first().waitFor();
-  return page;
-}
+const loggedIn = (width: number): Promise<Page> =>
+  loggedInPage(browser, trackd.url, BINARY_TOKEN, width);
 
 describe("the Attribution page", () => {
   test("the API credits the account's leads by happened date: every lead, each campaign", async () => {

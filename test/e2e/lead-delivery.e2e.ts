@@ -17,9 +17,9 @@ import {
   startBinary,
   type Running,
 } from "../helpers/binary.ts";
-import { launchBrowser, watchPage } from "../helpers/browser.ts";
+import { launchBrowser, loggedInPage, watchPage } from "../helpers/browser.ts";
 import { waitFor } from "../helpers/ports.ts";
-import { type Mailbox, SMTP_PASSWORD, SMTP_USER, startMailbox } from "../helpers/smtp.ts";
+import { type Mailbox, smtpSettings, startMailbox } from "../helpers/smtp.ts";
 
 const ACCOUNT = "1001";
 const artifacts = join(import.meta.dir, "artifacts");
@@ -44,15 +44,7 @@ beforeAll(async () => {
           kind: "adf",
           name: "crm",
           delaySeconds: 0,
-          smtp: {
-            host: "127.0.0.1",
-            port: mailbox.port,
-            rejectUnauthorized: false,
-            user: SMTP_USER,
-            password: SMTP_PASSWORD,
-            from: "trackd@mainstreet.example",
-            to: ["leads@crm.example"],
-          },
+          smtp: smtpSettings(mailbox.port, ["leads@crm.example"]),
         },
       ],
     }),
@@ -87,14 +79,8 @@ afterAll(async () => {
   await mailbox?.stop();
 });
 
-async function loggedIn(width: number): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
-  await page.goto(`${trackd.url}/admin`);
-  await page.getByLabel("Admin token").fill(BINARY_TOKEN);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.getByRole("link", { name: "Overview" }).first().waitFor();
-  return page;
-}
+const loggedIn = (width: number): Promise<Page> =>
+  loggedInPage(browser, trackd.url, BINARY_TOKEN, width);
 
 describe("a lead's customer and delivery on the admin page", () => {
   for (const width of [1280, 390])

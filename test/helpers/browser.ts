@@ -39,3 +39,18 @@ export function watchPage(page: Page): { dialogs: string[]; errors: string[] } {
   );
   return { dialogs, errors };
 }
+
+/** A page of `width` px logged in to the admin page at `base` with `token`, on the Overview. */
+export async function loggedInPage(
+  browser: Browser,
+  base: string,
+  token: string,
+  width: number,
+): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  await page.goto(`${base}/admin`);
+  await page.getByLabel("Admin token").fill(token);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("link", { name: "Overview" }).first().waitFor();
+  return page;
+}

@@ -72,3 +72,18 @@ export async function startMailbox(): Promise<Mailbox> {
   box.stop = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return box;
 }
+
+/** An adf sink's smtp settings for the test's server on `port`: STARTTLS, its certificate taken as it is, the test's login. */
+export function smtpSettings(port: number, to: string[], extra: Record<string, unknown> = {}) {
+  return {
+    host: "127.0.0.1",
+    port,
+    security: "starttls",
+    rejectUnauthorized: false,
+    user: SMTP_USER,
+    password: SMTP_PASSWORD,
+    from: "trackd@mainstreet.example",
+    to,
+    ...extra,
+  };
+}

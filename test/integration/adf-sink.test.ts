@@ -22,7 +22,7 @@ import {
   startBinary,
 } from "../helpers/binary.ts";
 import { waitFor } from "../helpers/ports.ts";
-import { type Mailbox, SMTP_PASSWORD, SMTP_USER, startMailbox } from "../helpers/smtp.ts";
+import { type Mailbox, smtpSettings, startMailbox } from "../helpers/smtp.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 import { tempDir } from "../helpers/test-app.ts";
 
@@ -102,17 +102,9 @@ function config(dir: string, hookSecret: string) {
         accountId: ACCOUNT,
         delaySeconds: 1,
         adminUrl: "https://trackd.mainstreet.example/admin",
-        smtp: {
-          host: "127.0.0.1",
-          port: mailbox.port,
-          security: "starttls",
-          rejectUnauthorized: false,
-          user: SMTP_USER,
-          password: SMTP_PASSWORD,
-          from: "trackd@mainstreet.example",
-          to: ["leads@crm.example"],
+        smtp: smtpSettings(mailbox.port, ["leads@crm.example"], {
           subject: "{dealer}: lead from {vendor}",
-        },
+        }),
         delivery: { lingerMs: 5, retryInitialMs: 100, retryMaxMs: 1000 },
       },
       {
@@ -392,15 +384,6 @@ describe("the adf sink across kill -9", () => {
     mailbox.mode = "tempfail";
     mailbox.refused.add("gone@crm.example");
     const bin = await binaryInEmptyDir();
-    const smtp = {
-      host: "127.0.0.1",
-      port: mailbox.port,
-      security: "starttls",
-      rejectUnauthorized: false,
-      user: SMTP_USER,
-      password: SMTP_PASSWORD,
-      from: "trackd@mainstreet.example",
-    };
     const retry = { lingerMs: 5, retryInitialMs: 50, retryMaxMs: 300 };
     writeFileSync(
       join(bin.dir, "trackd.json"),
@@ -411,14 +394,14 @@ describe("the adf sink across kill -9", () => {
             kind: "adf",
             name: "crm",
             delaySeconds: 0,
-            smtp: { ...smtp, to: ["leads@crm.example"] },
+            smtp: smtpSettings(mailbox.port, ["leads@crm.example"]),
             delivery: retry,
           },
           {
             kind: "adf",
             name: "crm-gone",
             delaySeconds: 0,
-            smtp: { ...smtp, to: ["gone@crm.example"] },
+            smtp: smtpSettings(mailbox.port, ["gone@crm.example"]),
             delivery: retry,
           },
         ],

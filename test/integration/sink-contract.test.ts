@@ -19,6 +19,7 @@ import { AdfSink } from "../../server/sinks/adf/adf-sink.ts";
 import { SmtpTransport } from "../../server/sinks/adf/smtp-transport.ts";
 import type { SinkContext } from "../../server/sinks/types.ts";
 import { makeItems } from "../helpers/events.ts";
+import { leadFactsFixture } from "../helpers/lead-facts.ts";
 import { type Mailbox, SMTP_PASSWORD, SMTP_USER, startMailbox } from "../helpers/smtp.ts";
 import { createNatsServer, type NatsServer } from "../helpers/nats-server.ts";
 import { freePort } from "../helpers/ports.ts";
@@ -56,30 +57,15 @@ function adfSink(port: number, to: string): Sink {
   const records = new Map<string, LeadDelivery>();
   const context: SinkContext = {
     isLead: () => true,
-    leadFacts: (e) => ({
-      eventId: e.eventId,
-      receivedAt: e.receivedAt,
-      occurredAt: e.occurredAt,
-      accountId: e.accountId,
-      dealer: "Dealer",
-      vendor: e.vendor,
-      product: e.product,
-      instanceId: e.instanceId,
-      label: null,
-      customer: { email: "a@b.example" },
-      contact: "kept",
-      vehicle: null,
-      vehicleInferred: false,
-      attribution: {
-        matched: false,
-        visits: 0,
-        pageViews: 0,
-        vehiclesViewed: [],
-        first: null,
-        last: null,
-      },
-      journeyUrl: null,
-    }),
+    leadFacts: (e) =>
+      leadFactsFixture({
+        eventId: e.eventId,
+        receivedAt: e.receivedAt,
+        occurredAt: e.occurredAt,
+        vendor: e.vendor,
+        product: e.product,
+        instanceId: e.instanceId,
+      }),
     deliveries: {
       get: (id, sink) => records.get(`${id} ${sink}`),
       put: async (id, r) => void records.set(`${id} ${r.sink}`, r),

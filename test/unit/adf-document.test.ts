@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { LeadFacts } from "../../server/events/lead-facts.ts";
 import { DOMParser } from "@xmldom/xmldom";
 import { adfDocument } from "../../server/sinks/adf/adf-document.ts";
+import { leadFactsFixture } from "../helpers/lead-facts.ts";
 import { requireCommand } from "../helpers/system-package.ts";
 import { tempDir } from "../helpers/test-app.ts";
 
@@ -37,30 +38,14 @@ const carried = (s: string) =>
     .replace(/\r\n?/g, "\n"); // XML parsers normalize line ends
 
 function facts(value: string): LeadFacts {
-  return {
-    eventId: "01930000-0000-7000-8000-000000000001",
-    receivedAt: "2026-12-01T10:00:00.000Z",
-    occurredAt: "2026-12-01T10:00:00.000Z",
-    accountId: "1001",
+  return leadFactsFixture({
     dealer: value || "Dealer",
     vendor: value || "Vendor",
     product: value || "Product",
     instanceId: value || "instance",
-    label: null,
     customer: { firstName: value || "A", lastName: "Lee", email: "a@b.example", comments: value },
-    contact: "kept",
     vehicle: { year: 2024, make: value || "Make", model: "Model" },
-    vehicleInferred: false,
-    attribution: {
-      matched: false,
-      visits: 0,
-      pageViews: 0,
-      vehiclesViewed: [],
-      first: null,
-      last: null,
-    },
-    journeyUrl: null,
-  };
+  });
 }
 
 describe("an ADF document", () => {
