@@ -76,6 +76,7 @@ export async function start(runtime: Runtime): Promise<void> {
     retentionMs: config.retentionSeconds * 1000,
     lookbackMs: config.attribution.lookbackDays * 86_400_000,
     piiRetentionMs: config.pii.retentionDays * 86_400_000,
+    keepForLookback: leadRule(config.leads),
     capBytes: config.storageMaxBytes,
     minFreeBytes: config.storageMinFreeBytes,
     dataDir,

@@ -348,7 +348,8 @@ export const ConfigSchema = Type.Object(
     retentionSeconds: Type.Integer({
       minimum: 0,
       default: 7 * 86400,
-      description: "Delivered events are kept this long, then deleted.",
+      description:
+        "Delivered events are kept this long, then deleted (leads: attribution.lookbackDays).",
     }),
     storageMinFreeBytes: Type.Integer({
       minimum: 0,

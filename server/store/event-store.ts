@@ -135,13 +135,23 @@ export class EventStore {
    * Deletes up to `limit` oldest events with keys at or before `upTo` (inclusive), with their
    * link index entries, and keeps what journeys need of those that happened at or after
    * `rememberSince` in the long memory of visits, in the same transaction (visit-memory.ts).
-   * Resolves with how many went, once committed.
+   * Server events that `keep` says (leads) stay while they happened at or after
+   * `rememberSince`: the Leads page, attribution and the conversion files read them for the
+   * whole lookback. Resolves with how many went, once committed.
    */
-  async deleteUpTo(upTo: string, limit: number, rememberSince: string): Promise<number> {
+  async deleteUpTo(
+    upTo: string,
+    limit: number,
+    rememberSince: string,
+    keep: (event: TrackedEvent) => boolean = () => false,
+  ): Promise<number> {
     const gone: { key: string; event: TrackedEvent }[] = [];
-    for (const { key, value } of this.events.getRange({ limit })) {
-      if (key > upTo) break;
-      gone.push({ key, event: JSON.parse(value) as TrackedEvent });
+    for (const { key, value } of this.events.getRange({})) {
+      if (key > upTo || gone.length === limit) break;
+      const event = JSON.parse(value) as TrackedEvent;
+      if (event.context.source === "server" && event.occurredAt >= rememberSince && keep(event))
+        continue;
+      gone.push({ key, event });
     }
     if (gone.length === 0) return 0;
     await this.events.batch(() => {

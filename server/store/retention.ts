@@ -1,6 +1,7 @@
 /**
  * Retention and the storage cap. An event is deleted only when every sink's cursor has passed
- * it and it is older than the retention window (dead letters keep their own copy). When the
+ * it and it is older than the retention window (dead letters keep their own copy); a lead,
+ * once older than the attribution lookback. When the
  * pages in use reach the cap, or the disk under the data directory has less than
  * `minFreeBytes` left, `full` turns true (the collect route then answers 503) until space
  * returns; no stored event is ever dropped to make room. (The long memory of visits is: at
@@ -11,6 +12,7 @@
  * stops writing before the disk is full rather than relying on LMDB's error path.
  */
 import { statfsSync } from "node:fs";
+import type { TrackedEvent } from "../events/event.model.ts";
 import type { Log } from "../telemetry/log.ts";
 import { timeKey } from "./event-store.ts";
 import type { Store } from "./open-store.ts";
@@ -19,6 +21,8 @@ export interface RetentionOptions {
   retentionMs: number;
   /** How long the long memory keeps a visit after it began (attribution.lookbackDays). */
   lookbackMs: number;
+  /** Events kept for the lookback rather than retentionMs once delivered: leads (journey/lead-rule.ts). */
+  keepForLookback?: (event: TrackedEvent) => boolean;
   /** How long a lead's customer is kept (pii.retentionDays); without it, as long as the store. */
   piiRetentionMs?: number;
   capBytes: number;
@@ -186,7 +190,12 @@ export class Retention {
     const upTo = cursor === null || byAge < cursor ? byAge : cursor;
     let total = 0;
     for (;;) {
-      const n = await this.store.events.deleteUpTo(upTo, BATCH, rememberSince);
+      const n = await this.store.events.deleteUpTo(
+        upTo,
+        BATCH,
+        rememberSince,
+        this.options.keepForLookback,
+      );
       total += n;
       if (n < BATCH) break;
     }

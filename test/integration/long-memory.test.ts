@@ -9,6 +9,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import type { Journey } from "../../server/journey/journey.ts";
 import type { LeadPage } from "../../server/journey/leads.ts";
+import { Value } from "@sinclair/typebox/value";
+import { LeadsSchema, type LeadRule } from "../../server/config/schema.ts";
+import { leadRule } from "../../server/journey/lead-rule.ts";
 import { Retention } from "../../server/store/retention.ts";
 import { createLog } from "../../server/telemetry/log.ts";
 import { sha256 } from "../helpers/shoppers.ts";
@@ -28,11 +31,12 @@ async function app(): Promise<TestApp> {
 }
 afterEach(() => t?.close());
 
-/** Retention as the service runs it: 7 days of raw events, 90 of visits, no sinks to wait for. */
+/** Retention as the service runs it: 7 days of raw events, 90 of visits and leads, no sinks to wait for. */
 const sweep = (capBytes = 0) =>
   new Retention(t.store, {
     retentionMs: 7 * DAY,
     lookbackMs: 90 * DAY,
+    keepForLookback: leadRule(Value.Default(LeadsSchema, {}) as LeadRule),
     capBytes,
     minCursor: () => null,
     log: createLog("error"),
@@ -128,6 +132,25 @@ describe("the long memory of visits", () => {
     expect(remembered.vehicles).toEqual(["1FTFW1E50PFA00001", "5YJ3E1EA7KF000002"]);
     expect(remembered.landingPage).toBe(LANDING);
     expect(journey.events.map((e) => e.eventId)).toEqual([leadId]);
+  });
+
+  test("a lead stays listed, with its journey and its touches, for the lookback; then it goes", async () => {
+    await app();
+    const account = randomUUID();
+    const chat = randomUUID();
+    await visit(account, randomUUID(), chat, LANDING, []);
+    const leadId = await lead(account, chat);
+    const call = await post(account, { action: "call", object: "phone", instance_id: chat });
+    clock = START + 30 * DAY;
+    expect(await sweep()).toBe(2); // the page view and the call, not the lead
+    expect(t.store.events.get(call)).toBeUndefined();
+    const page = await leadsOf(account, `&from=${START - DAY}`);
+    expect(page.leads.map((l) => l.lead.eventId)).toEqual([leadId]);
+    expect(page.leads[0]!.firstTouch?.clickIds.gclid).toBe("Cj0KCQiA-long-memory");
+    expect((await t.admin(`/leads/${leadId}?accountId=${account}`)).status).toBe(200);
+    clock = START + 91 * DAY;
+    expect(await sweep()).toBe(1);
+    expect(t.store.events.count()).toBe(0);
   });
 
   test("a visit half deleted is one visit: the summary of its first part and its stored events", async () => {
