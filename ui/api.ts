@@ -1,5 +1,6 @@
 /** The admin API as the page uses it: same-origin fetches carrying the session cookie. */
 import type { TrackedEvent } from "../server/events/event.model.ts";
+import type { LeadDelivery } from "../server/events/lead-facts.ts";
 import type { RejectRecord } from "../server/store/reject-log.ts";
 import type { SinkReport, EventDelivery } from "../server/delivery/sink-loops.ts";
 import type { DeadLetter } from "../server/store/delivery-store.ts";
@@ -32,6 +33,7 @@ export type {
   AttributionAnswer,
   CheckResult,
   CrmState,
+  LeadDelivery,
   LeadDetail,
   LeadRow,
   Overview,

@@ -20,7 +20,7 @@ import { withQuery } from "./admin-input.ts";
 import { scanned } from "./admin-scan.ts";
 
 export interface AdminDeps {
-  store: Pick<Store, "events" | "rejects" | "stats" | "usedBytes" | "fileBytes">;
+  store: Pick<Store, "events" | "rejects" | "stats" | "usedBytes" | "fileBytes" | "leadDeliveries">;
   /** Where an event is per sink (from delivery); absent when nothing delivers. */
   whereIs?: (eventId: string, json: string) => EventDelivery[];
   /** How long a scan of the events may run (admin.queryTimeoutSeconds). */
@@ -66,6 +66,8 @@ export function adminRoutes(deps: AdminDeps) {
             event: JSON.parse(stored),
             stored: true,
             delivery: deps.whereIs?.(eventId, stored) ?? [],
+            // A lead's deliveries to CRM sinks: what the CRM answered, not only the cursor.
+            leadDeliveries: deps.store.leadDeliveries.of(eventId),
           });
         }),
       )

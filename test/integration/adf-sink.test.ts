@@ -321,6 +321,11 @@ describe("the adf sink", () => {
       ["crm-post", "delivered", 1],
     ]);
     expect(detail.deliveries.find((d) => d.sink === "crm-post")!.answer).toBe("HTTP 202: <ok/>");
+    // The event's receipt says what the CRMs answered, too.
+    const receipt = (await (
+      await fetch(`${t.url}/admin/api/events/${chatLead}`, { headers: adminAuth })
+    ).json()) as { leadDeliveries: { sink: string; state: string }[] };
+    expect(receipt.leadDeliveries.map((d) => d.state)).toEqual(["delivered", "delivered"]);
     const leads = await fetch(`${t.url}/admin/api/leads?accountId=${ACCOUNT}&crm=delivered`, {
       headers: adminAuth,
     });

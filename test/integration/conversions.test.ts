@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { GOOGLE_COLUMNS, META_COLUMNS } from "../../server/http/conversions-admin.ts";
+import { waitFor } from "../helpers/ports.ts";
 import { appRoutes, PUBLIC_ADMIN } from "../helpers/route-shapes.ts";
 import { BASE, createTestApp, type TestApp, validEvent } from "../helpers/test-app.ts";
 
@@ -192,9 +193,15 @@ describe("the conversion files", () => {
     }
     expect(let_in).toEqual([]);
     // Its last use is shown; a new credential ends the old one.
-    const info = await (await t.admin(`/registry/accounts/${ACCOUNT}/export-credential`)).json();
-    expect(info).toMatchObject({ username, lastUsedAt: expect.any(String) });
-    expect(JSON.stringify(info)).not.toContain(password);
+    const info = async () =>
+      (await (await t.admin(`/registry/accounts/${ACCOUNT}/export-credential`)).json()) as {
+        username: string;
+        lastUsedAt: string | null;
+      };
+    // The last use is written in the background (at most once a minute), not before the answer.
+    await waitFor("the credential's last use", async () => (await info()).lastUsedAt !== null);
+    expect(await info()).toMatchObject({ username, lastUsedAt: expect.any(String) });
+    expect(JSON.stringify(await info())).not.toContain(password);
     await t.app.handle(
       new Request(`${BASE}/admin/api/registry/accounts/${ACCOUNT}/export-credential`, {
         method: "POST",

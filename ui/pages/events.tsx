@@ -1,7 +1,7 @@
 /** Events newest first, live, filtered, paged back, with a detail view and a test-event snippet. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { PageProps } from "../routing.ts";
-import { api, query, type EventDelivery, type TrackedEvent } from "../api.ts";
+import { api, query, type EventDelivery, type LeadDelivery, type TrackedEvent } from "../api.ts";
 import { CopyButton } from "../components/copy-button.tsx";
 import { EventTable } from "../components/event-table.tsx";
 import { FirstEvent } from "../components/first-event.tsx";
@@ -146,15 +146,19 @@ export function EventsPage({ params }: PageProps) {
   );
 }
 
+/** GET /admin/api/events/{id}: the event, where each sink has it, and a lead's CRM deliveries. */
+interface Receipt {
+  event: TrackedEvent;
+  delivery: EventDelivery[];
+  leadDeliveries: LeadDelivery[];
+}
+
 function EventDetail({ eventId, onClose }: { eventId: string; onClose: () => void }) {
-  const [data, setData] = useState<{ event: TrackedEvent; delivery: EventDelivery[] } | null>(null);
+  const [data, setData] = useState<Receipt | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     setData(null);
-    api<{ event: TrackedEvent; delivery: EventDelivery[] }>(`/events/${eventId}`).then(
-      setData,
-      (e) => setError((e as Error).message),
-    );
+    api<Receipt>(`/events/${eventId}`).then(setData, (e) => setError((e as Error).message));
   }, [eventId]);
   return (
     <aside class="card detail" aria-label="Event detail">
@@ -191,6 +195,17 @@ function EventDetail({ eventId, onClose }: { eventId: string; onClose: () => voi
                   {d.status}
                 </span>{" "}
                 {d.cause ?? ""}
+              </li>
+            ))}
+            {data.leadDeliveries.map((d) => (
+              <li key={`crm-${d.sink}`}>
+                {d.sink} (CRM):{" "}
+                <span
+                  class={`badge ${d.state === "delivered" ? "ok" : d.state === "refused" ? "bad" : "warn"}`}
+                >
+                  {d.state}
+                </span>{" "}
+                <span class="muted mono">{d.answer ?? ""}</span>
               </li>
             ))}
           </ul>
