@@ -27,6 +27,8 @@ import { readTlsFiles, TlsError, type TlsFiles } from "./http/tls-files.ts";
 import { journeyReader } from "./http/leads-query.ts";
 import { leadFacts } from "./journey/lead-facts.ts";
 import { leadRule } from "./journey/lead-rule.ts";
+import { isStage } from "./journey/conversions.ts";
+import type { TrackedEvent } from "./events/event.model.ts";
 import { AdfConfigError } from "./sinks/adf/adf-config.ts";
 import type { SinkContext } from "./sinks/types.ts";
 
@@ -76,7 +78,7 @@ export async function start(runtime: Runtime): Promise<void> {
     retentionMs: config.retentionSeconds * 1000,
     lookbackMs: config.attribution.lookbackDays * 86_400_000,
     piiRetentionMs: config.pii.retentionDays * 86_400_000,
-    keepForLookback: leadRule(config.leads),
+    keepForLookback: leadsAndStages(config),
     capBytes: config.storageMaxBytes,
     minFreeBytes: config.storageMinFreeBytes,
     dataDir,
@@ -275,6 +277,12 @@ function deliveryOf(
       pacer: new Pacer(),
     },
   );
+}
+
+/** Leads and their later stages: retention keeps them for the lookback (the conversion files read both). */
+function leadsAndStages(config: Config): (event: TrackedEvent) => boolean {
+  const isLead = leadRule(config.leads);
+  return (event) => isLead(event) || isStage(event);
 }
 
 /** What the ADF sink reads: the lead rule, each lead's facts, its deliveries' records. */

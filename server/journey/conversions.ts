@@ -67,6 +67,10 @@ function matchKeys(lead: TrackedEvent, journey: Journey, lookbackMs: number) {
   return { google, meta };
 }
 
+/** A later stage of a lead (appointment, sold): a server event with a `stage`. */
+export const isStage = (e: TrackedEvent): boolean =>
+  e.context.source === "server" && textField(e.properties.stage) !== null;
+
 const numberOr = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
 /**
@@ -82,11 +86,7 @@ export function conversionsOf(
   const within = (e: TrackedEvent) => e.occurredAt >= range.from && e.occurredAt < range.to;
   const stages = journey.events.filter(
     (e) =>
-      e.eventId !== lead.eventId &&
-      e.context.source === "server" &&
-      e.instanceId === lead.instanceId &&
-      textField(e.properties.stage) !== null &&
-      within(e),
+      e.eventId !== lead.eventId && e.instanceId === lead.instanceId && isStage(e) && within(e),
   );
   if (!within(lead) && stages.length === 0) return [];
   const keys = matchKeys(lead, journey, lookbackMs);

@@ -11,6 +11,7 @@ import type { Journey } from "../../server/journey/journey.ts";
 import type { LeadPage } from "../../server/journey/leads.ts";
 import { Value } from "@sinclair/typebox/value";
 import { LeadsSchema, type LeadRule } from "../../server/config/schema.ts";
+import { isStage } from "../../server/journey/conversions.ts";
 import { leadRule } from "../../server/journey/lead-rule.ts";
 import { Retention } from "../../server/store/retention.ts";
 import { createLog } from "../../server/telemetry/log.ts";
@@ -36,7 +37,7 @@ const sweep = (capBytes = 0) =>
   new Retention(t.store, {
     retentionMs: 7 * DAY,
     lookbackMs: 90 * DAY,
-    keepForLookback: leadRule(Value.Default(LeadsSchema, {}) as LeadRule),
+    keepForLookback: (e) => leadRule(Value.Default(LeadsSchema, {}) as LeadRule)(e) || isStage(e),
     capBytes,
     minCursor: () => null,
     log: createLog("error"),
@@ -148,7 +149,25 @@ describe("the long memory of visits", () => {
     expect(page.leads.map((l) => l.lead.eventId)).toEqual([leadId]);
     expect(page.leads[0]!.firstTouch?.clickIds.gclid).toBe("Cj0KCQiA-long-memory");
     expect((await t.admin(`/leads/${leadId}?accountId=${account}`)).status).toBe(200);
+    // A later stage of the lead stays too: the conversion file a month on still has it.
+    const sold = await post(account, {
+      action: "change",
+      object: "lead",
+      instance_id: chat,
+      stage: "sold",
+      value: 31500,
+    });
+    clock = START + 45 * DAY;
+    await sweep();
+    const file = await (
+      await t.admin(`/conversions/google-ads.csv?accountId=${account}&from=${START + 29 * DAY}`)
+    ).text();
+    expect(file).toContain(`Cj0KCQiA-long-memory,,,,,sold,`);
+    expect(file).toContain(sold);
     clock = START + 91 * DAY;
+    expect(await sweep()).toBe(1); // the lead; the stage goes at its own lookback
+    expect(t.store.events.get(sold)).toBeDefined();
+    clock = START + 121 * DAY;
     expect(await sweep()).toBe(1);
     expect(t.store.events.count()).toBe(0);
   });
