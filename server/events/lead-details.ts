@@ -313,6 +313,14 @@ export function parseVehicle(value: unknown, problems: Problems): Vehicle | unde
   return problems.length > before ? undefined : v;
 }
 
+/** True if the event came with a customer (its marker is in place: the vault has, or had, it). */
+export function hadCustomer(event: { properties: Record<string, unknown> }): boolean {
+  const marker = event.properties.customer;
+  return (
+    typeof marker === "object" && marker !== null && (marker as CustomerMarker).sealed === true
+  );
+}
+
 /** The marker the stored event keeps in place of the customer. */
 export function customerMarker(customer: Customer): CustomerMarker {
   const { googleEmailSha256, googlePhoneSha256 } = contactHashes(customer);

@@ -21,7 +21,7 @@ import { leadRule } from "../journey/lead-rule.ts";
 import { withQuery } from "./admin-input.ts";
 import { scanned } from "./admin-scan.ts";
 import type { JourneyAdminDeps } from "./journey-admin.ts";
-import { cell } from "./lead-export.ts";
+import { csvRow } from "./lead-export.ts";
 import { badAccount, DAY_MS, leadsRange, readLeads } from "./leads-query.ts";
 
 const ConversionsQuery = t.Object({
@@ -65,7 +65,7 @@ const googleTime = (iso: string) => iso.slice(0, 19).replace("T", " ");
 
 function googleRow(c: Conversion, name: string): string {
   const g = c.google;
-  return [
+  return csvRow([
     g.gclid,
     g.gbraid,
     g.wbraid,
@@ -76,14 +76,12 @@ function googleRow(c: Conversion, name: string): string {
     c.value,
     c.value === null ? null : (c.currency ?? "USD"),
     c.eventId,
-  ]
-    .map(cell)
-    .join(",");
+  ]);
 }
 
 function metaRow(c: Conversion, name: string): string {
   const m = c.meta;
-  return [
+  return csvRow([
     c.stage ?? name,
     Math.floor(Date.parse(c.occurredAt) / 1000),
     "system_generated",
@@ -95,9 +93,7 @@ function metaRow(c: Conversion, name: string): string {
     c.value,
     c.value === null ? null : (c.currency ?? "USD"),
     c.eventId,
-  ]
-    .map(cell)
-    .join(",");
+  ]);
 }
 
 const notFound = () =>

@@ -12,6 +12,7 @@ import { errorResponse } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import type { LeadDelivery, LeadDeliveryLog } from "../events/lead-facts.ts";
+import { hadCustomer } from "../events/lead-details.ts";
 import type { ContactVault } from "../store/contact-vault.ts";
 import { findJourneyPaced, type JourneyReader, type JourneySeed } from "../journey/journey.ts";
 import { type IsLead, leadRule } from "../journey/lead-rule.ts";
@@ -106,8 +107,7 @@ function leadDetail(deps: JourneyAdminDeps, isLead: IsLead, lookbackMs: number) 
         isLead,
         () => budget.pace(),
       );
-      const marker = lead.properties.customer;
-      const contact = deps.contacts.open(eventId, typeof marker === "object" && marker !== null);
+      const contact = deps.contacts.open(eventId, hadCustomer(lead));
       const deliveries = deps.deliveries.of(eventId);
       const detail: LeadDetail = {
         lead: { ...summarizeLead(lead, journey!, lookbackMs), crm: crmState(deliveries) },
@@ -124,15 +124,13 @@ export function journeyAdminRoutes(deps: JourneyAdminDeps) {
   const isLead = leadRule(deps.leads);
   const lookbackMs = deps.attribution.lookbackDays * DAY_MS;
 
+  const read = { ...deps, isLead };
   const crmOf = (lead: TrackedEvent) => crmState(deps.deliveries.of(lead.eventId));
   const leadsOf = (q: typeof LeadsListQuery.static, budget: ScanBudget) => {
-    // The state filter is part of what counts as a lead here, so pages and limits hold.
     const wanted = q.crm;
-    const read = {
-      ...deps,
-      isLead: wanted ? (e: TrackedEvent) => isLead(e) && crmOf(e) === wanted : isLead,
-    };
-    return readLeads(read, q, budget, (lead, journey) => {
+    // Filtered in the scan, so pages and limits hold.
+    const only = wanted && ((lead: TrackedEvent) => crmOf(lead) === wanted);
+    return readLeads(read, { ...q, ...(only && { only }) }, budget, (lead, journey) => {
       deps.touches.keep(lead, journey);
       return { ...summarizeLead(lead, journey, lookbackMs), crm: crmOf(lead) };
     });

@@ -68,16 +68,19 @@ const FORMULA_START = /(^|;)( *)(?=[=+\-@\t\r])/g;
  * separator is `;` (much of Europe and Latin America), Excel splits a line there, quoted or
  * not, so `x;=HYPERLINK(…)` would start a formula in a cell of its own.
  */
-export function cell(value: unknown): string {
+function cell(value: unknown): string {
   let s = value === null || value === undefined ? "" : String(value);
   s = s.replace(FORMULA_START, "$1$2'");
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** One CSV row of values (cell by cell). */
+export const csvRow = (values: unknown[]): string => values.map(cell).join(",");
+
 /** The CSV row of one lead. */
 export function leadCsvRow(s: LeadSummary): string {
   const l = s.lead;
-  return [
+  return csvRow([
     l.eventId,
     l.occurredAt,
     l.trackerId,
@@ -95,9 +98,7 @@ export function leadCsvRow(s: LeadSummary): string {
     s.lastVisitAt,
     ...touchCells(s.firstTouch),
     ...touchCells(s.lastTouch),
-  ]
-    .map(cell)
-    .join(",");
+  ]);
 }
 
 /**

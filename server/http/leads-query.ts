@@ -147,6 +147,8 @@ export async function readLeads<T>(
     by?: "received" | "occurred";
     after?: string;
     limit?: number;
+    /** Only the leads this keeps (a filter beside the range). */
+    only?: (lead: TrackedEvent) => boolean;
   },
   budget: ScanBudget,
   summarize: (lead: TrackedEvent, journey: Journey) => T,
@@ -170,6 +172,7 @@ export async function readLeads<T>(
         : {}),
       after: q.after?.toLowerCase(),
       limit: q.limit ?? 1000,
+      ...(q.only && { only: q.only }),
     },
     deps.journey,
     deps.isLead,

@@ -7,7 +7,7 @@
 import type { JourneyLimits } from "../config/schema.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { journeyUrl, type LeadFacts, type TouchFacts } from "../events/lead-facts.ts";
-import type { Vehicle } from "../events/lead-details.ts";
+import { hadCustomer, type Vehicle } from "../events/lead-details.ts";
 import { textField } from "../events/landing.ts";
 import type { Contact } from "../store/contact-vault.ts";
 import { findJourney, type Journey, type JourneyReader } from "./journey.ts";
@@ -91,8 +91,7 @@ export function leadFacts(deps: LeadFactsDeps, lead: TrackedEvent): LeadFacts {
     for (const id of v.vehicles)
       if (!vehiclesViewed.includes(id) && vehiclesViewed.length < MAX_VEHICLES)
         vehiclesViewed.push(id);
-  const marker = lead.properties.customer;
-  const contact = deps.contact(lead.eventId, typeof marker === "object" && marker !== null);
+  const contact = deps.contact(lead.eventId, hadCustomer(lead));
   const given = lead.properties.vehicle as Vehicle | undefined;
   const inferred = given ? null : journey && lastViewed(lead, journey);
   return {

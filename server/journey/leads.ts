@@ -144,6 +144,8 @@ export async function listLeads<T>(
     occurred?: { from: string; to: string };
     after?: string;
     limit: number;
+    /** Only the leads this keeps. */
+    only?: (lead: TrackedEvent) => boolean;
   },
   limits: JourneyLimits,
   isLead: IsLead,
@@ -172,6 +174,7 @@ export async function listLeads<T>(
       if (!event || !isLead(event)) continue;
       const at = event.occurredAt;
       if (query.occurred && (at < query.occurred.from || at >= query.occurred.to)) continue;
+      if (query.only && !query.only(event)) continue;
       if (leads.length === query.limit) return { leads, next: last };
       const kept = known(event);
       if (kept !== undefined) {

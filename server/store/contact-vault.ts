@@ -10,6 +10,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { Database } from "lmdb";
 import type { Customer } from "../events/lead-details.ts";
+import { deleteKeysBelow } from "./delete-keys.ts";
 import { timeKey } from "./event-store.ts";
 import { dayOf, type PiiKeys } from "./pii-keys.ts";
 
@@ -79,15 +80,7 @@ export class ContactVault {
    */
   async expire(beforeMs: number, limit = 10000): Promise<number> {
     this.keys.dropBefore(dayOf(beforeMs));
-    const upTo = timeKey(beforeMs);
-    let n = 0;
-    await this.database.transaction(() => {
-      for (const key of this.database.getKeys({ end: upTo, limit })) {
-        this.database.removeSync(key);
-        n++;
-      }
-    });
-    return n;
+    return deleteKeysBelow(this.database, timeKey(beforeMs), limit);
   }
 
   /** Deletes one lead's record (the trust and privacy work's erasure builds on this). */

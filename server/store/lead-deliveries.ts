@@ -7,6 +7,7 @@
  */
 import type { Database } from "lmdb";
 import type { LeadDelivery, LeadDeliveryLog } from "../events/lead-facts.ts";
+import { deleteKeysBelow } from "./delete-keys.ts";
 import { timeKey } from "./event-store.ts";
 import { tupleKey, tupleRange } from "./tuple-key.ts";
 
@@ -28,14 +29,7 @@ export class LeadDeliveries implements LeadDeliveryLog {
 
   /** Deletes the records of leads received before `beforeMs`; how many. */
   async expire(beforeMs: number, limit = 10000): Promise<number> {
-    const end = new TextEncoder().encode(timeKey(beforeMs)); // event IDs sort by time
-    let n = 0;
-    await this.database.transaction(() => {
-      for (const key of this.database.getKeys({ end, limit })) {
-        this.database.removeSync(key);
-        n++;
-      }
-    });
-    return n;
+    // Keys begin with the event ID, and event IDs sort by time.
+    return deleteKeysBelow(this.database, new TextEncoder().encode(timeKey(beforeMs)), limit);
   }
 }

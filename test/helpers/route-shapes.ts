@@ -4,6 +4,40 @@
  */
 import type { AnyElysia } from "elysia";
 
+/** What a request that must not get in may get: refused, or no such route. */
+export const REFUSED = [400, 401, 404, 405];
+
+/**
+ * Sends every route in every spelling (shapesOf) to the app in process, with `headers` (and
+ * `body` for PUT and POST); the ones answered other than REFUSED, one line each.
+ */
+export async function letInByShape(
+  app: AnyElysia,
+  routes: AppRoute[],
+  headers: Record<string, string>,
+  body?: string,
+): Promise<string[]> {
+  const failures: string[] = [];
+  for (const route of routes)
+    for (const shape of shapesOf(route.path, "localhost")) {
+      if (shape.host === null) continue; // a request in process has a URL with a host
+      const url = shape.target.startsWith("/")
+        ? `http://${shape.host}${shape.target}`
+        : shape.target;
+      const res = await app.handle(
+        new Request(url, {
+          method: route.method,
+          headers: { ...headers, host: shape.host },
+          ...(body !== undefined && ["PUT", "POST"].includes(route.method) && { body }),
+        }),
+      );
+      if (!REFUSED.includes(res.status))
+        failures.push(`${route.method} ${route.pattern} as ${shape.name}: ${res.status}`);
+      await res.body?.cancel();
+    }
+  return failures;
+}
+
 export interface AppRoute {
   method: string;
   /** The route's pattern, e.g. /admin/api/instances/:accountId/:instanceId */

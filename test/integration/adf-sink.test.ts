@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DOMParser, type Element } from "@xmldom/xmldom";
 import type { Server } from "bun";
@@ -21,6 +21,7 @@ import {
   type Running,
   startBinary,
 } from "../helpers/binary.ts";
+import { filesUnder } from "../helpers/files.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { type Mailbox, smtpSettings, startMailbox } from "../helpers/smtp.ts";
 import { requireCommand } from "../helpers/system-package.ts";
@@ -354,16 +355,7 @@ describe("the adf sink", () => {
     ).text();
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     await t.stop();
-    let files = "";
-    const walk = (d: string) => {
-      for (const name of readdirSync(d)) {
-        const p = join(d, name);
-        if (statSync(p).isDirectory()) walk(p);
-        else if (name !== "trackd" && name !== "trackd.json")
-          files += readFileSync(p).toString("latin1");
-      }
-    };
-    walk(dir);
+    const files = filesUnder(dir, ["trackd", "trackd.json"]);
     const secrets = [
       "O'Brien",
       "Brien-N",

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { GOOGLE_COLUMNS, META_COLUMNS } from "../../server/http/conversions-admin.ts";
 import { waitFor } from "../helpers/ports.ts";
-import { appRoutes, PUBLIC_ADMIN } from "../helpers/route-shapes.ts";
+import { appRoutes, letInByShape, PUBLIC_ADMIN } from "../helpers/route-shapes.ts";
 import { BASE, createTestApp, type TestApp, validEvent } from "../helpers/test-app.ts";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -192,6 +192,9 @@ describe("the conversion files", () => {
       await res.body?.cancel();
     }
     expect(let_in).toEqual([]);
+    // Nor in any hostile spelling of a request (Host, absolute form, //, dot segments, %-escapes,
+    // case): the gate decides on the router's own match, never on a second reading of the path.
+    expect(await letInByShape(t.app, others, basic)).toEqual([]);
     // Its last use is shown; a new credential ends the old one.
     const info = async () =>
       (await (await t.admin(`/registry/accounts/${ACCOUNT}/export-credential`)).json()) as {

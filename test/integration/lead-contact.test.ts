@@ -5,13 +5,14 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { contactHashes, googleEmail } from "../../server/events/lead-details.ts";
 import type { DeliveryItem, Sink } from "../../server/sinks/types.ts";
 import { withCustomer } from "../../server/sinks/with-customer.ts";
 import { Retention } from "../../server/store/retention.ts";
 import { createLog } from "../../server/telemetry/log.ts";
+import { filesUnder } from "../helpers/files.ts";
 import { createTestApp, errorOf, type TestApp, validEvent } from "../helpers/test-app.ts";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -49,20 +50,6 @@ export const leadWithCustomer = (overrides: Record<string, unknown> = {}) =>
 
 let t: TestApp;
 afterEach(() => t?.close());
-
-/** Every file under the data directory, as one latin1 string (to grep bytes). */
-function dataDirBytes(dir: string): string {
-  let all = "";
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const path = join(d, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else all += readFileSync(path).toString("latin1");
-    }
-  };
-  walk(dir);
-  return all;
-}
 
 describe("a lead's customer", () => {
   test("is sealed apart from the event; the event keeps the vehicle, a marker and the hashes", async () => {
@@ -115,7 +102,7 @@ describe("a lead's customer", () => {
       },
     });
     await t.store.close();
-    const bytes = dataDirBytes(t.dir);
+    const bytes = filesUnder(t.dir);
     for (const secret of ["O'Brien-N", "OBrien+cars", "5125550147", "555-0147", "1 Main St"])
       expect(bytes).not.toContain(secret);
     // The key file is the owner's alone.

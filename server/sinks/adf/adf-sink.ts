@@ -27,6 +27,9 @@ import type { AdfSinkConfig } from "./adf-config.ts";
 import { adfDocument } from "./adf-document.ts";
 import type { LeadTransport } from "./transport.ts";
 
+/** How a server event's context reads in its JSON (event.model.ts: context.source). */
+const SERVER_SOURCE = '"source":"server"';
+
 export class AdfSink implements Sink {
   readonly kind = "adf";
   readonly name: string;
@@ -85,6 +88,8 @@ export class AdfSink implements Sink {
   }
 
   private async one(item: DeliveryItem): Promise<SendOutcome> {
+    // Leads are server events: the browser's, most of the traffic, are passed over unparsed.
+    if (!item.json.includes(SERVER_SOURCE)) return OK;
     const event = JSON.parse(item.json) as TrackedEvent;
     if (!this.wants(event)) return OK;
     const wait =
