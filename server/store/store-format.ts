@@ -68,7 +68,6 @@ export function checkStoreFile(path: string): void {
     );
   }
   try {
-    const size = fstatSync(fd).size;
     const meta = (at: number): Buffer => {
       const bytes = Buffer.alloc(META_BYTES);
       return bytes.subarray(0, readSync(fd, bytes, 0, META_BYTES, at));
@@ -86,6 +85,10 @@ export function checkStoreFile(path: string): void {
         ? second
         : first;
     const needed = (Number(newest.readBigUInt64LE(LAST_PAGE_AT)) + 1) * pageSize;
+    // The size is read after the header: a running trackd (backup, verify) commits pages
+    // before the header that names them, so the file can only have grown past what the
+    // header read says. Read first, a commit in between looked like a truncated file.
+    const size = fstatSync(fd).size;
     if (size < needed)
       throw new StoreFormatError(
         `${path} is ${size} bytes but its header says ${needed}: the file is truncated or damaged (restore it from a backup)`,
