@@ -33,6 +33,7 @@ import { attributionAdminRoutes } from "./http/attribution-admin.ts";
 import { journeyAdminRoutes } from "./http/journey-admin.ts";
 import { journeyReader, leadTouchesOf } from "./http/leads-query.ts";
 import { conversionsAdminRoutes } from "./http/conversions-admin.ts";
+import { trackerSecretRoutes } from "./http/tracker-secrets-admin.ts";
 import { exportCredentialRoutes } from "./http/export-credential-admin.ts";
 
 export interface AppDeps {
@@ -161,6 +162,7 @@ export function createApp(
       peerAddress,
       draining,
       phoneCountry: deps.config.pii.defaultCountry,
+      trackerSecrets: deps.store.trackerSecrets,
     });
 
   if (parts.admin) {
@@ -199,7 +201,8 @@ export function createApp(
           queryTimeoutMs,
         }),
       )
-      .use(registryAdminRoutes({ registry }))
+      .use(registryAdminRoutes({ registry, secrets: deps.store.trackerSecrets }))
+      .use(trackerSecretRoutes({ registry, secrets: deps.store.trackerSecrets, now }))
       .use(exportCredentialRoutes({ credentials: deps.store.exportCredentials, now }))
       .use(
         checkAdminRoutes({

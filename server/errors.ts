@@ -45,6 +45,22 @@ export const ERRORS = {
   },
   unauthorized: { status: 401, level: "info", message: "A valid admin token is required." },
   invalid_token: { status: 401, level: "info", message: "That is not the admin token." },
+  signature_required: {
+    status: 401,
+    level: "info",
+    message:
+      "This tracker takes server-side events only with proof of their sender: an X-Trackd-Signature, or its secret as a bearer token.",
+  },
+  invalid_signature: {
+    status: 401,
+    level: "warn",
+    message: "The signature or secret does not match any of this tracker's secrets.",
+  },
+  signature_expired: {
+    status: 401,
+    level: "info",
+    message: "The signature's time is more than 300 seconds from the server's clock.",
+  },
   rate_limited: { status: 429, level: "warn", message: "Too many attempts; retry later." },
   origin_not_allowed: {
     status: 403,
@@ -58,6 +74,11 @@ export const ERRORS = {
       "Admin changes are accepted only from the admin page's own origin (or from API clients with a bearer token).",
   },
   not_found: { status: 404, level: "debug", message: "No such route." },
+  too_many_secrets: {
+    status: 409,
+    level: "debug",
+    message: "A tracker has at most two secrets: retire one before making another.",
+  },
   sink_not_found: { status: 404, level: "debug", message: "No sink has this name." },
   event_not_found: { status: 404, level: "debug", message: "No stored event has this ID." },
   method_not_allowed: {

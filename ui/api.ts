@@ -6,6 +6,7 @@ import type { SinkReport, EventDelivery } from "../server/delivery/sink-loops.ts
 import type { DeadLetter } from "../server/store/delivery-store.ts";
 import type { Account, Tracker, Vendor } from "../server/registry/registry.model.ts";
 import type { TrackerCounters } from "../server/store/tracker-stats.ts";
+import type { TrackerSecretInfo } from "../server/store/tracker-secrets.ts";
 import type { Suggestion } from "../server/registry/suggest.ts";
 import type { Journey, LinkStep } from "../server/journey/journey.ts";
 import type { LeadPage, LeadSummary, Touch } from "../server/journey/leads.ts";
@@ -100,6 +101,7 @@ export function query(params: Record<string, string | number | undefined | null>
 
 export interface Registry {
   accounts: Account[];
-  trackers: Tracker[];
+  /** Each tracker with its secrets for signed server events (never the secrets themselves). */
+  trackers: (Tracker & { secrets: TrackerSecretInfo[] })[];
   vendors: Vendor[];
 }

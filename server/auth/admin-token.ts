@@ -2,9 +2,9 @@
  * The admin token: created on first start (random, 256 bits), kept in the data directory with
  * mode 0600, printed once; TRACKD_ADMIN_TOKEN overrides it. Compared in constant time.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
+import { readOrCreateSecret } from "./key-file.ts";
 
 export const TOKEN_FILE = "admin-token";
 
@@ -15,14 +15,8 @@ export function ensureAdminToken(
 ): { token: string; created: boolean; file: string | null } {
   if (fromEnv) return { token: fromEnv, created: false, file: null };
   const file = join(dataDir, TOKEN_FILE);
-  if (existsSync(file)) {
-    const token = readFileSync(file, "utf8").trim();
-    if (token) return { token, created: false, file };
-  }
-  const token = randomBytes(32).toString("base64url");
-  writeFileSync(file, token + "\n", { mode: 0o600 });
-  chmodSync(file, 0o600); // in case the file existed empty with wider permissions
-  return { token, created: true, file };
+  const { secret, created } = readOrCreateSecret(file);
+  return { token: secret, created, file };
 }
 
 const digest = (s: string) => createHash("sha256").update(s).digest();

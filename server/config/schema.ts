@@ -23,6 +23,20 @@ export const OriginSchema = Type.String({
     "A browser origin: https://dealer.example or http://localhost:3000, lower-case, no path.",
 });
 
+/** How a tracker's server-side events prove their sender (registry/registry.model.ts ServerAuth). */
+export const ServerAuthSchema = Type.Union(
+  [Type.Literal("none"), Type.Literal("hmac"), Type.Literal("bearer")],
+  {
+    description:
+      "How the tracker's server-side events prove their sender: none, hmac (X-Trackd-Signature) or bearer (Authorization: Bearer <secret>).",
+  },
+);
+/** What becomes of a server event that does not prove its sender. */
+export const UnverifiedSchema = Type.Union([Type.Literal("refuse"), Type.Literal("flag")], {
+  description:
+    "A server event without a valid signature or secret: refuse (401, the default) or flag (stored as unverified, never a lead).",
+});
+
 export const LimitsSchema = Type.Object(
   {
     maxBodyBytes: Type.Integer({
@@ -109,6 +123,8 @@ export const RegistrySchema = Type.Object(
           accountId: Id,
           name: Type.String(),
           allowedOrigins: Type.Array(OriginSchema, { default: [] }),
+          serverAuth: Type.Optional(ServerAuthSchema),
+          unverified: Type.Optional(UnverifiedSchema),
         },
         { additionalProperties: false },
       ),

@@ -12,6 +12,18 @@ export const EventContextSchema = Type.Object({
   origin: Nullable(Type.String()),
   referer: Nullable(Type.String()),
   source: Type.Union([Type.Literal("server"), Type.Literal("browser")]),
+  /**
+   * How a server event proved its sender, on trackers that ask (serverAuth): verified, or,
+   * where the tracker flags rather than refuses, unverified with the refusal's code. An
+   * unverified event is never a lead or a stage (journey/lead-rule.ts).
+   */
+  auth: Type.Optional(
+    Type.Object({
+      method: Type.Union([Type.Literal("hmac"), Type.Literal("bearer")]),
+      verified: Type.Boolean(),
+      problem: Type.Optional(Type.String()),
+    }),
+  ),
 });
 
 export const RegistryFlagsSchema = Type.Object({

@@ -9,12 +9,14 @@ import type { EventContext, TrackedEvent, Warning } from "../events/event.model.
 import {
   acceptOne,
   precheck,
+  proveSender,
   recordRefusal,
   type IngestDeps,
   type IngestInput,
   type Scope,
 } from "../ingest/ingest.ts";
 import { acceptBatch } from "../ingest/ingest-batch.ts";
+import { SIGNATURE_HEADER } from "../ingest/server-auth.ts";
 import { parsePathId } from "../events/ids.ts";
 import { json } from "./json.ts";
 import { pathParams } from "./params.ts";
@@ -113,6 +115,12 @@ function queryBody(url: string): {
       unsafeInteger = true;
   }
   return { body, text: params.toString(), unsafeInteger };
+}
+
+/** What a signature of a GET covers: the query string, as sent (after the first `?`). */
+function queryBytes(url: string): Uint8Array {
+  const at = url.indexOf("?");
+  return new TextEncoder().encode(at < 0 ? "" : url.slice(at + 1));
 }
 
 export type Route = "event" | "events" | "get" | "pixel";
@@ -352,7 +360,26 @@ export function collectHandler(deps: CollectDeps) {
           : ({ ok: true, ...queryBody(request.url), bytes: 0 } as const);
     if (!body.ok) return exits.refused(body.code, body.details, body.sample);
     r.bytes = body.bytes;
-    const scoped: Scope = { deps, input, ...scope, receivedAt: r.receivedAt };
+    const proved = proveSender(
+      deps,
+      input,
+      scope.accountId,
+      scope.trackerId,
+      {
+        signature: request.headers.get(SIGNATURE_HEADER),
+        authorization: request.headers.get("authorization"),
+        signed: () => ("raw" in body ? body.raw : queryBytes(request.url)),
+      },
+      r.receivedAt,
+    );
+    if ("code" in proved) return exits.refused(proved.code, proved.details, body.text);
+    const scoped: Scope = {
+      deps,
+      input,
+      ...scope,
+      receivedAt: r.receivedAt,
+      replayKey: proved.replayKey,
+    };
     if (route === "events") return batchAnswer(deps, r, exits, scoped, body);
 
     const outcome = await acceptOne(

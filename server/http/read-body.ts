@@ -198,6 +198,7 @@ export async function readEventBody(
   return {
     ok: true,
     body: body as Record<string, unknown> | unknown[],
+    raw,
     text,
     bytes: bytes.byteLength,
     unsafeInteger: scan.unsafeInteger,

@@ -1,10 +1,11 @@
 /** Editing the registry (accounts, trackers, vendors) from the admin page. PUT creates or renames. */
 import { Type as t } from "@sinclair/typebox";
 import { Elysia } from "elysia";
-import { OriginSchema } from "../config/schema.ts";
+import { OriginSchema, ServerAuthSchema, UnverifiedSchema } from "../config/schema.ts";
 import { errorResponse, type ErrorDetail } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
 import type { Registry } from "../registry/registry.ts";
+import type { TrackerSecrets } from "../store/tracker-secrets.ts";
 import { pathParams } from "./params.ts";
 import { json } from "./json.ts";
 import { readJsonBody, withQuery } from "./admin-input.ts";
@@ -23,6 +24,9 @@ const AccountBody = t.Object({
 const TrackerBody = t.Object({
   name: Name,
   allowedOrigins: t.Optional(t.Array(OriginSchema, { maxItems: 50 })),
+  /** Left out, the tracker's setting is kept (renaming a tracker never loosens it). */
+  serverAuth: t.Optional(ServerAuthSchema),
+  unverified: t.Optional(UnverifiedSchema),
 });
 const VendorBody = t.Object({
   products: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 })),
@@ -56,12 +60,23 @@ const missing = (what: string) =>
     `No such ${what}.`,
   );
 
-export function registryAdminRoutes(deps: { registry: Registry }) {
-  const { registry } = deps;
+export function registryAdminRoutes(deps: {
+  registry: Registry;
+  secrets: Pick<TrackerSecrets, "list" | "removeAll">;
+}) {
+  const { registry, secrets } = deps;
   return new Elysia({ name: "registry-admin", prefix: "/registry" })
     .get(
       "/",
-      route(() => json(registry.list())),
+      route(() => {
+        const list = registry.list();
+        // Each tracker with its secrets (IDs and dates only), for the page's rotation.
+        const trackers = list.trackers.map((t) => ({
+          ...t,
+          secrets: secrets.list(t.accountId, t.id),
+        }));
+        return json({ ...list, trackers });
+      }),
     )
     .put(
       "/accounts/:id",
@@ -83,11 +98,13 @@ export function registryAdminRoutes(deps: { registry: Registry }) {
     )
     .delete(
       "/accounts/:id",
-      route(async ({ params }) =>
-        (await registry.deleteAccount(pathParams(params).id!.toLowerCase()))
-          ? new Response(null, { status: 204 })
-          : missing("account"),
-      ),
+      route(async ({ params }) => {
+        const id = pathParams(params).id!.toLowerCase();
+        const trackers = registry.list().trackers.filter((t) => t.accountId === id);
+        if (!(await registry.deleteAccount(id))) return missing("account");
+        for (const t of trackers) await secrets.removeAll(id, t.id);
+        return new Response(null, { status: 204 });
+      }),
     )
     .put(
       "/trackers/:accountId/:id",
@@ -105,11 +122,16 @@ export function registryAdminRoutes(deps: { registry: Registry }) {
               message: `Register account ${r.accountId} first.`,
             },
           ]);
+        const before = registry.tracker(r.accountId!, r.id!);
+        const serverAuth = body.serverAuth ?? before?.serverAuth;
+        const unverified = body.unverified ?? before?.unverified;
         await registry.putTracker({
           id: r.id!,
           accountId: r.accountId!,
           name: body.name,
           allowedOrigins: body.allowedOrigins ?? [],
+          ...(serverAuth && serverAuth !== "none" && { serverAuth }),
+          ...(unverified && unverified !== "refuse" && { unverified }),
         });
         return json(registry.tracker(r.accountId!, r.id!));
       }),
@@ -118,12 +140,10 @@ export function registryAdminRoutes(deps: { registry: Registry }) {
       "/trackers/:accountId/:id",
       route(async ({ params: raw }) => {
         const params = pathParams(raw);
-        return (await registry.deleteTracker(
-          params.accountId!.toLowerCase(),
-          params.id!.toLowerCase(),
-        ))
-          ? new Response(null, { status: 204 })
-          : missing("tracker");
+        const [accountId, trackerId] = [params.accountId!.toLowerCase(), params.id!.toLowerCase()];
+        if (!(await registry.deleteTracker(accountId, trackerId))) return missing("tracker");
+        await secrets.removeAll(accountId, trackerId);
+        return new Response(null, { status: 204 });
       }),
     )
     .put(

@@ -6,6 +6,8 @@ export type BodyResult =
   | {
       ok: true;
       body: Record<string, unknown> | unknown[];
+      /** The body as sent (before decompression): what a signature covers. */
+      raw: Uint8Array;
       text: string;
       bytes: number;
       unsafeInteger: boolean;

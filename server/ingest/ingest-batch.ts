@@ -25,7 +25,7 @@ export async function acceptBatch(
     const item = items[i];
     pending.push(
       item !== null && typeof item === "object" && !Array.isArray(item)
-        ? acceptOne(scope, item as Record<string, unknown>, unsafeIntegers)
+        ? acceptOne(scope, item as Record<string, unknown>, unsafeIntegers, i)
         : Promise.resolve({
             kind: "rejected",
             code: "invalid_event",

@@ -18,6 +18,8 @@ import { uuidv7 } from "../events/ids.ts";
 import { withoutCustomer } from "../events/lead-details.ts";
 import { normalizeEvent, type BodyFields } from "../events/normalize.ts";
 import { occurredAt } from "../events/time.ts";
+import type { TrackerSecrets } from "../store/tracker-secrets.ts";
+import { checkSender, type Proof, type SecretsOf } from "./server-auth.ts";
 
 export interface IngestDeps {
   events: Pick<EventStore, "append">;
@@ -35,6 +37,8 @@ export interface IngestDeps {
   allowedOrigins: (accountId: string, trackerId: string) => string[];
   /** The country a customer's phone without a country code is read in (pii.defaultCountry). */
   phoneCountry: string;
+  /** Trackers' secrets, for those whose server events must prove their sender. */
+  trackerSecrets: SecretsOf & Pick<TrackerSecrets, "noteUse">;
 }
 
 export interface IngestInput {
@@ -143,6 +147,8 @@ export interface Scope {
   accountId: string;
   trackerId: string;
   receivedAt: number;
+  /** The request's verified signature: its events are stored under it as their retry key. */
+  replayKey?: string | null;
 }
 
 /** The fate of one event body, shared by the single and the batch route. */
@@ -167,6 +173,7 @@ export async function acceptOne(
   scope: Scope,
   body: Record<string, unknown>,
   unsafeIntegers: boolean,
+  index = 0,
 ): Promise<EventOutcome> {
   const { deps, input, accountId, trackerId, receivedAt } = scope;
   const warnings: Warning[] = [];
@@ -210,7 +217,11 @@ export async function acceptOne(
   }
 
   // A retry of an event stored already (or being stored right now) is a success, stored once.
-  const key = fields.clientEventId ? clientKey(accountId, trackerId, fields.clientEventId) : null;
+  // A signed request without the client's event ID is known by its signature (and the event's
+  // place in it): sent again, it is a duplicate, whoever sends it (server-auth.ts).
+  const retryId =
+    fields.clientEventId ?? (scope.replayKey ? `sig:${scope.replayKey}:${index}` : null);
+  const key = retryId ? clientKey(accountId, trackerId, retryId) : null;
   try {
     const written = await deps.events.append(event, receivedAt, key, fields.customer);
     return { kind: written.duplicate ? "duplicate" : "stored", eventId: written.eventId };
@@ -297,4 +308,31 @@ export function precheck(
   }
   if (deps.storageFull()) return { code: "storage_full", details: [], ids };
   return { accountId, trackerId };
+}
+
+/**
+ * On a tracker whose server events must prove their sender: checks a server event's request
+ * (server-auth.ts) and records the outcome in its context (`auth`). A refusal unless it proved
+ * it or the tracker flags rather than refuses; otherwise the signature to store its events under.
+ */
+export function proveSender(
+  deps: IngestDeps,
+  input: IngestInput,
+  accountId: string,
+  trackerId: string,
+  proof: Proof,
+  now: number,
+): { replayKey: string | null } | { code: ErrorCode; details: ErrorDetail[] } {
+  const tracker = deps.registry.tracker(accountId, trackerId);
+  const mode = tracker?.serverAuth ?? "none";
+  if (mode === "none" || input.context.source !== "server") return { replayKey: null };
+  const check = checkSender(mode, deps.trackerSecrets, accountId, trackerId, proof, now);
+  if (check.ok) {
+    deps.trackerSecrets.noteUse(accountId, trackerId, check.secretId, now);
+    input.context.auth = { method: check.method, verified: true };
+    return { replayKey: check.replayKey };
+  }
+  if ((tracker?.unverified ?? "refuse") === "refuse") return check;
+  input.context.auth = { method: mode, verified: false, problem: check.code };
+  return { replayKey: null };
 }

@@ -11,6 +11,7 @@ import type { TrackedEvent } from "../events/event.model.ts";
 import { textField } from "../events/landing.ts";
 import type { CustomerMarker } from "../events/lead-details.ts";
 import type { Journey } from "./journey.ts";
+import { fromProvenServer } from "./lead-rule.ts";
 import { touchesOf } from "./leads.ts";
 
 export interface Conversion {
@@ -67,9 +68,9 @@ function matchKeys(lead: TrackedEvent, journey: Journey, lookbackMs: number) {
   return { google, meta };
 }
 
-/** A later stage of a lead (appointment, sold): a server event with a `stage`. */
+/** A later stage of a lead (appointment, sold): a server event with a `stage` (not flagged unverified). */
 export const isStage = (e: TrackedEvent): boolean =>
-  e.context.source === "server" && textField(e.properties.stage) !== null;
+  fromProvenServer(e) && textField(e.properties.stage) !== null;
 
 const numberOr = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
 

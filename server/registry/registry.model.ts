@@ -12,11 +12,24 @@ export interface Account {
   junkIdentifiers?: string[];
 }
 
+/**
+ * How a tracker's server-side events prove their sender (ingest/server-auth.ts): not at all,
+ * by an HMAC signature of the body (`X-Trackd-Signature`), or by a secret as a bearer token.
+ */
+export type ServerAuth = "none" | "hmac" | "bearer";
+
+/** What becomes of a server event that does not prove its sender: refused, or stored flagged. */
+export type UnverifiedPolicy = "refuse" | "flag";
+
 export interface Tracker {
   id: string;
   accountId: string;
   name: string;
   allowedOrigins: string[];
+  /** Absent: "none". */
+  serverAuth?: ServerAuth;
+  /** Absent: "refuse". */
+  unverified?: UnverifiedPolicy;
 }
 
 export interface Vendor {

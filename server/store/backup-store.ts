@@ -2,7 +2,9 @@
  * `trackd backup`: a consistent copy of the LMDB environment, taken while trackd serves.
  * LMDB copies from one read transaction (mdb_env_copy2 with compaction), so the copy holds
  * every event committed before it began, and the writer is never blocked; compaction leaves
- * out freed pages, so the copy is as small as the data.
+ * out freed pages, so the copy is as small as the data. The admin token and the key trackers'
+ * secrets are derived under are copied beside it; the keys sealing customers are not
+ * (pii-keys.ts: a backup's customers are readable only while the live server keeps their key).
  */
 import {
   accessSync,
@@ -17,6 +19,7 @@ import { join } from "node:path";
 import { open } from "lmdb";
 import { TOKEN_FILE } from "../auth/admin-token.ts";
 import { STORE_FILE, STORE_OPTIONS } from "./open-store.ts";
+import { SECRETS_KEY_FILE } from "./tracker-secrets.ts";
 import { STORE_FORMAT, storeFormatOf, storeUnreadable } from "./store-format.ts";
 
 export class BackupError extends Error {}
@@ -28,7 +31,7 @@ export interface BackupResult {
   token: boolean;
 }
 
-/** Copies the store in `dataDir` (and its admin token) into `target`, a new or empty directory. */
+/** Copies the store in `dataDir` (and its admin token and secrets key) into `target`, a new or empty directory. */
 export async function backupStore(dataDir: string, target: string): Promise<BackupResult> {
   const source = join(dataDir, STORE_FILE);
   const unreadable = storeUnreadable(source);
@@ -58,7 +61,12 @@ export async function backupStore(dataDir: string, target: string): Promise<Back
   } finally {
     await root.close();
   }
-  const token = existsSync(join(dataDir, TOKEN_FILE));
-  if (token) copyFileSync(join(dataDir, TOKEN_FILE), join(target, TOKEN_FILE));
+  const copied = (name: string) => {
+    const there = existsSync(join(dataDir, name));
+    if (there) copyFileSync(join(dataDir, name), join(target, name));
+    return there;
+  };
+  const token = copied(TOKEN_FILE);
+  copied(SECRETS_KEY_FILE); // without it, trackers' secrets cannot be derived again
   return { file, bytes: statSync(file).size, token };
 }

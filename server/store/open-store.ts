@@ -25,6 +25,7 @@ import {
 } from "./databases.ts";
 import { LeadDeliveries } from "./lead-deliveries.ts";
 import { ExportCredentials } from "./export-credentials.ts";
+import { SECRETS_KEY_FILE, TrackerSecrets } from "./tracker-secrets.ts";
 import { ContactVault } from "./contact-vault.ts";
 import { PII_KEY_FILE, PiiKeys } from "./pii-keys.ts";
 import { VisitMemory } from "./visit-memory.ts";
@@ -84,6 +85,8 @@ export interface Store {
   leadDeliveries: LeadDeliveries;
   /** Each account's credential for fetching its conversion files. */
   exportCredentials: ExportCredentials;
+  /** Trackers' secrets for signed server events (derived under a key file beside the store). */
+  trackerSecrets: TrackerSecrets;
   /** Admin sessions ended by logging out. */
   revokedSessions: RevokedSessions;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
@@ -165,6 +168,7 @@ export function openStore(options: StoreOptions): Store {
   const registry = new RegistryStore(root);
   const revokedSessions = new RevokedSessions(root);
   const exportCredentials = new ExportCredentials(root);
+  const trackerSecrets = new TrackerSecrets(root, join(options.dataDir, SECRETS_KEY_FILE));
   // The last day's per-tracker activity lives in memory: rebuilt in the background.
   const activityReady = events.replayActivity(Date.now() - 24 * 3600_000);
   const all = [
@@ -178,6 +182,7 @@ export function openStore(options: StoreOptions): Store {
     ...clientIds.databases,
     revokedSessions.database,
     exportCredentials.database,
+    trackerSecrets.database,
   ] as { getStats(): unknown }[];
 
   return {
@@ -190,6 +195,7 @@ export function openStore(options: StoreOptions): Store {
     contacts,
     leadDeliveries,
     exportCredentials,
+    trackerSecrets,
     revokedSessions,
     activityReady,
     fileBytes() {

@@ -1,7 +1,10 @@
 /**
  * The client examples of docs/clients.md, run for real against the compiled binary (Python's
- * standard library, Node, PHP), and checked to be there word for word; with curl, Bun's and
- * Deno's fetch, every one is stored as a server event, with the hashed identifiers it sent.
+ * standard library, Node, PHP, curl with openssl), and checked to be there word for word. Their
+ * tracker asks for signed server events: each example signs with the secret made for it in
+ * the registry and is stored verified; without the secret each is refused. With curl, Bun's
+ * and Deno's fetch (to a tracker that does not ask), every one is stored as a server event,
+ * with the hashed identifiers it sent.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -20,17 +23,36 @@ import { requireCommand } from "../helpers/system-package.ts";
 const dir = join(import.meta.dir, "../fixtures/clients");
 const manual = readFileSync(join(import.meta.dir, "../../docs/clients.md"), "utf8");
 let server: Running;
+/** The secret of the examples' tracker (1001/1), which asks for signed server events. */
+let secret = "";
+
+async function admin(method: string, path: string, body?: unknown): Promise<Response> {
+  const res = await fetch(`${server.url}/admin/api${path}`, {
+    method,
+    headers: { ...adminAuth, "content-type": "application/json" },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res;
+}
 
 beforeAll(async () => {
   await buildBinary();
   const { dir: home, binary } = await binaryInEmptyDir();
   server = await startBinary(binary, home, ["--data-dir", join(home, "data")]);
+  await admin("PUT", "/registry/accounts/1001", { name: "Main Street Motors" });
+  await admin("PUT", "/registry/trackers/1001/1", { name: "Website", serverAuth: "hmac" });
+  secret = (
+    (await (await admin("POST", "/registry/trackers/1001/1/secrets")).json()) as {
+      secret: string;
+    }
+  ).secret;
 }, 300000);
 afterAll(killAll);
 
-async function run(cmd: string[]): Promise<string> {
+async function run(cmd: string[], signed = true): Promise<string> {
   const proc = Bun.spawn(cmd, {
-    env: { ...process.env, TRACKD_URL: server.url },
+    env: { ...process.env, TRACKD_URL: server.url, TRACKD_SECRET: signed ? secret : "" },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -46,9 +68,10 @@ async function run(cmd: string[]): Promise<string> {
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** The stored event whose ID a client printed. */
-async function storedFrom(
-  out: string,
-): Promise<{ context: { source: string }; properties: Record<string, unknown> }> {
+async function storedFrom(out: string): Promise<{
+  context: { source: string; auth?: { method: string; verified: boolean } };
+  properties: Record<string, unknown>;
+}> {
   const eventId = /[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(out)?.[0];
   if (!eventId) throw new Error(`no event ID in: ${out}`);
   return (
@@ -58,7 +81,7 @@ async function storedFrom(
   ).event;
 }
 
-const fetchScript = `const r = await fetch((process.env.TRACKD_URL ?? "") + "/collect/1/1/event", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "submit", object: "lead", vendor: "V", product: "P", instance_id: "lead-1" }) }); console.log(r.status, r.headers.get("x-event-id"));`;
+const fetchScript = `const r = await fetch((process.env.TRACKD_URL ?? "") + "/collect/1001/2/event", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "submit", object: "lead", vendor: "V", product: "P", instance_id: "lead-1" }) }); console.log(r.status, r.headers.get("x-event-id"));`;
 
 describe("client examples", () => {
   for (const [file, command, pkg] of [
@@ -71,6 +94,7 @@ describe("client examples", () => {
       expect(out).toMatch(/204/);
       const event = await storedFrom(out);
       expect(event.context.source).toBe("server");
+      expect(event.context.auth).toEqual({ method: "hmac", verified: true });
       expect(event.properties.emailSha256).toBe(sha256("shopper@example.com"));
       expect(event.properties.phoneSha256).toBe(sha256("15550100199"));
       expect(event.properties.customer).toMatchObject({
@@ -78,6 +102,13 @@ describe("client examples", () => {
         fields: ["firstName", "lastName", "email", "phone"],
       });
       expect(event.properties.vehicle).toMatchObject({ year: 2021, vin: "2T3P1RFV8MC123456" });
+    }, 300000);
+
+    test(`${file} without the tracker's secret is refused`, async () => {
+      const unsigned = run([requireCommand(command, pkg), join(dir, file)], false);
+      // Python and Node stop on the 401; PHP prints the status line.
+      const out = await unsigned.catch((err: Error) => err.message);
+      expect(out).toMatch(/401/);
     }, 300000);
   }
 
@@ -91,7 +122,7 @@ describe("client examples", () => {
         "content-type: application/json",
         "-d",
         '{"action":"submit","object":"lead","vendor":"V","product":"P","instance_id":"lead-1"}',
-        `${server.url}/collect/1/1/event`,
+        `${server.url}/collect/1001/2/event`,
       ],
       [process.execPath, "-e", fetchScript],
       [
@@ -108,6 +139,11 @@ describe("client examples", () => {
   test("the enrichment example adds to the shopper and is not a lead", async () => {
     const out = await run([requireCommand("bash", "bash"), join(dir, "enrich-shopper.sh")]);
     expect(out).toMatch(/^HTTP\/1\.1 204/);
+    const unsigned = await run(
+      [requireCommand("bash", "bash"), join(dir, "enrich-shopper.sh")],
+      false,
+    );
+    expect(unsigned).toMatch(/^HTTP\/1\.1 401/);
     const event = (await storedFrom(out)) as unknown as {
       eventId: string;
       action: string;
@@ -116,7 +152,7 @@ describe("client examples", () => {
     expect(event.action).toBe("change");
     expect(event.properties.emailSha256).toBe(sha256("shopper@example.com"));
     const leads = (await (
-      await fetch(`${server.url}/admin/api/leads?accountId=1`, { headers: adminAuth })
+      await fetch(`${server.url}/admin/api/leads?accountId=1001`, { headers: adminAuth })
     ).json()) as { leads: { lead: { eventId: string } }[] };
     expect(leads.leads.length).toBeGreaterThan(0); // the examples above sent leads
     expect(leads.leads.some((l) => l.lead.eventId === event.eventId)).toBe(false);

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type Registry } from "../api.ts";
 import { ErrorLine } from "../components/status.tsx";
+import { TrackerAuth } from "../components/tracker-auth.tsx";
 
 export function RegistryPage() {
   const [reg, setReg] = useState<Registry | null>(null);
@@ -98,7 +99,7 @@ export function RegistryPage() {
           key={a.id}
           account={a}
           trackers={reg.trackers.filter((t) => t.accountId === a.id)}
-          actions={{ rename, remove, editList }}
+          actions={{ act, rename, remove, editList }}
         />
       ))}
       <h2>Vendors</h2>
@@ -158,6 +159,7 @@ export function RegistryPage() {
 
 /** What the page does to an entry: each asks (confirm, prompt) and saves, then reloads. */
 interface Actions {
+  act: (fn: () => Promise<unknown>) => Promise<void>;
   rename: (what: string, path: string, current: string, extra?: Record<string, unknown>) => void;
   remove: (what: string, path: string) => void;
   editList: (question: string, current: string[], save: (list: string[]) => unknown) => void;
@@ -167,7 +169,7 @@ interface Actions {
 function AccountCard({
   account: a,
   trackers,
-  actions: { rename, remove, editList },
+  actions: { act, rename, remove, editList },
 }: {
   account: Registry["accounts"][number];
   trackers: Registry["trackers"];
@@ -280,6 +282,7 @@ function AccountCard({
             >
               Delete
             </button>
+            <TrackerAuth tracker={t} act={act} />
           </li>
         ))}
       </ul>
