@@ -34,6 +34,7 @@ import { journeyAdminRoutes } from "./http/journey-admin.ts";
 import { journeyReader, leadTouchesOf } from "./http/leads-query.ts";
 import { conversionsAdminRoutes } from "./http/conversions-admin.ts";
 import { trackerSecretRoutes } from "./http/tracker-secrets-admin.ts";
+import { credentialsAdminRoutes } from "./http/credentials-admin.ts";
 import { exportCredentialRoutes } from "./http/export-credential-admin.ts";
 
 export interface AppDeps {
@@ -175,6 +176,8 @@ export function createApp(
       isTrustedProxy: trustedProxyMatcher(deps.config.trustedProxies),
       metrics,
       exportCredentials: deps.store.exportCredentials,
+      credentials: deps.store.adminCredentials,
+      accessLog: deps.store.accessLog,
     });
     const queryTimeoutMs = deps.config.admin.queryTimeoutSeconds * 1000;
     const reader = journeyReader(deps.store.events, registry);
@@ -203,6 +206,14 @@ export function createApp(
       )
       .use(registryAdminRoutes({ registry, secrets: deps.store.trackerSecrets }))
       .use(trackerSecretRoutes({ registry, secrets: deps.store.trackerSecrets, now }))
+      .use(
+        credentialsAdminRoutes({
+          credentials: deps.store.adminCredentials,
+          accessLog: deps.store.accessLog,
+          registry,
+          now,
+        }),
+      )
       .use(exportCredentialRoutes({ credentials: deps.store.exportCredentials, now }))
       .use(
         checkAdminRoutes({
@@ -241,19 +252,13 @@ export function createApp(
             .use(adminSessionRoutes(auth)),
         )
         .use(gated)
-        // The conversion files: the admin, or the account's export credential (and nothing else).
+        // The conversion files: also an account's export credential (admin-access.ts).
         .use(
           new Elysia()
             .onBeforeHandle(
-              (context: GateContext) =>
-                auth.requireAdminOrExport(context) ?? auth.checkRequest(context),
+              (context: GateContext) => auth.requireAdmin(context) ?? auth.checkRequest(context),
             )
-            .use(
-              conversionsAdminRoutes({
-                ...leadsDeps,
-                exportScope: (request) => auth.exportScope(request),
-              }),
-            ),
+            .use(conversionsAdminRoutes(leadsDeps)),
         ),
     );
   }

@@ -67,6 +67,12 @@ export const ERRORS = {
     level: "info",
     message: "This tracker does not accept events from this origin.",
   },
+  forbidden: {
+    status: 403,
+    level: "info",
+    message:
+      "This credential's role does not allow this: a read credential only reads, an export credential only fetches exports.",
+  },
   cross_origin_request: {
     status: 403,
     level: "warn",

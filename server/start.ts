@@ -59,6 +59,7 @@ export async function start(runtime: Runtime): Promise<void> {
         log,
         storageMaxBytes: config.storageMaxBytes,
         piiKeyFile: config.pii.keyFile,
+        accessLogKeepMs: config.admin.accessLogDays * 86_400_000,
       }),
     StoreFormatError,
     (err) => log.error("cannot open the data directory", { dataDir, error: err.message }),

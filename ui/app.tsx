@@ -12,37 +12,56 @@ import { LoginPage } from "./pages/login.tsx";
 import { OverviewPage } from "./pages/overview.tsx";
 import { RegistryPage } from "./pages/registry.tsx";
 import { RejectsPage } from "./pages/rejects.tsx";
+import { AccessPage } from "./pages/access.tsx";
+import { isOwner, setWho, type Who } from "./session.ts";
 
+/** The pages, and who may open each: "all" accounts' pages need a credential for every account. */
 const PAGES = [
-  { path: "overview", label: "Overview", Page: OverviewPage },
-  { path: "check", label: "Check IDs", Page: CheckPage },
-  { path: "events", label: "Events", Page: EventsPage },
-  { path: "instance", label: "Instance", Page: InstancePage },
-  { path: "journey", label: "Journey", Page: JourneyPage },
-  { path: "leads", label: "Leads", Page: LeadsPage },
-  { path: "attribution", label: "Attribution", Page: AttributionPage },
-  { path: "rejects", label: "Rejected", Page: RejectsPage },
-  { path: "registry", label: "Registry", Page: RegistryPage },
+  { path: "overview", label: "Overview", Page: OverviewPage, needs: "all" },
+  { path: "check", label: "Check IDs", Page: CheckPage, needs: "any" },
+  { path: "events", label: "Events", Page: EventsPage, needs: "any" },
+  { path: "instance", label: "Instance", Page: InstancePage, needs: "any" },
+  { path: "journey", label: "Journey", Page: JourneyPage, needs: "any" },
+  { path: "leads", label: "Leads", Page: LeadsPage, needs: "any" },
+  { path: "attribution", label: "Attribution", Page: AttributionPage, needs: "any" },
+  { path: "rejects", label: "Rejected", Page: RejectsPage, needs: "all" },
+  { path: "registry", label: "Registry", Page: RegistryPage, needs: "any" },
+  { path: "access", label: "Access", Page: AccessPage, needs: "owner" },
 ] as const;
+
+const opens = (w: Who, needs: (typeof PAGES)[number]["needs"]) =>
+  needs === "any"
+    ? w.role !== "export"
+    : needs === "all"
+      ? w.accounts === null && w.role !== "export"
+      : isOwner(w);
 
 export function App() {
   const [auth, setAuth] = useState<"checking" | "in" | "out">("checking");
+  const [me, setMe] = useState<Who | null>(null);
   const [route, setRoute] = useState(parseHash);
-
-  useEffect(() => {
-    api("/session").then(
-      () => setAuth("in"),
+  const check = () =>
+    api<Who>("/session").then(
+      (w) => {
+        setWho(w);
+        setMe(w);
+        setAuth("in");
+      },
       () => setAuth("out"), // 401, or the API unreachable: the login form says what is wrong
     );
+
+  useEffect(() => {
+    void check();
     const onHash = () => setRoute(parseHash());
     addEventListener("hashchange", onHash);
     return () => removeEventListener("hashchange", onHash);
   }, []);
 
   if (auth === "checking") return <p class="muted pad">Loading…</p>;
-  if (auth === "out") return <LoginPage onLogin={() => setAuth("in")} />;
+  if (auth === "out" || !me) return <LoginPage onLogin={() => void check()} />;
 
-  const current = PAGES.find((p) => p.path === route.path) ?? PAGES[0];
+  const pages = PAGES.filter((p) => opens(me, p.needs));
+  const current = pages.find((p) => p.path === route.path) ?? pages[0];
   const logout = async () => {
     await api("/logout", { method: "POST" });
     setAuth("out");
@@ -52,18 +71,33 @@ export function App() {
       <header class="top">
         <strong class="brand">trackd</strong>
         <nav aria-label="Pages">
-          {PAGES.map((p) => (
-            <a href={`#/${p.path}`} aria-current={p.path === current.path ? "page" : undefined}>
+          {pages.map((p) => (
+            <a href={`#/${p.path}`} aria-current={p.path === current?.path ? "page" : undefined}>
               {p.label}
             </a>
           ))}
         </nav>
+        {!isOwner(me) && (
+          <span
+            class="muted who"
+            title={`${me.role}${me.accounts ? `: ${me.accounts.join(", ")}` : ""}`}
+          >
+            {me.name} ({me.role})
+          </span>
+        )}
         <button type="button" class="link" onClick={logout}>
           Log out
         </button>
       </header>
       <main>
-        <current.Page params={route.params} />
+        {current ? (
+          <current.Page params={route.params} />
+        ) : (
+          <p class="pad">
+            This credential only fetches export files; it opens no page. Use it with the export URLs
+            in Leads to the CRM and ad platforms.
+          </p>
+        )}
       </main>
     </div>
   );

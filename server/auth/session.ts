@@ -1,7 +1,8 @@
 /**
- * Admin sessions without server-side state: the cookie holds an expiry and an HMAC of it keyed
- * by the admin token, so it survives restarts and dies when the token changes. Failed logins
- * are limited per client address.
+ * Admin sessions without server-side state: the cookie holds an expiry (and, for a session
+ * made with a named credential, its ID) and an HMAC of them keyed by the admin token, so it
+ * survives restarts and dies when the token changes (or the credential is revoked: the gate
+ * looks it up). Failed logins are limited per client address.
  */
 import { Buffer } from "node:buffer";
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -9,22 +10,35 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 export const SESSION_COOKIE = "trackd_session";
 export const SESSION_TTL_MS = 12 * 3600_000;
 
-const mac = (adminToken: string, expires: number) =>
-  createHmac("sha256", adminToken).update(`trackd-session:${expires}`).digest("base64url");
+const mac = (adminToken: string, expires: number, credential: string | undefined) =>
+  createHmac("sha256", adminToken)
+    .update(
+      credential === undefined
+        ? `trackd-session:${expires}`
+        : `trackd-session:${expires}:${credential}`,
+    )
+    .digest("base64url");
 
-/** A new session value valid until now + ttl. */
-export function createSession(adminToken: string, now: number, ttlMs = SESSION_TTL_MS): string {
+/** A new session value valid until now + ttl: the owner's, or a named credential's. */
+export function createSession(
+  adminToken: string,
+  now: number,
+  ttlMs = SESSION_TTL_MS,
+  credential?: string,
+): string {
   const expires = now + ttlMs;
-  return `${expires}.${mac(adminToken, expires)}`;
+  const middle = credential === undefined ? "" : `${credential}.`;
+  return `${expires}.${middle}${mac(adminToken, expires, credential)}`;
 }
 
 /**
  * A session cookie's one spelling: the expiry in epoch milliseconds as plain decimal digits
- * (no sign, leading zero, exponent or hex), a dot, and the 43-character base64url HMAC.
+ * (no sign, leading zero, exponent or hex), a dot, for a credential's session its 16 hex
+ * digits and a dot, and the 43-character base64url HMAC.
  * `Number()` would read `0<expiry>`, `+<expiry>`, `0x…` or `<expiry>e0` as the same expiry,
  * so a cookie revoked at logout would come back under another spelling.
  */
-const SESSION_FORMAT = /^([1-9][0-9]{0,15})\.([A-Za-z0-9_-]{43})$/;
+const SESSION_FORMAT = /^([1-9][0-9]{0,15})\.(?:([0-9a-f]{16})\.)?([A-Za-z0-9_-]{43})$/;
 
 /**
  * The session a cookie names, if it is one made with this token and unexpired: its expiry and
@@ -34,15 +48,18 @@ export function parseSession(
   value: string | undefined,
   adminToken: string,
   now: number,
-): { id: string; expires: number } | null {
+): { id: string; expires: number; credential?: string } | null {
   const m = value === undefined ? null : SESSION_FORMAT.exec(value);
   if (!m) return null;
   const expires = Number(m[1]);
   if (!Number.isSafeInteger(expires) || expires <= now) return null;
-  const given = Buffer.from(m[2]!);
-  const expected = Buffer.from(mac(adminToken, expires));
+  const credential = m[2];
+  const given = Buffer.from(m[3]!);
+  const expected = Buffer.from(mac(adminToken, expires, credential));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  return { id: `${expires}.${m[2]}`, expires };
+  return credential === undefined
+    ? { id: `${expires}.${m[3]}`, expires }
+    : { id: `${expires}.${credential}.${m[3]}`, expires, credential };
 }
 
 /** True for an unexpired session made with this token. */

@@ -309,6 +309,13 @@ export const ConfigSchema = Type.Object(
           description:
             "An admin query that reads a growing amount (leads and exports, journeys, event and reject lists) running longer than this is stopped with 503 query_timeout.",
         }),
+        accessLogDays: Type.Integer({
+          minimum: 1,
+          maximum: 3650,
+          default: 365,
+          description:
+            "How long the access log keeps who read which leads, journeys, events and exports.",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

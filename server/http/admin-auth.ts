@@ -1,15 +1,18 @@
 /**
- * The admin API's gate, as two hooks that app.ts mounts on the routes the router matched under
+ * The admin API's gate, as hooks that app.ts mounts on the routes the router matched under
  * /admin/api (never on a path this file parses itself: a second reading of the path is what let
- * `Host: x` + `/xx/admin/api/...` through in 0.4.0). Both run before any body is read (app.ts
+ * `Host: x` + `/xx/admin/api/...` through in 0.4.0). They run before any body is read (app.ts
  * keeps Elysia from parsing admin bodies; handlers read them with readJsonBody):
  *
- * - requireAdmin, on every route but logging in and out: the admin token (bearer) or a live
- *   session. Wrong bearer tokens are limited per client address like wrong logins.
- * - requireAdminOrExport, on the conversion files' routes only: as requireAdmin, or an
- *   account's export credential by HTTP Basic (an ad platform's scheduled fetch). The account
- *   it belongs to is kept for the request (exportScope), and the handler, which alone reads
- *   the query, answers 404 for any other account. Anywhere else such a credential is no admin.
+ * - requireAdmin, on every route but logging in and out: who the request acts as
+ *   (auth/principal.ts): the owner (the admin token as a bearer, or a session made with it), a
+ *   named credential (its token as a bearer, or a session made with it), or, on the conversion
+ *   files only, an account's export credential by HTTP Basic. Then what that principal may do
+ *   on the route the router matched (admin-access.ts): a role that may not is 403 `forbidden`;
+ *   a route outside its accounts is 404. The principal is kept for the request, so the route's
+ *   own reading of its query and parameters (admin-input.ts) checks the account it names.
+ *   Reads of shoppers' and leads' data are written to the access log. Wrong tokens are limited
+ *   per client address like wrong logins.
  * - checkRequest, on every route: for changes (any method but GET and HEAD) a body of at most
  *   ADMIN_BODY_LIMIT bytes given with its length, JSON only, and the admin page's own origin, so
  *   a page elsewhere cannot make a logged-in browser change anything.
@@ -18,24 +21,32 @@
  * address is limited; from then on it is answered 429 and only counted (metrics).
  */
 import { bearerToken, tokenMatches } from "../auth/admin-token.ts";
+import { OWNER, type Principal } from "../auth/principal.ts";
 import {
   createSession,
   LoginLimiter,
   parseSession,
   readCookie,
   SESSION_COOKIE,
+  SESSION_TTL_MS,
   sessionCookie,
 } from "../auth/session.ts";
 import { errorResponse, type ErrorCode } from "../errors.ts";
+import type { AccessLog } from "../store/access-log.ts";
+import type { AdminCredentials } from "../store/admin-credentials.ts";
 import type { RevokedSessions } from "../store/revoked-sessions.ts";
 import type { Log } from "../telemetry/log.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
+import { accessOf, admit, refusalFor } from "./admin-access.ts";
 import type { PeerAddress } from "./client-ip.ts";
 
 export interface AdminAuthDeps {
   adminToken: string;
   /** Accounts' export credentials (store/export-credentials.ts). */
   exportCredentials?: { check(username: string, password: string, now: number): string | null };
+  /** Named admin credentials (store/admin-credentials.ts). */
+  credentials?: Pick<AdminCredentials, "check" | "byId">;
+  accessLog?: Pick<AccessLog, "record">;
   revoked: Pick<RevokedSessions, "has" | "revoke">;
   log: Log;
   now: () => number;
@@ -45,10 +56,12 @@ export interface AdminAuthDeps {
   metrics?: Metrics;
 }
 
-/** What a gate hook is given: the request the router matched, and the server it came in on. */
+/** What a gate hook is given: the request the router matched, its route, and the server it came in on. */
 export interface GateContext {
   request: Request;
   server: unknown;
+  /** The route's pattern as the router matched it (Elysia's context.route). */
+  route?: string;
 }
 
 /** The largest admin request body: registry edits and logins are small. */
@@ -66,59 +79,100 @@ function basicCredentials(header: string | null): { username: string; password: 
   return colon < 0 ? null : { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
+/** The principal of an account's export credential: its conversion files, nothing else. */
+const exportPrincipal = (accountId: string): Principal => ({
+  id: `export-${accountId}`,
+  name: `export credential of account ${accountId}`,
+  role: "export",
+  accounts: new Set([accountId]),
+});
+
 export class AdminAuth {
   private readonly failures = new LoginLimiter();
-  /** Requests let in by an export credential, and the account it is for. */
-  private readonly exportScopes = new WeakMap<Request, string>();
 
   constructor(private readonly deps: AdminAuthDeps) {}
 
-  /** True if the request carries the admin token or a live session. */
-  isAdmin(request: Request): boolean {
-    const token = bearerToken(request.headers.get("authorization"));
-    if (token) return tokenMatches(token, this.deps.adminToken);
-    const session = this.session(request);
-    return session !== null && !this.deps.revoked.has(session.id);
+  /**
+   * Who the request acts as, by its bearer token or session (or, where `basic`, an export
+   * credential), or null. `offered`: what it offered, so a wrong one is counted.
+   */
+  private principal(
+    request: Request,
+    basic: boolean,
+  ): { principal: Principal | null; offered: "bearer" | "basic" | null } {
+    const header = request.headers.get("authorization");
+    const token = bearerToken(header);
+    const now = this.deps.now();
+    if (token !== null) {
+      if (tokenMatches(token, this.deps.adminToken)) return { principal: OWNER, offered: "bearer" };
+      return { principal: this.deps.credentials?.check(token, now) ?? null, offered: "bearer" };
+    }
+    const credentials = basic ? basicCredentials(header) : null;
+    if (credentials !== null) {
+      const accountId = this.deps.exportCredentials?.check(
+        credentials.username,
+        credentials.password,
+        now,
+      );
+      return { principal: accountId ? exportPrincipal(accountId) : null, offered: "basic" };
+    }
+    return { principal: this.sessionPrincipal(request), offered: null };
   }
 
-  /** A beforeHandle hook: a refusal unless the request carries the admin token or a live session. */
-  readonly requireAdmin = ({ request, server }: GateContext): Response | undefined => {
-    if (this.isAdmin(request)) return undefined;
-    if (bearerToken(request.headers.get("authorization")) !== null) {
-      const limited = this.failed(this.deps.peerAddress(request, server) ?? "unknown", "bearer");
-      if (limited) return limited;
-    }
-    return refuse("unauthorized", undefined, { "www-authenticate": "Bearer" });
-  };
+  /** Who the request acts as by its bearer token or session (GET /admin/api/session), or null. */
+  whoIs(request: Request): Principal | null {
+    return this.principal(request, false).principal;
+  }
+
+  /** The principal of the request's live session, or null. */
+  private sessionPrincipal(request: Request): Principal | null {
+    const session = this.session(request);
+    if (session === null || this.deps.revoked.has(session.id)) return null;
+    if (session.credential === undefined) return OWNER;
+    return this.deps.credentials?.byId(session.credential, this.deps.now()) ?? null;
+  }
 
   /**
-   * A beforeHandle hook for the conversion files: the admin, or an account's export
-   * credential (HTTP Basic), whose account exportScope then gives.
+   * A beforeHandle hook: who the request acts as, and whether that may use the route the
+   * router matched (admin-access.ts); a refusal, or undefined with the principal kept.
    */
-  readonly requireAdminOrExport = ({ request, server }: GateContext): Response | undefined => {
-    if (this.isAdmin(request)) return undefined;
-    const basic = basicCredentials(request.headers.get("authorization"));
-    if (basic === null) return this.requireAdmin({ request, server });
-    const accountId = this.deps.exportCredentials?.check(
-      basic.username,
-      basic.password,
-      this.deps.now(),
-    );
-    if (accountId) {
-      this.exportScopes.set(request, accountId);
-      return undefined;
+  readonly requireAdmin = ({ request, server, route }: GateContext): Response | undefined => {
+    const method = request.method === "HEAD" ? "GET" : request.method;
+    const access = accessOf(method, route ?? "");
+    const { principal, offered } = this.principal(request, access?.basic === true);
+    if (principal === null) {
+      if (offered !== null) {
+        const limited = this.failed(this.deps.peerAddress(request, server) ?? "unknown", offered);
+        if (limited) return limited;
+      }
+      return refuse("unauthorized", undefined, {
+        "www-authenticate": access?.basic ? 'Bearer, Basic realm="trackd conversions"' : "Bearer",
+      });
     }
-    const limited = this.failed(this.deps.peerAddress(request, server) ?? "unknown", "basic");
-    return (
-      limited ??
-      refuse("unauthorized", undefined, { "www-authenticate": 'Basic realm="trackd conversions"' })
-    );
+    const refusal = refusalFor(principal, access);
+    if (refusal === "role")
+      return refuse(
+        "forbidden",
+        `This credential (${principal.role}) may not ${access?.needs === "change" ? "change anything" : "use this route"}.`,
+      );
+    if (refusal === "scope") return errorResponse("not_found");
+    admit(request, principal, access);
+    if (access?.logged) {
+      const url = request.url;
+      const now = this.deps.now();
+      this.deps.accessLog?.record(
+        {
+          at: new Date(now).toISOString(),
+          who: { id: principal.id, name: principal.name, role: principal.role },
+          method,
+          route: route ?? "",
+          target: url.slice(url.indexOf("/", url.indexOf("//") + 2)).slice(0, 2048),
+        },
+        now,
+      );
+    }
+    return undefined;
   };
-
-  /** The account an export credential let this request in for; undefined for the admin. */
-  exportScope(request: Request): string | undefined {
-    return this.exportScopes.get(request);
-  }
 
   /** A beforeHandle hook: a refusal for a change that is too large, not JSON, or from another origin. */
   readonly checkRequest = ({ request }: GateContext) => this.checkChange(request, false);
@@ -142,16 +196,24 @@ export class AdminAuth {
     return undefined;
   }
 
-  /** POST /admin/api/login: a session cookie for the right token. */
+  /** POST /admin/api/login: a session cookie for the admin token or a named credential's. */
   login(request: Request, server: unknown, token: string): Response {
     const client = this.deps.peerAddress(request, server) ?? "unknown";
     const now = this.deps.now();
-    if (tokenMatches(token, this.deps.adminToken))
+    const principal = tokenMatches(token, this.deps.adminToken)
+      ? OWNER
+      : this.deps.credentials?.check(token, now);
+    if (principal)
       return new Response(null, {
         status: 204,
         headers: {
           "set-cookie": sessionCookie(
-            createSession(this.deps.adminToken, now),
+            createSession(
+              this.deps.adminToken,
+              now,
+              SESSION_TTL_MS,
+              principal === OWNER ? undefined : principal.id,
+            ),
             this.overTls(request, server),
           ),
         },
@@ -159,7 +221,11 @@ export class AdminAuth {
     return (
       this.failed(client, "login") ??
       errorResponse("invalid_token", [
-        { path: "/token", code: "invalid_value", message: "That is not the admin token." },
+        {
+          path: "/token",
+          code: "invalid_value",
+          message: "That is not the admin token or a credential's token.",
+        },
       ])
     );
   }

@@ -13,6 +13,7 @@
 import type { Static, TObject, TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { errorResponse, type ErrorDetail } from "../errors.ts";
+import { scopeProblem } from "./admin-access.ts";
 
 /** The query schema of each handler made by withQuery: how the schema-driven test finds them from the router's routes. */
 const querySchemas = new WeakMap<object, TObject>();
@@ -121,7 +122,9 @@ function readable(schema: TSchema): boolean {
 
 /**
  * A handler that reads its query with readQuery first: its `query` is the schema's type, and a
- * request outside the schema gets 400 naming each parameter. The schema is recorded for tests.
+ * request outside the schema gets 400 naming each parameter. On this same reading (and the
+ * router's path parameters), a credential limited to accounts is held to them
+ * (admin-access.ts): 404 for another account. The schema is recorded for tests.
  */
 export function withQuery<S extends TObject, C extends { request: Request }>(
   schema: S,
@@ -133,7 +136,23 @@ export function withQuery<S extends TObject, C extends { request: Request }>(
       throw new Error(`query parameter ${name}: use TypeBox's Integer, String or string literals`);
   const read = (context: C) => {
     const query = readQuery(schema, context.request.url);
-    return query instanceof Response ? query : handler(query, context);
+    if (query instanceof Response) return query;
+    // A credential limited to accounts: the account this reading names must be one of them.
+    const params = (context as { params?: Record<string, string> }).params;
+    switch (scopeProblem(context.request, query, params)) {
+      case "missing":
+        return errorResponse("invalid_request", [
+          detail(
+            "accountId",
+            "This credential sees only some accounts: give accountId.",
+            "required",
+          ),
+        ]);
+      case "hidden":
+        return errorResponse("not_found");
+      default:
+        return handler(query, context);
+    }
   };
   querySchemas.set(read, schema);
   return read;

@@ -30,8 +30,17 @@ export function adminSessionRoutes(auth: AdminAuth) {
     )
     .get(
       "/session",
-      withQuery(NoQuery, (_, { request }) =>
-        auth.isAdmin(request) ? json({ authenticated: true }) : errorResponse("unauthorized"),
-      ),
+      withQuery(NoQuery, (_, { request }) => {
+        // Who the page acts as: it shows a credential's name and keeps to its accounts.
+        const p = auth.whoIs(request);
+        return p
+          ? json({
+              authenticated: true,
+              name: p.name,
+              role: p.role,
+              accounts: p.accounts === null ? null : [...p.accounts],
+            })
+          : errorResponse("unauthorized");
+      }),
     );
 }

@@ -5,6 +5,7 @@
 import { Elysia } from "elysia";
 import { errorResponse } from "../errors.ts";
 import type { EventDelivery } from "../delivery/sink-loops.ts";
+import type { TrackedEvent } from "../events/event.model.ts";
 import type { Store } from "../store/open-store.ts";
 import { pathParams } from "./params.ts";
 import {
@@ -17,6 +18,7 @@ import {
 } from "./admin.model.ts";
 import { json } from "./json.ts";
 import { withQuery } from "./admin-input.ts";
+import { maySee } from "./admin-access.ts";
 import { scanned } from "./admin-scan.ts";
 
 export interface AdminDeps {
@@ -54,16 +56,18 @@ export function adminRoutes(deps: AdminDeps) {
       )
       .get(
         "/events/:eventId",
-        withQuery(NoQuery, (_, { params: raw }: WithParams) => {
+        withQuery(NoQuery, (_, { params: raw, request }: WithParams) => {
           const params = pathParams(raw);
           const eventId = params.eventId!.toLowerCase();
           const stored = eventId.length <= 64 ? events.getJson(eventId) : undefined;
-          if (stored === undefined)
+          const event = stored === undefined ? undefined : (JSON.parse(stored) as TrackedEvent);
+          // Another account's event is, to a credential limited to accounts, no event.
+          if (stored === undefined || !event || !maySee(request, event.accountId))
             return errorResponse("event_not_found", [
               { path: "eventId", code: "invalid_value", message: `No event ${params.eventId}.` },
             ]);
           return json({
-            event: JSON.parse(stored),
+            event,
             stored: true,
             delivery: deps.whereIs?.(eventId, stored) ?? [],
             // A lead's deliveries to CRM sinks: what the CRM answered, not only the cursor.

@@ -3,9 +3,9 @@
  * Ads' offline conversion import: the time zone parameter row, then a click ID or the hashed
  * contact per row) and GET /admin/api/conversions/meta.csv (Meta's CRM conversions), for one
  * account's leads and their later stages that happened in [from, to), only those the platform
- * can match (journey/conversions.ts). Readable by the admin, or by the account's export
- * credential over HTTP Basic (a scheduled upload's user name and password): for any other
- * account that credential gets 404, as if the account did not exist.
+ * can match (journey/conversions.ts). Readable by the admin, by read and export credentials,
+ * and by the account's export credential over HTTP Basic (a scheduled upload's user name and
+ * password); for any account outside a credential's, 404 (admin-access.ts).
  */
 import { Type as t } from "@sinclair/typebox";
 import { Elysia } from "elysia";
@@ -96,17 +96,7 @@ function metaRow(c: Conversion, name: string): string {
   ]);
 }
 
-const notFound = () =>
-  errorResponse("not_found", [
-    { path: "accountId", code: "invalid_value", message: "No such account." },
-  ]);
-
-export interface ConversionsDeps extends JourneyAdminDeps {
-  /** The account an export credential let the request in for (undefined: the admin). */
-  exportScope: (request: Request) => string | undefined;
-}
-
-export function conversionsAdminRoutes(deps: ConversionsDeps) {
+export function conversionsAdminRoutes(deps: JourneyAdminDeps) {
   const read = { ...deps, isLead: leadRule(deps.leads) };
   const lookbackMs = deps.attribution.lookbackDays * DAY_MS;
   const file = (
@@ -119,8 +109,6 @@ export function conversionsAdminRoutes(deps: ConversionsDeps) {
       scanned(request, deps.queryTimeoutMs, async (budget) => {
         const accountId = parsePathId(query.accountId);
         if (accountId === null) return badAccount(query.accountId);
-        const scope = deps.exportScope(request);
-        if (scope !== undefined && scope !== accountId) return notFound();
         const range = leadsRange(query, deps.now());
         if (Array.isArray(range)) return errorResponse("invalid_request", range);
         const span = {

@@ -9,6 +9,7 @@ import type { TrackerSecrets } from "../store/tracker-secrets.ts";
 import { pathParams } from "./params.ts";
 import { json } from "./json.ts";
 import { readJsonBody, withQuery } from "./admin-input.ts";
+import { maySee } from "./admin-access.ts";
 import { NoQuery, type WithParams } from "./admin.model.ts";
 
 const Name = t.String({ minLength: 1, maxLength: 200 });
@@ -68,14 +69,15 @@ export function registryAdminRoutes(deps: {
   return new Elysia({ name: "registry-admin", prefix: "/registry" })
     .get(
       "/",
-      route(() => {
+      route(({ request }) => {
         const list = registry.list();
+        // A credential limited to accounts sees only theirs (vendors are everyone's).
+        const seen = (accountId: string) => maySee(request, accountId);
         // Each tracker with its secrets (IDs and dates only), for the page's rotation.
-        const trackers = list.trackers.map((t) => ({
-          ...t,
-          secrets: secrets.list(t.accountId, t.id),
-        }));
-        return json({ ...list, trackers });
+        const trackers = list.trackers
+          .filter((t) => seen(t.accountId))
+          .map((t) => ({ ...t, secrets: secrets.list(t.accountId, t.id) }));
+        return json({ ...list, accounts: list.accounts.filter((a) => seen(a.id)), trackers });
       }),
     )
     .put(

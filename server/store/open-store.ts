@@ -26,6 +26,8 @@ import {
 import { LeadDeliveries } from "./lead-deliveries.ts";
 import { ExportCredentials } from "./export-credentials.ts";
 import { SECRETS_KEY_FILE, TrackerSecrets } from "./tracker-secrets.ts";
+import { AdminCredentials } from "./admin-credentials.ts";
+import { AccessLog } from "./access-log.ts";
 import { ContactVault } from "./contact-vault.ts";
 import { PII_KEY_FILE, PiiKeys } from "./pii-keys.ts";
 import { VisitMemory } from "./visit-memory.ts";
@@ -87,6 +89,10 @@ export interface Store {
   exportCredentials: ExportCredentials;
   /** Trackers' secrets for signed server events (derived under a key file beside the store). */
   trackerSecrets: TrackerSecrets;
+  /** Named admin credentials with a role and the accounts they may see. */
+  adminCredentials: AdminCredentials;
+  /** Who read leads, journeys, events and exports, and when. */
+  accessLog: AccessLog;
   /** Admin sessions ended by logging out. */
   revokedSessions: RevokedSessions;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
@@ -112,6 +118,8 @@ export interface StoreOptions {
   storageMaxBytes?: number;
   /** The keys that seal customers (pii.keyFile; default <dataDir>/pii-keys.json). */
   piiKeyFile?: string;
+  /** How long the access log keeps an entry (admin.accessLogDays; default 365 days). */
+  accessLogKeepMs?: number;
 }
 
 /**
@@ -169,6 +177,8 @@ export function openStore(options: StoreOptions): Store {
   const revokedSessions = new RevokedSessions(root);
   const exportCredentials = new ExportCredentials(root);
   const trackerSecrets = new TrackerSecrets(root, join(options.dataDir, SECRETS_KEY_FILE));
+  const adminCredentials = new AdminCredentials(root);
+  const accessLog = new AccessLog(root, options.accessLogKeepMs ?? 365 * 86_400_000);
   // The last day's per-tracker activity lives in memory: rebuilt in the background.
   const activityReady = events.replayActivity(Date.now() - 24 * 3600_000);
   const all = [
@@ -183,6 +193,8 @@ export function openStore(options: StoreOptions): Store {
     revokedSessions.database,
     exportCredentials.database,
     trackerSecrets.database,
+    adminCredentials.database,
+    accessLog.database,
   ] as { getStats(): unknown }[];
 
   return {
@@ -196,6 +208,8 @@ export function openStore(options: StoreOptions): Store {
     leadDeliveries,
     exportCredentials,
     trackerSecrets,
+    adminCredentials,
+    accessLog,
     revokedSessions,
     activityReady,
     fileBytes() {

@@ -40,17 +40,21 @@ export function watchPage(page: Page): { dialogs: string[]; errors: string[] } {
   return { dialogs, errors };
 }
 
-/** A page of `width` px logged in to the admin page at `base` with `token`, on the Overview. */
+/**
+ * A page of `width` px logged in to the admin page at `base` with `token` (the admin token or
+ * a credential's), once the navigation shows `landing` (the Overview, for the owner).
+ */
 export async function loggedInPage(
   browser: Browser,
   base: string,
   token: string,
   width: number,
+  landing = "Overview",
 ): Promise<Page> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
   await page.goto(`${base}/admin`);
   await page.getByLabel("Admin token").fill(token);
   await page.getByRole("button", { name: "Log in" }).click();
-  await page.getByRole("link", { name: "Overview" }).first().waitFor();
+  await page.getByRole("link", { name: landing }).first().waitFor();
   return page;
 }

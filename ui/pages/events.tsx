@@ -1,4 +1,5 @@
 /** Events newest first, live, filtered, paged back, with a detail view and a test-event snippet. */
+import { ownAccount } from "../session.ts";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { PageProps } from "../routing.ts";
 import { api, query, type EventDelivery, type LeadDelivery, type TrackedEvent } from "../api.ts";
@@ -23,7 +24,8 @@ type Filters = Record<(typeof FILTERS)[number][0] | "test", string>;
 
 export function EventsPage({ params }: PageProps) {
   const initial = Object.fromEntries([
-    ...FILTERS.map(([k]) => [k, params.get(k) ?? ""]),
+    // A credential limited to accounts lists one of them (the server asks it to name one).
+    ...FILTERS.map(([k]) => [k, params.get(k) ?? (k === "accountId" ? ownAccount() : "")]),
     ["test", params.get("test") ?? ""],
   ]) as Filters;
   const [draft, setDraft] = useState<Filters>(initial);

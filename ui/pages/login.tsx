@@ -25,8 +25,8 @@ export function LoginPage({ onLogin }: { onLogin: () => void }) {
       <form onSubmit={submit} class="card">
         <h1>trackd admin</h1>
         <p class="muted">
-          Paste the admin token trackd printed at its first start. It is also in the file
-          admin-token in the data directory.
+          Paste the admin token trackd printed at its first start (it is also in the file
+          admin-token in the data directory), or the token of a credential you were given.
         </p>
         <label for="token">Admin token</label>
         <input

@@ -1,0 +1,58 @@
+/**
+ * The access log: who read customer data (leads, journeys, events, exports), what and when,
+ * kept `admin.accessLogDays` and shown to admins. Keyed by a time-ordered ID, so the newest
+ * are read first and the oldest deleted in key order.
+ */
+import type { Database, RootDatabase } from "lmdb";
+import { uuidv7 } from "../events/ids.ts";
+import { deleteKeysBelow } from "./delete-keys.ts";
+
+export interface AccessEntry {
+  at: string;
+  /** The owner or the credential, as the gate knew it. */
+  who: { id: string; name: string; role: string };
+  method: string;
+  /** The route as the router matched it, and the request's path and query as sent. */
+  route: string;
+  target: string;
+}
+
+/** How many expired entries one sweep deletes, in one transaction. */
+const SWEEP = 10_000;
+
+export class AccessLog {
+  private readonly db: Database<AccessEntry, string>;
+  private sweptAt = 0;
+
+  constructor(
+    root: RootDatabase,
+    private readonly keepMs: number,
+  ) {
+    this.db = root.openDB({ name: "access-log" });
+  }
+
+  get database(): Database<unknown, string> {
+    return this.db as Database<unknown, string>;
+  }
+
+  /** Records a read; at most once a minute also deletes what has passed its time. */
+  record(entry: AccessEntry, now: number): void {
+    this.db.put(uuidv7(now), entry).catch(() => {});
+    if (now - this.sweptAt > 60_000) {
+      this.sweptAt = now;
+      void deleteKeysBelow(this.db, uuidv7(now - this.keepMs), SWEEP).catch(() => {});
+    }
+  }
+
+  /** The newest entries first, before the entry `before` (an ID from a previous page). */
+  list(limit: number, before?: string): (AccessEntry & { id: string })[] {
+    const out: (AccessEntry & { id: string })[] = [];
+    for (const { key, value } of this.db.getRange({
+      reverse: true,
+      ...(before !== undefined && { start: before, exclusiveStart: true }),
+      limit,
+    }))
+      out.push({ id: key, ...value });
+    return out;
+  }
+}
