@@ -64,7 +64,8 @@ describe("one serving process per data directory", () => {
     expect(backedUp.code).toBe(0);
     const verified = run(["verify", copy]);
     expect([verified.code, verified.out]).toEqual([0, expect.stringContaining("OK")]);
-    expect(readdirSync(copy)).toEqual(["trackd.mdb"]); // no trackd.mdb-lock left by verify
+    // No trackd.mdb-lock left by verify; the secrets key is copied with the store.
+    expect(readdirSync(copy).sort()).toEqual(["trackd.mdb", "tracker-secrets.key"]);
     expect(run(["verify", dataDir]).code).toBe(0);
     expect(existsSync(join(dataDir, "trackd.mdb-lock"))).toBe(true); // the live one's stays
   });
