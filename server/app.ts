@@ -34,6 +34,8 @@ import { journeyAdminRoutes } from "./http/journey-admin.ts";
 import { journeyReader, leadTouchesOf } from "./http/leads-query.ts";
 import { conversionsAdminRoutes } from "./http/conversions-admin.ts";
 import { trackerSecretRoutes } from "./http/tracker-secrets-admin.ts";
+import { keptIp } from "./ingest/ip-policy.ts";
+import { dayOf } from "./store/pii-keys.ts";
 import { credentialsAdminRoutes } from "./http/credentials-admin.ts";
 import { exportCredentialRoutes } from "./http/export-credential-admin.ts";
 
@@ -125,6 +127,17 @@ function addCollectSide(app: AnyElysia, deps: CollectDeps): void {
  * Builds the app: the collect side (collect route, /metrics) and the admin side (/admin/api),
  * both by default; start.ts splits them when the admin listens on its own address.
  */
+/** What is kept of a client's address: its tracker's IP policy, else pii.ip (ingest/ip-policy.ts). */
+function ipKeeper(deps: AppDeps, registry: Registry): CollectDeps["keepIp"] {
+  // Hashed under a key of the day, made from (and gone with) that day's customer key.
+  const hashKey = (ms: number) => deps.store.contacts.keys.derived(dayOf(ms), "ip-hash");
+  return (ip, accountId, trackerId, receivedMs) => {
+    const tracker =
+      accountId !== null && trackerId !== null ? registry.tracker(accountId, trackerId) : null;
+    return keptIp(ip, tracker?.ip ?? deps.config.pii.ip, hashKey, receivedMs);
+  };
+}
+
 export function createApp(
   deps: AppDeps,
   parts: { collect: boolean; admin: boolean } = { collect: true, admin: true },
@@ -163,6 +176,7 @@ export function createApp(
       peerAddress,
       draining,
       phoneCountry: deps.config.pii.defaultCountry,
+      keepIp: ipKeeper(deps, registry),
       trackerSecrets: deps.store.trackerSecrets,
     });
 

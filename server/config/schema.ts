@@ -31,6 +31,16 @@ export const ServerAuthSchema = Type.Union(
       "How the tracker's server-side events prove their sender: none, hmac (X-Trackd-Signature) or bearer (Authorization: Bearer <secret>).",
   },
 );
+/** What is kept of a client's address (ingest/ip-policy.ts): a tracker's own, without a default. */
+export const IpPolicySchema = Type.Union([
+  Type.Literal("truncate"),
+  Type.Literal("keep"),
+  Type.Literal("hash"),
+  Type.Literal("drop"),
+]);
+
+export type IpPolicy = Static<typeof IpPolicySchema>;
+
 /** What becomes of a server event that does not prove its sender. */
 export const UnverifiedSchema = Type.Union([Type.Literal("refuse"), Type.Literal("flag")], {
   description:
@@ -125,6 +135,7 @@ export const RegistrySchema = Type.Object(
           allowedOrigins: Type.Array(OriginSchema, { default: [] }),
           serverAuth: Type.Optional(ServerAuthSchema),
           unverified: Type.Optional(UnverifiedSchema),
+          ip: Type.Optional(IpPolicySchema),
         },
         { additionalProperties: false },
       ),
@@ -231,6 +242,11 @@ export const PiiSchema = Type.Object(
       default: "US",
       description:
         "The country (ISO 3166 code) a customer's phone number without a country code is read in.",
+    }),
+    ip: Type.Union(IpPolicySchema.anyOf, {
+      default: "truncate",
+      description:
+        "What is kept of a client's address in events and the reject log: truncate (its /24 or /48), keep, hash (keyed, per day) or drop; a tracker's own ip wins.",
     }),
   },
   { additionalProperties: false, default: {} },

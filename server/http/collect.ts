@@ -73,17 +73,16 @@ function isBrowser(
   );
 }
 
-/** Who sent it and from where, as far as the request tells. */
+/** Who sent it and from where, as far as the request tells (`ip`: its whole address). */
 function requestContext(
   request: Request,
   query: Record<string, string | undefined>,
-  peer: string | null,
-  isTrusted: (ip: string) => boolean,
+  ip: string | null,
 ): EventContext {
   const origin = header(request, "origin");
   const browser = isBrowser(request, origin, query);
   return {
-    ip: clientIp(peer, () => request.headers.get("x-forwarded-for"), isTrusted),
+    ip,
     userAgent: header(request, "user-agent"),
     origin,
     referer: header(request, "referer"),
@@ -323,18 +322,25 @@ export function collectHandler(deps: CollectDeps) {
   ): Promise<Response> => {
     const started = performance.now();
     requestCounters[route].inc();
+    const ids = { accountId: parsePathId(params.aid), trackerId: parsePathId(params.tid) };
+    const receivedAt = deps.now();
+    const clientAddress = clientIp(
+      deps.peerAddress(request, server),
+      () => request.headers.get("x-forwarded-for"),
+      deps.isTrustedProxy,
+    );
+    // From here on only what the tracker's IP policy keeps of the address is in the context.
     const context = requestContext(
       request,
       query,
-      deps.peerAddress(request, server),
-      deps.isTrustedProxy,
+      deps.keepIp(clientAddress, ids.accountId, ids.trackerId, receivedAt),
     );
-    const ids = { accountId: parsePathId(params.aid), trackerId: parsePathId(params.tid) };
     const input: IngestInput = {
       aid: params.aid,
       tid: params.tid,
       ids,
       context,
+      clientIp: clientAddress,
       debug: query.oa_debug === "true",
       test: query.oa_track === "false",
     };
@@ -343,7 +349,7 @@ export function collectHandler(deps: CollectDeps) {
       route,
       params,
       input,
-      receivedAt: deps.now(),
+      receivedAt,
       started,
       cors,
       bytes: null,

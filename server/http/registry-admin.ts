@@ -1,7 +1,12 @@
 /** Editing the registry (accounts, trackers, vendors) from the admin page. PUT creates or renames. */
 import { Type as t } from "@sinclair/typebox";
 import { Elysia } from "elysia";
-import { OriginSchema, ServerAuthSchema, UnverifiedSchema } from "../config/schema.ts";
+import {
+  IpPolicySchema,
+  OriginSchema,
+  ServerAuthSchema,
+  UnverifiedSchema,
+} from "../config/schema.ts";
 import { errorResponse, type ErrorDetail } from "../errors.ts";
 import { parsePathId } from "../events/ids.ts";
 import type { Registry } from "../registry/registry.ts";
@@ -28,6 +33,8 @@ const TrackerBody = t.Object({
   /** Left out, the tracker's setting is kept (renaming a tracker never loosens it). */
   serverAuth: t.Optional(ServerAuthSchema),
   unverified: t.Optional(UnverifiedSchema),
+  /** What is kept of its clients' addresses; "default" follows pii.ip; left out, kept. */
+  ip: t.Optional(t.Union([t.Literal("default"), ...IpPolicySchema.anyOf])),
 });
 const VendorBody = t.Object({
   products: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 })),
@@ -127,6 +134,7 @@ export function registryAdminRoutes(deps: {
         const before = registry.tracker(r.accountId!, r.id!);
         const serverAuth = body.serverAuth ?? before?.serverAuth;
         const unverified = body.unverified ?? before?.unverified;
+        const ip = body.ip === "default" ? undefined : (body.ip ?? before?.ip);
         await registry.putTracker({
           id: r.id!,
           accountId: r.accountId!,
@@ -134,6 +142,7 @@ export function registryAdminRoutes(deps: {
           allowedOrigins: body.allowedOrigins ?? [],
           ...(serverAuth && serverAuth !== "none" && { serverAuth }),
           ...(unverified && unverified !== "refuse" && { unverified }),
+          ...(ip && { ip }),
         });
         return json(registry.tracker(r.accountId!, r.id!));
       }),

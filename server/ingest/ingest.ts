@@ -37,6 +37,13 @@ export interface IngestDeps {
   allowedOrigins: (accountId: string, trackerId: string) => string[];
   /** The country a customer's phone without a country code is read in (pii.defaultCountry). */
   phoneCountry: string;
+  /** What is kept of a client's address on this tracker (ip-policy.ts), for `receivedMs`'s day. */
+  keepIp: (
+    ip: string | null,
+    accountId: string | null,
+    trackerId: string | null,
+    receivedMs: number,
+  ) => string | null;
   /** Trackers' secrets, for those whose server events must prove their sender. */
   trackerSecrets: SecretsOf & Pick<TrackerSecrets, "noteUse">;
 }
@@ -47,7 +54,10 @@ export interface IngestInput {
   tid: string;
   /** The same, parsed (parsePathId; null: invalid). */
   ids: { accountId: string | null; trackerId: string | null };
+  /** What is kept of the request: its address already as the tracker's IP policy keeps it. */
   context: EventContext;
+  /** The client's whole address, for rate limits only (held in memory, never kept). */
+  clientIp: string | null;
   /** oa_debug=true: validate and report, store nothing. */
   debug: boolean;
   /** oa_track=false: store as a test event, never delivered. */
@@ -280,7 +290,7 @@ export function precheck(
   if (!input.debug && deps.draining()) return { code: "shutting_down", details: [], ids };
   if (accountId === null || trackerId === null)
     return { code: "invalid_id", details: pathIdProblems(accountId, trackerId), ids };
-  const wait = deps.rateLimits.take(input.context.ip, accountId, trackerId, now);
+  const wait = deps.rateLimits.take(input.clientIp, accountId, trackerId, now);
   if (wait > 0)
     return {
       code: "rate_limited",

@@ -1,4 +1,5 @@
 /** The registry's entries: accounts (dealerships and vendors), their trackers, vendors and their products. */
+import type { IpPolicy } from "../config/schema.ts";
 
 export interface Account {
   id: string;
@@ -30,6 +31,8 @@ export interface Tracker {
   serverAuth?: ServerAuth;
   /** Absent: "refuse". */
   unverified?: UnverifiedPolicy;
+  /** What is kept of its clients' addresses; absent: pii.ip. */
+  ip?: IpPolicy;
 }
 
 export interface Vendor {

@@ -5,7 +5,7 @@
  * rewritten without it, so every record sealed with it is unreadable from then on, even
  * where LMDB has not yet reused the freed pages, and in every backup of the store.
  */
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import {
   chmodSync,
   closeSync,
@@ -34,6 +34,7 @@ export const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export class PiiKeys {
   private readonly keys = new Map<string, Buffer>();
+  private readonly derivedKeys = new Map<string, Buffer>();
 
   /** Reads the key file, creating an empty one (0600) if there is none. */
   constructor(readonly path: string) {
@@ -70,6 +71,20 @@ export class PiiKeys {
     return key;
   }
 
+  /**
+   * A key for another purpose (`purpose`: hashing addresses) made from a day's key, so it is
+   * gone with it; never the day's key itself, which seals customers.
+   */
+  derived(day: string, purpose: string): Buffer {
+    const cacheKey = `${day}\u0000${purpose}`;
+    let key = this.derivedKeys.get(cacheKey);
+    if (!key) {
+      key = createHmac("sha256", this.getOrCreate(day)).update(`trackd ${purpose}`).digest();
+      this.derivedKeys.set(cacheKey, key);
+    }
+    return key;
+  }
+
   /** Drops the keys of days before `day`; the number dropped. */
   dropBefore(day: string): number {
     const old = [...this.keys.keys()].filter((d) => d < day);
@@ -78,6 +93,8 @@ export class PiiKeys {
     for (const d of old) kept.delete(d);
     this.save(kept);
     for (const d of old) this.keys.delete(d);
+    for (const k of [...this.derivedKeys.keys()])
+      if (k.slice(0, k.indexOf("\u0000")) < day) this.derivedKeys.delete(k);
     return old.length;
   }
 

@@ -54,7 +54,12 @@ export function tempDir(prefix = "trackd-test-"): string {
 
 export async function createTestApp(
   overrides: Record<string, unknown> = {},
-  options: { now?: () => number; draining?: () => boolean } = {},
+  options: {
+    now?: () => number;
+    draining?: () => boolean;
+    /** The socket peer of a request (in process there is none). */
+    peerAddress?: (request: Request) => string | null;
+  } = {},
 ): Promise<TestApp> {
   const dir = tempDir();
   const config = testConfig({ dataDir: dir, ...overrides });

@@ -164,6 +164,9 @@ describe("the compiled binary", () => {
       join(dir, "data"),
       "--trusted-proxies",
       "127.0.0.1",
+      // Whole addresses, to see which one was taken (by default only the /24 is kept).
+      "--pii.ip",
+      "keep",
     ]);
     const send = (headers: Record<string, string>, payload: BodyInit = body("ip")) =>
       fetch(`${server.url}/collect/1001/1/event`, {

@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type Registry } from "../api.ts";
 import { ErrorLine } from "../components/status.tsx";
-import { TrackerAuth } from "../components/tracker-auth.tsx";
+import { TrackerTrust } from "../components/tracker-trust.tsx";
 
 export function RegistryPage() {
   const [reg, setReg] = useState<Registry | null>(null);
@@ -282,7 +282,7 @@ function AccountCard({
             >
               Delete
             </button>
-            <TrackerAuth tracker={t} act={act} />
+            <TrackerTrust tracker={t} act={act} />
           </li>
         ))}
       </ul>

@@ -1,7 +1,8 @@
 /**
- * A tracker's proof of sender for server events, on the Registry page: how its server events
- * must prove themselves (serverAuth), what becomes of those that do not, and its secrets (made
- * here and shown once, retired here; two can be live during a rotation).
+ * A tracker's trust settings, on the Registry page: how its server events must prove their
+ * sender (serverAuth), what becomes of those that do not, its secrets (made here and shown
+ * once, retired here; two can be live during a rotation), and what is kept of its clients'
+ * addresses (ip).
  */
 import { useState } from "preact/hooks";
 import { api, type Registry } from "../api.ts";
@@ -10,7 +11,7 @@ import { CopyButton } from "./copy-button.tsx";
 
 type TrackerRow = Registry["trackers"][number];
 
-export function TrackerAuth({
+export function TrackerTrust({
   tracker: t,
   act,
 }: {
@@ -28,7 +29,7 @@ export function TrackerAuth({
     );
   const mode = t.serverAuth ?? "none";
   return (
-    <div class="tracker-auth">
+    <div class="tracker-trust">
       <label>
         Server events{" "}
         <select
@@ -54,6 +55,20 @@ export function TrackerAuth({
           </select>
         </label>
       )}
+      <label>
+        Client addresses{" "}
+        <select
+          value={t.ip ?? "default"}
+          onChange={(e) => void save({ ip: e.currentTarget.value })}
+          aria-label={`What tracker ${t.id} keeps of its clients' addresses`}
+        >
+          <option value="default">as the server's pii.ip</option>
+          <option value="truncate">network only (/24, /48)</option>
+          <option value="hash">hashed, per day</option>
+          <option value="drop">not kept</option>
+          <option value="keep">kept whole</option>
+        </select>
+      </label>
       <ul class="secrets">
         {t.secrets.map((s) => (
           <li key={s.id}>
