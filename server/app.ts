@@ -177,6 +177,7 @@ export function createApp(
       draining,
       phoneCountry: deps.config.pii.defaultCountry,
       keepIp: ipKeeper(deps, registry),
+      includeBots: deps.config.journey.includeBots,
       trackerSecrets: deps.store.trackerSecrets,
     });
 

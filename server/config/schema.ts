@@ -179,6 +179,11 @@ export const JourneySchema = Type.Object(
       default: 5000,
       description: "Most events one journey returns.",
     }),
+    includeBots: Type.Boolean({
+      default: false,
+      description:
+        "Browser events flagged as bots (automated, headless or a known crawler) link into journeys like any other; by default they are stored and counted but link nothing.",
+    }),
     oneIdentityPerDevice: Type.Boolean({
       default: true,
       description:

@@ -24,6 +24,22 @@ export const EventContextSchema = Type.Object({
       problem: Type.Optional(Type.String()),
     }),
   ),
+  /**
+   * A browser event from a bot (ingest/bots.ts): why (`webdriver`: the browser says it is
+   * automated; `headless`: a headless browser's user agent; `crawler`: a user agent on the
+   * isbot list, `match` the part that matched), and whether it is kept out of journeys.
+   */
+  bot: Type.Optional(
+    Type.Object({
+      reason: Type.Union([
+        Type.Literal("webdriver"),
+        Type.Literal("headless"),
+        Type.Literal("crawler"),
+      ]),
+      match: Type.Optional(Type.String()),
+      excluded: Type.Boolean(),
+    }),
+  ),
 });
 
 export const RegistryFlagsSchema = Type.Object({

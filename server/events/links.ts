@@ -67,8 +67,12 @@ export function visitOf(event: TrackedEvent): string | null {
   return stringField(event, VISIT_FIELD);
 }
 
-/** The (kind, value) pairs the event is indexed under, flat: [kind, value, kind, value, ...]. */
+/**
+ * The (kind, value) pairs the event is indexed under, flat: [kind, value, kind, value, ...].
+ * A bot's event kept out of journeys (ingest/bots.ts) is indexed under none: nothing reaches it.
+ */
 export function linksOf(event: TrackedEvent): string[] {
+  if (event.context.bot?.excluded) return [];
   const out: string[] = ["instance", event.instanceId];
   for (const { field, kind } of IDENTIFIER_FIELDS) {
     const value = stringField(event, field);

@@ -17,6 +17,7 @@ import {
 } from "../ingest/ingest.ts";
 import { acceptBatch } from "../ingest/ingest-batch.ts";
 import { SIGNATURE_HEADER } from "../ingest/server-auth.ts";
+import { botOf } from "../ingest/bots.ts";
 import { parsePathId } from "../events/ids.ts";
 import { json } from "./json.ts";
 import { pathParams } from "./params.ts";
@@ -26,6 +27,8 @@ import type { Metrics } from "../telemetry/metrics.ts";
 
 export interface CollectDeps extends IngestDeps {
   metrics: Metrics;
+  /** journey.includeBots: bots' events link like any other. */
+  includeBots: boolean;
   isTrustedProxy: (ip: string) => boolean;
   peerAddress: PeerAddress;
 }
@@ -73,20 +76,27 @@ function isBrowser(
   );
 }
 
-/** Who sent it and from where, as far as the request tells (`ip`: its whole address). */
+/**
+ * Who sent it and from where, as far as the request tells (`ip`: what is kept of its address);
+ * a browser that is a bot says so (ingest/bots.ts).
+ */
 function requestContext(
   request: Request,
   query: Record<string, string | undefined>,
   ip: string | null,
+  botsExcluded: boolean,
 ): EventContext {
   const origin = header(request, "origin");
   const browser = isBrowser(request, origin, query);
+  const userAgent = header(request, "user-agent");
+  const bot = browser ? botOf(userAgent, query.oa_webdriver === "1", botsExcluded) : undefined;
   return {
     ip,
-    userAgent: header(request, "user-agent"),
+    userAgent,
     origin,
     referer: header(request, "referer"),
     source: browser ? "browser" : "server",
+    ...(bot && { bot }),
   };
 }
 
@@ -334,7 +344,9 @@ export function collectHandler(deps: CollectDeps) {
       request,
       query,
       deps.keepIp(clientAddress, ids.accountId, ids.trackerId, receivedAt),
+      !deps.includeBots,
     );
+    if (context.bot) deps.metrics.bots.inc({ reason: context.bot.reason });
     const input: IngestInput = {
       aid: params.aid,
       tid: params.tid,

@@ -56,7 +56,7 @@ export class EventStore {
      * the lead's event ID: kept beside the lead, deleted with it.
      */
     readonly leadTouches: Database<string, string>,
-    private readonly stats: Pick<TrackerStats, "record" | "countActivity">,
+    private readonly stats: Pick<TrackerStats, "record" | "countActivity" | "countBot">,
     private readonly writer: EventWriter,
   ) {
     this.reader = new EventReader(events);
@@ -83,6 +83,7 @@ export class EventStore {
       event.receivedAt,
       receivedMs,
     );
+    if (event.context.bot) this.stats.countBot(event.accountId, event.trackerId);
     for (const listener of this.appendListeners) listener(written.size);
     for (const listener of this.eventListeners) listener(event);
     return written;

@@ -13,6 +13,8 @@ export interface TrackerCounters {
   accepted: number;
   test: number;
   rejected: number;
+  /** Of the accepted, events flagged as bots (absent in counters written before 0.9). */
+  bots?: number;
   lastEventAt: string | null;
   lastRejectAt: string | null;
 }
@@ -78,6 +80,14 @@ export class TrackerStats {
       this.timer = setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
       this.timer.unref?.();
     }
+  }
+
+  /** Counts a stored event flagged as a bot's (beside its `accepted`). */
+  countBot(accountId: string, trackerId: string): void {
+    const key = `${accountId}/${trackerId}`;
+    const c = this.entry(accountId, trackerId, key).counters;
+    c.bots = (c.bots ?? 0) + 1;
+    this.dirty.add(key);
   }
 
   /** Adds a stored event to the time buckets only (rebuilding them at start). */

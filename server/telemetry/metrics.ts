@@ -105,6 +105,11 @@ export class Metrics {
     "Events refused, by error code. A request refused whole counts as one.",
     "counter",
   );
+  readonly bots = new Family(
+    "trackd_bot_requests_total",
+    "Browser requests from bots (automated, headless or a known crawler), by reason; their events are stored flagged.",
+    "counter",
+  );
   readonly delivered = new Family(
     "trackd_sink_delivered_total",
     "Events a sink accepted.",
@@ -172,6 +177,7 @@ export class Metrics {
     for (const f of [this.received, this.stored, this.duplicates, this.debugged, this.preflights])
       f.inc(undefined, 0);
     for (const route of ["event", "events", "get", "pixel"]) this.requests.inc({ route }, 0);
+    for (const reason of ["webdriver", "headless", "crawler"]) this.bots.inc({ reason }, 0);
     for (const code of COLLECT_ERROR_CODES) this.rejected.inc({ code }, 0);
     for (const via of ["login", "bearer", "basic"])
       for (const result of ["refused", "limited"]) this.adminAuthFailures.inc({ via, result }, 0);
@@ -201,6 +207,7 @@ export class Metrics {
       this.debugged,
       this.preflights,
       this.rejected,
+      this.bots,
       this.delivered,
       this.failed,
       this.retries,

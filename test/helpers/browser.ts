@@ -1,13 +1,38 @@
 /** Debian's Chromium driven by playwright-core (no browser download), with flags that suit a closed sandbox. */
+import { spawnSync } from "node:child_process";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { requireCommand } from "./system-package.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * A shopper's user agent for this Chromium: what a person's Chrome on Linux sends, where
+ * headless Chromium would say "HeadlessChrome" (a bot, to trackd).
+ */
+function shopperUserAgent(executable: string): string {
+  const out = spawnSync(executable, ["--version"], { encoding: "utf8" }).stdout ?? "";
+  const version = /(\d+\.\d+\.\d+\.\d+)/.exec(out)?.[1] ?? "120.0.0.0";
+  return `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${version} Safari/537.36`;
+}
+
+/**
+ * Chromium as a shopper's browser (the default: a normal user agent, `navigator.webdriver`
+ * false, as a person's browser has), or `as: "bot"`: headless Chromium as automation leaves
+ * it (HeadlessChrome, `navigator.webdriver` true), which trackd flags as a bot.
+ */
+export async function launchBrowser(options: { as?: "shopper" | "bot" } = {}): Promise<Browser> {
+  const executablePath = requireCommand(CHROMIUM, "chromium");
+  const shopper =
+    options.as === "bot"
+      ? []
+      : [
+          "--disable-blink-features=AutomationControlled",
+          `--user-agent=${shopperUserAgent(executablePath)}`,
+        ];
   return chromium.launch({
-    executablePath: requireCommand(CHROMIUM, "chromium"),
+    executablePath,
     args: [
+      ...shopper,
       "--headless",
       "--no-sandbox",
       "--disable-gpu",

@@ -7,6 +7,7 @@
  * a request arriving during shutdown; internal_error, which needs a bug.)
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -41,6 +42,7 @@ beforeAll(async () => {
           accountId: "1001",
           name: `Tracker ${i + 1}`,
           allowedOrigins: i + 1 === 7 ? ["https://dealer.example"] : [],
+          ...(i + 1 >= 15 && i + 1 <= 17 && { serverAuth: "hmac" }),
         })),
       },
     }),
@@ -96,6 +98,20 @@ describe("every refusal is in the reject log", () => {
       too_many_events: (await post(14, `[${event},${event},${event}]`, {}, "events")).status,
     };
     for (let i = 0; i < 3; i++) answers.rate_limited = (await post(9, event)).status;
+    answers.signature_required = (await post(15, event)).status;
+    answers.invalid_signature = (
+      await post(16, event, { "x-trackd-signature": "t=1,v1=x" })
+    ).status;
+    const made = await fetch(`${trackd.url}/admin/api/registry/trackers/1001/17/secrets`, {
+      method: "POST",
+      headers: adminAuth,
+    });
+    const { secret } = (await made.json()) as { secret: string };
+    const old = Math.floor(Date.now() / 1000) - 3600;
+    const v1 = createHmac("sha256", secret).update(`${old}.${event}`).digest("hex");
+    answers.signature_expired = (
+      await post(17, event, { "x-trackd-signature": `t=${old},v1=${v1}` })
+    ).status;
     await unreadable();
     expect(answers).toEqual({
       invalid_id: 400,
@@ -113,6 +129,9 @@ describe("every refusal is in the reject log", () => {
       payload_too_large: 413,
       too_many_events: 413,
       rate_limited: 429,
+      signature_required: 401,
+      invalid_signature: 401,
+      signature_expired: 401,
     });
     const caused = [...Object.keys(answers), "body_unreadable"];
     const untestable = ["storage_full", "storage_unavailable", "shutting_down", "internal_error"];

@@ -246,6 +246,12 @@ export function OverviewPage() {
               <th scope="col">Last hour</th>
               <th scope="col">Last day</th>
               <th scope="col">Accepted</th>
+              <th
+                scope="col"
+                title="Of the accepted, events from bots: stored, kept out of journeys"
+              >
+                Bots
+              </th>
               <th scope="col">Rejected</th>
               <th scope="col">Last event</th>
             </tr>
@@ -269,6 +275,7 @@ export function OverviewPage() {
                 <td>{t.lastHour}</td>
                 <td>{t.lastDay}</td>
                 <td>{t.accepted}</td>
+                <td>{t.bots ?? 0}</td>
                 <td>{t.rejected}</td>
                 <td>{timeAgo(t.lastEventAt)}</td>
               </tr>
