@@ -271,8 +271,7 @@ export function trackdSdk(w: Window): void {
 
   const queue = (): Fields[] => store.get<Fields[]>("queue") ?? [];
   const saveQueue = (q: Fields[]) => store.set("queue", q.slice(-MAX_QUEUE));
-  // A browser driven by automation (Selenium, Playwright, Puppeteer) says so: trackd flags its
-  // events as a bot's rather than a shopper's.
+  // Automation (Selenium, Playwright) says so: trackd flags its events as a bot's.
   const automated = w.navigator.webdriver === true ? "&oa_webdriver=1" : "";
   const url = (path: string) =>
     `${config!.endpoint.replace(/\/+$/, "")}/collect/${encodeURIComponent(config!.aid)}/${encodeURIComponent(config!.tid)}/${path}?sdk=${SDK}${automated}`;
