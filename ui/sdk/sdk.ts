@@ -29,6 +29,9 @@ type Visit = { id: string; last: number; instanceId?: string };
 const SDK = "web-0.2.0";
 
 /** The page's localStorage under trackd.*; where storage is off, the SDK still sends, without memory. */
+/** A browser driven by automation (Selenium, Playwright, Puppeteer) says so: trackd flags its events as a bot's. */
+const automation = (w: Window) => (w.navigator.webdriver === true ? "&oa_webdriver=1" : "");
+
 function localStore(w: Window) {
   return {
     get<T>(key: string): T | null {
@@ -271,10 +274,8 @@ export function trackdSdk(w: Window): void {
 
   const queue = (): Fields[] => store.get<Fields[]>("queue") ?? [];
   const saveQueue = (q: Fields[]) => store.set("queue", q.slice(-MAX_QUEUE));
-  // Automation (Selenium, Playwright) says so: trackd flags its events as a bot's.
-  const automated = w.navigator.webdriver === true ? "&oa_webdriver=1" : "";
   const url = (path: string) =>
-    `${config!.endpoint.replace(/\/+$/, "")}/collect/${encodeURIComponent(config!.aid)}/${encodeURIComponent(config!.tid)}/${path}?sdk=${SDK}${automated}`;
+    `${config!.endpoint.replace(/\/+$/, "")}/collect/${encodeURIComponent(config!.aid)}/${encodeURIComponent(config!.tid)}/${path}?sdk=${SDK}${automation(w)}`;
   /** Sends queued events with fetch; removes them once trackd has answered for them. */
   const flush = async (): Promise<void> => {
     if (!config || sending || !w.navigator.onLine) return;
