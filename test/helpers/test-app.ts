@@ -9,6 +9,9 @@ import { openStore, type Store } from "../../server/store/open-store.ts";
 import { createLog } from "../../server/telemetry/log.ts";
 
 export const ADMIN_TOKEN = "test-admin-token";
+/** A shopper's browser, as its User-Agent says (a test's own fetch says "Bun/…", a bot to trackd). */
+export const BROWSER_UA =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 export const BASE = "http://localhost";
 
 /** A complete, valid event body. */

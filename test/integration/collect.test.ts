@@ -6,6 +6,7 @@ import { createApp } from "../../server/app.ts";
 import { createLog } from "../../server/telemetry/log.ts";
 import {
   BASE,
+  BROWSER_UA,
   createTestApp,
   errorOf,
   testConfig,
@@ -222,13 +223,13 @@ describe("accepting events", () => {
         headers: {
           origin: "https://dealer.example",
           referer: "https://dealer.example/vdp",
-          "user-agent": "Mozilla/5.0 test",
+          "user-agent": BROWSER_UA,
         },
       }),
     );
     expect(event.context).toEqual({
       ip: null,
-      userAgent: "Mozilla/5.0 test",
+      userAgent: BROWSER_UA,
       origin: "https://dealer.example",
       referer: "https://dealer.example/vdp",
       source: "browser",

@@ -18,6 +18,7 @@ import {
 } from "../helpers/binary.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { requireCommand } from "../helpers/system-package.ts";
+import { BROWSER_UA } from "../helpers/test-app.ts";
 
 const CONFIG = join(import.meta.dir, "../../docs/haproxy-by-account.cfg");
 const nodes: Running[] = [];
@@ -32,7 +33,8 @@ const ACCOUNTS = [
 async function post(aid: string, body: Record<string, unknown>, query = ""): Promise<Response> {
   return fetch(`${front}/collect/${aid}/1/event${query}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    // The Web SDK's sends come from a shopper's browser.
+    headers: { "content-type": "application/json", ...(query && { "user-agent": BROWSER_UA }) },
     body: JSON.stringify(body),
   });
 }
