@@ -15,7 +15,7 @@ import {
   type Running,
 } from "../helpers/binary.ts";
 import { launchBrowser, watchPage } from "../helpers/browser.ts";
-import { tempDir } from "../helpers/test-app.ts";
+import { BROWSER_UA, tempDir } from "../helpers/test-app.ts";
 
 const artifacts = join(import.meta.dir, "artifacts");
 let server: Running;
@@ -163,7 +163,7 @@ describe("the admin page", () => {
         product: "LiveChat Pro",
         instanceId: "chat-9001",
       },
-      { origin: "https://mainstreet.example", "user-agent": "Mozilla/5.0" },
+      { origin: "https://mainstreet.example", "user-agent": BROWSER_UA },
     );
     await post("1001", "7", {
       action: "associate",

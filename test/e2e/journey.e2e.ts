@@ -23,6 +23,7 @@ import {
 import { launchBrowser, watchPage } from "../helpers/browser.ts";
 import { waitFor } from "../helpers/ports.ts";
 import { planShoppers, sha256 } from "../helpers/shoppers.ts";
+import { BROWSER_UA } from "../helpers/test-app.ts";
 
 const ACCOUNT = "1001";
 const XSS = '<img src=x onerror="window.__xss=1">';
@@ -187,7 +188,8 @@ describe("from a lead to the shopper", () => {
       for (const v of shopper.visits) {
         const res = await fetch(`${trackd.url}/collect/${ACCOUNT}/7/events?sdk=web-0.2.0`, {
           method: "POST",
-          headers: { "content-type": "text/plain" },
+          // As a shopper's browser sends them (Bun's own user agent is a bot's to trackd).
+          headers: { "content-type": "text/plain", "user-agent": BROWSER_UA },
           body: JSON.stringify(v.events),
         });
         expect(((await res.json()) as { accepted: number }).accepted).toBe(v.events.length);
