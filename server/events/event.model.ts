@@ -25,6 +25,17 @@ export const EventContextSchema = Type.Object({
     }),
   ),
   /**
+   * The shopper's consent (events/consent.ts): as the event's `consent` field said, and
+   * `Sec-GPC: 1` as ads denied (`gpc`).
+   */
+  consent: Type.Optional(
+    Type.Object({
+      analytics: Type.Optional(Type.Union([Type.Literal("granted"), Type.Literal("denied")])),
+      ads: Type.Optional(Type.Union([Type.Literal("granted"), Type.Literal("denied")])),
+      gpc: Type.Optional(Type.Literal(true)),
+    }),
+  ),
+  /**
    * A browser event from a bot (ingest/bots.ts): why (`webdriver`: the browser says it is
    * automated; `headless`: a headless browser's user agent; `crawler`: a user agent on the
    * isbot list, `match` the part that matched), and whether it is kept out of journeys.

@@ -4,6 +4,7 @@
  */
 import type { Limits } from "../config/schema.ts";
 import type { ErrorDetail } from "../errors.ts";
+import { type Consent, parseConsent } from "./consent.ts";
 import { classifyAction } from "./actions.ts";
 import { isUuid } from "./ids.ts";
 import { HASHED_FIELDS, IDENTIFIER_FIELDS, VISIT_FIELD } from "./links.ts";
@@ -39,6 +40,8 @@ export type BodyFields = Pick<
    * the event's `properties.customer` holds only its marker.
    */
   customer?: Customer;
+  /** The body's `consent` (consent.ts), put into the event's context. */
+  consent?: Consent;
 };
 
 export interface Normalized {
@@ -61,6 +64,7 @@ const KNOWN = new Set<string>([
   "sentAt",
   "customer",
   "vehicle",
+  "consent",
 ]);
 
 /** A JSON Pointer segment (RFC 6901). */
@@ -469,6 +473,7 @@ export function normalizeEvent(
     properties[key] = value;
   }
   const customer = leadDetails(body, properties, country, problems);
+  const consent = parseConsent(body.consent, problems);
 
   if (problems.length > 0 || !action || !object || !vendor || !product || !instance)
     return { fields: null, problems, warnings };
@@ -494,5 +499,6 @@ export function normalizeEvent(
   if (typeof timestamp === "number") fields.timestamp = timestamp;
   if (typeof sentAt === "number") fields.sentAt = sentAt;
   if (customer !== undefined) fields.customer = customer;
+  if (consent !== undefined) fields.consent = consent;
   return { fields, problems, warnings };
 }

@@ -355,6 +355,7 @@ export function collectHandler(deps: CollectDeps) {
       clientIp: clientAddress,
       debug: query.oa_debug === "true",
       test: query.oa_track === "false",
+      gpc: request.headers.get("sec-gpc")?.trim() === "1",
     };
     const cors = context.origin === null ? NO_HEADERS : CORS_HEADERS;
     const r: CollectRequest = {

@@ -18,6 +18,7 @@ import { uuidv7 } from "../events/ids.ts";
 import { withoutCustomer } from "../events/lead-details.ts";
 import { normalizeEvent, type BodyFields } from "../events/normalize.ts";
 import { occurredAt } from "../events/time.ts";
+import { type Consent, consentOf } from "../events/consent.ts";
 import type { TrackerSecrets } from "../store/tracker-secrets.ts";
 import { checkSender, type Proof, type SecretsOf } from "./server-auth.ts";
 
@@ -62,6 +63,8 @@ export interface IngestInput {
   debug: boolean;
   /** oa_track=false: store as a test event, never delivered. */
   test: boolean;
+  /** The browser sent Sec-GPC: 1 (Global Privacy Control): ads denied. */
+  gpc?: boolean;
 }
 
 let lastMs = -1;
@@ -117,6 +120,10 @@ function unregistered(
   return notes;
 }
 
+/** The request's context, with the event's own consent where it has one (a batch's events differ). */
+const withConsent = (context: EventContext, consent: Consent | undefined): EventContext =>
+  consent ? { ...context, consent } : context;
+
 /** Assembles the internal event (field order is the documented one). */
 function buildEvent(
   eventId: string,
@@ -144,7 +151,7 @@ function buildEvent(
     ...(f.label !== undefined && { label: f.label }),
     ...(f.score !== undefined && { score: f.score }),
     properties: f.properties,
-    context: input.context,
+    context: withConsent(input.context, consentOf(f.consent, input.gpc === true)),
     test: input.test || input.debug,
     registry,
   };

@@ -8,6 +8,7 @@
  * cookie `fbp`, and the contact's hashes as trackd's own links (Meta's normalization).
  */
 import type { TrackedEvent } from "../events/event.model.ts";
+import { adsDenied } from "../events/consent.ts";
 import { textField } from "../events/landing.ts";
 import type { CustomerMarker } from "../events/lead-details.ts";
 import type { Journey } from "./journey.ts";
@@ -84,6 +85,8 @@ export function conversionsOf(
   lookbackMs: number,
   range: { from: string; to: string },
 ): Conversion[] {
+  // A shopper who denied ads (or sent GPC), on the lead or any event of the journey, is in no file.
+  if (adsDenied(lead) || journey.events.some(adsDenied)) return [];
   const within = (e: TrackedEvent) => e.occurredAt >= range.from && e.occurredAt < range.to;
   const stages = journey.events.filter(
     (e) =>

@@ -18,6 +18,7 @@ function fakeWindow(init: Record<string, unknown> = { pageViews: false }) {
     localStorage: {
       getItem: (k: string) => storage.get(k) ?? null,
       setItem: (k: string, v: string) => void storage.set(k, v),
+      removeItem: (k: string) => void storage.delete(k),
     },
     location: {
       href: "https://dealer.example/vdp/123?utm_source=google&utm_campaign=spring",
@@ -56,7 +57,7 @@ function fakeWindow(init: Record<string, unknown> = { pageViews: false }) {
     ...init,
   });
   const queued = () => JSON.parse(storage.get("trackd.queue") ?? "[]") as Record<string, unknown>[];
-  return { trackd, queued, sent, w };
+  return { trackd, queued, sent, w, storage };
 }
 
 const hex = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
@@ -64,6 +65,36 @@ const hex = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
 describe("the Web SDK", () => {
+  test("consent: with analytics denied no device ID, visit or identity stays in the browser; events carry the choice", async () => {
+    const { trackd, queued, storage } = fakeWindow({ flushIntervalMs: 60_000 });
+    trackd("identify", { email: "pat@example.com" });
+    trackd("track", { action: "view", object: "vehicle", vendor: "W", product: "P" });
+    expect(storage.has("trackd.device")).toBe(true);
+    trackd("consent", { analytics: "denied", ads: "denied", other: "granted" });
+    for (const key of ["trackd.device", "trackd.visit", "trackd.identity"])
+      expect(storage.has(key)).toBe(false);
+    trackd("identify", { userId: "u-1" });
+    trackd("track", { action: "view", object: "vehicle", vendor: "W", product: "P" });
+    trackd("track", { action: "view", object: "vehicle", vendor: "W", product: "P" });
+    await tick();
+    for (const key of ["trackd.device", "trackd.visit", "trackd.identity"])
+      expect(storage.has(key)).toBe(false);
+    const [before, after, again] = queued();
+    expect(before!.consent).toBeUndefined();
+    expect(after!.consent).toEqual({ analytics: "denied", ads: "denied" });
+    // The page keeps one device ID while it is open, and it is not the one it had stored.
+    expect(after!.deviceId).toBe(again!.deviceId);
+    expect(after!.deviceId).not.toBe(before!.deviceId);
+    expect(JSON.parse(storage.get("trackd.consent")!)).toEqual({
+      analytics: "denied",
+      ads: "denied",
+    });
+    trackd("consent", { analytics: "granted" });
+    trackd("track", { action: "view", object: "vehicle", vendor: "W", product: "P" });
+    expect(storage.has("trackd.device")).toBe(true);
+    expect(queued().at(-1)!.consent).toEqual({ analytics: "granted", ads: "denied" });
+  });
+
   test("tracks a page view on init, with what the script set right after init, and on a single-page app's navigation", async () => {
     const { trackd, queued, w } = fakeWindow({ flushIntervalMs: 60_000 }); // they stay queued
     trackd("setInstanceId", "chat-77");

@@ -28,10 +28,10 @@ type Visit = { id: string; last: number; instanceId?: string };
 /** Sent as ?sdk= on every request: trackd marks these events as browser events. */
 const SDK = "web-0.2.0";
 
-/** The page's localStorage under trackd.*; where storage is off, the SDK still sends, without memory. */
 /** A browser driven by automation (Selenium, Playwright, Puppeteer) says so: trackd flags its events as a bot's. */
 const automation = (w: Window) => (w.navigator.webdriver === true ? "&oa_webdriver=1" : "");
 
+/** The page's localStorage under trackd.*; where storage is off, the SDK still sends, without memory. */
 function localStore(w: Window) {
   return {
     get<T>(key: string): T | null {
@@ -48,6 +48,45 @@ function localStore(w: Window) {
       } catch {
         /* full or off */
       }
+    },
+    remove(key: string): void {
+      try {
+        w.localStorage.removeItem(`trackd.${key}`);
+      } catch {
+        /* off */
+      }
+    },
+  };
+}
+
+type Consent = { analytics?: "granted" | "denied"; ads?: "granted" | "denied" };
+/** What follows a shopper from page to page: kept only in the page's memory while analytics is denied. */
+const PERSONAL = ["device", "visit", "identity"];
+
+/**
+ * The store as the shopper's consent allows (trackd('consent', ...), remembered itself): with
+ * analytics denied, no device ID, visit or identity is kept in the browser, only for the page.
+ */
+function consentStore(store: ReturnType<typeof localStore>) {
+  const memory = new Map<string, unknown>();
+  let consent = store.get<Consent>("consent") ?? {};
+  const personal = (key: string) => consent.analytics === "denied" && PERSONAL.includes(key);
+  return {
+    get: <T>(key: string): T | null =>
+      personal(key) ? ((memory.get(key) as T | undefined) ?? null) : store.get<T>(key),
+    set: (key: string, value: unknown) =>
+      personal(key) ? void memory.set(key, value) : store.set(key, value),
+    /** What events carry: the consent given, if any. */
+    consent: (): { consent?: Consent } => (Object.keys(consent).length > 0 ? { consent } : {}),
+    setConsent(given: unknown): void {
+      const next: Consent = { ...consent };
+      for (const purpose of ["analytics", "ads"] as const) {
+        const state = (given as Record<string, unknown> | null)?.[purpose];
+        if (state === "granted" || state === "denied") next[purpose] = state;
+      }
+      consent = next;
+      store.set("consent", consent);
+      if (consent.analytics === "denied") for (const key of PERSONAL) store.remove(key);
     },
   };
 }
@@ -133,7 +172,10 @@ const MAX_QUEUE = 500;
 const PER_REQUEST = 100;
 
 /** A first-party device ID, kept as long as the site's storage is. */
-function deviceIdOf(store: ReturnType<typeof localStore>, uuid: () => string): string {
+function deviceIdOf(
+  store: Pick<ReturnType<typeof localStore>, "get" | "set">,
+  uuid: () => string,
+): string {
   let id = store.get<string>("device");
   if (!id) {
     id = uuid();
@@ -236,8 +278,21 @@ function onNavigation(w: Window, changed: () => void): void {
   w.addEventListener("popstate", later);
 }
 
+/**
+ * Until a vendor sets one (a chat ID), the visit ID is the instance ID: trackd requires one,
+ * and a page view then still joins the shopper's journey.
+ */
+function defaultInstanceId(event: Fields, visit: Visit): void {
+  if (
+    event.instanceId === undefined &&
+    event.instance_id === undefined &&
+    event.instanceID === undefined
+  )
+    event.instanceId = visit.instanceId ?? visit.id;
+}
+
 export function trackdSdk(w: Window): void {
-  const store = localStore(w);
+  const store = consentStore(localStore(w));
   const uuid = () => uuidOf(w);
   const api = w as unknown as {
     trackd?: { (...args: unknown[]): void; q?: IArguments[]; loaded?: boolean };
@@ -348,6 +403,7 @@ export function trackdSdk(w: Window): void {
       const visit = currentVisit(now);
       const event: Fields = {
         ...(store.get<Identity>("identity") ?? {}),
+        ...store.consent(),
         ...fields,
         eventId: uuid(),
         timestamp: now,
@@ -357,14 +413,7 @@ export function trackdSdk(w: Window): void {
         ...(w.document.referrer ? { referrer: w.document.referrer } : {}),
         ...metaCookies(w.document),
       };
-      // Until a vendor sets one (a chat ID), the visit ID is the instance ID: trackd requires
-      // one, and a page view then still joins the shopper's journey.
-      if (
-        event.instanceId === undefined &&
-        event.instance_id === undefined &&
-        event.instanceID === undefined
-      )
-        event.instanceId = visit.instanceId ?? visit.id;
+      defaultInstanceId(event, visit);
       const q = queue();
       q.push(event);
       saveQueue(q);
@@ -385,6 +434,10 @@ export function trackdSdk(w: Window): void {
         typeof given.phone === "string" ? normalizePhone(given.phone, config?.countryCode) : "";
       if (phone !== "") identity.phoneSha256 = sha256(phone);
       store.set("identity", identity);
+    },
+    /** The shopper's choice: {analytics, ads}, each "granted" or "denied" (see consentStore). */
+    consent(arg) {
+      store.setConsent(arg);
     },
     setInstanceId(arg) {
       const visit = currentVisit(Date.now());
