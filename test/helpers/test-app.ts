@@ -6,6 +6,7 @@ import { Value } from "@sinclair/typebox/value";
 import { createApp } from "../../server/app.ts";
 import { ConfigSchema, type Config } from "../../server/config/schema.ts";
 import { openStore, type Store } from "../../server/store/open-store.ts";
+import type { TrackedEvent } from "../../server/events/event.model.ts";
 import { createLog } from "../../server/telemetry/log.ts";
 
 export const ADMIN_TOKEN = "test-admin-token";
@@ -144,4 +145,55 @@ export async function errorOf(res: Response): Promise<{
   };
   if (!body.error) throw new Error(`not an error envelope: ${JSON.stringify(body)}`);
   return body.error;
+}
+
+/**
+ * A shopper's page view landing from a Google ad (`gclid`), sent as the Web SDK sends it (from a
+ * shopper's browser unless `headers` say otherwise; `query` after `?sdk=`, `fields` in the
+ * body), then a vendor's lead on its instance ID, from a back end; both as stored.
+ */
+export async function adVisitThenLead(
+  t: TestApp,
+  accountId: string,
+  gclid: string,
+  options: {
+    headers?: Record<string, string>;
+    query?: string;
+    fields?: Record<string, unknown>;
+  } = {},
+): Promise<{ view: TrackedEvent; lead: TrackedEvent }> {
+  const instance = crypto.randomUUID();
+  const web = "https://mainstreet.example";
+  const view = await t.app.handle(
+    new Request(`${BASE}/collect/${accountId}/1/event?sdk=web-test${options.query ?? ""}`, {
+      method: "POST",
+      headers: {
+        "content-type": "text/plain",
+        origin: web,
+        "user-agent": BROWSER_UA,
+        ...options.headers,
+      },
+      body: JSON.stringify(
+        validEvent({
+          action: "view",
+          object: "page",
+          instance_id: instance,
+          deviceId: crypto.randomUUID(),
+          visitId: crypto.randomUUID(),
+          pageUrl: `${web}/used/rav4?utm_source=google&utm_medium=cpc&gclid=${gclid}`,
+          ...options.fields,
+        }),
+      ),
+    }),
+  );
+  const lead = await t.collect(
+    validEvent({ action: "submit", object: "form", instance_id: instance }),
+    { aid: accountId, headers: { "user-agent": "python-requests/2.32.3" } },
+  );
+  if (view.status !== 204 || lead.status !== 204)
+    throw new Error(`not stored: view ${view.status}, lead ${lead.status}`);
+  return {
+    view: t.store.events.get(view.headers.get("x-event-id")!)!,
+    lead: t.store.events.get(lead.headers.get("x-event-id")!)!,
+  };
 }

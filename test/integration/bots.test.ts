@@ -6,10 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { LeadPage } from "../../server/journey/leads.ts";
-import { BASE, createTestApp, type TestApp, validEvent } from "../helpers/test-app.ts";
+import { adVisitThenLead, BASE, createTestApp, type TestApp } from "../helpers/test-app.ts";
 
 const ACCOUNT = "1001";
-const WEB = "https://mainstreet.example";
 const CHROME =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 const GOOGLEBOT =
@@ -17,36 +16,12 @@ const GOOGLEBOT =
 const HEADLESS =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36";
 
-/** A page view landing from a Google ad, as the Web SDK sends it, then a vendor's lead on its instance ID. */
-async function visitThenLead(t: TestApp, userAgent: string, query = "") {
-  const instance = crypto.randomUUID();
-  const view = await t.app.handle(
-    new Request(`${BASE}/collect/${ACCOUNT}/1/event?sdk=web-test${query}`, {
-      method: "POST",
-      headers: { "content-type": "text/plain", origin: WEB, "user-agent": userAgent },
-      body: JSON.stringify(
-        validEvent({
-          action: "view",
-          object: "page",
-          instance_id: instance,
-          deviceId: crypto.randomUUID(),
-          visitId: crypto.randomUUID(),
-          pageUrl: `${WEB}/used/rav4?utm_source=google&utm_medium=cpc&gclid=Cj0K${instance.slice(0, 6)}`,
-        }),
-      ),
-    }),
-  );
-  expect(view.status).toBe(204);
-  const lead = await t.collect(
-    validEvent({ action: "submit", object: "form", instance_id: instance }),
-    { aid: ACCOUNT, headers: { "user-agent": "python-requests/2.32.3" } },
-  );
-  expect(lead.status).toBe(204);
-  return {
-    view: t.store.events.get(view.headers.get("x-event-id")!)!,
-    lead: t.store.events.get(lead.headers.get("x-event-id")!)!,
-  };
-}
+/** A visit from a Google ad by `userAgent` (`query` after ?sdk=), then a vendor's lead on it. */
+const visitThenLead = (t: TestApp, userAgent: string, query = "") =>
+  adVisitThenLead(t, ACCOUNT, `Cj0K${crypto.randomUUID().slice(0, 6)}`, {
+    headers: { "user-agent": userAgent },
+    query,
+  });
 
 async function leadSummary(t: TestApp, leadId: string) {
   const page = (await (

@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
-  BASE,
-  BROWSER_UA,
+  adVisitThenLead,
   createTestApp,
   errorOf,
   type TestApp,
@@ -14,40 +13,17 @@ import {
 } from "../helpers/test-app.ts";
 
 const ACCOUNT = "1001";
-const WEB = "https://mainstreet.example";
 let t: TestApp;
 let now = Date.parse("2026-11-10T15:00:00Z");
 
 /** A page view from a Google ad (with `headers`, `consent`), then a chat lead on its instance. */
 async function adThenLead(gclid: string, headers: Record<string, string>, consent?: unknown) {
-  const instance = crypto.randomUUID();
-  const view = await t.app.handle(
-    new Request(`${BASE}/collect/${ACCOUNT}/1/event?sdk=web-test`, {
-      method: "POST",
-      headers: { "content-type": "text/plain", origin: WEB, "user-agent": BROWSER_UA, ...headers },
-      body: JSON.stringify(
-        validEvent({
-          action: "view",
-          object: "page",
-          instance_id: instance,
-          deviceId: crypto.randomUUID(),
-          visitId: crypto.randomUUID(),
-          pageUrl: `${WEB}/?utm_source=google&gclid=${gclid}`,
-          ...(consent !== undefined && { consent }),
-        }),
-      ),
-    }),
-  );
-  expect(view.status).toBe(204);
   now += 60_000;
-  const lead = await t.collect(
-    validEvent({ action: "submit", object: "form", instance_id: instance }),
-    {
-      aid: ACCOUNT,
-    },
-  );
-  expect(lead.status).toBe(204);
-  return t.store.events.get(view.headers.get("x-event-id")!)!;
+  const { view } = await adVisitThenLead(t, ACCOUNT, gclid, {
+    headers,
+    ...(consent !== undefined && { fields: { consent } }),
+  });
+  return view;
 }
 
 beforeAll(async () => (t = await createTestApp({}, { now: () => now })));
