@@ -168,7 +168,8 @@ describe("the Web SDK", () => {
     );
     // The chat's start, and the page view init tracks (it runs after the commands queued
     // before the SDK loaded, so it carries the chat's ID too).
-    await waitFor("the browser events", async () => (await eventsWith("chat-77")).length === 2);
+    // (At least: the timeline below says exactly which, should one come twice.)
+    await waitFor("the browser events", async () => (await eventsWith("chat-77")).length >= 2);
     const lead = await fetch(`${trackd.url}/collect/1001/7/event`, {
       method: "POST",
       headers: { "content-type": "application/json" },
