@@ -6,6 +6,7 @@
 import type { Database, RootDatabase } from "lmdb";
 import { uuidv7 } from "../events/ids.ts";
 import { deleteKeysBelow } from "./delete-keys.ts";
+import { timeKey } from "./event-store.ts";
 
 export interface AccessEntry {
   at: string;
@@ -40,7 +41,8 @@ export class AccessLog {
     this.db.put(uuidv7(now), entry).catch(() => {});
     if (now - this.sweptAt > 60_000) {
       this.sweptAt = now;
-      void deleteKeysBelow(this.db, uuidv7(now - this.keepMs), SWEEP).catch(() => {});
+      // The bound is a time prefix: uuidv7() never goes back, so it cannot make a past bound.
+      void deleteKeysBelow(this.db, timeKey(now - this.keepMs), SWEEP).catch(() => {});
     }
   }
 

@@ -72,6 +72,7 @@ export async function createTestApp(
     durability: config.durability,
     rejectLogSize: config.rejectLogSize,
     dedupeWindowMs: config.dedupeWindowSeconds * 1000,
+    accessLogKeepMs: config.admin.accessLogDays * 86_400_000,
   });
   const app = createApp({
     config,

@@ -10,7 +10,7 @@ import { ACCESS } from "../../server/http/admin-access.ts";
 import type { Sink } from "../../server/sinks/types.ts";
 import { createDeliveryApp, type DeliveryApp } from "../helpers/delivery-app.ts";
 import { appRoutes, letInByShape, PUBLIC_ADMIN, type AppRoute } from "../helpers/route-shapes.ts";
-import { ADMIN_TOKEN, validEvent } from "../helpers/test-app.ts";
+import { ADMIN_TOKEN, createTestApp, validEvent } from "../helpers/test-app.ts";
 
 const A = "5d0e8a3c-1f2b-4c6d-9e7f-0a1b2c3d4e5f";
 const B = "9b8a7c6d-5e4f-4321-8765-fedcba987654";
@@ -290,6 +290,28 @@ describe("sessions, revocation and the access log", () => {
       expect(res.status).toBe(400);
       const error = (await res.json()) as { error: { details: { path: string }[] } };
       expect(error.error.details.map((x) => x.path)).toContain(path);
+    }
+  });
+});
+
+describe("the access log's keeping", () => {
+  test("keeps the first read of a new server, and lets entries past admin.accessLogDays go", async () => {
+    // Forward from the real clock: entry IDs are time-ordered and never go back (uuidv7).
+    let now = Date.now() + 60_000;
+    const t = await createTestApp({ admin: { accessLogDays: 1 } }, { now: () => now });
+    try {
+      const read = async (path: string) => expect((await t.admin(path)).status).toBe(200);
+      await read("/leads?accountId=1001");
+      await t.store.accessLog.database.flushed;
+      const targets = () => t.store.accessLog.list(100).map((e) => e.target);
+      expect(targets()).toEqual(["/admin/api/leads?accountId=1001"]);
+      now += 2 * 86_400_000; // the next sweep, a day past the first read
+      await read("/leads?accountId=1002");
+      await Bun.sleep(50);
+      await t.store.accessLog.database.flushed;
+      expect(targets()).toEqual(["/admin/api/leads?accountId=1002"]);
+    } finally {
+      await t.close();
     }
   });
 });
