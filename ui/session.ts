@@ -12,7 +12,6 @@ export interface Who {
 
 let current: Who = { name: "owner", role: "admin", accounts: null };
 
-export const who = (): Who => current;
 export const setWho = (w: Who): void => {
   current = w;
 };

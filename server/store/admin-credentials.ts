@@ -4,9 +4,10 @@
  * token's SHA-256 is kept (a 256-bit random secret needs no slow hash), compared in constant
  * time. Deleting one revokes it at once, with the sessions made with it.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Database, RootDatabase } from "lmdb";
 import type { Principal, Role } from "../auth/principal.ts";
+import { matchesDigest, noteLastUse, sha256 } from "./stored-secret.ts";
 
 export interface AdminCredential {
   id: string;
@@ -24,9 +25,6 @@ export interface AdminCredential {
 export type AdminCredentialInfo = Omit<AdminCredential, "sha256">;
 
 const TOKEN = /^tdc_([0-9a-f]{16})_[A-Za-z0-9_-]{43}$/;
-const sha256 = (s: string) => createHash("sha256").update(s).digest();
-/** How often a credential's last use is written. */
-const LAST_USE_EVERY_MS = 60_000;
 
 /** True if a bearer value is shaped as a credential token (so the gate asks this store). */
 export const isCredentialToken = (token: string): boolean => TOKEN.test(token);
@@ -76,8 +74,8 @@ export class AdminCredentials {
     const id = TOKEN.exec(token)?.[1];
     const record = id === undefined ? undefined : this.db.get(id);
     if (!record) return null;
-    if (!timingSafeEqual(sha256(token), Buffer.from(record.sha256, "hex"))) return null;
-    this.noteUse(record, now);
+    if (!matchesDigest(token, record.sha256)) return null;
+    noteLastUse(this.db, record.id, record, now);
     return principalOf(record);
   }
 
@@ -85,16 +83,8 @@ export class AdminCredentials {
   byId(id: string, now: number): Principal | null {
     const record = this.db.get(id);
     if (!record) return null;
-    this.noteUse(record, now);
+    noteLastUse(this.db, record.id, record, now);
     return principalOf(record);
-  }
-
-  private noteUse(record: AdminCredential, now: number): void {
-    const last = record.lastUsedAt === null ? 0 : Date.parse(record.lastUsedAt);
-    if (now - last > LAST_USE_EVERY_MS)
-      this.db
-        .put(record.id, { ...record, lastUsedAt: new Date(now).toISOString() })
-        .catch(() => {});
   }
 }
 

@@ -5,8 +5,9 @@
  * that size needs no slow hash), compared in constant time. One per account: making a new
  * one replaces the old.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Database, RootDatabase } from "lmdb";
+import { matchesDigest, noteLastUse, sha256 } from "./stored-secret.ts";
 
 export interface ExportCredential {
   username: string;
@@ -18,10 +19,6 @@ export interface ExportCredential {
 
 /** What the registry shows of a credential: never the password or its hash. */
 export type ExportCredentialInfo = Omit<ExportCredential, "passwordSha256">;
-
-const sha256 = (s: string) => createHash("sha256").update(s).digest();
-/** How often a credential's last use is written (a platform fetches a file at a time). */
-const LAST_USE_EVERY_MS = 60_000;
 
 export class ExportCredentials {
   private readonly db: Database<ExportCredential, string>;
@@ -65,10 +62,8 @@ export class ExportCredentials {
     const accountId = username.slice("export-".length);
     const c = this.db.get(accountId);
     if (!c || c.username !== username) return null;
-    if (!timingSafeEqual(sha256(password), Buffer.from(c.passwordSha256, "hex"))) return null;
-    const last = c.lastUsedAt === null ? 0 : Date.parse(c.lastUsedAt);
-    if (now - last > LAST_USE_EVERY_MS)
-      this.db.put(accountId, { ...c, lastUsedAt: new Date(now).toISOString() }).catch(() => {});
+    if (!matchesDigest(password, c.passwordSha256)) return null;
+    noteLastUse(this.db, accountId, c, now);
     return accountId;
   }
 }

@@ -10,9 +10,10 @@
  * of the LMDB file alone reveals no secret. Backups copy the key file with the store (like the
  * admin token), so a restored server keeps its senders working.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Database, RootDatabase } from "lmdb";
 import { readOrCreateSecret } from "../auth/key-file.ts";
+import { noteLastUse, sha256 } from "./stored-secret.ts";
 
 /** The key file's name in the data directory. */
 export const SECRETS_KEY_FILE = "tracker-secrets.key";
@@ -42,10 +43,7 @@ export interface LiveSecret {
   sha256: Buffer;
 }
 
-const sha256 = (s: string) => createHash("sha256").update(s).digest();
 const pair = (accountId: string, trackerId: string) => `${accountId}/${trackerId}`;
-/** How often a secret's last use is written (a busy sender signs many events a second). */
-const LAST_USE_EVERY_MS = 60_000;
 
 export class TrackerSecrets {
   private readonly db: Database<TrackerSecret, string>;
@@ -125,10 +123,7 @@ export class TrackerSecrets {
   noteUse(accountId: string, trackerId: string, id: string, now: number): void {
     const key = `${pair(accountId, trackerId)}/${id}`;
     const record = this.db.get(key);
-    if (!record) return;
-    const last = record.lastUsedAt === null ? 0 : Date.parse(record.lastUsedAt);
-    if (now - last > LAST_USE_EVERY_MS)
-      this.db.put(key, { ...record, lastUsedAt: new Date(now).toISOString() }).catch(() => {});
+    if (record) noteLastUse(this.db, key, record, now);
   }
 
   private records(accountId: string, trackerId: string): TrackerSecret[] {
