@@ -7,6 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import { navigate, type PageProps } from "../routing.ts";
 import { api, query, type AttributionAnswer } from "../api.ts";
 import { AccountInput } from "../components/id-pickers.tsx";
+import { useFollowUrl } from "../components/follow-url.ts";
 import { ErrorLine } from "../components/status.tsx";
 
 const MODELS: { value: AttributionAnswer["model"]; label: string }[] = [
@@ -40,9 +41,8 @@ export function AttributionPage({ params }: PageProps) {
   const shown = defaults(params);
   const q = query({ ...shown, accountId: params.get("accountId") });
 
+  useFollowUrl(q, () => setForm(defaults(params)));
   useEffect(() => {
-    // The form follows the URL (a link, back and forward): it shows what is displayed.
-    setForm(defaults(params));
     if (!params.get("accountId")) return;
     setError(null);
     setAnswer(null);

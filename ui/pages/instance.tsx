@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { navigate, type PageProps } from "../routing.ts";
 import { api, query, type TrackedEvent } from "../api.ts";
 import { AccountInput } from "../components/id-pickers.tsx";
+import { useFollowUrl } from "../components/follow-url.ts";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";
 
@@ -12,11 +13,13 @@ export function InstancePage({ params }: PageProps) {
   const [events, setEvents] = useState<TrackedEvent[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(() => {
-    const a = params.get("accountId");
-    const i = params.get("instanceId");
-    setAccountId(a ?? ""); // the form follows the URL (a link, back and forward)
+  const a = params.get("accountId");
+  const i = params.get("instanceId");
+  useFollowUrl(`${a}\u0000${i}`, () => {
+    setAccountId(a ?? "");
     setInstanceId(i ?? "");
+  });
+  useEffect(() => {
     if (!a || !i) return;
     setError(null);
     api<{ events: TrackedEvent[] }>(
@@ -25,7 +28,7 @@ export function InstancePage({ params }: PageProps) {
       (r) => setEvents(r.events),
       (e) => setError((e as Error).message),
     );
-  }, [params.get("accountId"), params.get("instanceId")]);
+  }, [a, i]);
 
   return (
     <section>

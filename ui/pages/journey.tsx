@@ -15,6 +15,7 @@ import {
   type Visit,
 } from "../api.ts";
 import { AccountInput } from "../components/id-pickers.tsx";
+import { useFollowUrl } from "../components/follow-url.ts";
 import { LeadDetailView } from "../components/lead-detail.tsx";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";
@@ -50,10 +51,11 @@ export function JourneyPage({ params }: PageProps) {
   const eventId = params.get("eventId");
   const instanceId = params.get("instanceId");
 
-  useEffect(() => {
-    // The form follows the URL (a link, back and forward): it shows what is displayed.
+  useFollowUrl(`${a}\u0000${eventId}\u0000${instanceId}`, () => {
     setAccountId(a ?? "");
     setRef(eventId ?? instanceId ?? "");
+  });
+  useEffect(() => {
     if (!a || (!eventId && !instanceId)) return;
     setError(null);
     setJourney(null);

@@ -5,6 +5,7 @@ import { api, query, type LeadPage, type LeadRow, type LeadSummary, type Touch }
 import { CRM_STATES, CrmBadge } from "../components/lead-detail.tsx";
 import { JourneyLink } from "../components/journey-link.tsx";
 import { AccountInput } from "../components/id-pickers.tsx";
+import { useFollowUrl } from "../components/follow-url.ts";
 import { ErrorLine } from "../components/status.tsx";
 import { localTime } from "../format.ts";
 
@@ -51,13 +52,14 @@ export function LeadsPage({ params }: PageProps) {
     crm: params.get("crm"),
   });
 
-  useEffect(() => {
-    // The form follows the URL (a link, back and forward): it shows what is displayed.
+  useFollowUrl(q, () => {
     setAccountId(a ?? "");
     setFrom(params.get("from") ?? day(Date.now() - 30 * 86_400_000));
     setTo(params.get("to") ?? day(Date.now() + 86_400_000));
     setBy(params.get("by") ?? "received");
     setCrm(params.get("crm") ?? "");
+  });
+  useEffect(() => {
     if (!a) return;
     setError(null);
     api<LeadsAnswer>(`/leads${q}`).then(setPage, (e) => setError((e as Error).message));
