@@ -169,6 +169,31 @@ export class EventStore {
     return gone.length;
   }
 
+  /**
+   * Deletes events and forgets traces of the long memory for an erasure (journey/erasure.ts),
+   * in one transaction: each event with its link index entries and lead touches. Resolves
+   * with how many events and traces went, once committed.
+   */
+  async erase(
+    events: TrackedEvent[],
+    traces: { accountId: string; id: string }[],
+  ): Promise<{ events: number; traces: number }> {
+    let gone = 0;
+    let forgotten = 0;
+    await this.events.batch(() => {
+      forgotten = this.memory.forget(traces);
+      for (const event of events) {
+        if (this.events.get(event.eventId) === undefined) continue;
+        gone++;
+        this.links.remove(event).catch(() => {}); // the batch itself rejects if it failed
+        if (event.context.source === "server")
+          this.leadTouches.remove(event.eventId).catch(() => {});
+        this.events.remove(event.eventId);
+      }
+    });
+    return { events: gone, traces: forgotten };
+  }
+
   /** The databases, for storage accounting. */
   get databases(): Database<unknown, string>[] {
     return [this.events, this.links.database, this.memory.database, this.leadTouches] as Database<

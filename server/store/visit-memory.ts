@@ -234,6 +234,24 @@ export class VisitMemory {
     return keys.length;
   }
 
+  /**
+   * Forgets traces (an erasure): each with its links and its expiry entry. Queues the removals;
+   * call inside the batch that deletes the shopper's events. Returns how many were kept.
+   */
+  forget(traces: { accountId: string; id: string }[]): number {
+    let n = 0;
+    for (const { accountId, id } of traces) {
+      const t = this.trace(accountId, id);
+      if (!t) continue;
+      n++;
+      this.db.remove(startKey(t));
+      this.db.remove(traceKey(accountId, id));
+      for (let i = 0; i < t.links.length; i += 2)
+        this.db.remove(tupleKey([...linkParts(accountId, t.links[i]!, t.links[i + 1]!), id]));
+    }
+    return n;
+  }
+
   /** How many traces are kept. */
   count(): number {
     return this.db.getCount(tupleRange(["trace"]));

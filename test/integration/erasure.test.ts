@@ -59,4 +59,30 @@ describe("erasure planning", () => {
     const kinds = new Set(plan.identifiers.map((i) => i.kind));
     expect([...kinds].sort()).toEqual(["device", "email", "instance"]);
   });
+
+  test("erasing the plan deletes the shopper's events and links, and nothing of the stranger", async () => {
+    const config = testConfig();
+    const reader = journeyReader(t.store.events, new Registry(null, config.registry));
+    const plan = planErasure(
+      reader,
+      [ACCOUNT],
+      [{ kind: "email", value: EMAIL }],
+      config.journey,
+      leadRule(config.leads),
+    );
+    expect(await t.store.events.erase(plan.events, plan.traces)).toEqual({ events: 4, traces: 0 });
+    for (const id of shopper) expect(t.store.events.get(id)).toBeUndefined();
+    for (const id of stranger) expect(t.store.events.get(id)).toBeDefined();
+    expect([...reader.links.entries(ACCOUNT, "email", EMAIL)]).toEqual([]);
+    const again = planErasure(
+      reader,
+      [ACCOUNT],
+      [{ kind: "email", value: EMAIL }],
+      config.journey,
+      leadRule(config.leads),
+    );
+    expect(again.events).toEqual([]);
+    const journey = await t.admin(`/journey?accountId=${ACCOUNT}&eventId=${shopper[1]}`);
+    expect(journey.status).toBe(404);
+  });
 });
