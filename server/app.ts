@@ -32,11 +32,13 @@ import { registryAdminRoutes } from "./http/registry-admin.ts";
 import { attributionAdminRoutes } from "./http/attribution-admin.ts";
 import { journeyAdminRoutes } from "./http/journey-admin.ts";
 import { journeyReader, leadTouchesOf } from "./http/leads-query.ts";
+import type { JourneyReader } from "./journey/journey.ts";
 import { conversionsAdminRoutes } from "./http/conversions-admin.ts";
 import { trackerSecretRoutes } from "./http/tracker-secrets-admin.ts";
 import { keptIp } from "./ingest/ip-policy.ts";
 import { dayOf } from "./store/pii-keys.ts";
 import { credentialsAdminRoutes } from "./http/credentials-admin.ts";
+import { erasureAdminRoutes } from "./http/erasure-admin.ts";
 import { exportCredentialRoutes } from "./http/export-credential-admin.ts";
 
 export interface AppDeps {
@@ -123,10 +125,6 @@ function addCollectSide(app: AnyElysia, deps: CollectDeps): void {
   );
 }
 
-/**
- * Builds the app: the collect side (collect route, /metrics) and the admin side (/admin/api),
- * both by default; start.ts splits them when the admin listens on its own address.
- */
 /** What is kept of a client's address: its tracker's IP policy, else pii.ip (ingest/ip-policy.ts). */
 function ipKeeper(deps: AppDeps, registry: Registry): CollectDeps["keepIp"] {
   // Hashed under a key of the day, made from (and gone with) that day's customer key.
@@ -138,6 +136,46 @@ function ipKeeper(deps: AppDeps, registry: Registry): CollectDeps["keepIp"] {
   };
 }
 
+/**
+ * The admin routes that change how trackd works rather than read what it holds: the registry,
+ * trackers' secrets, credentials, export credentials and erasure.
+ */
+function settingsRoutes(
+  deps: AppDeps,
+  registry: Registry,
+  reader: JourneyReader,
+  now: () => number,
+): AnyElysia {
+  return new Elysia()
+    .use(registryAdminRoutes({ registry, secrets: deps.store.trackerSecrets }))
+    .use(trackerSecretRoutes({ registry, secrets: deps.store.trackerSecrets, now }))
+    .use(
+      credentialsAdminRoutes({
+        credentials: deps.store.adminCredentials,
+        accessLog: deps.store.accessLog,
+        registry,
+        now,
+      }),
+    )
+    .use(exportCredentialRoutes({ credentials: deps.store.exportCredentials, now }))
+    .use(
+      erasureAdminRoutes({
+        store: deps.store,
+        reader,
+        registry,
+        journey: deps.config.journey,
+        leads: deps.config.leads,
+        phoneCountry: deps.config.pii.defaultCountry,
+        log: deps.log,
+        now,
+      }),
+    );
+}
+
+/**
+ * Builds the app: the collect side (collect route, /metrics) and the admin side (/admin/api),
+ * both by default; start.ts splits them when the admin listens on its own address.
+ */
 export function createApp(
   deps: AppDeps,
   parts: { collect: boolean; admin: boolean } = { collect: true, admin: true },
@@ -219,17 +257,7 @@ export function createApp(
           queryTimeoutMs,
         }),
       )
-      .use(registryAdminRoutes({ registry, secrets: deps.store.trackerSecrets }))
-      .use(trackerSecretRoutes({ registry, secrets: deps.store.trackerSecrets, now }))
-      .use(
-        credentialsAdminRoutes({
-          credentials: deps.store.adminCredentials,
-          accessLog: deps.store.accessLog,
-          registry,
-          now,
-        }),
-      )
-      .use(exportCredentialRoutes({ credentials: deps.store.exportCredentials, now }))
+      .use(settingsRoutes(deps, registry, reader, now))
       .use(
         checkAdminRoutes({
           registry,

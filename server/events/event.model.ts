@@ -11,7 +11,8 @@ export const EventContextSchema = Type.Object({
   userAgent: Nullable(Type.String()),
   origin: Nullable(Type.String()),
   referer: Nullable(Type.String()),
-  source: Type.Union([Type.Literal("server"), Type.Literal("browser")]),
+  /** Who sent it: a vendor's server, a browser, or trackd itself (an erasure record). */
+  source: Type.Union([Type.Literal("server"), Type.Literal("browser"), Type.Literal("trackd")]),
   /**
    * How a server event proved its sender, on trackers that ask (serverAuth): verified, or,
    * where the tracker flags rather than refuses, unverified with the refusal's code. An
@@ -35,6 +36,11 @@ export const EventContextSchema = Type.Object({
       gpc: Type.Optional(Type.Literal(true)),
     }),
   ),
+  /**
+   * Some identifier the event carried was erased on request (store/suppressions.ts): its field
+   * was left out, it links to nothing by it, and its customer was not kept.
+   */
+  suppressed: Type.Optional(Type.Literal(true)),
   /**
    * A browser event from a bot (ingest/bots.ts): why (`webdriver`: the browser says it is
    * automated; `headless`: a headless browser's user agent; `crawler`: a user agent on the

@@ -72,6 +72,21 @@ export function googleEmail(email: string): string {
   return `${local}@${domain}`;
 }
 
+/** An e-mail's hash as events are linked by it (the Web SDK's, Meta's). */
+export const emailSha256Of = (email: string) => sha256(normalizeEmail(email));
+
+/** A phone (E.164) as events are linked by it: the digits with the country code, hashed. */
+export const phoneSha256Of = (e164: string) => sha256(e164.slice(1));
+
+/** A phone as typed, in E.164 (read in `country` if it has no country code), or null. */
+export function phoneE164(phone: string, country: string): string | null {
+  const parsed = parsePhoneNumberFromString(phone, country as CountryCode);
+  return parsed?.isPossible() ? parsed.number : null;
+}
+
+/** True if `text` looks like an e-mail address (name@domain.tld). */
+export const isEmail = (text: string) => EMAIL.test(text);
+
 /** The hashes a customer's contact gives: the link index's and Google's. */
 export function contactHashes(customer: Customer): {
   emailSha256?: string;
@@ -81,11 +96,11 @@ export function contactHashes(customer: Customer): {
 } {
   const out: ReturnType<typeof contactHashes> = {};
   if (customer.email) {
-    out.emailSha256 = sha256(normalizeEmail(customer.email));
+    out.emailSha256 = emailSha256Of(customer.email);
     out.googleEmailSha256 = sha256(googleEmail(customer.email));
   }
   if (customer.phone) {
-    out.phoneSha256 = sha256(customer.phone.slice(1)); // digits with the country code, as the SDK and Meta
+    out.phoneSha256 = phoneSha256Of(customer.phone);
     out.googlePhoneSha256 = sha256(customer.phone);
   }
   return out;
@@ -235,8 +250,8 @@ export function parseCustomer(
   else set("email", email);
   const phone = text(body.phone, "/customer/phone", 40, problems);
   if (phone !== undefined) {
-    const parsed = parsePhoneNumberFromString(phone, country as CountryCode);
-    if (parsed?.isPossible()) c.phone = parsed.number;
+    const e164 = phoneE164(phone, country);
+    if (e164 !== null) c.phone = e164;
     else
       problems.push({
         path: "/customer/phone",

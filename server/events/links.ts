@@ -69,10 +69,11 @@ export function visitOf(event: TrackedEvent): string | null {
 
 /**
  * The (kind, value) pairs the event is indexed under, flat: [kind, value, kind, value, ...].
- * A bot's event kept out of journeys (ingest/bots.ts) is indexed under none: nothing reaches it.
+ * A bot's event kept out of journeys (ingest/bots.ts) is indexed under none: nothing reaches
+ * it; nor is trackd's own erasure record.
  */
 export function linksOf(event: TrackedEvent): string[] {
-  if (event.context.bot?.excluded) return [];
+  if (event.context.bot?.excluded || event.context.source === "trackd") return [];
   const out: string[] = ["instance", event.instanceId];
   for (const { field, kind } of IDENTIFIER_FIELDS) {
     const value = stringField(event, field);

@@ -6,12 +6,19 @@
  * what goes: its stored events, the long memory's traces of its visits and remembered events,
  * and every device and identifier it reached (to suppress).
  *
- * WORK IN PROGRESS (branch erasure-wip): the planner only; deletion, suppression, the erasure
- * record to sinks, the audit and the Privacy page are not written yet.
+ * `eraseShopper` counts what a plan reaches (a dry run) or carries it out, in one
+ * transaction: the events and traces, their customers, lead deliveries, dead letters, the
+ * reject log's records and the access log's mentions of the identifiers; the identifiers
+ * suppressed (store/suppressions.ts); an erasure record per account for every sink; and an
+ * audit entry (store/erasures.ts).
  */
 import type { JourneyLimits } from "../config/schema.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
-import type { LinkKind } from "../events/links.ts";
+import { uuidv7 } from "../events/ids.ts";
+import { type LinkKind, visitOf } from "../events/links.ts";
+import type { ErasureAudit, ErasureCounts } from "../store/erasures.ts";
+import type { Store } from "../store/open-store.ts";
+import { EVERY_ACCOUNT } from "../store/suppressions.ts";
 import { findJourney, type JourneyReader } from "./journey.ts";
 import type { IsLead } from "./lead-rule.ts";
 
@@ -80,6 +87,9 @@ export function planErasure(
           id: `e${remembered.eventId}`,
         });
       for (const step of journey.why) if (step.followed) note(accountId, step.kind, step.value);
+      for (const remembered of journey.remembered)
+        for (const [kind, value] of pairs(reader.memory.trace(accountId, `e${remembered.eventId}`)))
+          note(accountId, kind, value);
       for (const device of journey.deviceIds) note(accountId, "device", device);
     }
   return {
@@ -89,3 +99,162 @@ export function planErasure(
     truncated,
   };
 }
+
+/** A trace's links as (kind, value) pairs. */
+function pairs(trace: { links: string[] } | undefined): [LinkKind, string][] {
+  const out: [LinkKind, string][] = [];
+  for (let i = 0; trace && i < trace.links.length; i += 2)
+    if (trace.links[i] !== "server") out.push([trace.links[i] as LinkKind, trace.links[i + 1]!]);
+  return out;
+}
+
+export interface ErasureRequest {
+  /** The accounts asked for; null: every account (suppressed for accounts made later too). */
+  accounts: string[] | null;
+  /** The accounts to search: those asked for, or every account trackd knows. */
+  searched: string[];
+  identifiers: Identifier[];
+  /**
+   * Every text the identifiers were given as (a cleartext e-mail and phone among them), lower
+   * case: the reject log's samples and the access log's targets are searched for them.
+   */
+  mentions: string[];
+  dryRun: boolean;
+  by: { id: string; name: string };
+}
+
+export interface ErasureResult {
+  /** The operation's ID (null for a dry run). */
+  operationId: string | null;
+  dryRun: boolean;
+  accounts: string[] | null;
+  counts: ErasureCounts;
+  /** Identifiers suppressed (or, dry, that would be). */
+  suppressed: number;
+  truncated: boolean;
+  /** The erasure records stored for sinks, by event ID. */
+  records: string[];
+}
+
+/** The logs' free text is searched only for mentions this long: a short one would match strangers. */
+const MIN_MENTION = 8;
+
+/**
+ * Counts what erasing `request.identifiers` reaches, and unless `request.dryRun` erases it
+ * (see the top of this file). Resolves once the erasure is committed.
+ */
+export async function eraseShopper(
+  store: Store,
+  reader: JourneyReader,
+  request: ErasureRequest,
+  limits: JourneyLimits,
+  isLead: IsLead,
+  now: number,
+): Promise<ErasureResult> {
+  const plan = planErasure(reader, request.searched, request.identifiers, limits, isLead);
+  const eventIds = new Set(plan.events.map((e) => e.eventId));
+  const mentions = [
+    ...new Set([...request.mentions, ...plan.identifiers.map((i) => i.value.toLowerCase())]),
+  ].filter((m) => m.length >= MIN_MENTION);
+  const traces = plan.traces
+    .map((t) => store.events.memory.trace(t.accountId, t.id))
+    .filter((t) => t !== undefined);
+  const visits = new Set<string>();
+  for (const event of plan.events) {
+    const visit = visitOf(event);
+    if (visit !== null) visits.add(`${event.accountId}\u0000${visit}`);
+  }
+  for (const t of traces) if (t.visitId !== null) visits.add(`${t.accountId}\u0000${t.visitId}`);
+  const count = (remove: boolean): ErasureCounts => ({
+    events: plan.events.length,
+    links:
+      plan.events.reduce((n, e) => n + store.events.links.countOf(e), 0) +
+      traces.reduce((n, t) => n + t.links.length / 2, 0),
+    visits: visits.size,
+    customers: plan.events.filter((e) => store.contacts.database.doesExist(e.eventId)).length,
+    leadDeliveries: plan.events.reduce(
+      (n, e) => n + store.leadDeliveries.forget(e.eventId, remove),
+      0,
+    ),
+    deadLetters: store.delivery.forgetEvents(eventIds, remove),
+    rejects: mentions.length > 0 ? store.rejects.forgetMentions(mentions, remove) : 0,
+    accessLogEntries: mentions.length > 0 ? store.accessLog.redact(mentions, remove) : 0,
+  });
+  const suppressions = plan.identifiers.map((i) => ({
+    ...i,
+    accountId: request.accounts === null ? EVERY_ACCOUNT : i.accountId,
+  }));
+  const answer = {
+    dryRun: request.dryRun,
+    accounts: request.accounts,
+    suppressed: new Set(suppressions.map((s) => `${s.accountId}\u0000${s.kind}\u0000${s.value}`))
+      .size,
+    truncated: plan.truncated,
+  };
+  if (request.dryRun) return { ...answer, operationId: null, counts: count(false), records: [] };
+
+  const operationId = uuidv7(now);
+  const records = erasureRecords(store, plan, operationId, now);
+  let counts = count(false);
+  const audit: ErasureAudit = {
+    operationId,
+    at: new Date(now).toISOString(),
+    by: request.by,
+    accounts: request.accounts,
+    kinds: [...new Set(request.identifiers.map((i) => i.kind))].sort(),
+    counts,
+    suppressed: answer.suppressed,
+    truncated: plan.truncated,
+    records: records.map((r) => r.eventId),
+  };
+  await store.events.erase(plan, records, () => {
+    counts = count(true);
+    for (const event of plan.events) store.contacts.database.remove(event.eventId);
+    store.suppressions.add(suppressions, { at: audit.at, operationId });
+    store.erasures.add({ ...audit, counts });
+  });
+  return { ...answer, operationId, counts, records: audit.records };
+}
+
+/**
+ * One erasure record per account with events erased, stored like an event so that every sink
+ * gets it in order, after anything it was sent of the shopper: the erased events' IDs (never
+ * the identifiers), for downstream systems to delete theirs.
+ */
+function erasureRecords(
+  store: Store,
+  plan: ErasurePlan,
+  operationId: string,
+  now: number,
+): TrackedEvent[] {
+  const byAccount = new Map<string, string[]>();
+  const add = (accountId: string, eventId: string) => {
+    const list = byAccount.get(accountId) ?? [];
+    list.push(eventId);
+    byAccount.set(accountId, list);
+  };
+  for (const event of plan.events) add(event.accountId, event.eventId);
+  for (const trace of plan.traces)
+    if (trace.id.startsWith("e")) add(trace.accountId, trace.id.slice(1));
+  const at = new Date(now).toISOString();
+  return [...byAccount].map(([accountId, eventIds]) => ({
+    eventId: store.events.nextEventId(now),
+    receivedAt: at,
+    occurredAt: at,
+    accountId,
+    trackerId: ERASURE_TRACKER,
+    action: "erase",
+    actionType: "custom",
+    object: "shopper",
+    vendor: "trackd",
+    product: "trackd",
+    instanceId: operationId,
+    properties: { erasure: { operationId, eventIds: eventIds.sort() } },
+    context: { ip: null, userAgent: null, origin: null, referer: null, source: "trackd" },
+    test: false,
+    registry: { account: false, tracker: false, vendor: false },
+  }));
+}
+
+/** The tracker ID erasure records carry (no tracker sends it: trackd writes them itself). */
+export const ERASURE_TRACKER = "trackd";

@@ -46,6 +46,24 @@ export class AccessLog {
     }
   }
 
+  /**
+   * How many entries' targets mention one of `needles` (lower case, as sent or URL-encoded);
+   * with `rewrite`, each is queued to be put back with it replaced by "(erased)" (an erasure:
+   * call inside its batch): the record of who read what stays, the identifier goes.
+   */
+  redact(needles: string[], rewrite: boolean): number {
+    const forms = [...new Set(needles.flatMap((n) => [n, encodeURIComponent(n).toLowerCase()]))];
+    let n = 0;
+    for (const { key, value } of this.db.getRange()) {
+      let target = value.target;
+      for (const form of forms) target = replaceAllCaseless(target, form, "(erased)");
+      if (target === value.target) continue;
+      if (rewrite) this.db.put(key, { ...value, target });
+      n++;
+    }
+    return n;
+  }
+
   /** The newest entries first, before the entry `before` (an ID from a previous page). */
   list(limit: number, before?: string): (AccessEntry & { id: string })[] {
     const out: (AccessEntry & { id: string })[] = [];
@@ -57,4 +75,17 @@ export class AccessLog {
       out.push({ id: key, ...value });
     return out;
   }
+}
+
+/** `text` with every occurrence of `needle` (lower case), in any case, replaced. */
+function replaceAllCaseless(text: string, needle: string, by: string): string {
+  const lower = text.toLowerCase();
+  if (!lower.includes(needle)) return text;
+  let out = "";
+  let from = 0;
+  for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, from)) {
+    out += text.slice(from, at) + by;
+    from = at + needle.length;
+  }
+  return out + text.slice(from);
 }

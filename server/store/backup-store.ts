@@ -20,6 +20,7 @@ import { open } from "lmdb";
 import { TOKEN_FILE } from "../auth/admin-token.ts";
 import { STORE_FILE, STORE_OPTIONS } from "./open-store.ts";
 import { SECRETS_KEY_FILE } from "./tracker-secrets.ts";
+import { SUPPRESSION_KEY_FILE } from "./suppressions.ts";
 import { STORE_FORMAT, storeFormatOf, storeUnreadable } from "./store-format.ts";
 
 export class BackupError extends Error {}
@@ -68,5 +69,6 @@ export async function backupStore(dataDir: string, target: string): Promise<Back
   };
   const token = copied(TOKEN_FILE);
   copied(SECRETS_KEY_FILE); // without it, trackers' secrets cannot be derived again
+  copied(SUPPRESSION_KEY_FILE); // without it, erased identifiers would link again
   return { file, bytes: statSync(file).size, token };
 }

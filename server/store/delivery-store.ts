@@ -104,6 +104,21 @@ export class DeliveryStore {
     return n;
   }
 
+  /**
+   * How many dead letters and queued replays these events have, every sink's; with `remove`,
+   * their removal is queued too (an erasure: call inside its batch).
+   */
+  forgetEvents(eventIds: ReadonlySet<string>, remove: boolean): number {
+    let n = 0;
+    for (const db of [this.dead, this.replay] as Database<unknown, Uint8Array>[])
+      for (const key of db.getKeys())
+        if (eventIds.has(keyTail(key, EVENT_ID_LENGTH))) {
+          if (remove) db.remove(key);
+          n++;
+        }
+    return n;
+  }
+
   /** Up to `limit` queued replays of a sink, in event order. */
   replays(sink: string, limit: number): DeliveryItem[] {
     const out: DeliveryItem[] = [];

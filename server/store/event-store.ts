@@ -170,19 +170,22 @@ export class EventStore {
   }
 
   /**
-   * Deletes events and forgets traces of the long memory for an erasure (journey/erasure.ts),
-   * in one transaction: each event with its link index entries and lead touches. Resolves
-   * with how many events and traces went, once committed.
+   * An erasure (journey/erasure.ts), in one transaction: deletes `events` with their link
+   * index entries and lead touches, forgets `traces` of the long memory, stores the erasure
+   * `records` for sinks (made with `record`: they link to nothing), and queues whatever
+   * `alsoInBatch` puts. Resolves with how many events and traces went, once committed.
    */
   async erase(
-    events: TrackedEvent[],
-    traces: { accountId: string; id: string }[],
+    erased: { events: TrackedEvent[]; traces: { accountId: string; id: string }[] },
+    records: TrackedEvent[],
+    alsoInBatch: () => void,
   ): Promise<{ events: number; traces: number }> {
     let gone = 0;
     let forgotten = 0;
+    const stored = records.map((r) => ({ event: r, json: JSON.stringify(r) }));
     await this.events.batch(() => {
-      forgotten = this.memory.forget(traces);
-      for (const event of events) {
+      forgotten = this.memory.forget(erased.traces);
+      for (const event of erased.events) {
         if (this.events.get(event.eventId) === undefined) continue;
         gone++;
         this.links.remove(event).catch(() => {}); // the batch itself rejects if it failed
@@ -190,8 +193,20 @@ export class EventStore {
           this.leadTouches.remove(event.eventId).catch(() => {});
         this.events.remove(event.eventId);
       }
+      for (const { event, json } of stored) this.events.put(event.eventId, json);
+      alsoInBatch();
     });
+    this.writer.forgetDailyLinks();
+    for (const { event, json } of stored) {
+      for (const listener of this.appendListeners) listener(json.length);
+      for (const listener of this.eventListeners) listener(event);
+    }
     return { events: gone, traces: forgotten };
+  }
+
+  /** An ID for an event stored by `erase`, in commit order with every other. */
+  nextEventId(receivedMs: number): string {
+    return this.writer.nextId(receivedMs);
   }
 
   /** The databases, for storage accounting. */

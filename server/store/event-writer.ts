@@ -13,10 +13,11 @@ import type { Database, RootDatabase } from "lmdb";
 import type { TrackedEvent } from "../events/event.model.ts";
 import type { Customer } from "../events/lead-details.ts";
 import { createUuidv7 } from "../events/ids.ts";
-import { linksOf, shopperKeyOf } from "../events/links.ts";
+import { shopperKeyOf } from "../events/links.ts";
 import type { ClientIds } from "./client-ids.ts";
 import type { ContactVault } from "./contact-vault.ts";
 import { DailyDeviceLinks, linkKey } from "./link-index.ts";
+import type { Suppressions } from "./suppressions.ts";
 
 export type Durability = "durable" | "relaxed";
 
@@ -52,6 +53,7 @@ export class EventWriter {
     private readonly links: Database<string, Uint8Array>,
     private readonly clientIds: ClientIds,
     private readonly contacts: ContactVault,
+    private readonly suppressions: Suppressions,
     durability: Durability,
   ) {
     this.kept = durability === "durable" ? "on-disk" : "committed";
@@ -63,7 +65,8 @@ export class EventWriter {
   /**
    * Stores the event (an `eventId` of "" gets one here, in commit order; a given one is kept:
    * tests, imports), with its links, its customer sealed (if given) and its client key (if
-   * given), in one transaction.
+   * given), in one transaction. Identifiers erased on request are left out first
+   * (suppressions.ts): no link, and no customer kept.
    * Resolves as Kept says; for a client key stored already (within the dedupe window) or
    * being stored now, with that event's ID as a duplicate and nothing stored. Rejects if the
    * transaction failed.
@@ -85,14 +88,15 @@ export class EventWriter {
     else this.ids.seed(event.eventId); // later IDs sort after a given one
     const { eventId } = event;
     const remembered: string[] = [];
+    const { links, dropCustomer } = this.suppressions.apply(event);
     const json = JSON.stringify(event);
-    const sealed = customer ? this.contacts.seal(eventId, receivedMs, customer) : null;
+    const sealed =
+      customer && !dropCustomer ? this.contacts.seal(eventId, receivedMs, customer) : null;
     const commit = this.root.batch(() => {
       this.events.put(eventId, json);
       if (sealed) this.contacts.put(eventId, sealed);
       if (clientKey !== null) this.clientIds.put(clientKey, eventId);
       const shopper = shopperKeyOf(event);
-      const links = linksOf(event);
       for (let i = 0; i < links.length; i += 2) {
         const memo = this.daily.needs(
           event.accountId,
@@ -118,6 +122,19 @@ export class EventWriter {
     if (clientKey !== null) this.clientIds.storing(clientKey, written);
     this.last = written.catch(() => {});
     return written;
+  }
+
+  /** The next event ID, in commit order: for an event put in a batch of its own (an erasure record). */
+  nextId(receivedMs: number): string {
+    return this.ids.next(receivedMs);
+  }
+
+  /**
+   * Forgets which device links were written today: after an erasure removed some, the next
+   * event of a device that is not suppressed writes its links again.
+   */
+  forgetDailyLinks(): void {
+    this.daily.clear();
   }
 
   /** Waits for every append so far to settle; later ones are refused. */

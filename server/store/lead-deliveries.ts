@@ -27,6 +27,20 @@ export class LeadDeliveries implements LeadDeliveryLog {
     return [...this.database.getRange({ start, end })].map((e) => e.value);
   }
 
+  /**
+   * How many records one lead has; with `remove`, their removal is queued too (an erasure:
+   * call inside its batch).
+   */
+  forget(eventId: string, remove: boolean): number {
+    const { start, end } = tupleRange([eventId]);
+    let n = 0;
+    for (const key of this.database.getKeys({ start, end })) {
+      if (remove) this.database.remove(key);
+      n++;
+    }
+    return n;
+  }
+
   /** Deletes the records of leads received before `beforeMs`; how many. */
   async expire(beforeMs: number, limit = 10000): Promise<number> {
     // Keys begin with the event ID, and event IDs sort by time.

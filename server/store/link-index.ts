@@ -71,6 +71,15 @@ export class LinkIndex {
   }
 
   /** Removes every entry of a stored event (retention); rejects if any removal failed. */
+  /** How many index entries the event has (some per-device ones are written once a day). */
+  countOf(event: TrackedEvent): number {
+    const links = linksOf(event);
+    let n = 0;
+    for (let i = 0; i < links.length; i += 2)
+      if (this.db.doesExist(linkKey(event.accountId, links[i]!, links[i + 1]!, event.eventId))) n++;
+    return n;
+  }
+
   remove(event: TrackedEvent): Promise<unknown> {
     const links = linksOf(event);
     const removals: Promise<unknown>[] = [];
@@ -119,6 +128,11 @@ export class DailyDeviceLinks {
     if (this.seen.has(key)) return false;
     this.seen.add(key);
     return key;
+  }
+
+  /** Forgets every entry (an erasure removed links). */
+  clear(): void {
+    this.seen.clear();
   }
 
   /** The write of a remembered entry failed: the next event writes it again. */

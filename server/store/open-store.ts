@@ -28,6 +28,8 @@ import { ExportCredentials } from "./export-credentials.ts";
 import { SECRETS_KEY_FILE, TrackerSecrets } from "./tracker-secrets.ts";
 import { AdminCredentials } from "./admin-credentials.ts";
 import { AccessLog } from "./access-log.ts";
+import { Erasures } from "./erasures.ts";
+import { SUPPRESSION_KEY_FILE, Suppressions } from "./suppressions.ts";
 import { ContactVault } from "./contact-vault.ts";
 import { PII_KEY_FILE, PiiKeys } from "./pii-keys.ts";
 import { VisitMemory } from "./visit-memory.ts";
@@ -93,6 +95,10 @@ export interface Store {
   adminCredentials: AdminCredentials;
   /** Who read leads, journeys, events and exports, and when. */
   accessLog: AccessLog;
+  /** Identifiers erased on request, kept (keyed hashes) so later events do not link them. */
+  suppressions: Suppressions;
+  /** The audit of erasures. */
+  erasures: Erasures;
   /** Admin sessions ended by logging out. */
   revokedSessions: RevokedSessions;
   /** Resolves once the last day's activity counts are rebuilt after opening. */
@@ -153,12 +159,14 @@ export function openStore(options: StoreOptions): Store {
     contactsDb(root),
     new PiiKeys(options.piiKeyFile || join(options.dataDir, PII_KEY_FILE)),
   );
+  const suppressions = new Suppressions(root, join(options.dataDir, SUPPRESSION_KEY_FILE));
   const writer = new EventWriter(
     root,
     eventsDatabase,
     linksDatabase,
     clientIds,
     contacts,
+    suppressions,
     options.durability,
   );
   const events = new EventStore(
@@ -179,6 +187,7 @@ export function openStore(options: StoreOptions): Store {
   const trackerSecrets = new TrackerSecrets(root, join(options.dataDir, SECRETS_KEY_FILE));
   const adminCredentials = new AdminCredentials(root);
   const accessLog = new AccessLog(root, options.accessLogKeepMs ?? 365 * 86_400_000);
+  const erasures = new Erasures(root);
   // The last day's per-tracker activity lives in memory: rebuilt in the background.
   const activityReady = events.replayActivity(Date.now() - 24 * 3600_000);
   const all = [
@@ -195,6 +204,8 @@ export function openStore(options: StoreOptions): Store {
     trackerSecrets.database,
     adminCredentials.database,
     accessLog.database,
+    suppressions.database,
+    erasures.database,
   ] as { getStats(): unknown }[];
 
   return {
@@ -210,6 +221,8 @@ export function openStore(options: StoreOptions): Store {
     trackerSecrets,
     adminCredentials,
     accessLog,
+    suppressions,
+    erasures,
     revokedSessions,
     activityReady,
     fileBytes() {

@@ -117,6 +117,22 @@ export class RejectLog {
     return { total, byCode };
   }
 
+  /**
+   * How many records mention one of `needles` (lower case) in their text; with `remove`,
+   * their removal is queued too (an erasure: call inside its batch).
+   */
+  forgetMentions(needles: string[], remove: boolean): number {
+    let n = 0;
+    for (const { key, value } of this.db.getRange()) {
+      const text = JSON.stringify(value).toLowerCase();
+      if (!needles.some((needle) => text.includes(needle))) continue;
+      if (remove) this.db.remove(key);
+      n++;
+    }
+    if (remove) this.size -= n;
+    return n;
+  }
+
   private entries(): number {
     return (this.db.getStats() as { entryCount: number }).entryCount;
   }

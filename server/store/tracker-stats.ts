@@ -62,6 +62,11 @@ export class TrackerStats {
     return e;
   }
 
+  /** Every account that has sent an event (accepted or refused) since the store was made. */
+  accounts(): string[] {
+    return [...new Set([...this.entries.values()].map((e) => e.counters.accountId))];
+  }
+
   /** Counts one request for a tracker; `at` is the ISO time it arrived, `ms` the same in milliseconds. */
   record(accountId: string, trackerId: string, kind: CounterKind, at: string, ms: number): void {
     const key = `${accountId}/${trackerId}`;
