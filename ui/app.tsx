@@ -13,6 +13,7 @@ import { OverviewPage } from "./pages/overview.tsx";
 import { RegistryPage } from "./pages/registry.tsx";
 import { RejectsPage } from "./pages/rejects.tsx";
 import { AccessPage } from "./pages/access.tsx";
+import { PrivacyPage } from "./pages/privacy.tsx";
 import { isOwner, setWho, type Who } from "./session.ts";
 
 /** The pages, and who may open each: "all" accounts' pages need a credential for every account. */
@@ -27,6 +28,7 @@ const PAGES = [
   { path: "rejects", label: "Rejected", Page: RejectsPage, needs: "all" },
   { path: "registry", label: "Registry", Page: RegistryPage, needs: "any" },
   { path: "access", label: "Access", Page: AccessPage, needs: "owner" },
+  { path: "privacy", label: "Privacy", Page: PrivacyPage, needs: "owner" },
 ] as const;
 
 const opens = (w: Who, needs: (typeof PAGES)[number]["needs"]) =>

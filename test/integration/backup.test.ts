@@ -77,8 +77,12 @@ describe("trackd backup and verify", () => {
   test("the copy holds every event acknowledged before the backup began, and verifies whole", () => {
     expect(during).toBeGreaterThan(0); // the clients kept posting while it ran
     // The admin token comes from TRACKD_ADMIN_TOKEN here, so there is no token file to copy;
-    // the key trackers' secrets are derived under is copied with the store.
-    expect(readdirSync(copy).sort()).toEqual(["trackd.mdb", "tracker-secrets.key"]);
+    // the keys trackers' secrets and suppressed identifiers are derived under are copied too.
+    expect(readdirSync(copy).sort()).toEqual([
+      "suppression.key",
+      "trackd.mdb",
+      "tracker-secrets.key",
+    ]);
     const root = open({ path: join(copy, "trackd.mdb"), readOnly: true, maxDbs: 16 });
     const events = root.openDB<string, string>({ name: "events", encoding: "string" });
     const missing = before.filter((id) => events.get(id) === undefined);

@@ -64,8 +64,12 @@ describe("one serving process per data directory", () => {
     expect(backedUp.code).toBe(0);
     const verified = run(["verify", copy]);
     expect([verified.code, verified.out]).toEqual([0, expect.stringContaining("OK")]);
-    // No trackd.mdb-lock left by verify; the secrets key is copied with the store.
-    expect(readdirSync(copy).sort()).toEqual(["trackd.mdb", "tracker-secrets.key"]);
+    // No trackd.mdb-lock left by verify; the secrets' and suppressions' keys are copied too.
+    expect(readdirSync(copy).sort()).toEqual([
+      "suppression.key",
+      "trackd.mdb",
+      "tracker-secrets.key",
+    ]);
     expect(run(["verify", dataDir]).code).toBe(0);
     expect(existsSync(join(dataDir, "trackd.mdb-lock"))).toBe(true); // the live one's stays
   });

@@ -57,4 +57,44 @@ describe("file sink", () => {
     expect(got).toEqual([...before, ...after].map((i) => i.eventId));
     await second.close();
   });
+
+  test("an erasure record deletes the events it names from every file, its own line kept", async () => {
+    const dir = tempDir();
+    let now = Date.parse("2026-03-04T23:59:59Z");
+    const sink = new FileSink({ name: "f", dir, maxFileBytes: 1 << 20, now: () => now });
+    const monday = makeItems(3, "mon");
+    await sink.send(monday);
+    now += 2000;
+    const tuesday = makeItems(3, "tue");
+    await sink.send(tuesday);
+    const erased = [monday[1]!.eventId, tuesday[0]!.eventId];
+    const record = {
+      eventId: crypto.randomUUID(),
+      json: JSON.stringify({
+        eventId: "0".repeat(8),
+        action: "erase",
+        object: "shopper",
+        properties: { erasure: { operationId: "op", eventIds: erased } },
+        context: { source: "trackd" },
+      }),
+    };
+    expect(await sink.send([record])).toEqual({ kind: "ok" });
+    const ids = (file: string) =>
+      lines(dir, file).map((l) => (JSON.parse(l) as { eventId: string }).eventId);
+    expect(ids("events-2026-03-04-0000.ndjson")).toEqual([monday[0]!.eventId, monday[2]!.eventId]);
+    expect(ids("events-2026-03-05-0000.ndjson")).toEqual([
+      tuesday[1]!.eventId,
+      tuesday[2]!.eventId,
+      "0".repeat(8),
+    ]);
+    // Later batches append to the rewritten file; nothing temporary is left.
+    const later = makeItems(1, "later");
+    await sink.send(later);
+    expect(ids("events-2026-03-05-0000.ndjson").at(-1)).toBe(later[0]!.eventId);
+    expect(readdirSync(dir).sort()).toEqual([
+      "events-2026-03-04-0000.ndjson",
+      "events-2026-03-05-0000.ndjson",
+    ]);
+    await sink.close();
+  });
 });

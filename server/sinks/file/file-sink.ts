@@ -3,11 +3,25 @@
  * UTC day and whenever the current one would pass `maxFileBytes`. A batch counts as delivered
  * only after it is written and fdatasync'd. A line torn by a crash is cut off at the next
  * start: it was never acknowledged, so delivery sends it again.
+ *
+ * An erasure record (sinks/erasure-record.ts) is written like any event, and then the events
+ * it names are deleted from every file here: each file that has one is written again without
+ * it, to a temporary file that is synced and renamed over the old one.
  */
 import { Buffer } from "node:buffer";
 import { mkdirSync, readdirSync } from "node:fs";
-import { open, stat, statfs, truncate, type FileHandle } from "node:fs/promises";
+import {
+  open,
+  readFile,
+  rename,
+  stat,
+  statfs,
+  truncate,
+  writeFile,
+  type FileHandle,
+} from "node:fs/promises";
 import { join } from "node:path";
+import { erasedBy } from "../erasure-record.ts";
 import { ndjson } from "../ndjson.ts";
 import {
   causeOf,
@@ -61,6 +75,8 @@ export class FileSink implements Sink {
       await this.handle!.write(data);
       await this.handle!.datasync();
       this.size += data.byteLength;
+      const erased = new Set(batch.flatMap((item) => erasedBy(item) ?? []));
+      if (erased.size > 0) await this.erase(erased);
       return OK;
     } catch (err) {
       await this.reset();
@@ -81,6 +97,25 @@ export class FileSink implements Sink {
 
   async close(): Promise<void> {
     await this.reset();
+  }
+
+  /**
+   * Deletes these events from every file. A failure is a retry of the batch: the record is
+   * written again (a second copy of it harms nothing) and the erasure is tried again.
+   */
+  private async erase(eventIds: ReadonlySet<string>): Promise<void> {
+    await this.reset(); // the current file may be rewritten: opened again by the next batch
+    for (const name of readdirSync(this.options.dir)) {
+      if (!FILE.test(name)) continue;
+      const path = join(this.options.dir, name);
+      const lines = (await readFile(path, "utf8")).split("\n");
+      const kept = lines.filter((line) => line === "" || !eventIds.has(eventIdOf(line)));
+      if (kept.length === lines.length) continue;
+      const temp = join(this.options.dir, `.${name}.erasing`);
+      await writeFile(temp, kept.join("\n"), { flush: true });
+      await rename(temp, path);
+    }
+    await syncDir(this.options.dir);
   }
 
   /** Free bytes on the files' disk (for an unprivileged user); Infinity without a margin. */
@@ -152,6 +187,27 @@ async function cutTornTail(path: string): Promise<void> {
       path,
       lastNewline < 0 ? size - tail.length : size - tail.length + lastNewline + 1,
     );
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The event ID of one line: every stored event's JSON begins with it (event.model.ts). */
+function eventIdOf(line: string): string {
+  const prefix = '{"eventId":"';
+  if (line.startsWith(prefix)) return line.slice(prefix.length, prefix.length + 36);
+  try {
+    return String((JSON.parse(line) as { eventId?: unknown }).eventId ?? "");
+  } catch {
+    return "";
+  }
+}
+
+/** Makes a directory's entries (a rename) durable. */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
   } finally {
     await fh.close();
   }
