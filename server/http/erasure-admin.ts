@@ -167,7 +167,16 @@ export function erasureAdminRoutes(deps: {
           deps.journey,
           isLead,
           deps.now(),
-        );
+        ).catch((err: unknown) => {
+          deps.log.error("erasure failed", { error: (err as Error).message });
+          return null;
+        });
+        if (result === null)
+          return errorResponse(
+            "storage_unavailable",
+            [],
+            "The erasure could not be committed, so nothing was erased; retry later.",
+          );
         if (!result.dryRun)
           deps.log.info("erasure", {
             operationId: result.operationId,

@@ -195,14 +195,13 @@ export async function eraseShopper(
 
   const operationId = uuidv7(now);
   const records = erasureRecords(store, plan, operationId, now);
-  let counts = count(false);
-  const audit: ErasureAudit = {
+  let counts = null as ErasureCounts | null; // counted in the erasure's transaction
+  const audit: Omit<ErasureAudit, "counts"> = {
     operationId,
     at: new Date(now).toISOString(),
     by: request.by,
     accounts: request.accounts,
     kinds: [...new Set(request.identifiers.map((i) => i.kind))].sort(),
-    counts,
     suppressed: answer.suppressed,
     truncated: plan.truncated,
     records: records.map((r) => r.eventId),
@@ -213,7 +212,7 @@ export async function eraseShopper(
     store.suppressions.add(suppressions, { at: audit.at, operationId });
     store.erasures.add({ ...audit, counts });
   });
-  return { ...answer, operationId, counts, records: audit.records };
+  return { ...answer, operationId, counts: counts!, records: audit.records };
 }
 
 /**

@@ -118,8 +118,10 @@ export class EventStore {
   async replayActivity(sinceMs: number): Promise<number> {
     let n = 0;
     for (const { value } of this.events.getRange({ start: timeKey(sinceMs) })) {
-      const { accountId, trackerId, receivedAt } = JSON.parse(value) as TrackedEvent;
-      this.stats.countActivity(accountId, trackerId, Date.parse(receivedAt));
+      const { accountId, trackerId, receivedAt, context } = JSON.parse(value) as TrackedEvent;
+      // trackd's own erasure records were never counted as a tracker's events.
+      if (context.source !== "trackd")
+        this.stats.countActivity(accountId, trackerId, Date.parse(receivedAt));
       // Small slices: after a restart with a large backlog this runs while requests arrive.
       if (++n % 500 === 0) await new Promise((r) => setImmediate(r));
     }

@@ -66,7 +66,11 @@ export class Suppressions {
     );
   }
 
-  /** Queues the suppressions' puts: call inside the erasure's batch. */
+  /**
+   * Queues the suppressions' puts: call inside the erasure's batch. They apply at once (an
+   * event stored while the batch commits is suppressed too); if the batch fails, until the
+   * next start.
+   */
   add(entries: Suppression[], record: SuppressionRecord): void {
     for (const { accountId, kind, value } of entries) {
       const key = this.digest(accountId, kind, value);
