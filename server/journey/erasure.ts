@@ -6,7 +6,9 @@
  * what goes: its stored events, the long memory's traces of its visits and remembered events,
  * and every device and identifier it reached (to suppress).
  *
- * `eraseShopper` counts what a plan reaches (a dry run) or carries it out, in one
+ * `eraseShopper` adds the stored events with a field equal to one of the identifiers (a bot's
+ * event links to nothing; a vendor may put an e-mail among its properties), then counts what
+ * the plan reaches (a dry run) or carries it out, in one
  * transaction: the events and traces, their customers, lead deliveries, dead letters, the
  * reject log's records and the access log's mentions of the identifiers; the identifiers
  * suppressed (store/suppressions.ts); an erasure record per account for every sink; and an
@@ -15,7 +17,7 @@
 import type { JourneyLimits } from "../config/schema.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { uuidv7 } from "../events/ids.ts";
-import { type LinkKind, visitOf } from "../events/links.ts";
+import { HASHED_FIELDS, IDENTIFIER_FIELDS, type LinkKind, visitOf } from "../events/links.ts";
 import type { ErasureAudit, ErasureCounts } from "../store/erasures.ts";
 import type { Store } from "../store/open-store.ts";
 import { EVERY_ACCOUNT } from "../store/suppressions.ts";
@@ -100,6 +102,17 @@ export function planErasure(
   };
 }
 
+/** The identifiers an event carries, as (kind, value) pairs (whether or not it links by them). */
+function identifiersOf(event: TrackedEvent): [LinkKind, string][] {
+  const out: [LinkKind, string][] = [["instance", event.instanceId]];
+  for (const { field, kind } of IDENTIFIER_FIELDS) {
+    const v = event.properties[field];
+    if (typeof v === "string" && v !== "")
+      out.push([kind, HASHED_FIELDS.has(field) ? v.toLowerCase() : v]);
+  }
+  return out;
+}
+
 /** A trace's links as (kind, value) pairs. */
 function pairs(trace: { links: string[] } | undefined): [LinkKind, string][] {
   const out: [LinkKind, string][] = [];
@@ -152,10 +165,18 @@ export async function eraseShopper(
   now: number,
 ): Promise<ErasureResult> {
   const plan = planErasure(reader, request.searched, request.identifiers, limits, isLead);
-  const eventIds = new Set(plan.events.map((e) => e.eventId));
   const mentions = [
     ...new Set([...request.mentions, ...plan.identifiers.map((i) => i.value.toLowerCase())]),
   ].filter((m) => m.length >= MIN_MENTION);
+  // Beyond the links: stored events with a field equal to one of them (a bot's, say).
+  const eventIds = new Set(plan.events.map((e) => e.eventId));
+  for (const event of await store.events.mentioning(new Set(request.searched), mentions)) {
+    if (eventIds.has(event.eventId)) continue;
+    eventIds.add(event.eventId);
+    plan.events.push(event);
+    for (const [kind, value] of identifiersOf(event))
+      plan.identifiers.push({ accountId: event.accountId, kind, value });
+  }
   const traces = plan.traces
     .map((t) => store.events.memory.trace(t.accountId, t.id))
     .filter((t) => t !== undefined);

@@ -206,6 +206,27 @@ export class EventStore {
     return { events: gone, traces: forgotten };
   }
 
+  /**
+   * The stored events of `accountIds` with a string field exactly equal to one of `values`
+   * (compared lower case), whatever the field: what an erasure finds beyond the links (a bot's
+   * event, which links to nothing; an e-mail a vendor put among the properties). Reads every
+   * stored event, yielding to the event loop every few thousand.
+   */
+  async mentioning(accountIds: ReadonlySet<string>, values: string[]): Promise<TrackedEvent[]> {
+    const tokens = values.map((v) => JSON.stringify(v.toLowerCase()));
+    const found: TrackedEvent[] = [];
+    if (tokens.length === 0) return found;
+    let n = 0;
+    for (const { value } of this.events.getRange({})) {
+      if (++n % 2000 === 0) await new Promise((r) => setImmediate(r));
+      const text = value.toLowerCase();
+      if (!tokens.some((t) => text.includes(t))) continue;
+      const event = JSON.parse(value) as TrackedEvent;
+      if (accountIds.has(event.accountId)) found.push(event);
+    }
+    return found;
+  }
+
   /** An ID for an event stored by `erase`, in commit order with every other. */
   nextEventId(receivedMs: number): string {
     return this.writer.nextId(receivedMs);

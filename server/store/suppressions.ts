@@ -1,7 +1,8 @@
 /**
  * Identifiers erased on request (journey/erasure.ts) that later events must not link again.
- * Each is kept as a keyed hash (HMAC-SHA256 under `suppression.key` beside the store), so the
- * list itself names nobody and cannot be tested against a guessed e-mail without the key.
+ * Each is kept as its account and a keyed hash (HMAC-SHA256 under `suppression.key` beside
+ * the store), so the list itself names nobody and cannot be tested against a guessed e-mail
+ * without the key.
  * An erasure for every account is kept under "*" and so covers accounts made later too.
  *
  * The event writer applies the list to each event before storing it: a suppressed
@@ -49,20 +50,20 @@ export class Suppressions {
     return this.db as Database<unknown, string>;
   }
 
-  private digest(accountId: string, kind: string, value: string): string {
+  /** The identifier's keyed hash: one per identifier, whatever the account (half the work). */
+  private digest(kind: string, value: string): string {
     // Hashed identifiers are indexed lower case (links.ts): suppressed the same way.
     const v = kind === "email" || kind === "phone" ? value.toLowerCase() : value;
-    return createHmac("sha256", this.key)
-      .update(`${accountId}\u0000${kind}\u0000${v}`)
-      .digest("hex");
+    return createHmac("sha256", this.key).update(`${kind}\u0000${v}`).digest("hex");
   }
 
   /** True if later events in `accountId` must not link (kind, value). */
   has(accountId: string, kind: string, value: string): boolean {
     if (this.digests.size === 0) return false;
+    const digest = this.digest(kind, value);
     return (
-      this.digests.has(this.digest(accountId, kind, value)) ||
-      this.digests.has(this.digest(EVERY_ACCOUNT, kind, value))
+      this.digests.has(`${accountId}/${digest}`) ||
+      this.digests.has(`${EVERY_ACCOUNT}/${digest}`)
     );
   }
 
@@ -73,7 +74,9 @@ export class Suppressions {
    */
   add(entries: Suppression[], record: SuppressionRecord): void {
     for (const { accountId, kind, value } of entries) {
-      const key = this.digest(accountId, kind, value);
+      // "/" parts them: no account ID holds one (a path segment). Not NUL: lmdb-js stores a
+      // string key with NUL apart from its plain bytes past about 64 characters.
+      const key = `${accountId}/${this.digest(kind, value)}`;
       this.db.put(key, record);
       this.digests.add(key);
     }

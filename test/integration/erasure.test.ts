@@ -88,6 +88,24 @@ beforeAll(async () => {
     ),
   );
   shopper.push(await send(pageView(DEVICES[1]!, { emailSha256: EMAIL_HASH }), true));
+  // Linked to nothing, yet Pat's: the chat seen by a crawler's user agent (a bot's event has
+  // no links), and a vendor's note with Pat's e-mail among its properties.
+  const crawled = await t.collect(
+    validEvent({ action: "view", object: "chat", instance_id: CHAT, deviceId: DEVICES[0] }),
+    {
+      aid: ACCOUNT,
+      query: "?sdk=web-test",
+      headers: { "content-type": "text/plain", origin: WEB, "user-agent": "curl/8.5.0" },
+    },
+  );
+  expect(t.store.events.get(crawled.headers.get("x-event-id")!)!.context.bot?.excluded).toBe(true);
+  shopper.push(crawled.headers.get("x-event-id")!);
+  shopper.push(
+    await send(
+      { action: "note", object: "crm", instance_id: crypto.randomUUID(), contactEmail: EMAIL },
+      false,
+    ),
+  );
   // Sam: someone else on the same site, and a vendor's lead of Sam's.
   stranger.push(await send(pageView(crypto.randomUUID()), true));
   stranger.push(
@@ -123,7 +141,7 @@ describe("erasure", () => {
       accounts: [ACCOUNT],
       truncated: false,
       counts: {
-        events: 4,
+        events: 6,
         visits: 2,
         customers: 1,
         leadDeliveries: 0,
@@ -177,7 +195,7 @@ describe("erasure", () => {
       suppressed: number;
     };
     expect(body.operationId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(body.counts).toMatchObject({ events: 4, customers: 1, rejects: 1, accessLogEntries: 1 });
+    expect(body.counts).toMatchObject({ events: 6, customers: 1, rejects: 1, accessLogEntries: 1 });
     expect(body.suppressed).toBeGreaterThanOrEqual(4); // the e-mail, the chat, both devices
     for (const id of shopper) expect(stored(id)).toBeUndefined();
     for (const id of stranger) expect(stored(id)).toBeDefined();
