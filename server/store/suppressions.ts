@@ -62,8 +62,7 @@ export class Suppressions {
     if (this.digests.size === 0) return false;
     const digest = this.digest(kind, value);
     return (
-      this.digests.has(`${accountId}/${digest}`) ||
-      this.digests.has(`${EVERY_ACCOUNT}/${digest}`)
+      this.digests.has(`${accountId}/${digest}`) || this.digests.has(`${EVERY_ACCOUNT}/${digest}`)
     );
   }
 
