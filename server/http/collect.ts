@@ -190,7 +190,7 @@ function exitsOf(deps: CollectDeps, r: CollectRequest) {
       event,
       problems,
       warnings,
-      received: { aid: input.aid, tid: input.tid, test: input.test || debug, bytes: r.bytes },
+      received: { aid: input.aid, tid: input.tid, test: input.test, bytes: r.bytes },
     };
     return answered(json(report, 200, r.cors));
   };

@@ -152,7 +152,7 @@ function buildEvent(
     ...(f.score !== undefined && { score: f.score }),
     properties: f.properties,
     context: withConsent(input.context, consentOf(f.consent, input.gpc === true)),
-    test: input.test || input.debug,
+    test: input.test, // oa_debug's report shows the event as it would be stored
     registry,
   };
 }

@@ -311,11 +311,22 @@ describe("oa_debug", () => {
     expect(report.valid).toBe(true);
     expect(report.wouldRespond.status).toBe(204);
     expect(report.event.action).toBe("Zap");
-    expect(report.event.test).toBe(true);
+    expect(report.event.test).toBe(false); // as it would be stored: not a test event
     expect(report.warnings.map((w) => w.code)).toEqual(
       expect.arrayContaining(["custom_action", "trimmed", "unregistered"]),
     );
     expect(t.store.events.count()).toBe(before);
+  });
+
+  test("shows a test event (oa_track=false) as one", async () => {
+    const res = await t.collect(validEvent(), { query: "?oa_debug=true&oa_track=false" });
+    const report = (await res.json()) as {
+      event: { test: boolean };
+      received: { test: boolean; aid: string; tid: string; bytes: number };
+    };
+    expect(report.event.test).toBe(true);
+    expect(report.received).toMatchObject({ test: true, aid: "1", tid: "1" });
+    expect(report.received.bytes).toBeGreaterThan(0);
   });
 
   test("lists every problem of an invalid event with 200 and records no rejection", async () => {
