@@ -112,10 +112,19 @@ export async function start(runtime: Runtime): Promise<void> {
       "workers is ignored: trackd serves on one thread; to use more cores run more processes (docs/performance.md, More cores)",
       { workers: config.workers },
     );
-  if (admin.created)
-    process.stderr.write(
-      `\nAdmin token (shown once, kept in ${admin.file}):\n  ${admin.token}\nAdmin page: ${adminUrl}/admin (log in with the token)\nAdmin API:  curl -H "Authorization: Bearer ${admin.token}" ${adminUrl}/admin/api/events\n\n`,
-    );
+  if (admin.created) {
+    // A JSON line like every other (a log collector reads whole lines), naming the token's
+    // file, not the token: a secret does not belong in logs. A person at a terminal also gets
+    // the token itself, once.
+    log.info("admin token made: log in to the admin page with the token kept in its file", {
+      file: admin.file,
+      adminPage: `${adminUrl}/admin`,
+    });
+    if (process.stderr.isTTY)
+      process.stderr.write(
+        `\nAdmin token (shown once, kept in ${admin.file}):\n  ${admin.token}\nAdmin page: ${adminUrl}/admin (log in with the token)\nAdmin API:  curl -H "Authorization: Bearer ${admin.token}" ${adminUrl}/admin/api/events\n\n`,
+      );
+  }
   delivery.start();
   retention.start();
   log.info("trackd listening", {

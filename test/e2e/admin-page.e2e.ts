@@ -4,7 +4,7 @@
  * Screenshots of every page land in test/e2e/artifacts/ (ignored by git).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import {
@@ -67,7 +67,9 @@ beforeAll(async () => {
   server = await startBinary(binary, dir, ["--config", config, "--workers", "3"], {
     TRACKD_ADMIN_TOKEN: "",
   });
-  token = /Admin token \(shown once[^\n]*\n\s+(\S+)/.exec(server.logs())![1]!; // as printed at first start
+  // As a newcomer finds it: the file the first start's log line names.
+  const made = /"msg":"admin token made[^\n]*"file":"([^"]+)"/.exec(server.logs())![1]!;
+  token = readFileSync(made, "utf8").trim();
   // One warning line, pointing to scaling out by process.
   expect(server.logs().match(/workers is ignored.*More cores/g)).toHaveLength(1);
   browser = await launchBrowser();
