@@ -167,7 +167,7 @@ export const bunRuntime: Runtime = {
           POST: (request: BunRequest<string>, server: Server<unknown>) =>
             endpoint("event", request, request.params, server),
         },
-        "/sdk.js": { GET: async () => sdkResponse(await sdkScript()) },
+        "/sdk.js": { GET: async (request: Request) => sdkResponse(await sdkScript(), request) },
       });
     const listen = (port: number, tls: ServeOptions["tls"]) => {
       app.listen({

@@ -72,9 +72,9 @@ export const denoRuntime: Runtime = {
   serve(app: AnyElysia, options: ServeOptions): Listener {
     // /sdk.js beside the collect routes, from the bundle build-ui.ts writes (dist/ui/sdk.js).
     if (collectEndpointOf(app))
-      app.get("/sdk.js", () => {
+      app.get("/sdk.js", ({ request }) => {
         try {
-          return sdkResponse(readFileSync(new URL("sdk.js", UI_DIR), "utf8"));
+          return sdkResponse(readFileSync(new URL("sdk.js", UI_DIR), "utf8"), request);
         } catch {
           return new Response("The Web SDK is not built: run npm run build:ui", { status: 404 });
         }

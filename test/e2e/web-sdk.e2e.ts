@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { get, type IncomingHttpHeaders } from "node:http";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Server } from "bun";
@@ -113,12 +115,51 @@ afterAll(async () => {
   killAll();
 });
 
+/** A GET as Node's http client sends it: the body as it came over the wire, not decompressed. */
+function raw(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(`${trackd.url}${path}`, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+    }).on("error", reject);
+  });
+}
+
 describe("the Web SDK", () => {
-  test("is small and served with the script type", async () => {
-    const res = await fetch(`${trackd.url}/sdk.js`);
-    expect(res.headers.get("content-type")).toContain("javascript");
-    const source = await res.text();
-    expect(Bun.gzipSync(source).length).toBeLessThan(4096);
+  test("is served compressed as the client accepts, with an ETag and a day's cache", async () => {
+    const plain = await raw("/sdk.js", {});
+    expect(plain.headers["content-type"]).toContain("javascript");
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    const source = plain.body.toString("utf8");
+    expect(source).toContain("trackd");
+    const br = await raw("/sdk.js", { "accept-encoding": "gzip, deflate, br" });
+    expect(br.headers["content-encoding"]).toBe("br");
+    expect(brotliDecompressSync(br.body).toString("utf8")).toBe(source);
+    const gz = await raw("/sdk.js", { "accept-encoding": "gzip;q=1, br;q=0" });
+    expect(gz.headers["content-encoding"]).toBe("gzip");
+    expect(gunzipSync(gz.body).toString("utf8")).toBe(source);
+    // What the docs say it weighs: brotli and gzip both under 4 KB.
+    expect(br.body.length).toBeLessThan(4096);
+    expect(gz.body.length).toBeLessThan(4096);
+    for (const r of [plain, br, gz]) {
+      expect(r.headers.vary).toBe("Accept-Encoding");
+      expect(r.headers["cache-control"]).toBe(
+        "public, max-age=86400, stale-while-revalidate=604800",
+      );
+      expect(r.headers.etag).toBe(plain.headers.etag);
+    }
+    const again = await raw("/sdk.js", {
+      "if-none-match": plain.headers.etag as string,
+      "accept-encoding": "br",
+    });
+    expect([again.status, again.body.length]).toEqual([304, 0]);
+    expect((await raw("/sdk.js", { "if-none-match": '"other"' })).status).toBe(200);
   });
 
   test("sends events with sendBeacon when the page is left, without any CORS preflight", async () => {
