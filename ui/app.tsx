@@ -1,5 +1,5 @@
 /** The shell: login gate, navigation and hash routes (#/overview, #/check, #/events, ...). */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api.ts";
 import { parseHash } from "./routing.ts";
 import { AttributionPage } from "./pages/attribution.tsx";
@@ -59,6 +59,8 @@ export function App() {
     return () => removeEventListener("hashchange", onHash);
   }, []);
 
+  const nav = useNavInView(route.path, auth);
+
   if (auth === "checking") return <p class="muted pad">Loading…</p>;
   if (auth === "out" || !me) return <LoginPage onLogin={() => void check()} />;
 
@@ -72,7 +74,7 @@ export function App() {
     <div class="shell">
       <header class="top">
         <strong class="brand">trackd</strong>
-        <nav aria-label="Pages">
+        <nav aria-label="Pages" ref={nav} onScroll={() => markOverflow(nav.current)}>
           {pages.map((p) => (
             <a href={`#/${p.path}`} aria-current={p.path === current?.path ? "page" : undefined}>
               {p.label}
@@ -103,4 +105,33 @@ export function App() {
       </main>
     </div>
   );
+}
+
+/**
+ * On a narrow screen the pages are one row that scrolls sideways: the current page's tab is
+ * scrolled into view whenever the page changes (a page opened by its URL included), and the
+ * row fades at an edge where more tabs are hidden.
+ */
+function useNavInView(path: string, auth: string) {
+  const nav = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const row = nav.current;
+    if (!row) return;
+    row.querySelector('a[aria-current="page"]')?.scrollIntoView({
+      block: "nearest",
+      inline: "center",
+    });
+    markOverflow(row);
+    const onResize = () => markOverflow(row);
+    addEventListener("resize", onResize);
+    return () => removeEventListener("resize", onResize);
+  }, [path, auth]);
+  return nav;
+}
+
+/** Marks the navigation row with the sides where tabs are scrolled out of sight. */
+function markOverflow(row: HTMLElement | null): void {
+  if (!row) return;
+  row.classList.toggle("more-left", row.scrollLeft > 1);
+  row.classList.toggle("more-right", row.scrollLeft + row.clientWidth < row.scrollWidth - 1);
 }

@@ -25,3 +25,7 @@ export function bytes(n: number): string {
 export function localTime(iso: string): string {
   return new Date(iso).toLocaleString();
 }
+
+/** "1 event", "2 events": a count with its noun (`many` for an irregular plural). */
+export const plural = (n: number, one: string, many = `${one}s`): string =>
+  `${n.toLocaleString()} ${n === 1 ? one : many}`;

@@ -204,9 +204,10 @@ describe("a first run", () => {
   });
 
   for (const width of [1280, 390])
-    test(`every page fits ${width} px without scrolling sideways`, async () => {
+    test(`every page fits ${width} px without scrolling sideways, its tab in view`, async () => {
       const { page, errors } = await open(width);
       const seen: Record<string, number> = {};
+      const tabOutOfView: string[] = [];
       for (const route of [
         "overview",
         "check?aid=1001&tid=1",
@@ -214,13 +215,19 @@ describe("a first run", () => {
         "instance?accountId=1001&instanceId=handful-3",
         "journey?accountId=1001&instanceId=handful-3",
         "leads?accountId=1001",
+        "attribution?accountId=1001",
         "rejects",
         "registry",
+        "access",
+        "privacy",
       ]) {
         await page.goto(`${server.url}/admin#/${route}`);
         await page.locator("main h1").waitFor();
         await page.waitForTimeout(400); // the page's data arrives
         seen[route] = await overflow(page);
+        // The current page's tab is wholly on screen, also when opened by its URL.
+        const tab = await page.locator('.top nav a[aria-current="page"]').boundingBox();
+        if (!tab || tab.x < 0 || tab.x + tab.width > width) tabOutOfView.push(route);
         await shot(page, `${route.split("?")[0]}-${width}px`);
       }
       // An event's detail, with its stored JSON, too.
@@ -236,6 +243,7 @@ describe("a first run", () => {
       seen["event detail"] = await overflow(page);
       await shot(page, `events-detail-${width}px`);
       expect(seen).toEqual(Object.fromEntries(Object.keys(seen).map((k) => [k, 0])));
+      expect(tabOutOfView).toEqual([]);
       expect(errors).toEqual([]);
       await page.close();
     });

@@ -134,6 +134,14 @@ function Report({ answer }: { answer: AttributionAnswer }) {
     ...answer.days.map((d) => Object.values(d.bySource).reduce((a, b) => a + b, 0)),
   );
   const days = everyDay(answer);
+  if (answer.leads === 0)
+    return (
+      <p class="muted">
+        No leads in this range. A lead is a vendor's server event such as a submitted form or a chat
+        that became a lead (Leads page); change the dates, or check the Events page for server
+        events of this account.
+      </p>
+    );
   return (
     <>
       <p class="muted">

@@ -18,7 +18,7 @@ import { AccountInput } from "../components/id-pickers.tsx";
 import { useFollowUrl } from "../components/follow-url.ts";
 import { LeadDetailView } from "../components/lead-detail.tsx";
 import { ErrorLine } from "../components/status.tsx";
-import { localTime } from "../format.ts";
+import { localTime, plural } from "../format.ts";
 
 const KIND_NAMES: Record<string, string> = {
   instance: "instance ID",
@@ -122,10 +122,8 @@ function JourneyView({ journey }: { journey: Journey }) {
     <>
       <section class="card summary" aria-label="Summary">
         <strong>
-          {journey.visits.length} visit{journey.visits.length === 1 ? "" : "s"} ·{" "}
-          {journey.deviceIds.length} device{journey.deviceIds.length === 1 ? "" : "s"} ·{" "}
-          {journey.leads.length} lead
-          {journey.leads.length === 1 ? "" : "s"} · {journey.events.length} events
+          {plural(journey.visits.length, "visit")} · {plural(journey.deviceIds.length, "device")} ·{" "}
+          {plural(journey.leads.length, "lead")} · {plural(journey.events.length, "event")}
         </strong>
         {journey.visits.length === 0 && (
           <p class="muted">No website visit is linked to this event: the lead is unmatched.</p>

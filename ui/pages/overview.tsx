@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type Overview, type SinkReport } from "../api.ts";
 import { ErrorLine } from "../components/status.tsx";
 import { FirstEvent } from "../components/first-event.tsx";
-import { bytes, timeAgo } from "../format.ts";
+import { bytes, timeAgo, plural } from "../format.ts";
 
 /** A sink's last error, dated; once a batch has gone through since, it is shown as past. */
 function LastError({ sink }: { sink: SinkReport }) {
@@ -157,7 +157,7 @@ export function OverviewPage() {
         <div class="card">
           <h2>Storage</h2>
           <p>
-            {storage.storedEvents} events, {bytes(storage.usedBytes)} of data
+            {plural(storage.storedEvents, "event")}, {bytes(storage.usedBytes)} of data
             {storage.capBytes > 0
               ? ` (cap ${bytes(storage.capBytes)}, ${((storage.usedBytes / storage.capBytes) * 100).toFixed(1)}%)`
               : ""}
@@ -205,7 +205,7 @@ export function OverviewPage() {
                 </td>
                 <td>{s.delivered}</td>
                 <td>
-                  {s.lag.events} events
+                  {plural(s.lag.events, "event")}
                   {s.lag.oldestAgeMs !== null
                     ? `, oldest ${Math.round(s.lag.oldestAgeMs / 1000)} s`
                     : ""}

@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.ts";
 import { AccountInput } from "../components/id-pickers.tsx";
 import { ErrorLine } from "../components/status.tsx";
-import { localTime } from "../format.ts";
+import { localTime, plural } from "../format.ts";
 import type { ErasureAudit, ErasureCounts } from "../../server/store/erasures.ts";
 import type { ErasureResult } from "../../server/journey/erasure.ts";
 
@@ -33,8 +33,6 @@ const COUNTS: [keyof ErasureCounts, string][] = [
   ["rejects", "Rejected requests"],
   ["accessLogEntries", "Access log entries (the identifier is blanked)"],
 ];
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export function PrivacyPage() {
   const [values, setValues] = useState<Record<Field, string>>(

@@ -94,6 +94,13 @@ export function RegistryPage() {
           )
         }
       />
+      {reg.accounts.length === 0 && (
+        <p class="muted">
+          No accounts yet. Add the dealership's account above (its ID is the aid in its collect
+          URLs), then its trackers. Events for IDs not in the registry are still stored, and the
+          Check IDs page lists them.
+        </p>
+      )}
       {reg.accounts.map((a) => (
         <AccountCard
           key={a.id}
@@ -123,6 +130,12 @@ export function RegistryPage() {
           )
         }
       />
+      {reg.vendors.length === 0 && (
+        <p class="muted">
+          No vendors yet. Vendors named here, with their products, are marked as known in each event
+          (<code>registry.vendor</code>).
+        </p>
+      )}
       <ul>
         {reg.vendors.map((v) => (
           <li key={v.name}>
