@@ -9,6 +9,7 @@ import { Value } from "@sinclair/typebox/value";
 import type { TSchema } from "@sinclair/typebox";
 import { ConfigSchema, type Config } from "./schema.ts";
 import { SINK_KINDS } from "../sinks/kinds.ts";
+import { explain, lineOf, nearest } from "./explain.ts";
 
 const SINK_SCHEMAS: Record<string, TSchema> = Object.fromEntries(
   SINK_KINDS.map((k) => [k.kind, k.schema]),
@@ -18,19 +19,22 @@ const SINK_SCHEMAS: Record<string, TSchema> = Object.fromEntries(
  * Sinks are a union keyed by `kind`; TypeBox reports a bad member only as "Expected union
  * value", so each sink gets its defaults and its errors from the schema of its own kind.
  */
-function checkSinks(sinks: unknown, problems: string[]): unknown {
+function checkSinks(sinks: unknown, problems: string[], where: (path: string) => string): unknown {
   if (!Array.isArray(sinks)) return sinks;
   const names = new Set<string>();
   return sinks.map((sink, i) => {
     const kind = (sink as { kind?: unknown } | null)?.kind;
     const schema = typeof kind === "string" ? SINK_SCHEMAS[kind] : undefined;
     if (!schema) {
-      problems.push(`/sinks/${i}/kind: must be one of ${Object.keys(SINK_SCHEMAS).join(", ")}`);
+      const meant = typeof kind === "string" ? nearest(kind, Object.keys(SINK_SCHEMAS)) : null;
+      problems.push(
+        `/sinks/${i}/kind: must be one of ${Object.keys(SINK_SCHEMAS).join(", ")}${where(`/sinks/${i}/kind`)}${meant ? `; did you mean "${meant}"?` : ""}`,
+      );
       return sink;
     }
     const value = Value.Default(schema, Value.Convert(schema, sink));
     for (const e of Value.Errors(schema, value))
-      problems.push(`/sinks/${i}${e.path}: ${e.message}`);
+      problems.push(explain(e, schema, where, `/sinks/${i}`));
     const name = (value as { name?: string }).name;
     if (name && names.has(name))
       problems.push(`/sinks/${i}/name: "${name}" is used by another sink`);
@@ -96,25 +100,28 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   node[path[path.length - 1]!] = value;
 }
 
-function readConfigFile(file: string, problems: string[]): Record<string, unknown> {
-  let text: string;
+function readConfigFile(
+  file: string,
+  problems: string[],
+): { raw: Record<string, unknown>; text: string } {
+  let text = "";
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
     problems.push(
       `config file ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`,
     );
-    return {};
+    return { raw: {}, text };
   }
   try {
     const parsed: unknown = file.endsWith(".toml") ? parseToml(text) : JSON.parse(text);
     if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
-      return parsed as Record<string, unknown>;
+      return { raw: parsed as Record<string, unknown>, text };
     problems.push(`config file ${file}: must contain an object`);
   } catch (err) {
     problems.push(`config file ${file}: ${(err as Error).message}`);
   }
-  return {};
+  return { raw: {}, text };
 }
 
 interface Parsed {
@@ -142,7 +149,15 @@ function parseArgs(argv: string[], known: Set<string>, problems: string[]): Pars
     const eq = arg.indexOf("=");
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     if (name !== "--config" && !known.has(name)) {
-      problems.push(`unknown argument ${arg} (see --help)`);
+      const meant = name.startsWith("--")
+        ? nearest(
+            name.slice(2),
+            [...known].map((k) => k.slice(2)),
+          )
+        : null;
+      problems.push(
+        `unknown argument ${arg}${meant ? ` (did you mean --${meant}?)` : " (see --help)"}`,
+      );
       continue;
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
@@ -196,9 +211,22 @@ export function loadConfig(
   const all = settings();
   const args = parseArgs(argv, new Set(all.map((s) => s.flag)), problems);
   const file = args.configFile ?? env.TRACKD_CONFIG;
-  const raw: Record<string, unknown> = file ? readConfigFile(file, problems) : {};
+  const read = file ? readConfigFile(file, problems) : { raw: {}, text: "" };
+  const raw = read.raw;
+  /** Who set each value a variable or flag set, by its JSON pointer; the rest came from the file. */
+  const setBy = new Map<string, string>();
+  const where = (path: string): string => {
+    for (let p = path; p !== ""; p = p.slice(0, p.lastIndexOf("/")))
+      if (setBy.has(p)) return ` (set by ${setBy.get(p)})`;
+    if (!file) return "";
+    // The nearest key by name: an array's items are known by the array's key.
+    const key = path.split("/").findLast((part) => !/^\d+$/.test(part)) ?? "";
+    const line = lineOf(read.text, key);
+    return ` (in ${file}${line !== null ? `, line ${line}` : ""})`;
+  };
 
-  const overlay = (setting: Setting, value: string) =>
+  const overlay = (setting: Setting, value: string, source: string) => {
+    setBy.set(`/${setting.path.join("/")}`, source);
     setPath(
       raw,
       setting.path,
@@ -209,24 +237,31 @@ export function loadConfig(
             .filter(Boolean)
         : value,
     );
-  for (const s of all) if (env[s.env] !== undefined && env[s.env] !== "") overlay(s, env[s.env]!);
-  for (const s of all) if (args.flags.has(s.flag)) overlay(s, args.flags.get(s.flag)!);
+  };
+  for (const s of all)
+    if (env[s.env] !== undefined && env[s.env] !== "") overlay(s, env[s.env]!, s.env);
+  for (const s of all) if (args.flags.has(s.flag)) overlay(s, args.flags.get(s.flag)!, s.flag);
 
   const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw)) as Record<
     string,
     unknown
   >;
   const sinkProblems: string[] = [];
-  converted.sinks = checkSinks(converted.sinks, sinkProblems);
+  converted.sinks = checkSinks(converted.sinks, sinkProblems, where);
   problems.push(...sinkProblems);
   for (const e of Value.Errors(ConfigSchema, converted)) {
     if (e.path.startsWith("/sinks/") && sinkProblems.length > 0) continue; // already reported precisely
     const setting = all.find((s) => `/${s.path.join("/")}` === e.path);
-    const from = setting ? ` (file key, ${setting.env} or ${setting.flag})` : "";
     // TypeBox says "Expected union value" for a choice: name the choices instead.
     const allowed = setting ? choices(setting.schema) : null;
-    const message = allowed ? `must be one of ${allowed.join(", ")}` : e.message;
-    problems.push(`${e.path || "/"}: ${message}${from}`);
+    if (!allowed) {
+      problems.push(explain(e, ConfigSchema, where));
+      continue;
+    }
+    const meant = typeof e.value === "string" ? nearest(e.value, allowed) : null;
+    problems.push(
+      `${e.path}: must be one of ${allowed.join(", ")}, got ${JSON.stringify(e.value)}${where(e.path)}${meant ? `; did you mean "${meant}"?` : ""}`,
+    );
   }
   const tls = converted.tls as Config["tls"] | undefined;
   if (tls && (tls.certFile === "") !== (tls.keyFile === ""))

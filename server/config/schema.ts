@@ -18,6 +18,8 @@ export const ORIGIN_PATTERN =
   "^https?://(\\[[0-9a-f:.]+\\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:[0-9]{1,5})?$";
 export const OriginSchema = Type.String({
   pattern: ORIGIN_PATTERN,
+  patternMessage:
+    "an origin: scheme and host, with the port if not the default, lower case, and nothing after it (no path, no trailing slash), like https://www.example.com",
   maxLength: 200,
   description:
     "A browser origin: https://dealer.example or http://localhost:3000, lower-case, no path.",
@@ -244,6 +246,7 @@ export const PiiSchema = Type.Object(
     }),
     defaultCountry: Type.String({
       pattern: "^[A-Z]{2}$",
+      patternMessage: "a country code of two capital letters, like US or CA",
       default: "US",
       description:
         "The country (ISO 3166 code) a customer's phone number without a country code is read in.",

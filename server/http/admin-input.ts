@@ -174,8 +174,11 @@ export async function readJsonBody<S extends TSchema>(
     return errorResponse("invalid_json");
   }
   if (Value.Check(schema, body)) return body as Static<S>;
-  const problems: ErrorDetail[] = [...Value.Errors(schema, body)].map((e) =>
-    detail(e.path || "/", e.message, e.value === undefined ? "required" : "invalid_value"),
-  );
+  const problems: ErrorDetail[] = [...Value.Errors(schema, body)].map((e) => {
+    // A schema's own words for its pattern (config/explain.ts), not the regular expression.
+    const words = (e.schema as { patternMessage?: string }).patternMessage;
+    const message = words && e.schema.pattern !== undefined ? `Must be ${words}.` : e.message;
+    return detail(e.path || "/", message, e.value === undefined ? "required" : "invalid_value");
+  });
   return errorResponse("invalid_request", problems);
 }

@@ -8,6 +8,8 @@ import type { Sink, SinkContext } from "./types.ts";
 
 export const Name = Type.String({
   pattern: "^[a-z0-9][a-z0-9_-]{0,62}$",
+  patternMessage:
+    "a sink name: lower-case letters, digits, - and _, starting with a letter or digit, at most 63",
   description: "Operator-chosen sink name: lowercase letters, digits, - and _.",
 });
 

@@ -170,11 +170,52 @@ describe("configuration", () => {
     for (const i of [2, 3, 4, 5])
       expect(text).toContain(`/registry/trackers/0/allowedOrigins/${i}`);
     for (const i of [0, 1]) expect(text).not.toContain(`/registry/trackers/0/allowedOrigins/${i}`);
+    // Said in words, with the origin meant, never as the regular expression.
+    expect(text).not.toContain("^https?");
+    expect(text).toContain(
+      '/registry/trackers/0/allowedOrigins/2: "https://dealer.example/" is not an origin',
+    );
+    expect(text).toContain('did you mean "https://dealer.example"?');
+  });
+
+  test("says where a bad value came from, and the key a misspelt one meant", () => {
+    const dir = tempDir();
+    const json = join(dir, "trackd.json");
+    writeFileSync(
+      json,
+      [
+        "{",
+        '  "dataDir": "/tmp/d",',
+        '  "durabilty": "durable",',
+        '  "port": "eighty",',
+        '  "pii": { "ipp": "keep" }',
+        "}",
+      ].join("\n"),
+    );
+    const text = problemsOf(() =>
+      loadConfig(["--config", json, "--log-levle", "info"], { TRACKD_LIMITS_MAX_DEPTH: "deep" }),
+    ).join("\n");
+    for (const line of [
+      `/durabilty: unknown setting "durabilty" (in ${json}, line 3); did you mean "durability"?`,
+      `/port: Expected integer, got "eighty" (in ${json}, line 4)`,
+      `/pii/ipp: unknown setting "ipp" (in ${json}, line 5); did you mean "ip"?`,
+      '/limits/maxDepth: Expected integer, got "deep" (set by TRACKD_LIMITS_MAX_DEPTH)',
+      "unknown argument --log-levle (did you mean --log-level?)",
+    ])
+      expect(text).toContain(line);
+    const toml = join(dir, "trackd.toml");
+    writeFileSync(toml, 'dataDir = "/tmp/d"\n[[sinks]]\nkind = "webhok"\nname = "hook"\n');
+    expect(problemsOf(() => loadConfig(["--config", toml], {}))).toEqual([
+      `/sinks/0/kind: must be one of file, webhook, nats, stdout, adf (in ${toml}, line 3); did you mean "webhook"?`,
+    ]);
   });
 
   test("names the allowed values of a choice, and --help says what each flag does, its default and its choices", () => {
     expect(problemsOf(() => loadConfig(["--durability", "fast"], {}))).toEqual([
-      "/durability: must be one of durable, relaxed (file key, TRACKD_DURABILITY or --durability)",
+      '/durability: must be one of durable, relaxed, got "fast" (set by --durability)',
+    ]);
+    expect(problemsOf(() => loadConfig([], { TRACKD_DURABILITY: "Durable" }))).toEqual([
+      '/durability: must be one of durable, relaxed, got "Durable" (set by TRACKD_DURABILITY); did you mean "durable"?',
     ]);
     const help = usage();
     expect(help).toContain(

@@ -47,7 +47,11 @@ const SmtpSchema = Type.Object(
 
 const HttpSchema = Type.Object(
   {
-    url: Type.String({ pattern: "^https?://", description: "Where each lead's XML is POSTed." }),
+    url: Type.String({
+      pattern: "^https?://",
+      patternMessage: "an http:// or https:// URL",
+      description: "Where each lead's XML is POSTed.",
+    }),
     headers: Type.Record(Type.String(), Type.String(), {
       default: {},
       description: "Extra request headers (a CRM's token, Basic auth).",
@@ -112,6 +116,7 @@ export const AdfSinkSchema = Type.Object(
     adminUrl: Type.Optional(
       Type.String({
         pattern: "^https?://",
+        patternMessage: "an http:// or https:// URL",
         description:
           "The admin page's address as staff open it, for the journey link (default: trackd's own).",
       }),

@@ -7,7 +7,11 @@ export const WebhookSinkSchema = Type.Object(
   {
     kind: Type.Literal("webhook"),
     ...sinkBase,
-    url: Type.String({ pattern: "^https?://", description: "Where batches are POSTed." }),
+    url: Type.String({
+      pattern: "^https?://",
+      patternMessage: "an http:// or https:// URL",
+      description: "Where batches are POSTed.",
+    }),
     headers: Type.Record(Type.String(), Type.String(), {
       default: {},
       description: "Extra request headers.",
