@@ -235,8 +235,10 @@ async function bundle(): Promise<{ file: string; sha: string }> {
     throw new Error("bundling failed");
   }
   const file = join(work, "trackd.js");
-  const code = readFileSync(file);
-  const sha = createHash("sha256").update(code).digest("hex");
+  const code = readFileSync(file, "utf8");
+  // The bundle names the checkout's folder (the page's import for step 2, a module's
+  // __dirname): hashed with it as "<root>", so one commit has one build ID wherever it is built.
+  const sha = createHash("sha256").update(code.replaceAll(root, "<root>")).digest("hex");
   writeFileSync(file, `globalThis.TRACKD_BUNDLE=${JSON.stringify(sha)};\n${code}`);
   return { file, sha };
 }
