@@ -91,6 +91,7 @@ export class SinkLoops {
   /** The lowest cursor over all sinks (what every sink has), or null when there are no sinks. */
   minCursor(): string | null {
     const cursors = this.loops.map((w) => w.status().cursor);
+    // biome-ignore lint/complexity/useMathMinMax: cursors are event IDs, strings: Math.min would make them numbers.
     return cursors.length === 0 ? null : cursors.reduce((a, b) => (a < b ? a : b));
   }
 

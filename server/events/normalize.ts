@@ -70,8 +70,8 @@ const KNOWN = new Set<string>([
 /** A JSON Pointer segment (RFC 6901). */
 export function pointer(key: string): string {
   return key.includes("~") || key.includes("/")
-    ? "/" + key.replace(/~/g, "~0").replace(/\//g, "~1")
-    : "/" + key;
+    ? `/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`
+    : `/${key}`;
 }
 
 function typeName(value: unknown): string {

@@ -12,6 +12,7 @@ export interface SyntaxErrorAt {
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 // A string: no raw control characters (below U+0020), escapes as JSON has them.
+// biome-ignore lint/complexity/useRegexLiterals: as a literal, the control-character range trips noControlCharactersInRegex, and here it is the point.
 const STRING = new RegExp(
   String.raw`"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"`,
   "y",

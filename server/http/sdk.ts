@@ -72,7 +72,7 @@ export function sdkResponse(script: string, request: Request): Response {
   const e = encodingsOf(script);
   const headers: Record<string, string> = { ...SDK_HEADERS, etag: e.etag };
   const known = request.headers.get("if-none-match");
-  if (known && known.split(",").some((tag) => tag.trim().replace(/^W\//, "") === e.etag))
+  if (known?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === e.etag))
     return new Response(null, { status: 304, headers });
   const takes = accepted(request.headers.get("accept-encoding"));
   const wildcard = takes.has("*");

@@ -4,6 +4,6 @@ import type { DeliveryItem } from "./types.ts";
 /** One line per event; the stored JSON never contains a raw newline (JSON escapes them). */
 export function ndjson(batch: DeliveryItem[]): string {
   let out = "";
-  for (const item of batch) out += item.json + "\n";
+  for (const item of batch) out += `${item.json}\n`;
   return out;
 }

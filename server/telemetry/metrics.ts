@@ -229,6 +229,6 @@ export class Metrics {
         out.push(labels ? `${f.name}{${labels}} ${value}` : `${f.name} ${value}`);
     }
     out.push(this.latency.render());
-    return out.join("\n") + "\n";
+    return `${out.join("\n")}\n`;
   }
 }

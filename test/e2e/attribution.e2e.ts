@@ -142,6 +142,7 @@ describe("the Attribution page", () => {
       expect(page.url()).toContain("model=first");
       const rows = page.locator("table tbody tr");
       expect(await rows.count()).toBe(4);
+      // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, the text as rendered (line breaks included), not a DOM node's.
       expect(await rows.first().innerText()).toMatch(/6/);
       expect(await page.locator(".chart .bar").count()).toBeGreaterThanOrEqual(20);
       // Nothing wider than the screen but the chart's own scroller.

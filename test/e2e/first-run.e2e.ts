@@ -8,7 +8,7 @@
  * in docs/screenshots/ are refreshed from the same run.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import {
@@ -113,6 +113,7 @@ describe("a first run", () => {
     const chart = page.locator("figure.chart");
     await chart.getByText("18 in all").waitFor();
     // 18 in one minute on a 0-20 scale: the tallest bar fills most of the plot.
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, the text as rendered (line breaks included), not a DOM node's.
     expect(await chart.locator(".y-axis").innerText()).toBe("20\n10\n0");
     const bars = await chart
       .locator("rect")
@@ -123,6 +124,7 @@ describe("a first run", () => {
     const tallest = Math.max(...bars.map((b) => b.height));
     expect(tallest).toBeGreaterThan(80);
     expect(Math.min(...bars.map((b) => b.width))).toBeGreaterThan(5);
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, the text as rendered (line breaks included), not a DOM node's.
     expect(await chart.locator(".x-axis").innerText()).toEndWith("now");
     await shot(page, "overview-handful");
     await page.close();
@@ -150,6 +152,7 @@ describe("a first run", () => {
     answers.push("https://mainstreet.example/vdp"); // a path: no browser sends that origin
     await page.getByRole("button", { name: "Edit origins" }).click();
     await page.getByRole("alert").waitFor();
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, the text as rendered (line breaks included), not a DOM node's.
     expect(await page.getByRole("alert").innerText()).toContain("allowedOrigins");
 
     answers.push("Chat, Credit App");

@@ -15,6 +15,8 @@ export interface DeliveryApp {
   flusher: SinkLoops;
   retention: Retention;
   dir: string;
+  /** The error lines logged (captured, not printed: a test asserts those it expects). */
+  logs: string[];
   post(body?: Record<string, unknown>, query?: string): Promise<Response>;
   admin(path: string, init?: RequestInit): Promise<Response>;
   /** Stops the flusher and closes the store, keeping the directory (for restarts). */
@@ -49,7 +51,8 @@ export async function createDeliveryApp(
     storageMaxBytes: options.storageMaxBytes ?? 0,
   });
   const store = openStore({ dataDir: dir, durability: "durable", rejectLogSize: 100 });
-  const log = createLog("error");
+  const logs: string[] = [];
+  const log = createLog("error", (line) => logs.push(line));
   const metrics = new Metrics();
   const now = options.now ?? Date.now;
   const flusher = new SinkLoops(
@@ -92,6 +95,7 @@ export async function createDeliveryApp(
     flusher,
     retention,
     dir,
+    logs,
     post: (body = validEvent(), query = "") =>
       app.handle(
         new Request(`${BASE}/collect/1/1/event${query}`, {

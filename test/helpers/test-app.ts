@@ -29,6 +29,8 @@ export interface TestApp {
   app: ReturnType<typeof createApp>;
   store: Store;
   dir: string;
+  /** The error lines logged (captured, not printed: a test asserts those it expects). */
+  logs: string[];
   /** POSTs to /collect/{aid}/{tid}/event (plus `query`): objects as JSON, strings as they are; a header set to "" is left out. */
   collect(
     body: unknown,
@@ -74,17 +76,19 @@ export async function createTestApp(
     dedupeWindowMs: config.dedupeWindowSeconds * 1000,
     accessLogKeepMs: config.admin.accessLogDays * 86_400_000,
   });
+  const logs: string[] = [];
   const app = createApp({
     config,
     store,
     adminToken: ADMIN_TOKEN,
-    log: createLog("error"),
+    log: createLog("error", (line) => logs.push(line)),
     ...options,
   });
   return {
     app,
     store,
     dir,
+    logs,
     collect(body, { aid = "1", tid = "1", query = "", headers = {} } = {}) {
       // Strings and objects go as text; bytes as bytes (so no Content-Type is implied).
       const payload =

@@ -216,14 +216,26 @@ describe("hostile admin input", () => {
   });
 });
 
+/** What GET /check answers, as far as these tests read it. */
+interface CheckAnswer {
+  aid: { id: string; valid: boolean };
+  tid: { valid: boolean };
+  account: { registered: boolean };
+  tracker: { registered: boolean };
+  activity: unknown;
+  latestEvents: unknown[];
+  latestRejects: { code: string }[];
+  suggestions: unknown[];
+}
+
 describe("checking IDs", () => {
   test("confirms a registered pair, with its activity, latest events and rejects", async () => {
-    const check = (await (await asAdmin("/check?aid=1001&tid=1")).json()) as Record<string, any>;
+    const check = (await (await asAdmin("/check?aid=1001&tid=1")).json()) as CheckAnswer;
     expect(check.account).toMatchObject({ registered: true, name: "Main Street Motors" });
     expect(check.tracker).toMatchObject({ registered: true, name: "Website" });
     expect(check.activity).toMatchObject({ accepted: 3, rejected: 1, lastHour: 3, lastDay: 3 });
     expect(check.latestEvents).toHaveLength(3);
-    expect(check.latestRejects[0].code).toBe("invalid_event");
+    expect(check.latestRejects[0]!.code).toBe("invalid_event");
     expect(check.suggestions).toEqual([]);
   });
 
@@ -232,17 +244,17 @@ describe("checking IDs", () => {
       await asAdmin(
         `/check?url=${encodeURIComponent("https://trackd.example/collect/1001/1/event?oa_debug=true")}`,
       )
-    ).json()) as Record<string, any>;
+    ).json()) as CheckAnswer;
     expect(check.aid.id).toBe("1001");
     expect(check.tracker.registered).toBe(true);
   });
 
   test("suggests the registered pair for a transposed account and names the account a tracker belongs to", async () => {
-    const check = (await (await asAdmin("/check?aid=1010&tid=1")).json()) as Record<string, any>;
+    const check = (await (await asAdmin("/check?aid=1010&tid=1")).json()) as CheckAnswer;
     expect(check.account.registered).toBe(false);
     expect(check.tracker).toMatchObject({ registered: false, registeredUnder: ["1001"] });
     expect(check.suggestions[0]).toMatchObject({ accountId: "1001", trackerId: "1" });
-    const invalid = (await (await asAdmin("/check?aid=01&tid=x")).json()) as Record<string, any>;
+    const invalid = (await (await asAdmin("/check?aid=01&tid=x")).json()) as CheckAnswer;
     expect([invalid.aid.valid, invalid.tid.valid]).toEqual([false, false]);
   });
 

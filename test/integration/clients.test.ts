@@ -100,6 +100,10 @@ describe("the batch route", () => {
       n = 1; // the next append fails, and it is the only one
       const none = await batch([validEvent({ instance_id: "none-0" })]);
       expect(none.status).toBe(503);
+      // Each failure logged at error, with its cause.
+      const notStored = t.logs.filter((l) => l.includes('"msg":"event not stored"'));
+      expect(notStored).toHaveLength(2);
+      expect(notStored.every((l) => l.includes("MDB_MAP_FULL (injected)"))).toBe(true);
     } finally {
       t.store.events.append = append;
     }

@@ -466,7 +466,7 @@ describe("rejecting invalid events", () => {
     expect(error.code).toBe("invalid_event");
     expect(error.details).toHaveLength(1);
     expect(error.details[0]!.code).toBe("too_deep");
-    expect(error.details[0]!.path).toBe("/deep" + "/d".repeat(15));
+    expect(error.details[0]!.path).toBe(`/deep${"/d".repeat(15)}`);
   });
 
   test("rejects pathologically deep JSON with 400, without crashing", async () => {
@@ -489,7 +489,7 @@ describe("rejecting invalid events", () => {
       [validEvent({ action: "a".repeat(257) }), "/action", "too_long"],
       [validEvent({ label: "l".repeat(1025) }), "/label", "too_long"],
       [validEvent({ note: "n".repeat(8193) }), "/note", "too_long"],
-      [validEvent({ ["k".repeat(129)]: 1 }), "/" + "k".repeat(129), "key_too_long"],
+      [validEvent({ ["k".repeat(129)]: 1 }), `/${"k".repeat(129)}`, "key_too_long"],
       [validEvent({ big: 2 ** 60 }), "/big", "unsafe_integer"],
       [
         validEvent(Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`p${i}`, i]))),

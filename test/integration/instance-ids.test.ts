@@ -83,8 +83,8 @@ describe("instance timelines for every real ID", () => {
       "chat",
       "chat\u0000",
       "chat\u0000x",
-      "chat-" + "y".repeat(100),
-      "chat-" + "y".repeat(100) + "z",
+      `chat-${"y".repeat(100)}`,
+      `chat-${"y".repeat(100)}z`,
       "5f0c6f5e-8d1c-4a7a-9e63-1b2f0a7d9c12",
       "x".repeat(MAX),
     ];

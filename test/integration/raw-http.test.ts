@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
-import { join } from "node:path";
 import { adminAuth, killAll, startFreshBinary, type Running } from "../helpers/binary.ts";
 import { waitFor } from "../helpers/ports.ts";
 

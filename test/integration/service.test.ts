@@ -59,6 +59,7 @@ describe("the systemd unit", () => {
     const args = directive("ExecStart")
       .split(" ")
       .slice(1)
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: systemd's own ${STATE_DIRECTORY}, as the unit file spells it.
       .map((a) => a.replace("${STATE_DIRECTORY}", state));
     const trackd = await startBinary(binary, dir, args, {
       STATE_DIRECTORY: state,

@@ -171,10 +171,10 @@ describe("retention and the storage cap", () => {
     expect(d.store.events.count()).toBe(5);
     stalled.script.length = 0;
     await waitFor("the stalled sink", () => stalled.accepted.length === 5);
-    await waitFor(
-      "retention",
-      async () => (await d.retention.sweep(), d.store.events.count() === 0),
-    );
+    await waitFor("retention", async () => {
+      await d.retention.sweep();
+      return d.store.events.count() === 0;
+    });
     await d.destroy();
   });
 
@@ -184,7 +184,7 @@ describe("retention and the storage cap", () => {
     sink.script.push(
       ...Array.from(
         { length: 100000 },
-        () => (batch: unknown[]) =>
+        () => () =>
           down ? { kind: "retry" as const, cause: "down", delayMs: 20 } : { kind: "ok" as const },
       ),
     );
@@ -248,6 +248,7 @@ describe("retention and the storage cap", () => {
     ).sinks;
     expect(status).toMatchObject({ delivered: 2, failed: 1, retries: 1 });
     expect(status!.lastError).toContain("bookkeeping not stored");
+    expect(d.logs.filter((l) => l.includes("delivery bookkeeping not stored"))).toHaveLength(1);
     await d.destroy();
   });
 });

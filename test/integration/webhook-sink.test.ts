@@ -38,7 +38,7 @@ describe("webhook sink", () => {
     const header = signBody("k", body);
     expect(header).toMatch(/^sha256=[0-9a-f]{64}$/);
     expect(verifySignature("k", body, header)).toBe(true);
-    expect(verifySignature("k", body + " ", header)).toBe(false);
+    expect(verifySignature("k", `${body} `, header)).toBe(false);
     expect(verifySignature("other", body, header)).toBe(false);
   });
 

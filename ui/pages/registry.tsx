@@ -31,7 +31,7 @@ export function RegistryPage() {
     extra: Record<string, unknown> = {},
   ) => {
     const name = prompt(`New name for ${what}`, current);
-    if (name && name.trim())
+    if (name?.trim())
       void act(() =>
         api(path, { method: "PUT", body: JSON.stringify({ name: name.trim(), ...extra }) }),
       );

@@ -238,7 +238,7 @@ function sendOnLeave(w: Window, url: (path: string) => string, events: Fields[])
   for (let i = 0; i < events.length; i += PER_REQUEST) {
     const { path, text } = requestBody(events.slice(i, i + PER_REQUEST));
     const blob = new Blob([text], { type: "text/plain" });
-    if (!(w.navigator.sendBeacon && w.navigator.sendBeacon(url(path), blob)))
+    if (!w.navigator.sendBeacon?.(url(path), blob))
       void w
         .fetch(url(path), { method: "POST", body: text, keepalive: true, credentials: "omit" })
         .catch(() => {});
@@ -377,7 +377,7 @@ export function trackdSdk(w: Window): void {
   const commands: Record<string, (arg: unknown) => void> = {
     init(arg) {
       const c = arg as Config;
-      if (!c || !c.endpoint || !c.aid || !c.tid)
+      if (!c?.endpoint || !c.aid || !c.tid)
         throw new Error("trackd('init', { endpoint, aid, tid }) needs all three");
       config = c;
       if (queue().length > 0) schedule(0); // events left from earlier pages

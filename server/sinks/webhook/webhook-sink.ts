@@ -20,7 +20,7 @@ export const SIGNATURE_HEADER = "x-trackd-signature";
 
 /** The signature header value for a body. */
 export function signBody(secret: string, body: string): string {
-  return "sha256=" + createHmac("sha256", secret).update(body).digest("hex");
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
 /** Seconds or an HTTP date, as milliseconds from now; undefined if absent or unreadable. */
@@ -47,7 +47,7 @@ export class WebhookSink implements Sink {
   }
 
   async send(batch: DeliveryItem[]): Promise<SendResult> {
-    return this.post("[" + batch.map((i) => i.json).join(",") + "]", batch.length);
+    return this.post(`[${batch.map((i) => i.json).join(",")}]`, batch.length);
   }
 
   /** Posts an empty batch: the same request, signature and status handling as a delivery. */
