@@ -154,6 +154,7 @@ function settingsRoutes(
         credentials: deps.store.adminCredentials,
         accessLog: deps.store.accessLog,
         registry,
+        seenAccounts: () => deps.store.stats.accounts(),
         now,
       }),
     )

@@ -44,6 +44,8 @@ export function credentialsAdminRoutes(deps: {
   credentials: AdminCredentials;
   accessLog: AccessLog;
   registry: Registry;
+  /** Every account that has sent an event: as real to a credential as a registered one. */
+  seenAccounts: () => string[];
   now: () => number;
 }) {
   return new Elysia({ name: "credentials-admin" })
@@ -55,11 +57,14 @@ export function credentialsAdminRoutes(deps: {
         const problems: ErrorDetail[] = [];
         const accounts = (body.accounts ?? null)?.map((raw, i) => {
           const id = parsePathId(raw.trim());
-          if (id === null || !deps.registry.account(id))
+          if (id === null || (!deps.registry.account(id) && !deps.seenAccounts().includes(id)))
             problems.push({
               path: `/accounts/${i}`,
               code: id === null ? "invalid_id" : "unregistered",
-              message: `${JSON.stringify(raw)} is not a registered account.`,
+              message:
+                id === null
+                  ? `${JSON.stringify(raw)} is not an account ID (a positive integer or a UUID).`
+                  : `No account ${id} is registered or has sent an event: register it first (Registry).`,
             });
           return id ?? raw;
         });

@@ -292,6 +292,21 @@ describe("sessions, revocation and the access log", () => {
       expect(error.error.details.map((x) => x.path)).toContain(path);
     }
   });
+
+  test("an account that has sent events, registered or not, can be a credential's", async () => {
+    const seen = "7070";
+    const sent = await d.app.handle(
+      new Request(`http://localhost/collect/${seen}/1/event`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(validEvent()),
+      }),
+    );
+    expect(sent.status).toBe(204);
+    const res = await owner("POST", "/credentials", { name: "v", role: "read", accounts: [seen] });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { accounts: string[] }).accounts).toEqual([seen]);
+  });
 });
 
 describe("the access log's keeping", () => {
