@@ -1,6 +1,8 @@
 /**
  * Every shell example in README.md and docs/ runs as written against the compiled binary,
- * or says why it is not run here in its fence (```sh not run by the docs test: <why>).
+ * or says why it is not run here in its fence (```sh not run by the docs test: <why>); every
+ * config example is a valid config file; every collect URL names the snippet's account. (The
+ * client code examples are run by client-examples.test.ts.)
  *
  * The binary runs from an empty folder with its data in ./data (where the README's
  * `$(cat data/admin-token)` looks), on a free port: the examples' http://localhost:8080 is
@@ -11,8 +13,9 @@
  * docs show, digits and hex aside.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { loadConfig } from "../../server/config/load.ts";
 import {
   binaryInEmptyDir,
   buildBinary,
@@ -104,6 +107,23 @@ describe("the docs' shell examples", () => {
     for (const e of all.filter((x) => x.info.startsWith(NOT_RUN)))
       expect(e.info.slice(NOT_RUN.length).trim().length).toBeGreaterThan(20);
     expect(all.filter((e) => e.info === "").length).toBeGreaterThanOrEqual(8);
+  });
+
+  test("every config example (a ```toml block) is a valid config file", () => {
+    const problems: string[] = [];
+    for (const page of PAGES) {
+      const text = readFileSync(join(ROOT, page), "utf8");
+      for (const m of text.matchAll(/^```toml\n([\s\S]*?)^```$/gm)) {
+        const file = join(dir, `example-${problems.length}-${m.index}.toml`);
+        writeFileSync(file, m[1]!);
+        try {
+          loadConfig(["--config", file], {});
+        } catch (err) {
+          problems.push(`${page}: ${(err as Error).message}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   test("every example posts to the account the Web SDK snippet uses", () => {
