@@ -254,6 +254,33 @@ describe("the compiled binary", () => {
     expect(await first.stop()).toBe(0);
   }, 60000);
 
+  test("at a terminal, the first start also prints the token itself, once", async () => {
+    const { dir, binary } = await binaryInEmptyDir();
+    const port = await freePort();
+    // util-linux's script gives trackd a real terminal as its standard error.
+    const command = `${binary} --port ${port} --host 127.0.0.1 --data-dir ${join(dir, "data")}`;
+    const proc = Bun.spawn(["script", "-qfec", command, "/dev/null"], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "dumb" },
+      stdin: "pipe",
+      stdout: "pipe",
+    });
+    let out = "";
+    const reader = proc.stdout.getReader();
+    await waitFor("trackd to listen", async () => {
+      const { value } = await reader.read();
+      out += new TextDecoder().decode(value ?? new Uint8Array());
+      return out.includes("trackd listening");
+    });
+    // trackd runs under script's terminal: stop it by its data directory, then script.
+    Bun.spawnSync(["pkill", "-TERM", "-f", join(dir, "data")]);
+    await proc.exited;
+    const token = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
+    expect(out).toContain(`Admin token (shown once, kept in ${join(dir, "data", "admin-token")}):`);
+    expect(out.split(token).length - 1).toBe(2); // the token, and the ready-to-run curl
+    expect(out).toContain('"msg":"admin token made');
+  });
+
   test("exits non-zero listing every configuration problem", async () => {
     const { dir, binary } = await binaryInEmptyDir();
     const proc = Bun.spawn([binary, "--port", "http", "--durability", "maybe", "--nope"], {
