@@ -227,12 +227,18 @@ export async function eraseShopper(
     truncated: plan.truncated,
     records: records.map((r) => r.eventId),
   };
-  await store.events.erase(plan, records, () => {
-    counts = count(true);
-    for (const event of plan.events) store.contacts.database.remove(event.eventId);
-    store.suppressions.add(suppressions, { at: audit.at, operationId });
-    store.erasures.add({ ...audit, counts });
-  });
+  let added: string[] = [];
+  try {
+    await store.events.erase(plan, records, () => {
+      counts = count(true);
+      for (const event of plan.events) store.contacts.database.remove(event.eventId);
+      added = store.suppressions.add(suppressions, { at: audit.at, operationId });
+      store.erasures.add({ ...audit, counts });
+    });
+  } catch (err) {
+    store.suppressions.withdraw(added); // nothing was erased: nor is anything suppressed
+    throw err;
+  }
   return { ...answer, operationId, counts: counts!, records: audit.records };
 }
 

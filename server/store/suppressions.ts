@@ -68,17 +68,26 @@ export class Suppressions {
 
   /**
    * Queues the suppressions' puts: call inside the erasure's batch. They apply at once (an
-   * event stored while the batch commits is suppressed too); if the batch fails, until the
-   * next start.
+   * event stored while the batch commits is suppressed too). Returns the ones that are new,
+   * for `withdraw` if the batch fails.
    */
-  add(entries: Suppression[], record: SuppressionRecord): void {
+  add(entries: Suppression[], record: SuppressionRecord): string[] {
+    const added: string[] = [];
     for (const { accountId, kind, value } of entries) {
       // "/" parts them: no account ID holds one (a path segment). Not NUL: lmdb-js stores a
       // string key with NUL apart from its plain bytes past about 64 characters.
       const key = `${accountId}/${this.digest(kind, value)}`;
       this.db.put(key, record);
+      if (this.digests.has(key)) continue;
       this.digests.add(key);
+      added.push(key);
     }
+    return added;
+  }
+
+  /** Takes back suppressions `add` made whose batch failed: they were never stored. */
+  withdraw(added: string[]): void {
+    for (const key of added) this.digests.delete(key);
   }
 
   /** How many identifiers are suppressed. */

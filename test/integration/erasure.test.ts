@@ -184,6 +184,23 @@ describe("erasure", () => {
     expect((await errorOf(notJson)).code).toBe("invalid_json");
   });
 
+  test("a commit that fails erases nothing and answers 503 with Retry-After", async () => {
+    const erase_ = t.store.events.erase.bind(t.store.events);
+    t.store.events.erase = () => Promise.reject(new Error("MDB_MAP_FULL (injected)"));
+    try {
+      const res = await erase({ identifiers: { email: EMAIL }, accountId: ACCOUNT });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).not.toBeNull();
+      expect((await errorOf(res)).code).toBe("storage_unavailable");
+    } finally {
+      t.store.events.erase = erase_;
+    }
+    for (const id of shopper) expect(stored(id)).toBeDefined();
+    expect(t.logs.filter((l) => l.includes('"msg":"erasure failed"'))).toHaveLength(1);
+    const audit = (await (await t.admin("/erasures")).json()) as { erasures: unknown[] };
+    expect(audit.erasures).toEqual([]);
+  });
+
   test("erases the shopper everywhere in the store, and nothing of the stranger", async () => {
     const contactsBefore = t.store.contacts.count();
     const res = await erase({ identifiers: { email: EMAIL }, accountId: ACCOUNT });
