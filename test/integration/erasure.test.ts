@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { createApp } from "../../server/app.ts";
 import type { TrackedEvent } from "../../server/events/event.model.ts";
 import { openStore } from "../../server/store/open-store.ts";
+import { verifyStore } from "../../server/store/verify-store.ts";
 import { createLog } from "../../server/telemetry/log.ts";
 import {
   ADMIN_TOKEN,
@@ -317,6 +318,10 @@ describe("erasure", () => {
         emailSha256: EMAIL_HASH,
       });
       expect(other.context.suppressed).toBeUndefined();
+      // trackd verify finds the store whole: erased events gone with their links, suppressed
+      // ones (the chat ID kept as the event's instance ID) without the links never written.
+      const report = await verifyStore(t.dir);
+      expect([report.problems, report.moreProblems]).toEqual([[], 0]);
     } finally {
       await store.close();
       t.store.close = async () => {}; // closed here already
