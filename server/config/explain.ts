@@ -52,11 +52,12 @@ export function nearest(word: string, known: string[]): string | null {
 /** The line (1-based) of the file's only mention of `key` as a key, or null. */
 export function lineOf(text: string, key: string): number | null {
   const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const asKey = new RegExp(`^\\s*(?:"${escaped}"\\s*:|${escaped}\\s*=|\\[+\\s*${escaped}\\s*\\]+)`);
-  const lines = text.split("\n");
-  const found = lines.flatMap((line, i) =>
-    asKey.test(line) || line.includes(`"${key}":`) ? [i + 1] : [],
+  // JSON's "key": anywhere, TOML's key = (also inside an inline table) and [table] headers.
+  const asKey = new RegExp(
+    `(?:"${escaped}"\\s*:|(?:^|[\\s{,])${escaped}\\s*=|^\\s*\\[+\\s*${escaped}\\s*\\]+)`,
   );
+  const lines = text.split("\n");
+  const found = lines.flatMap((line, i) => (asKey.test(line) ? [i + 1] : []));
   return found.length === 1 ? found[0]! : null;
 }
 

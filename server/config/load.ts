@@ -158,6 +158,14 @@ function parseArgs(argv: string[], known: Set<string>, problems: string[]): Pars
       problems.push(
         `unknown argument ${arg}${meant ? ` (did you mean --${meant}?)` : " (see --help)"}`,
       );
+      // Its value, if it has one, is not another argument: "--durabilty relaxed" is one problem.
+      if (
+        name.startsWith("--") &&
+        eq < 0 &&
+        argv[i + 1] !== undefined &&
+        !argv[i + 1]!.startsWith("-")
+      )
+        i++;
       continue;
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];

@@ -203,6 +203,7 @@ describe("configuration", () => {
       "unknown argument --log-levle (did you mean --log-level?)",
     ])
       expect(text).toContain(line);
+    expect(text).not.toContain("unknown argument info"); // the misspelt flag's value
     const toml = join(dir, "trackd.toml");
     writeFileSync(toml, 'dataDir = "/tmp/d"\n[[sinks]]\nkind = "webhok"\nname = "hook"\n');
     expect(problemsOf(() => loadConfig(["--config", toml], {}))).toEqual([
