@@ -14,6 +14,7 @@
  * suppressed (store/suppressions.ts); an erasure record per account for every sink; and an
  * audit entry (store/erasures.ts).
  */
+import { setImmediate } from "node:timers";
 import type { JourneyLimits } from "../config/schema.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { uuidv7 } from "../events/ids.ts";
@@ -44,13 +45,13 @@ export interface ErasurePlan {
  * The plan for erasing `identifiers` in `accountIds`. Reads only: a dry run answers its counts;
  * the erasure deletes what it lists.
  */
-export function planErasure(
+export async function planErasure(
   reader: JourneyReader,
   accountIds: string[],
   identifiers: Identifier[],
   limits: JourneyLimits,
   isLead: IsLead,
-): ErasurePlan {
+): Promise<ErasurePlan> {
   const events = new Map<string, TrackedEvent>();
   const traces = new Map<string, { accountId: string; id: string }>();
   const reached = new Map<string, Identifier & { accountId: string }>();
@@ -59,6 +60,9 @@ export function planErasure(
     reached.set(`${accountId}\u0000${kind}\u0000${value}`, { accountId, kind, value });
   for (const accountId of accountIds)
     for (const { kind, value } of identifiers) {
+      // One journey at a time, the event loop free between them: every account times every
+      // identifier can be many journeys, and events keep arriving meanwhile.
+      await new Promise((r) => setImmediate(r));
       note(accountId, kind, value);
       // The identifier's own traces in the long memory, whether or not an event still carries it.
       for (const entry of reader.memory.entries(
@@ -164,7 +168,7 @@ export async function eraseShopper(
   isLead: IsLead,
   now: number,
 ): Promise<ErasureResult> {
-  const plan = planErasure(reader, request.searched, request.identifiers, limits, isLead);
+  const plan = await planErasure(reader, request.searched, request.identifiers, limits, isLead);
   const mentions = [
     ...new Set([...request.mentions, ...plan.identifiers.map((i) => i.value.toLowerCase())]),
   ].filter((m) => m.length >= MIN_MENTION);
