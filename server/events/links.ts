@@ -36,6 +36,25 @@ const stringField = (event: TrackedEvent, field: string): string | null => {
   return typeof v === "string" && v !== "" ? v : null;
 };
 
+/** SHA-256 in hex, as hashed identifiers are sent (any case; indexed lower case). */
+export const isSha256Hex = (text: string): boolean => /^[0-9a-fA-F]{64}$/.test(text);
+
+/**
+ * The identifier fields the event carries, each with its link kind and its value as indexed
+ * (hashes lower case), whether or not the event is linked by them (a bot's is not).
+ */
+export function carriedIdentifiers(
+  event: TrackedEvent,
+): { field: string; kind: LinkKind; value: string }[] {
+  const out: { field: string; kind: LinkKind; value: string }[] = [];
+  for (const { field, kind } of IDENTIFIER_FIELDS) {
+    const value = stringField(event, field);
+    if (value !== null)
+      out.push({ field, kind, value: HASHED_FIELDS.has(field) ? value.toLowerCase() : value });
+  }
+  return out;
+}
+
 /** The event's device ID (the Web SDK's), or "" if it has none. */
 export function deviceOf(event: TrackedEvent): string {
   return stringField(event, "deviceId") ?? "";
@@ -50,12 +69,8 @@ export function deviceOf(event: TrackedEvent): string {
 export function shopperKeyOf(event: TrackedEvent): string {
   const device = stringField(event, "deviceId");
   if (device !== null) return `d:${device}`;
-  for (const { field, kind } of IDENTIFIER_FIELDS) {
-    const value = stringField(event, field);
-    if (value !== null)
-      return `${kind[0]}:${HASHED_FIELDS.has(field) ? value.toLowerCase() : value}`;
-  }
-  return "";
+  const first = carriedIdentifiers(event)[0];
+  return first ? `${first.kind[0]}:${first.value}` : "";
 }
 
 /** The device ID in a shopper key, or null if the key is not a device's. */
@@ -75,10 +90,7 @@ export function visitOf(event: TrackedEvent): string | null {
 export function linksOf(event: TrackedEvent): string[] {
   if (event.context.bot?.excluded || event.context.source === "trackd") return [];
   const out: string[] = ["instance", event.instanceId];
-  for (const { field, kind } of IDENTIFIER_FIELDS) {
-    const value = stringField(event, field);
-    if (value !== null) out.push(kind, HASHED_FIELDS.has(field) ? value.toLowerCase() : value);
-  }
+  for (const { kind, value } of carriedIdentifiers(event)) out.push(kind, value);
   if (event.context.source === "server") out.push(SERVER_EVENTS, "");
   return out;
 }

@@ -7,7 +7,7 @@ import type { ErrorDetail } from "../errors.ts";
 import { type Consent, parseConsent } from "./consent.ts";
 import { classifyAction } from "./actions.ts";
 import { isUuid } from "./ids.ts";
-import { HASHED_FIELDS, IDENTIFIER_FIELDS, VISIT_FIELD } from "./links.ts";
+import { HASHED_FIELDS, IDENTIFIER_FIELDS, isSha256Hex, VISIT_FIELD } from "./links.ts";
 import {
   contactHashes,
   type Customer,
@@ -275,7 +275,6 @@ function checkValue(
 }
 
 const IDENTITY_FIELDS = [...IDENTIFIER_FIELDS.map((f) => f.field), VISIT_FIELD];
-const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 
 /**
  * Identifier fields (deviceId, visitId, userId, emailSha256, phoneSha256) stay among the
@@ -304,7 +303,7 @@ function checkIdentifiers(
         code: "invalid_type",
         message: `${field} must be a string, got ${typeName(value)}.`,
       });
-    else if (HASHED_FIELDS.has(field) && !SHA256_HEX.test(value))
+    else if (HASHED_FIELDS.has(field) && !isSha256Hex(value))
       problems.push({
         path,
         code: "invalid_value",

@@ -23,7 +23,7 @@ import {
   phoneE164,
   phoneSha256Of,
 } from "../events/lead-details.ts";
-import type { LinkKind } from "../events/links.ts";
+import { isSha256Hex, type LinkKind } from "../events/links.ts";
 import { eraseShopper, type Identifier } from "../journey/erasure.ts";
 import type { JourneyReader } from "../journey/journey.ts";
 import { leadRule } from "../journey/lead-rule.ts";
@@ -69,8 +69,6 @@ const AS_IS: [keyof typeof ErasureBody.properties.identifiers.properties, LinkKi
   ["instanceId", "instance"],
 ];
 
-const HEX64 = /^[0-9a-f]{64}$/;
-
 /**
  * The identifiers a request names, as events are linked by them, and every text they were
  * given as (lower case), or its problems.
@@ -115,7 +113,7 @@ export function identifiersOf(
     ["phoneSha256", "phone"],
   ] as const)
     each(field, (value, path) => {
-      if (HEX64.test(value.toLowerCase())) add(kind, value.toLowerCase());
+      if (isSha256Hex(value)) add(kind, value.toLowerCase());
       else problems.push({ path, code: "invalid_value", message: "Must be 64 hex digits." });
     });
   for (const [field, kind] of AS_IS) each(field, (value) => add(kind, value));

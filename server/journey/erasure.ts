@@ -18,7 +18,7 @@ import { setImmediate } from "node:timers";
 import type { JourneyLimits } from "../config/schema.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
 import { uuidv7 } from "../events/ids.ts";
-import { HASHED_FIELDS, IDENTIFIER_FIELDS, type LinkKind, visitOf } from "../events/links.ts";
+import { carriedIdentifiers, type LinkKind, visitOf } from "../events/links.ts";
 import type { ErasureAudit, ErasureCounts } from "../store/erasures.ts";
 import type { Store } from "../store/open-store.ts";
 import { EVERY_ACCOUNT } from "../store/suppressions.ts";
@@ -108,13 +108,10 @@ export async function planErasure(
 
 /** The identifiers an event carries, as (kind, value) pairs (whether or not it links by them). */
 function identifiersOf(event: TrackedEvent): [LinkKind, string][] {
-  const out: [LinkKind, string][] = [["instance", event.instanceId]];
-  for (const { field, kind } of IDENTIFIER_FIELDS) {
-    const v = event.properties[field];
-    if (typeof v === "string" && v !== "")
-      out.push([kind, HASHED_FIELDS.has(field) ? v.toLowerCase() : v]);
-  }
-  return out;
+  return [
+    ["instance", event.instanceId],
+    ...carriedIdentifiers(event).map((i): [LinkKind, string] => [i.kind, i.value]),
+  ];
 }
 
 /** A trace's links as (kind, value) pairs. */

@@ -13,7 +13,7 @@ import { createHmac } from "node:crypto";
 import type { Database, RootDatabase } from "lmdb";
 import { readOrCreateSecret } from "../auth/key-file.ts";
 import type { TrackedEvent } from "../events/event.model.ts";
-import { HASHED_FIELDS, IDENTIFIER_FIELDS, type LinkKind, linksOf } from "../events/links.ts";
+import { carriedIdentifiers, type LinkKind, linksOf } from "../events/links.ts";
 
 /** The key file's name in the data directory (backup copies it). */
 export const SUPPRESSION_KEY_FILE = "suppression.key";
@@ -110,12 +110,8 @@ export class Suppressions {
       else kept.push(links[i]!, links[i + 1]!);
     }
     if (!suppressed) return { links, dropCustomer: false };
-    for (const { field, kind } of IDENTIFIER_FIELDS) {
-      const value = event.properties[field];
-      if (typeof value !== "string") continue;
-      const indexed = HASHED_FIELDS.has(field) ? value.toLowerCase() : value;
-      if (this.has(event.accountId, kind, indexed)) delete event.properties[field];
-    }
+    for (const { field, kind, value } of carriedIdentifiers(event))
+      if (this.has(event.accountId, kind, value)) delete event.properties[field];
     delete event.properties.customer;
     event.context.suppressed = true;
     return { links: kept, dropCustomer: true };
