@@ -289,6 +289,43 @@ describe("erasure", () => {
     expect([...t.store.events.links.entries(ACCOUNT, "user", "sam-42")]).toHaveLength(1);
   });
 
+  test("a UUID account, a Unicode user ID and a device ID at the field length limit", async () => {
+    const account = crypto.randomUUID();
+    // 256 UTF-16 units (limits.maxFieldLength): accents, CJK, an emoji (two units), RTL.
+    const user = `Zoë-李-🚗-\u05e9\u05dc\u05d5\u05dd-${"é".repeat(256)}`.slice(0, 256);
+    const device = `d-${"x".repeat(254)}`;
+    expect([user.length, device.length]).toEqual([256, 256]);
+    const visit = await t.collect(
+      validEvent({
+        action: "view",
+        object: "page",
+        instance_id: crypto.randomUUID(),
+        userId: user,
+        deviceId: device,
+      }),
+      {
+        aid: account,
+        query: "?sdk=web-test",
+        headers: { "content-type": "text/plain", origin: WEB, "user-agent": BROWSER_UA },
+      },
+    );
+    expect(visit.status).toBe(204);
+    const id = visit.headers.get("x-event-id")!;
+    const res = await erase({ identifiers: { userId: user }, accountId: account });
+    const body = (await res.json()) as { counts: { events: number }; suppressed: number };
+    expect([res.status, body.counts.events]).toEqual([200, 1]);
+    expect(stored(id)).toBeUndefined();
+    const again = await t.collect(
+      validEvent({ instance_id: crypto.randomUUID(), deviceId: device }),
+      {
+        aid: account,
+      },
+    );
+    const event = stored(again.headers.get("x-event-id")!)!;
+    expect(event.context.suppressed).toBe(true); // the device was reached through the user, and suppressed
+    expect(event.properties.deviceId).toBeUndefined();
+  });
+
   test("the suppression outlives a restart; an erasure for every account covers new ones", async () => {
     const all = await erase({ identifiers: { userId: "sam-42" }, accountId: null });
     expect(((await all.json()) as { accounts: unknown }).accounts).toBeNull();
