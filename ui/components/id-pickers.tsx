@@ -82,8 +82,11 @@ export function AccountInput({
   const field = useRef<HTMLInputElement>(null);
   useEffect(() => {
     // The input itself, not `value`: this render's value may be older than what was just typed.
-    const empty = field.current?.value === "";
-    if (prefill && ids && empty && ids.accounts.length > 0) onValue(ids.accounts[0]!.id);
+    // Not while it has the focus either: someone is typing there, and a value put in under
+    // the caret would be joined to what they type ("1001" + "1001").
+    const input = field.current;
+    const untouched = input?.value === "" && document.activeElement !== input;
+    if (prefill && ids && untouched && ids.accounts.length > 0) onValue(ids.accounts[0]!.id);
   }, [ids]);
   return (
     <Picker
